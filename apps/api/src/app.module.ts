@@ -1,0 +1,26 @@
+import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { AppConfigModule } from '@hes/config';
+import { DatabaseModule } from '@hes/database';
+import { HttpMetricsMiddleware, LoggingModule, MetricsModule } from '@hes/observability';
+import { QueueModule } from '@hes/queue';
+import { HealthController } from './health/health.controller';
+import { QueueMetrics } from './health/queue-metrics';
+
+@Module({
+  imports: [
+    AppConfigModule.forRoot(),
+    LoggingModule,
+    DatabaseModule,
+    QueueModule,
+    MetricsModule,
+    TerminusModule,
+  ],
+  controllers: [HealthController],
+  providers: [QueueMetrics],
+})
+export class AppModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(HttpMetricsMiddleware).forRoutes('*path');
+  }
+}

@@ -1,0 +1,31 @@
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { APP_CONFIG, AppConfig } from '@hes/config';
+
+/**
+ * Builds the api application. The root module is loaded here, inside the caller's try, because
+ * loading it validates the configuration.
+ */
+export async function createApiApp(): Promise<INestApplication> {
+  const { AppModule } = await import('./app.module');
+  const app = await NestFactory.create(AppModule, { bufferLogs: true, abortOnError: false });
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+  const config = app.get<AppConfig>(APP_CONFIG);
+  if (config.SWAGGER_ENABLED) {
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Head-end and meter-data server')
+        .setDescription(
+          'UDIL (Universal Data Integration Layer) for MDM systems, MCS collection requests, operator administration, health and metrics.',
+        )
+        .setVersion('0.1.0')
+        .build(),
+    );
+    SwaggerModule.setup('docs', app, document);
+  }
+  return app;
+}

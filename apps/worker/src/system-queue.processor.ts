@@ -1,0 +1,23 @@
+import { Inject, OnApplicationBootstrap } from '@nestjs/common';
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Job } from 'bullmq';
+import { APP_CONFIG, AppConfig } from '@hes/config';
+import { JobDispatcher, QueueName } from '@hes/queue';
+
+@Processor(QueueName.System)
+export class SystemQueueProcessor extends WorkerHost implements OnApplicationBootstrap {
+  constructor(
+    private readonly dispatcher: JobDispatcher,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    super();
+  }
+
+  onApplicationBootstrap(): void {
+    this.worker.concurrency = Math.min(this.config.WORKER_CONCURRENCY, 4);
+  }
+
+  process(job: Job): Promise<unknown> {
+    return this.dispatcher.dispatch(QueueName.System, job);
+  }
+}

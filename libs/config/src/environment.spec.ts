@@ -1,0 +1,64 @@
+import { InvalidConfigurationError, decodeKey, parseEnvironment } from './environment';
+
+const valid = {
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/hes',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  CREDENTIALS_ENCRYPTION_KEY: 'a'.repeat(64),
+};
+
+function problemsOf(env: Record<string, string | undefined>): string {
+  try {
+    parseEnvironment(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidConfigurationError);
+    return (error as Error).message;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('parseEnvironment', () => {
+  it('applies defaults to a minimal valid environment', () => {
+    const env = parseEnvironment(valid);
+    expect(env.API_PORT).toBe(3000);
+    expect(env.QUEUE_BACKEND).toBe('redis');
+    expect(env.TIME_ZONE).toBe('Asia/Karachi');
+    expect(env.SWAGGER_ENABLED).toBe(true);
+  });
+
+  it('names a missing DATABASE_URL', () => {
+    expect(problemsOf({ ...valid, DATABASE_URL: undefined })).toMatch(/DATABASE_URL is required/);
+  });
+
+  it('names a malformed DATABASE_URL', () => {
+    expect(problemsOf({ ...valid, DATABASE_URL: 'mysql://x' })).toMatch(
+      /DATABASE_URL must be a URL starting with postgres:/,
+    );
+  });
+
+  it('requires REDIS_URL only for the redis queue backend', () => {
+    expect(problemsOf({ ...valid, REDIS_URL: undefined })).toMatch(
+      /REDIS_URL is required when QUEUE_BACKEND is redis/,
+    );
+    expect(
+      parseEnvironment({ ...valid, REDIS_URL: undefined, QUEUE_BACKEND: 'postgres' }).QUEUE_BACKEND,
+    ).toBe('postgres');
+  });
+
+  it('names a malformed port, time zone and key, all at once', () => {
+    const message = problemsOf({
+      ...valid,
+      API_PORT: '70000',
+      TIME_ZONE: 'Mars/Base',
+      CREDENTIALS_ENCRYPTION_KEY: 'short',
+    });
+    expect(message).toMatch(/API_PORT must be between 1 and 65535/);
+    expect(message).toMatch(/TIME_ZONE must be an IANA time zone/);
+    expect(message).toMatch(/CREDENTIALS_ENCRYPTION_KEY must be 32 bytes/);
+  });
+
+  it('decodes keys given as hex or base64 and refuses other lengths', () => {
+    expect(decodeKey('ab'.repeat(32))?.length).toBe(32);
+    expect(decodeKey(Buffer.alloc(32, 7).toString('base64'))?.length).toBe(32);
+    expect(decodeKey(Buffer.alloc(16, 7).toString('base64'))).toBeUndefined();
+  });
+});

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+
+/** Accepts a TCP port given as text (environment variables are strings). */
+const port = z.coerce
+  .number({ error: 'must be a number' })
+  .int('must be an integer')
+  .min(1, 'must be between 1 and 65535')
+  .max(65535, 'must be between 1 and 65535');
+
+const urlWithProtocol = (protocols: string[]) =>
+  z
+    .string({ error: 'is required' })
+    .trim()
+    .min(1, 'is required')
+    .refine(
+      (value) => {
+        try {
+          return protocols.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      },
+      { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+    );
+
+const timeZone = z
+  .string()
+  .trim()
+  .refine(
+    (zone) => {
+      try {
+        new Intl.DateTimeFormat('en-GB', { timeZone: zone });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'must be an IANA time zone such as Asia/Karachi' },
+  );
+
+/** A 256-bit key written as 64 hex characters or as base64 of 32 bytes. */
+const encryptionKey = z
+  .string({ error: 'is required (32 bytes as 64 hex characters or base64)' })
+  .trim()
+  .refine((value) => decodeKey(value) !== undefined, {
+    message: 'must be 32 bytes written as 64 hex characters or as base64',
+  });
+
+export function decodeKey(value: string): Buffer | undefined {
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');
+  if (/^[A-Za-z0-9+/]{43}=?$/.test(value)) {
+    const bytes = Buffer.from(value, 'base64');
+    return bytes.length === 32 ? bytes : undefined;
+  }
+  return undefined;
+}
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1');
+
+export const environmentSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    DATABASE_URL: urlWithProtocol(['postgres:', 'postgresql:']),
+    /** Where BullMQ keeps jobs: Redis in production, PostgreSQL for the zero-service embedded mode. */
+    QUEUE_BACKEND: z.enum(['redis', 'postgres'], { error: 'must be redis or postgres' }).default('redis'),
+    REDIS_URL: urlWithProtocol(['redis:', 'rediss:']).optional(),
+    /** Namespace of the queues: the Redis key prefix, or the PostgreSQL schema of the queue tables. */
+    QUEUE_PREFIX: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,40}$/, 'must be lower-case letters, digits and _ (a PostgreSQL schema name)')
+      .default('hes'),
+    API_HOST: z.string().trim().min(1).default('0.0.0.0'),
+    API_PORT: port.default(3000),
+    /** Optional port on which the worker serves its own /metrics and /health. 0 disables it. */
+    WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1, 'must be at least 1').max(1000).default(20),
+    HEARTBEAT_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
+    /** Time zone of the datetimes exchanged with MDM systems (UDIL "yyyy-MM-dd HH:mm:ss"). */
+    TIME_ZONE: timeZone.default('Asia/Karachi'),
+    /** Key that encrypts gateway credentials at rest (AES-256-GCM). */
+    CREDENTIALS_ENCRYPTION_KEY: encryptionKey,
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_PRETTY: booleanFlag.default(false),
+    SWAGGER_ENABLED: booleanFlag.default(true),
+  })
+  .superRefine((env, ctx) => {
+    if (env.QUEUE_BACKEND === 'redis' && !env.REDIS_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_URL'],
+        message:
+          'is required when QUEUE_BACKEND is redis (set QUEUE_BACKEND=postgres to queue in PostgreSQL)',
+      });
+    }
+  });
+
+export type Environment = z.infer<typeof environmentSchema>;
+
+export class InvalidConfigurationError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(
+      `Invalid configuration: ${problems.map((p) => `${p.variable} ${p.message}`).join('; ')}. ` +
+        'See the Configuration section of README.md.',
+    );
+    this.name = 'InvalidConfigurationError';
+  }
+}
+
+/** Validates the raw environment once; every problem is reported with the variable's name. */
+export function parseEnvironment(raw: Record<string, unknown>): Environment {
+  const result = environmentSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const problems = new Map<string, string>();
+  for (const issue of result.error.issues) {
+    const variable = issue.path.map(String).join('.') || '(environment)';
+    // One message per variable: the first is the most basic (an empty value is "required", not "malformed").
+    if (problems.has(variable)) continue;
+    const missing = issue.code === 'invalid_type' && raw[String(issue.path[0])] === undefined;
+    problems.set(variable, missing ? 'is required' : issue.message);
+  }
+  throw new InvalidConfigurationError([...problems].map(([variable, message]) => ({ variable, message })));
+}

@@ -1,0 +1,6 @@
+export * from './entities';
+export * from './credential-cipher';
+export * from './data-source-options';
+export * from './database.module';
+export * from './repositories/gateway.repository';
+export * from './repositories/worker-heartbeat.repository';

@@ -1,0 +1,81 @@
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { getQueueToken } from '@nestjs/bullmq';
+import { JobsOptions, Queue } from 'bullmq';
+import { ALL_QUEUES, JobItem, JobName, JobPayloads, QUEUE_OF_JOB, QueueName } from './jobs';
+
+export type JobCounts = Record<string, number>;
+
+const COUNTED_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'] as const;
+
+/** All queue I/O goes through here, with payloads typed by job name. */
+const ERROR_LOG_INTERVAL_MS = 10_000;
+
+@Injectable()
+export class JobQueueRepository implements OnModuleInit {
+  private readonly logger = new Logger('Queue');
+  private readonly queues = new Map<QueueName, Queue>();
+
+  constructor(private readonly moduleRef: ModuleRef) {}
+
+  /** Connection errors go to the structured log, at most one line per queue every 10 s. */
+  onModuleInit(): void {
+    for (const name of ALL_QUEUES) {
+      let lastLogged = 0;
+      this.queue(name).on('error', (error: Error) => {
+        if (Date.now() - lastLogged < ERROR_LOG_INTERVAL_MS) return;
+        lastLogged = Date.now();
+        this.logger.warn({ queue: name, error: error.message }, 'queue backend unreachable');
+      });
+    }
+  }
+
+  queue(name: QueueName): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = this.moduleRef.get<Queue>(getQueueToken(name), { strict: false });
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  async add<N extends JobName>(
+    name: N,
+    data: JobPayloads[N],
+    options?: JobsOptions,
+  ): Promise<string | undefined> {
+    const job = await this.queue(QUEUE_OF_JOB[name]).add(name, data, options);
+    return job.id;
+  }
+
+  /** Adds many jobs with one round trip per queue. */
+  async addBulk(items: (JobItem & { opts?: JobsOptions })[]): Promise<void> {
+    const byQueue = new Map<QueueName, typeof items>();
+    for (const item of items) {
+      const queue = QUEUE_OF_JOB[item.name];
+      byQueue.set(queue, [...(byQueue.get(queue) ?? []), item]);
+    }
+    await Promise.all([...byQueue].map(([queue, jobs]) => this.queue(queue).addBulk(jobs)));
+  }
+
+  /** Creates or updates a repeating job (BullMQ job scheduler), idempotent across restarts. */
+  async schedule<N extends JobName>(
+    schedulerId: string,
+    everyMs: number,
+    name: N,
+    data: JobPayloads[N],
+  ): Promise<void> {
+    await this.queue(QUEUE_OF_JOB[name]).upsertJobScheduler(
+      schedulerId,
+      { every: everyMs },
+      { name, data, opts: { removeOnComplete: 100, removeOnFail: 100 } },
+    );
+  }
+
+  async counts(): Promise<Record<QueueName, JobCounts>> {
+    const entries = await Promise.all(
+      ALL_QUEUES.map(async (name) => [name, await this.queue(name).getJobCounts(...COUNTED_STATES)] as const),
+    );
+    return Object.fromEntries(entries) as Record<QueueName, JobCounts>;
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Every queue and job of the system, in one place. A job name belongs to exactly one queue and has
+ * exactly one payload type; payloads carry ids and small values, never bulk data (Postgres holds that).
+ */
+export enum QueueName {
+  /** Housekeeping of the head-end itself. */
+  System = 'system',
+}
+
+export enum JobName {
+  /** Scheduled every HEARTBEAT_INTERVAL_SECONDS; the consuming worker records that it is alive. */
+  WorkerHeartbeat = 'system.worker-heartbeat',
+}
+
+export interface JobPayloads {
+  [JobName.WorkerHeartbeat]: { scheduledBy: string };
+}
+
+export const QUEUE_OF_JOB: { readonly [N in JobName]: QueueName } = {
+  [JobName.WorkerHeartbeat]: QueueName.System,
+};
+
+/** A job name together with its payload: the discriminated union handlers and producers share. */
+export type JobItem = { [N in JobName]: { name: N; data: JobPayloads[N] } }[JobName];
+
+export const ALL_QUEUES: readonly QueueName[] = Object.values(QueueName);
+export const ALL_JOBS: readonly JobName[] = Object.values(JobName);

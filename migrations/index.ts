@@ -1,0 +1,4 @@
+import { UdilSchema1763700000000 } from './1763700000000-udil-schema';
+
+/** Every migration, in order. Listed explicitly so that compiled and test runs load the same set. */
+export const MIGRATIONS = [UdilSchema1763700000000];

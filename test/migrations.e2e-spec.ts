@@ -1,0 +1,87 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Client } from 'pg';
+import { TestDatabase, createTestDatabase } from './support/test-database';
+
+const run = promisify(execFile);
+const root = join(__dirname, '..');
+const cliDataSource = join(root, 'dist/libs/database/src/cli-data-source.js');
+
+/** The commands README documents, run as a user would run them (against the compiled build). */
+async function typeorm(
+  command: 'migration:run' | 'migration:revert' | 'migration:show',
+  databaseUrl: string,
+) {
+  return run(process.execPath, [join(root, 'node_modules/typeorm/cli.js'), command, '-d', cliDataSource], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+  });
+}
+
+describe('migrations from a clean database', () => {
+  let database: TestDatabase;
+  let client: Client;
+
+  beforeAll(async () => {
+    if (!existsSync(cliDataSource)) throw new Error('dist is missing: run `npm run build` (npm test does)');
+    database = await createTestDatabase('migrations');
+    client = new Client({ connectionString: database.url });
+    await client.connect();
+  });
+
+  afterAll(async () => {
+    await client?.end();
+    await database?.drop();
+  });
+
+  const tablesIn = async (schemas: string[]) => {
+    const { rows } = await client.query<{ name: string }>(
+      `SELECT table_schema || '.' || table_name AS name FROM information_schema.tables
+        WHERE table_schema = ANY($1) AND table_name <> 'migrations' ORDER BY 1`,
+      [schemas],
+    );
+    return rows.map((r) => r.name);
+  };
+
+  it('migration:run creates the UDIL and registry tables, migration:revert removes them, and run works again', async () => {
+    expect(await tablesIn(['udil', 'public'])).toEqual([]);
+
+    const up = await typeorm('migration:run', database.url);
+    expect(up.stdout).toMatch(/UdilSchema1763700000000 has been executed successfully/);
+    expect(await tablesIn(['udil'])).toHaveLength(8);
+    expect(await tablesIn(['public'])).toEqual([
+      'public.devices',
+      'public.gateways',
+      'public.udil_clients',
+      'public.udil_private_keys',
+      'public.worker_heartbeats',
+    ]);
+
+    await typeorm('migration:revert', database.url);
+    expect(await tablesIn(['udil', 'public'])).toEqual([]);
+    const { rows } = await client.query(
+      `SELECT 1 FROM information_schema.schemata WHERE schema_name = 'udil'`,
+    );
+    expect(rows).toHaveLength(0);
+
+    await typeorm('migration:run', database.url);
+    expect(await tablesIn(['udil'])).toHaveLength(8);
+  });
+
+  it('migration:run without DATABASE_URL says what is missing', async () => {
+    const env = { ...process.env };
+    delete env.DATABASE_URL;
+    const failure = await run(
+      process.execPath,
+      [join(root, 'node_modules/typeorm/cli.js'), 'migration:run', '-d', cliDataSource],
+      {
+        cwd: root,
+        env,
+      },
+    ).catch((error: { stderr: string; code: number }) => error);
+    expect('code' in failure && failure.code).toBe(1);
+    expect((failure as { stderr: string }).stderr).toMatch(/DATABASE_URL is required/);
+  });
+});
