@@ -1,0 +1,256 @@
+/**
+ * The contract every southbound driver implements (ARCHITECTURE.md, core idea 3). A driver declares
+ * what it can do; an operation it cannot do is refused per device with an UnsupportedOperationError
+ * whose remark names the driver and the operation, never silently "succeeded".
+ *
+ * Progress: a driver reports the UDIL status levels it reaches (2 request sent towards the device,
+ * 3 connection/handshake established, 4 command sent to the meter); returning normally means 5.
+ */
+
+/** UDIL write commands (UDIL 2019 §3.4.1–3.4.11), by service name. */
+export enum UdilCommand {
+  AuxRelayOperations = 'aux_relay_operations',
+  TimeSynchronization = 'time_synchronization',
+  SanctionedLoadControl = 'sanctioned_load_control',
+  LoadSheddingScheduling = 'load_shedding_scheduling',
+  TimeOfUseChange = 'time_of_use_change',
+  DeviceCreation = 'device_creation',
+  UpdateIpPort = 'update_ip_port',
+  MeterDataSampling = 'meter_data_sampling',
+  ActivateMeterOpticalPort = 'activate_meter_optical_port',
+  WakeUpSimNumberUpdate = 'wake_up_sim_number_update',
+  MeterStatusUpdate = 'meter_status_update',
+}
+
+/** UDIL on-demand types (§3.5.1). */
+export enum OnDemandType {
+  Instantaneous = 'INST',
+  Billing = 'BILL',
+  MonthlyBilling = 'MBIL',
+  LoadProfile = 'LPRO',
+  Events = 'EVNT',
+  Visuals = 'VISL',
+}
+
+export type DriverName = 'ABB_G13' | 'OMEGA_ISERVER2' | (string & {});
+
+export interface DriverCapabilities {
+  /** UDIL commands this driver carries out on the device itself. */
+  udilCommands: readonly UdilCommand[];
+  /** UDIL on-demand types it can read from the device. */
+  onDemandTypes: readonly OnDemandType[];
+  /** Analyser/sensor operations (MPCB acquisition, calibration, diagnostics). */
+  sensors: boolean;
+}
+
+export type TlsMode = 'verify' | 'pinned' | 'insecure';
+
+/** Everything needed to reach one gateway (credentials already decrypted). */
+export interface GatewayEndpoint {
+  id: string;
+  name: string;
+  driver: DriverName;
+  /** https://host:port for a G13, ws://host:port for an iServer 2. */
+  endpoint: string;
+  tlsMode: TlsMode;
+  tlsCaPem?: string | null;
+  /** SHA-256 of the certificate (DER), hex, colons optional. */
+  tlsFingerprintSha256?: string | null;
+  username?: string | null;
+  password?: string | null;
+  /** Requests kept in flight towards this gateway at most. */
+  maxInFlight: number;
+  requestTimeoutMs: number;
+}
+
+/** One device behind a gateway. */
+export interface DeviceAddress {
+  gateway: GatewayEndpoint;
+  /** The device's serial as the gateway knows it (G13 meter serial, iServer 2 probe/channel). */
+  serial: string;
+  globalDeviceId: string;
+  msn: string;
+}
+
+export type ProgressLevel = 2 | 3 | 4;
+
+export interface OperationContext {
+  /** Called when the operation reaches a UDIL status level; levels only go up. */
+  progress(level: ProgressLevel, note?: string): void;
+  /** One line of the DEVICE_COMMUNICATION_HISTORY message_log, e.g. "GET /meters/123/energy/active 200". */
+  log?(line: string): void;
+  signal?: AbortSignal;
+}
+
+export interface DateRange {
+  from: Date;
+  to: Date;
+}
+
+export type DriverErrorKind =
+  | 'unsupported' // the driver or device cannot do this at all
+  | 'unreachable' // connection refused, DNS, dropped connection
+  | 'timeout'
+  | 'authentication' // credentials refused
+  | 'refused' // the device understood and refused (4xx with a reason)
+  | 'device' // the device failed (5xx, meter offline behind the gateway)
+  | 'protocol'; // an answer we cannot parse
+
+export class DriverError extends Error {
+  constructor(
+    readonly kind: DriverErrorKind,
+    message: string,
+    /** True when repeating the same request may succeed (network faults, busy device). */
+    readonly retryable: boolean,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+    this.name = 'DriverError';
+  }
+}
+
+export class UnsupportedOperationError extends DriverError {
+  constructor(
+    readonly driver: DriverName,
+    readonly operation: string,
+    detail?: string,
+  ) {
+    super(
+      'unsupported',
+      `${driver} driver does not support ${operation}${detail ? `: ${detail}` : ''}`,
+      false,
+    );
+    this.name = 'UnsupportedOperationError';
+  }
+}
+
+/** A reading is a partial row of its UDIL table, keyed by the spec's column names (numbers as numbers). */
+export type UdilRow = Record<string, number | string | Date | null | undefined>;
+
+export interface InstantaneousReading extends UdilRow {
+  meter_datetime: Date;
+}
+export interface BillingReading extends UdilRow {
+  meter_datetime: Date;
+}
+export interface MonthlyBillingReading extends UdilRow {
+  meter_datetime: Date;
+}
+export interface LoadProfileReading extends UdilRow {
+  meter_datetime: Date;
+  channel_id?: number;
+  interval?: number;
+}
+export interface MeterEventReading extends UdilRow {
+  event_datetime: Date;
+  /** UDIL event code (101–121…), or the device's own id when unmapped (kept with its description). */
+  event_code: number;
+  event_description: string;
+}
+
+export interface DiscoveredMeter {
+  serial: string;
+  description?: string;
+  phases?: 1 | 3;
+}
+
+export interface LoadLimit {
+  /** kW */
+  loadLimit: number;
+  maximumRetries: number;
+  retryIntervalSeconds: number;
+  thresholdDurationSeconds: number;
+  retryClearIntervalSeconds: number;
+}
+
+export interface TimeOfUseSchedule {
+  /** Raw UDIL parameters (season, days, time_slab, tariff_identification), already validated. */
+  season: unknown;
+  days: unknown;
+  timeSlabs: unknown;
+  tariffIdentification: unknown;
+  activationDatetime: Date;
+}
+
+export interface SamplingConfiguration {
+  dataType: 'INST' | 'BILL' | 'LPRO';
+  intervalMinutes: number;
+  initialMinute: number;
+  activationDatetime: Date;
+}
+
+/** Energy-meter operations (G13 and future meter vendors). Absent methods are unsupported. */
+export interface MeterOperations {
+  discoverMeters?(gateway: GatewayEndpoint, ctx: OperationContext): Promise<DiscoveredMeter[]>;
+  registerMeter?(device: DeviceAddress, ctx: OperationContext): Promise<void>;
+  readClock?(device: DeviceAddress, ctx: OperationContext): Promise<Date>;
+  setClock?(device: DeviceAddress, time: Date, ctx: OperationContext): Promise<void>;
+  readInstantaneous?(device: DeviceAddress, ctx: OperationContext): Promise<InstantaneousReading>;
+  readBilling?(device: DeviceAddress, ctx: OperationContext): Promise<BillingReading>;
+  readMonthlyBilling?(
+    device: DeviceAddress,
+    range: DateRange,
+    ctx: OperationContext,
+  ): Promise<MonthlyBillingReading[]>;
+  readLoadProfile?(
+    device: DeviceAddress,
+    range: DateRange,
+    ctx: OperationContext,
+  ): Promise<LoadProfileReading[]>;
+  readEvents?(device: DeviceAddress, range: DateRange, ctx: OperationContext): Promise<MeterEventReading[]>;
+  /** connect = true closes the supply relay (UDIL relay_operate 1). */
+  operateRelay?(device: DeviceAddress, connect: boolean, ctx: OperationContext): Promise<void>;
+  setLoadLimit?(device: DeviceAddress, limit: LoadLimit, ctx: OperationContext): Promise<void>;
+  setTimeOfUse?(device: DeviceAddress, schedule: TimeOfUseSchedule, ctx: OperationContext): Promise<void>;
+  configureSampling?(
+    device: DeviceAddress,
+    sampling: SamplingConfiguration,
+    ctx: OperationContext,
+  ): Promise<void>;
+}
+
+export interface SensorReading {
+  /** Sensor identity on the unit, e.g. "p1ch0" (probe 1, channel 0). */
+  channel: string;
+  name: string;
+  value: number;
+  unit: string;
+  precision: number;
+  timestamp: Date;
+}
+
+export interface SensorCalibration {
+  channel: string;
+  gain: number;
+  offset: number;
+}
+
+/** Analyser/sensor operations (iServer 2 and future analyser vendors). Absent methods are unsupported. */
+export interface SensorOperations {
+  readSensors?(gateway: GatewayEndpoint, ctx: OperationContext): Promise<SensorReading[]>;
+  readCalibration?(
+    gateway: GatewayEndpoint,
+    channel: string,
+    ctx: OperationContext,
+  ): Promise<SensorCalibration>;
+  writeCalibration?(
+    gateway: GatewayEndpoint,
+    calibration: SensorCalibration,
+    ctx: OperationContext,
+  ): Promise<void>;
+  readHistory?(
+    gateway: GatewayEndpoint,
+    channels: string[],
+    range: DateRange,
+    ctx: OperationContext,
+  ): Promise<SensorReading[]>;
+  /** Unit and probe metadata, alarm status: free-form diagnostics as the device reports them. */
+  readDiagnostics?(gateway: GatewayEndpoint, ctx: OperationContext): Promise<Record<string, unknown>>;
+}
+
+export interface DeviceDriver extends MeterOperations, SensorOperations {
+  readonly name: DriverName;
+  readonly capabilities: DriverCapabilities;
+  /** Releases sockets and agents (application shutdown). */
+  close?(): Promise<void>;
+}

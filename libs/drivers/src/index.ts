@@ -1,0 +1,2 @@
+export * from './driver.contract';
+export * from './driver-registry';
