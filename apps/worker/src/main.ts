@@ -6,7 +6,11 @@ async function main(): Promise<void> {
   const app = await createWorkerApp();
   const config = app.get<AppConfig>(APP_CONFIG);
   if (config.WORKER_HTTP_PORT > 0) await app.listen(config.WORKER_HTTP_PORT, config.API_HOST);
-  else await app.init();
+  else {
+    await app.init();
+    // Buffered start-up logs are flushed by listen(); without an HTTP port, flush them here.
+    app.flushLogs();
+  }
 }
 
 main().catch((error: Error) => {

@@ -1,0 +1,162 @@
+/**
+ * `npm run demo`: the whole system on one machine. Uses DATABASE_URL and REDIS_URL when set; without
+ * them it runs an embedded PostgreSQL (data under HES_DATA_DIR, default ./.data) and queues in it.
+ * Prints each start-up step, then where to look. Ctrl-C stops everything.
+ *
+ *   --exit-after-ready   start, check health, stop (used by the test suite and CI)
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DataSource } from 'typeorm';
+import { createDataSourceOptions } from '../libs/database/src/data-source-options';
+import { EmbeddedDatabase, startEmbeddedPostgres } from './embedded-postgres';
+
+const root = resolve(__dirname, '../..');
+const exitAfterReady = process.argv.includes('--exit-after-ready');
+const dataDir = resolve(process.env.HES_DATA_DIR ?? join(root, '.data'));
+const apiPort = Number(process.env.API_PORT ?? 3000);
+const embeddedPort = Number(process.env.EMBEDDED_POSTGRES_PORT ?? 54329);
+
+const TOTAL_STEPS = 5;
+let step = 0;
+function progress(message: string): void {
+  step += 1;
+  console.log(`[${step}/${TOTAL_STEPS}] ${message}`);
+}
+function detail(message: string): void {
+  console.log(`      ${message}`);
+}
+
+function credentialsKey(): string {
+  if (process.env.CREDENTIALS_ENCRYPTION_KEY) return process.env.CREDENTIALS_ENCRYPTION_KEY;
+  const file = join(dataDir, 'credentials.key');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
+async function waitForHttp(url: string, what: string, child: ChildProcess, timeoutMs = 60000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}`);
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what} did not answer ${url} within ${timeoutMs / 1000} s`);
+}
+
+async function main(): Promise<void> {
+  mkdirSync(join(dataDir, 'logs'), { recursive: true, mode: 0o755 });
+  const children: ChildProcess[] = [];
+  let embedded: EmbeddedDatabase | undefined;
+  let stopping = false;
+
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('Stopping…');
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null) return done();
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+            setTimeout(() => child.kill('SIGKILL'), 10000).unref();
+          }),
+      ),
+    );
+    await embedded?.stop().catch(() => undefined);
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+
+  try {
+    // 1. Database
+    let databaseUrl = process.env.DATABASE_URL;
+    if (databaseUrl) {
+      progress('Database: using DATABASE_URL');
+    } else {
+      progress(`Database: no DATABASE_URL, starting an embedded PostgreSQL on port ${embeddedPort}`);
+      detail(`data in ${join(dataDir, 'postgres')} (first start initialises it, a few seconds)`);
+      embedded = await startEmbeddedPostgres(dataDir, embeddedPort, 'hes');
+      databaseUrl = embedded.url;
+    }
+
+    // 2. Queues
+    const queueBackend = process.env.REDIS_URL ? 'redis' : 'postgres';
+    progress(
+      queueBackend === 'redis'
+        ? 'Queues: BullMQ on Redis (REDIS_URL)'
+        : 'Queues: no REDIS_URL, BullMQ on its PostgreSQL backend in the same database',
+    );
+
+    // 3. Migrations
+    progress('Migrations');
+    const dataSource = new DataSource(createDataSourceOptions(databaseUrl, 'hes-demo'));
+    await dataSource.initialize();
+    const applied = await dataSource.runMigrations();
+    await dataSource.destroy();
+    detail(applied.length ? `applied ${applied.map((m) => m.name).join(', ')}` : 'schema up to date');
+
+    // 4. Services
+    progress('Services: api and worker');
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      QUEUE_BACKEND: queueBackend,
+      CREDENTIALS_ENCRYPTION_KEY: credentialsKey(),
+      API_PORT: String(apiPort),
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    };
+    for (const app of ['api', 'worker'] as const) {
+      const logFile = join(dataDir, 'logs', `${app}.log`);
+      const child = spawn(process.execPath, [join(root, 'dist/apps', app, 'src/main.js')], {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const log = createWriteStream(logFile, { flags: 'a' });
+      child.stdout?.pipe(log);
+      child.stderr?.pipe(log);
+      child.stderr?.on('data', (chunk: Buffer) => {
+        // Start-up failures (configuration, ports) also go to the console.
+        if (!stopping) process.stderr.write(`[${app}] ${chunk.toString()}`);
+      });
+      child.on('exit', (code) => {
+        if (!stopping) {
+          console.error(`${app} exited (code ${code}); see ${logFile}`);
+          void stop(1);
+        }
+      });
+      children.push(child);
+      detail(`${app}: pid ${child.pid}, log ${logFile}`);
+    }
+    const [api, worker] = children;
+    const base = `http://127.0.0.1:${apiPort}`;
+    await waitForHttp(`${base}/health`, 'api', api);
+
+    // 5. Ready
+    progress('Ready: waiting for the worker to consume its first job');
+    await waitForHttp(`${base}/health/worker`, 'worker', worker);
+    console.log(`
+  API          ${base}
+  Swagger UI   ${base}/docs
+  Health       ${base}/health   (worker: ${base}/health/worker)
+  Metrics      ${base}/metrics
+  Logs         ${join(dataDir, 'logs')}
+  Press Ctrl-C to stop.`);
+    if (exitAfterReady) await stop(0);
+  } catch (error) {
+    console.error(`Start-up failed: ${(error as Error).message}`);
+    await stop(1);
+  }
+}
+
+void main();
