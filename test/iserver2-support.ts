@@ -1,0 +1,32 @@
+/** Shared by the iServer 2 driver suites: a gateway pointing at a simulator, a context that records. */
+import { GatewayEndpoint, OperationContext } from '@hes/drivers';
+import { IServer2SimulatorHandle } from '../apps/simulator/src/iserver2';
+
+export function gatewayFor(
+  sim: IServer2SimulatorHandle,
+  overrides: Partial<GatewayEndpoint> = {},
+): GatewayEndpoint {
+  return {
+    id: 'gw-iserver2',
+    name: 'iServer 2 simulator',
+    driver: 'OMEGA_ISERVER2',
+    endpoint: sim.endpoint,
+    tlsMode: 'verify',
+    username: 'admin',
+    password: '00000000',
+    maxInFlight: 1,
+    requestTimeoutMs: 3000,
+    ...overrides,
+  };
+}
+
+export function recordingContext(): OperationContext & { levels: number[]; lines: string[] } {
+  const levels: number[] = [];
+  const lines: string[] = [];
+  return {
+    levels,
+    lines,
+    progress: (level) => levels.push(level),
+    log: (line) => lines.push(line),
+  };
+}
