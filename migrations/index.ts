@@ -1,4 +1,5 @@
 import { UdilSchema1763700000000 } from './1763700000000-udil-schema';
+import { UdilTransactions1763700000001 } from './1763700000001-udil-transactions';
 
 /** Every migration, in order. Listed explicitly so that compiled and test runs load the same set. */
-export const MIGRATIONS = [UdilSchema1763700000000];
+export const MIGRATIONS = [UdilSchema1763700000000, UdilTransactions1763700000001];

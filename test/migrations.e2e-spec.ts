@@ -50,15 +50,21 @@ describe('migrations from a clean database', () => {
 
     const up = await typeorm('migration:run', database.url);
     expect(up.stdout).toMatch(/UdilSchema1763700000000 has been executed successfully/);
+    expect(up.stdout).toMatch(/UdilTransactions1763700000001 has been executed successfully/);
     expect(await tablesIn(['udil'])).toHaveLength(8);
     expect(await tablesIn(['public'])).toEqual([
       'public.devices',
       'public.gateways',
       'public.udil_clients',
       'public.udil_private_keys',
+      'public.udil_transactions',
       'public.worker_heartbeats',
     ]);
 
+    // migration:revert undoes the latest migration only: revert every one, newest first.
+    await typeorm('migration:revert', database.url);
+    expect(await tablesIn(['public'])).not.toContain('public.udil_transactions');
+    expect(await tablesIn(['udil'])).toHaveLength(8);
     await typeorm('migration:revert', database.url);
     expect(await tablesIn(['udil', 'public'])).toEqual([]);
     const { rows } = await client.query(

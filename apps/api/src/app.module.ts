@@ -2,10 +2,12 @@ import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { AppConfigModule } from '@hes/config';
 import { DatabaseModule } from '@hes/database';
+import { DriversModule } from '@hes/drivers';
 import { HttpMetricsMiddleware, LoggingModule, MetricsModule } from '@hes/observability';
 import { QueueModule } from '@hes/queue';
 import { HealthController } from './health/health.controller';
 import { QueueMetrics } from './health/queue-metrics';
+import { UdilModule } from './udil/udil.module';
 
 @Module({
   imports: [
@@ -15,6 +17,8 @@ import { QueueMetrics } from './health/queue-metrics';
     QueueModule,
     MetricsModule,
     TerminusModule,
+    DriversModule,
+    UdilModule,
   ],
   controllers: [HealthController],
   providers: [QueueMetrics],

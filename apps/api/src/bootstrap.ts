@@ -1,5 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { APP_CONFIG, AppConfig } from '@hes/config';
@@ -10,10 +11,21 @@ import { APP_CONFIG, AppConfig } from '@hes/config';
  */
 export async function createApiApp(): Promise<INestApplication> {
   const { AppModule } = await import('./app.module');
-  const app = await NestFactory.create(AppModule, { bufferLogs: true, abortOnError: false });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
+    bufferLogs: true,
+    abortOnError: false,
+    bodyParser: false,
+  });
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
   const config = app.get<AppConfig>(APP_CONFIG);
+  // UDIL clients send forms or JSON; a fan-out over many meters is one large parameter or many.
+  app.useBodyParser('json', { limit: config.REQUEST_BODY_LIMIT });
+  app.useBodyParser('urlencoded', {
+    limit: config.REQUEST_BODY_LIMIT,
+    extended: true,
+    parameterLimit: 250_000,
+  });
+  app.enableShutdownHooks();
   if (config.SWAGGER_ENABLED) {
     const document = SwaggerModule.createDocument(
       app,

@@ -2,9 +2,20 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { AppConfigModule } from '@hes/config';
 import { DatabaseModule } from '@hes/database';
+import { DriversModule } from '@hes/drivers';
 import { LoggingModule, MetricsModule } from '@hes/observability';
 import { JobDispatcher, QueueModule } from '@hes/queue';
+import {
+  CommunicationHistoryRepository,
+  DeviceDirectory,
+  MeterVisualsRepository,
+  TransactionStatusRepository,
+  UdilCommandRunner,
+} from '@hes/transactions';
 import { SystemQueueProcessor } from './system-queue.processor';
+import { TransactionExecuteJob } from './transactions/transaction-execute.job';
+import { TransactionReconcileJob } from './transactions/transaction-reconcile.job';
+import { TransactionsQueueProcessor } from './transactions/transactions-queue.processor';
 import { WorkerHeartbeatJob } from './worker-heartbeat.job';
 
 @Module({
@@ -15,7 +26,20 @@ import { WorkerHeartbeatJob } from './worker-heartbeat.job';
     QueueModule,
     MetricsModule,
     DiscoveryModule,
+    DriversModule,
   ],
-  providers: [JobDispatcher, SystemQueueProcessor, WorkerHeartbeatJob],
+  providers: [
+    JobDispatcher,
+    SystemQueueProcessor,
+    TransactionsQueueProcessor,
+    WorkerHeartbeatJob,
+    TransactionExecuteJob,
+    TransactionReconcileJob,
+    TransactionStatusRepository,
+    DeviceDirectory,
+    MeterVisualsRepository,
+    CommunicationHistoryRepository,
+    UdilCommandRunner,
+  ],
 })
 export class WorkerModule {}

@@ -81,6 +81,26 @@ export const environmentSchema = z
     TIME_ZONE: timeZone.default('Asia/Karachi'),
     /** Key that encrypts gateway credentials at rest (AES-256-GCM). */
     CREDENTIALS_ENCRYPTION_KEY: encryptionKey,
+    /** Lifetime of a UDIL privatekey; the spec requires at least 30 minutes. */
+    UDIL_PRIVATEKEY_TTL_MINUTES: z.coerce
+      .number()
+      .int()
+      .min(30, 'must be at least 30 (UDIL §3.2)')
+      .max(1440)
+      .default(30),
+    /** Failed authorizations (per username and per address) before authorization_service refuses for a while. */
+    UDIL_AUTH_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+    UDIL_AUTH_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(86400).default(300),
+    /** Attempts per device of a UDIL command, and the first retry delay (doubling each time). */
+    TRANSACTION_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
+    TRANSACTION_BACKOFF_MS: z.coerce.number().int().min(10).max(3_600_000).default(2000),
+    /** How often the reconciler looks for accepted rows the queue lost, and how old they must be. */
+    RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+    /** Largest request body accepted (a fan-out over 100 000 meters is a few MB). */
+    REQUEST_BODY_LIMIT: z
+      .string()
+      .regex(/^\d+(kb|mb)$/, 'must look like 20mb or 512kb')
+      .default('20mb'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     LOG_PRETTY: booleanFlag.default(false),
     SWAGGER_ENABLED: booleanFlag.default(true),

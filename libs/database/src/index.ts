@@ -4,3 +4,4 @@ export * from './data-source-options';
 export * from './database.module';
 export * from './repositories/gateway.repository';
 export * from './repositories/worker-heartbeat.repository';
+export * from './query-result.util';

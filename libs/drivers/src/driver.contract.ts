@@ -75,8 +75,12 @@ export interface DeviceAddress {
 export type ProgressLevel = 2 | 3 | 4;
 
 export interface OperationContext {
-  /** Called when the operation reaches a UDIL status level; levels only go up. */
-  progress(level: ProgressLevel, note?: string): void;
+  /**
+   * Called when the operation reaches a UDIL status level; levels only go up. It may return a promise:
+   * a driver should await it before the next step, because it rejects when the transaction was
+   * cancelled meanwhile (the driver must then stop without sending the command to the meter).
+   */
+  progress(level: ProgressLevel, note?: string): void | Promise<void>;
   /** One line of the DEVICE_COMMUNICATION_HISTORY message_log, e.g. "GET /meters/123/energy/active 200". */
   log?(line: string): void;
   signal?: AbortSignal;
@@ -170,6 +174,14 @@ export interface TimeOfUseSchedule {
   timeSlabs: unknown;
   tariffIdentification: unknown;
   activationDatetime: Date;
+  /** UDIL 3.2 calendar (§3.4.5): when present, drivers program it instead of season/days/timeSlabs. */
+  dayProfiles?: ReadonlyArray<{ name: string; tariffSlabs: readonly string[] }>;
+  /** Monday → Sunday day-profile names. */
+  weekProfiles?: ReadonlyArray<{ name: string; weeklyDayProfile: readonly string[] }>;
+  /** startDate is "dd-MM". */
+  seasonProfiles?: ReadonlyArray<{ name: string; weekProfileName: string; startDate: string }>;
+  /** date is "dd-MM". */
+  holidayProfiles?: ReadonlyArray<{ name: string; date: string; dayProfileName: string }>;
 }
 
 export interface SamplingConfiguration {

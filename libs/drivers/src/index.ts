@@ -1,2 +1,5 @@
 export * from './driver.contract';
 export * from './driver-registry';
+export * from './iserver2';
+export * from './drivers.module';
+export * from './installed-drivers';

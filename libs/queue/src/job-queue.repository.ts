@@ -58,6 +58,36 @@ export class JobQueueRepository implements OnModuleInit {
     await Promise.all([...byQueue].map(([queue, jobs]) => this.queue(queue).addBulk(jobs)));
   }
 
+  /**
+   * Makes sure a job with this id will run: added when the queue has none, retried when it failed,
+   * replaced when it completed without finishing its work; left alone while waiting, delayed or active.
+   */
+  async ensureQueued<N extends JobName>(
+    name: N,
+    data: JobPayloads[N],
+    options: JobsOptions & { jobId: string },
+  ): Promise<'present' | 'added' | 'retried'> {
+    const jobId = options.jobId;
+    const queue = this.queue(QUEUE_OF_JOB[name]);
+    const job = await queue.getJob(jobId);
+    if (job) {
+      const state = await job.getState();
+      if (state === 'failed') {
+        await job.retry();
+        return 'retried';
+      }
+      if (state !== 'completed') return 'present';
+      await job.remove();
+    }
+    await queue.add(name, data, options);
+    return 'added';
+  }
+
+  /** Removes a job that has not started (a cancelled transaction); false when it is gone or running. */
+  async remove(name: JobName, jobId: string): Promise<boolean> {
+    return (await this.queue(QUEUE_OF_JOB[name]).remove(jobId)) === 1;
+  }
+
   /** Creates or updates a repeating job (BullMQ job scheduler), idempotent across restarts. */
   async schedule<N extends JobName>(
     schedulerId: string,

@@ -5,19 +5,29 @@
 export enum QueueName {
   /** Housekeeping of the head-end itself. */
   System = 'system',
+  /** UDIL transactions: one job per (transactionid, device). */
+  Transactions = 'transactions',
 }
 
 export enum JobName {
   /** Scheduled every HEARTBEAT_INTERVAL_SECONDS; the consuming worker records that it is alive. */
   WorkerHeartbeat = 'system.worker-heartbeat',
+  /** Carries out one device's part of a UDIL transaction, advancing its status_level. */
+  TransactionExecute = 'transaction.execute',
+  /** Scheduled: re-queues accepted rows that are neither finished nor cancelled (e.g. after Redis lost them). */
+  TransactionReconcile = 'transaction.reconcile',
 }
 
 export interface JobPayloads {
   [JobName.WorkerHeartbeat]: { scheduledBy: string };
+  [JobName.TransactionExecute]: { transactionid: string; globalDeviceId: string };
+  [JobName.TransactionReconcile]: Record<string, never>;
 }
 
 export const QUEUE_OF_JOB: { readonly [N in JobName]: QueueName } = {
   [JobName.WorkerHeartbeat]: QueueName.System,
+  [JobName.TransactionExecute]: QueueName.Transactions,
+  [JobName.TransactionReconcile]: QueueName.System,
 };
 
 /** A job name together with its payload: the discriminated union handlers and producers share. */

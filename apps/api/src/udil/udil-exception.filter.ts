@@ -1,0 +1,52 @@
+import { ArgumentsHost, Catch, HttpException, Logger } from '@nestjs/common';
+import { BaseExceptionFilter } from '@nestjs/core';
+import { UdilCommand } from '@hes/drivers';
+import type { Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { UdilBody, UdilRequestError, renderUdilXml, wantsXml } from '@hes/udil';
+
+/**
+ * Registered for the whole app, it answers UDIL paths only and leaves others to Nest's default.
+ * The UDIL error envelope: `{"status":"0","message":…}` (with the transactionid when known), 400 for a
+ * malformed request, 401 for authorization, 429 when throttled; unexpected errors answer 500 with an
+ * error id that is also logged.
+ */
+/** Paths answered in the UDIL envelope, including errors raised before a controller runs (body parsing). */
+export const UDIL_PATHS = new Set(
+  ['authorization_service', 'transaction_status', 'transaction_cancel', ...Object.values(UdilCommand)].map(
+    (name) => `/${name}`,
+  ),
+);
+
+@Catch()
+export class UdilExceptionFilter extends BaseExceptionFilter {
+  private readonly logger = new Logger('Udil');
+
+  override catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<Request>();
+    const response = http.getResponse<Response>();
+    if (!UDIL_PATHS.has(request.path)) return super.catch(exception, host);
+    let status = 500;
+    const body: UdilBody = { status: '0', message: '' };
+    if (exception instanceof UdilRequestError) {
+      status = exception.httpStatus;
+      body.message = exception.message;
+      if (exception.transactionid) body.transactionid = exception.transactionid;
+    } else if (exception instanceof HttpException && exception.getStatus() < 500) {
+      // Body-parser and routing errors (malformed JSON, body too large, unknown route).
+      status = exception.getStatus();
+      body.message = `request: ${exception.message}`;
+    } else {
+      const errorId = randomUUID();
+      this.logger.error(
+        { errorId, path: request.path, error: (exception as Error)?.stack ?? String(exception) },
+        'unexpected error',
+      );
+      body.message = `internal error ${errorId}; the operator can find it in the logs`;
+    }
+    if (wantsXml(request.headers.accept))
+      response.status(status).type('application/xml').send(renderUdilXml(body));
+    else response.status(status).json(body);
+  }
+}

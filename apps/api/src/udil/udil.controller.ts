@@ -1,0 +1,225 @@
+import { Controller, HttpCode, Inject, Post, Req, UseInterceptors } from '@nestjs/common';
+import { NoFilesInterceptor } from '@nestjs/platform-express';
+import { ApiConsumes, ApiHeader, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { APP_CONFIG, AppConfig } from '@hes/config';
+import { UdilCommand } from '@hes/drivers';
+import { TransactionAcceptanceService } from '@hes/transactions';
+import {
+  RawFields,
+  UdilAuthService,
+  UdilBody,
+  formatUdilDatetime,
+  parseCommandParameters,
+  parseDeviceIds,
+  parseTransactionId,
+  parseTransactionIds,
+  toText,
+} from '@hes/udil';
+import { commandMessage } from './udil-messages';
+import { UdilResponseInterceptor } from './udil-response.interceptor';
+
+function header(request: Request, name: string): string | undefined {
+  const value = toText(request.headers[name] ?? (request.body as RawFields | undefined)?.[name]);
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+const KEY_HEADERS = [
+  ApiHeader({ name: 'privatekey', required: true, description: 'from authorization_service' }),
+  ApiHeader({
+    name: 'transactionid',
+    required: true,
+    description: 'unique per request, up to 64 characters',
+  }),
+];
+
+function commandRoute(summary: string): MethodDecorator {
+  return (target, key, descriptor) => {
+    ApiOperation({ summary })(target, key, descriptor);
+    for (const decorate of KEY_HEADERS) decorate(target, key, descriptor);
+  };
+}
+
+/** The UDIL services (UDIL 2019 §3.2, §3.4, §3.5.2–3.5.3) at their spec names. */
+@ApiTags('UDIL')
+@ApiConsumes('application/x-www-form-urlencoded', 'application/json', 'multipart/form-data')
+@ApiProduces('application/json', 'application/xml')
+@Controller()
+@UseInterceptors(NoFilesInterceptor(), UdilResponseInterceptor)
+export class UdilController {
+  constructor(
+    private readonly auth: UdilAuthService,
+    private readonly transactions: TransactionAcceptanceService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Post('authorization_service')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Exchange username, password and code (headers) for a privatekey' })
+  @ApiHeader({ name: 'username', required: true })
+  @ApiHeader({ name: 'password', required: true })
+  @ApiHeader({ name: 'code', required: true })
+  async authorize(@Req() request: Request): Promise<UdilBody> {
+    const key = await this.auth.authorize(
+      header(request, 'username'),
+      header(request, 'password'),
+      header(request, 'code'),
+      request.ip ?? 'unknown',
+    );
+    return {
+      status: '1',
+      privatekey: key.privatekey,
+      message: `You are authenticated successfully. Private key will be valid for ${this.config.UDIL_PRIVATEKEY_TTL_MINUTES} minutes (until ${formatUdilDatetime(key.expiresAt, this.config.TIME_ZONE)})`,
+    };
+  }
+
+  @Post('aux_relay_operations')
+  @HttpCode(200)
+  @commandRoute('Disconnect (0) or connect (1) the supply relay')
+  auxRelayOperations(@Req() r: Request) {
+    return this.command(UdilCommand.AuxRelayOperations, r);
+  }
+
+  @Post('time_synchronization')
+  @HttpCode(200)
+  @commandRoute('Set the meter clock from the head-end clock')
+  timeSynchronization(@Req() r: Request) {
+    return this.command(UdilCommand.TimeSynchronization, r);
+  }
+
+  @Post('sanctioned_load_control')
+  @HttpCode(200)
+  @commandRoute('Load limit with retries')
+  sanctionedLoadControl(@Req() r: Request) {
+    return this.command(UdilCommand.SanctionedLoadControl, r);
+  }
+
+  @Post('load_shedding_scheduling')
+  @HttpCode(200)
+  @commandRoute('Relay schedule between two datetimes')
+  loadSheddingScheduling(@Req() r: Request) {
+    return this.command(UdilCommand.LoadSheddingScheduling, r);
+  }
+
+  @Post('time_of_use_change')
+  @HttpCode(200)
+  @commandRoute('Tariff time slabs')
+  timeOfUseChange(@Req() r: Request) {
+    return this.command(UdilCommand.TimeOfUseChange, r);
+  }
+
+  @Post('device_creation')
+  @HttpCode(200)
+  @commandRoute('Register meters (device_identity: dsn and global_device_id)')
+  deviceCreation(@Req() r: Request) {
+    return this.command(UdilCommand.DeviceCreation, r);
+  }
+
+  @Post('update_ip_port')
+  @HttpCode(200)
+  @commandRoute('Primary and secondary IP addresses and ports')
+  updateIpPort(@Req() r: Request) {
+    return this.command(UdilCommand.UpdateIpPort, r);
+  }
+
+  @Post('meter_data_sampling')
+  @HttpCode(200)
+  @commandRoute('Sampling interval of INST, BILL or LPRO data')
+  meterDataSampling(@Req() r: Request) {
+    return this.command(UdilCommand.MeterDataSampling, r);
+  }
+
+  @Post('activate_meter_optical_port')
+  @HttpCode(200)
+  @commandRoute('Optical port window')
+  activateMeterOpticalPort(@Req() r: Request) {
+    return this.command(UdilCommand.ActivateMeterOpticalPort, r);
+  }
+
+  @Post('wake_up_sim_number_update')
+  @HttpCode(200)
+  @commandRoute('Numbers allowed to wake the meter up')
+  wakeUpSimNumberUpdate(@Req() r: Request) {
+    return this.command(UdilCommand.WakeUpSimNumberUpdate, r);
+  }
+
+  @Post('meter_status_update')
+  @HttpCode(200)
+  @commandRoute('Activate (1) or deactivate (0) a meter')
+  meterStatusUpdate(@Req() r: Request) {
+    return this.command(UdilCommand.MeterStatusUpdate, r);
+  }
+
+  @Post('transaction_status')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Status rows of one transaction (transactionid header) or several (transactionid in the body)',
+  })
+  @ApiHeader({ name: 'privatekey', required: true })
+  async transactionStatus(@Req() request: Request): Promise<UdilBody> {
+    const clientId = await this.auth.clientOf(header(request, 'privatekey'));
+    const body = (request.body ?? {}) as RawFields;
+    const ids =
+      body.transactionid !== undefined
+        ? parseTransactionIds(body.transactionid)
+        : [parseTransactionId(request.headers.transactionid)];
+    const data = await this.transactions.status(ids, clientId);
+    return {
+      status: data.length > 0 ? '1' : '0',
+      transactionid: ids.length === 1 ? ids[0] : ids,
+      data,
+      message:
+        data.length > 0 ? `${data.length} device row(s)` : `no transaction ${ids.join(', ')} of this client`,
+    };
+  }
+
+  @Post('transaction_cancel')
+  @HttpCode(200)
+  @commandRoute('Cancel devices of a transaction still at status_level 0, 1 or 2')
+  async transactionCancel(@Req() request: Request): Promise<UdilBody> {
+    const clientId = await this.auth.clientOf(header(request, 'privatekey'));
+    const transactionid = parseTransactionId(request.headers.transactionid);
+    const devices = parseDeviceIds((request.body as RawFields | undefined)?.global_device_id, transactionid);
+    return this.transactions.cancel(transactionid, devices, clientId);
+  }
+
+  private async command(command: UdilCommand, request: Request): Promise<UdilBody> {
+    const clientId = await this.auth.clientOf(header(request, 'privatekey'));
+    const transactionid = parseTransactionId(request.headers.transactionid);
+    const fields = (request.body ?? {}) as RawFields;
+    const parameters = parseCommandParameters(
+      command,
+      fields,
+      this.config.TIME_ZONE,
+      transactionid,
+    ) as Record<string, unknown>;
+    const {
+      global_device_id: ids,
+      device_identity: identities,
+      ...rest
+    } = parameters as {
+      global_device_id?: string[];
+      device_identity?: { dsn: string; global_device_id: string }[];
+    } & Record<string, unknown>;
+    const devices = identities
+      ? identities.map((identity) => ({ globalDeviceId: identity.global_device_id, msn: identity.dsn }))
+      : (ids ?? []).map((globalDeviceId) => ({ globalDeviceId }));
+    return this.transactions.accept(
+      { command, transactionid, clientId, parameters: this.asText(rest), devices },
+      (accepted) => commandMessage(command, accepted),
+    );
+  }
+
+  /** Parameters as UDIL text (datetimes back in the configured zone), for type_parameters. */
+  private asText(parameters: Record<string, unknown>): Record<string, unknown> {
+    const zone = this.config.TIME_ZONE;
+    const walk = (value: unknown): unknown => {
+      if (value instanceof Date) return formatUdilDatetime(value, zone);
+      if (Array.isArray(value)) return value.map(walk);
+      if (value && typeof value === 'object')
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+      return value;
+    };
+    return walk(parameters) as Record<string, unknown>;
+  }
+}

@@ -1,0 +1,155 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Job } from 'bullmq';
+import { APP_CONFIG, AppConfig } from '@hes/config';
+import { DriverError, DriverRegistry, OperationContext, ProgressLevel, UdilCommand } from '@hes/drivers';
+import { JobHandler, JobName, JobPayloads } from '@hes/queue';
+import {
+  CommunicationHistoryRepository,
+  DeviceDirectory,
+  MeterVisualsRepository,
+  ResolvedDevice,
+  TransactionStatusRepository,
+  UdilCommandRunner,
+} from '@hes/transactions';
+import { formatUdilDatetime } from '@hes/udil';
+
+/** Raised inside a driver's progress callback when the row was cancelled meanwhile: stop before touching the meter. */
+class TransactionCancelledError extends Error {}
+
+const COMMANDS = new Set<string>(Object.values(UdilCommand));
+
+/**
+ * Executes one device's part of a UDIL transaction: level 1 when it starts, 2–4 as the driver reports
+ * them (each a conditional update, so a cancel that won the race stops the driver before level 3),
+ * 5 when the device confirmed. Transient faults are retried by the queue with backoff; on the last
+ * attempt, or for a fault that repeating cannot fix, the row fails (indv_status 2) with the reason.
+ */
+@Injectable()
+export class TransactionExecuteJob {
+  constructor(
+    private readonly statuses: TransactionStatusRepository,
+    private readonly directory: DeviceDirectory,
+    private readonly drivers: DriverRegistry,
+    private readonly runner: UdilCommandRunner,
+    private readonly visuals: MeterVisualsRepository,
+    private readonly history: CommunicationHistoryRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @JobHandler(JobName.TransactionExecute)
+  async execute(
+    { transactionid, globalDeviceId }: JobPayloads[JobName.TransactionExecute],
+    job: Job,
+  ): Promise<string> {
+    const row = await this.statuses.find(transactionid, globalDeviceId);
+    if (!row || row.request_cancelled === 1 || row.indv_status !== 0) return 'nothing to do';
+    if (row.status_level === 0 && !(await this.statuses.advance(transactionid, globalDeviceId, 1)))
+      return 'cancelled before start';
+    const command = row.type.toLowerCase();
+    if (!COMMANDS.has(command)) {
+      await this.statuses.fail(transactionid, globalDeviceId, `unknown transaction type ${row.type}`);
+      return 'failed';
+    }
+
+    const startedAt = new Date();
+    const messageLog: string[] = [];
+    const log = (line: string) =>
+      messageLog.push(`${formatUdilDatetime(new Date(), this.config.TIME_ZONE)} ${line}`);
+    let gate: Promise<void> = Promise.resolve();
+    const abort = new AbortController();
+    const ctx: OperationContext = {
+      log,
+      signal: abort.signal,
+      progress: (level: ProgressLevel, note?: string) => {
+        if (note) log(note);
+        gate = gate.then(async () => {
+          if (await this.statuses.advance(transactionid, globalDeviceId, level)) return;
+          const current = await this.statuses.find(transactionid, globalDeviceId);
+          if (current?.request_cancelled === 1) {
+            abort.abort();
+            throw new TransactionCancelledError(`cancelled at status_level ${current.status_level}`);
+          }
+        });
+        // Marked handled here so a driver that does not await it cannot cause an unhandled rejection.
+        gate.catch(() => undefined);
+        return gate;
+      },
+    };
+
+    let target: ResolvedDevice | undefined;
+    try {
+      target = await this.directory.resolve(globalDeviceId);
+      log(`${command.toUpperCase()} via ${target.address.gateway.name} (${target.device.driver})`);
+      const driver = this.drivers.names().includes(target.device.driver)
+        ? this.drivers.get(target.device.driver)
+        : undefined;
+      const outcome = await this.runner.run(
+        command as UdilCommand,
+        JSON.parse(row.type_parameters ?? '{}') as Record<string, unknown>,
+        target,
+        driver,
+        ctx,
+      );
+      await gate;
+      await this.statuses.complete(transactionid, globalDeviceId, outcome.response);
+      log(`OK ${outcome.response}`);
+      await this.visuals.update(globalDeviceId, target.device.msn, {
+        ...outcome.visuals,
+        last_command: row.type,
+        last_command_datetime: row.command_receiving_datetime,
+        last_command_resp: outcome.response.slice(0, 255),
+        last_command_resp_datetime: new Date(),
+        last_communication_datetime: new Date(),
+      });
+      await this.recordHistory(globalDeviceId, target, true, messageLog, startedAt);
+      return outcome.response;
+    } catch (error) {
+      await gate.catch(() => undefined);
+      if (error instanceof TransactionCancelledError) {
+        log(`STOPPED ${error.message}`);
+        await this.recordHistory(globalDeviceId, target, false, messageLog, startedAt);
+        return 'cancelled';
+      }
+      const attempt = job.attemptsMade + 1;
+      const attempts = job.opts.attempts ?? 1;
+      const retryable = error instanceof DriverError && error.retryable && attempt < attempts;
+      const reason = describe(error, attempt, attempts);
+      log(`FAIL ${reason}`);
+      await this.recordHistory(globalDeviceId, target, false, messageLog, startedAt);
+      if (retryable) throw error;
+      await this.statuses.fail(transactionid, globalDeviceId, reason);
+      await this.visuals.update(globalDeviceId, target?.device.msn ?? row.msn, {
+        last_command: row.type,
+        last_command_datetime: row.command_receiving_datetime,
+        last_command_resp: `failed: ${reason}`.slice(0, 255),
+        last_command_resp_datetime: new Date(),
+      });
+      return `failed: ${reason}`;
+    }
+  }
+
+  private async recordHistory(
+    globalDeviceId: string,
+    target: ResolvedDevice | undefined,
+    successful: boolean,
+    messageLog: string[],
+    startedAt: Date,
+  ): Promise<void> {
+    await this.history.record({
+      globalDeviceId,
+      msn: target?.device.msn ?? null,
+      successful,
+      messageLog,
+      startedAt,
+      endedAt: new Date(),
+    });
+  }
+}
+
+function describe(error: unknown, attempt: number, attempts: number): string {
+  if (error instanceof DriverError) {
+    const retries = error.retryable ? ` after ${attempt} attempt(s)` : '';
+    return `${error.kind}: ${error.message}${retries}`;
+  }
+  return `head-end error: ${(error as Error).message} (attempt ${attempt} of ${attempts})`;
+}

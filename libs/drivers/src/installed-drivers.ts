@@ -1,0 +1,5 @@
+import { DeviceDriver } from './driver.contract';
+import { IServer2Driver } from './iserver2';
+
+/** Every driver of this installation. Adding a vendor = a folder under libs/drivers/src and a line here. */
+export const INSTALLED_DRIVERS: (() => DeviceDriver)[] = [() => new IServer2Driver()];

@@ -1,0 +1,293 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { createHash } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@hes/config';
+import { DriverRegistry, UdilCommand } from '@hes/drivers';
+import { JobName, JobQueueRepository } from '@hes/queue';
+import { UdilRequestError, UdilValue, formatUdilDatetime } from '@hes/udil';
+import { COMMANDS_WITHOUT_FLOW, COMMAND_PLANS, refusalOf, transactionType } from './udil-command-plans';
+import { transactionJobId, transactionJobOptions } from './transaction-jobs';
+import { NewStatusRow, TransactionStatusRepository } from './transaction-status.repository';
+
+export interface DeviceOutcome {
+  [key: string]: UdilValue;
+  global_device_id: string;
+  msn: string;
+  indv_status: '0' | '1';
+  remarks: string;
+}
+
+export interface AcceptanceAnswer {
+  [key: string]: UdilValue;
+  status: '0' | '1';
+  transactionid: string;
+  data: DeviceOutcome[];
+  message: string;
+}
+
+export interface CommandRequest {
+  command: UdilCommand;
+  transactionid: string;
+  clientId: string;
+  /** The validated parameters, kept as TRANSACTION_STATUS.type_parameters (JSON). */
+  parameters: Record<string, unknown>;
+  /** Devices addressed, with the MSN the request gave for them (device_creation's dsn). */
+  devices: { globalDeviceId: string; msn?: string }[];
+}
+
+interface RegisteredDevice {
+  global_device_id: string;
+  msn: string;
+  driver: string;
+  activation_status: number;
+}
+
+/** Commands that must reach a device even when it is inactive (they are what changes that). */
+const ALLOWED_WHEN_INACTIVE = new Set([UdilCommand.MeterStatusUpdate, UdilCommand.DeviceCreation]);
+
+/**
+ * Accepts UDIL write commands: one TRANSACTION_STATUS row per device, committed in one database
+ * transaction together with the request's record, and only then queued. Devices the head-end cannot
+ * serve are refused individually (indv_status 0 with a remark; their row is cancelled by the MDC).
+ */
+@Injectable()
+export class TransactionAcceptanceService {
+  private readonly logger = new Logger('Transactions');
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly statuses: TransactionStatusRepository,
+    private readonly queues: JobQueueRepository,
+    private readonly drivers: DriverRegistry,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async accept(request: CommandRequest, message: (accepted: number) => string): Promise<AcceptanceAnswer> {
+    const fingerprint = createHash('sha256')
+      .update(JSON.stringify([request.command, request.parameters, request.devices]))
+      .digest('hex');
+    const type = transactionType(request.command);
+
+    const outcome = await this.dataSource.transaction(async (manager) => {
+      const inserted = await manager.query<unknown[]>(
+        `INSERT INTO public.udil_transactions (transactionid, service, request_fingerprint, client_id)
+         VALUES ($1, $2, $3, $4) ON CONFLICT (transactionid) DO NOTHING RETURNING 1`,
+        [request.transactionid, request.command, fingerprint, request.clientId],
+      );
+      if (inserted.length === 0) {
+        const [previous] = await manager.query<
+          { service: string; request_fingerprint: string; client_id: string; response: AcceptanceAnswer }[]
+        >(
+          `SELECT service, request_fingerprint, client_id, response FROM public.udil_transactions WHERE transactionid = $1`,
+          [request.transactionid],
+        );
+        if (
+          previous.request_fingerprint === fingerprint &&
+          previous.client_id === request.clientId &&
+          previous.response
+        ) {
+          return { answer: previous.response, queued: [] as string[] };
+        }
+        throw UdilRequestError.invalid(
+          'transactionid',
+          `${request.transactionid} was already used for another request (${previous.service}); use a new transactionid`,
+          request.transactionid,
+        );
+      }
+
+      const registered = await manager.query<RegisteredDevice[]>(
+        `SELECT global_device_id, msn::text AS msn, driver, activation_status FROM public.devices WHERE global_device_id = ANY($1)`,
+        [request.devices.map((d) => d.globalDeviceId)],
+      );
+      const byId = new Map(registered.map((d) => [d.global_device_id, d]));
+      const rows: NewStatusRow[] = request.devices.map(({ globalDeviceId, msn }) => {
+        const device = byId.get(globalDeviceId);
+        return {
+          globalDeviceId,
+          msn: device?.msn ?? msn ?? null,
+          refusal: this.refusal(request.command, globalDeviceId, device),
+        };
+      });
+      await this.statuses.insert(
+        manager,
+        request.transactionid,
+        type,
+        JSON.stringify(request.parameters),
+        rows,
+      );
+
+      const accepted = rows.filter((r) => !r.refusal);
+      const answer: AcceptanceAnswer = {
+        status: accepted.length > 0 ? '1' : '0',
+        transactionid: request.transactionid,
+        data: rows.map((r) => ({
+          global_device_id: r.globalDeviceId,
+          msn: r.msn ?? '',
+          indv_status: r.refusal ? '0' : '1',
+          remarks: r.refusal ?? 'accepted',
+        })),
+        message: message(accepted.length),
+      };
+      await manager.query(`UPDATE public.udil_transactions SET response = $2 WHERE transactionid = $1`, [
+        request.transactionid,
+        JSON.stringify(answer),
+      ]);
+      return { answer, queued: accepted.map((r) => r.globalDeviceId) };
+    });
+
+    // Committed: now queue. If the queue backend is down the rows stay pending and the reconciler queues them.
+    if (outcome.queued.length > 0) {
+      try {
+        await this.queues.addBulk(
+          outcome.queued.map((globalDeviceId) => ({
+            name: JobName.TransactionExecute,
+            data: { transactionid: request.transactionid, globalDeviceId },
+            opts: transactionJobOptions(this.config, request.transactionid, globalDeviceId),
+          })),
+        );
+      } catch (error) {
+        this.logger.warn(
+          { transactionid: request.transactionid, error: (error as Error).message },
+          'accepted but not queued; the reconciler will queue it',
+        );
+      }
+    }
+    return outcome.answer;
+  }
+
+  private refusal(
+    command: UdilCommand,
+    globalDeviceId: string,
+    device: RegisteredDevice | undefined,
+  ): string | undefined {
+    const missingFlow = COMMANDS_WITHOUT_FLOW.get(command);
+    if (missingFlow) return missingFlow;
+    if (!device)
+      return `global_device_id ${globalDeviceId} is not registered (create it with device_creation)`;
+    if (device.activation_status === 0 && !ALLOWED_WHEN_INACTIVE.has(command)) {
+      return `meter ${globalDeviceId} is inactive (meter_status_update 1 activates it)`;
+    }
+    // Registry commands are carried out by the head-end itself, whatever the device's driver.
+    if (COMMAND_PLANS[command] === 'registry') return undefined;
+    if (!this.drivers.names().includes(device.driver)) {
+      return `no driver ${device.driver} is installed for ${globalDeviceId}`;
+    }
+    return refusalOf(command, this.drivers.get(device.driver));
+  }
+
+  /** TRANSACTION_STATUS rows of the client's transactions, formatted as UDIL strings (spec §3.5.2, 4.14). */
+  async status(transactionids: string[], clientId: string): Promise<Record<string, UdilValue>[]> {
+    const owned = await this.dataSource.query<{ transactionid: string }[]>(
+      `SELECT transactionid FROM public.udil_transactions WHERE transactionid = ANY($1) AND client_id = $2`,
+      [transactionids, clientId],
+    );
+    if (owned.length === 0) return [];
+    const rows = await this.statuses.findByTransactions(owned.map((o) => o.transactionid));
+    const zone = this.config.TIME_ZONE;
+    return rows.map((row) => ({
+      transactionid: row.transactionid,
+      global_device_id: row.global_device_id,
+      msn: row.msn ?? '',
+      type: row.type,
+      type_parameters: row.type_parameters ?? '',
+      command_receiving_datetime: formatUdilDatetime(row.command_receiving_datetime, zone),
+      status_level: String(row.status_level),
+      status_1_datetime: formatUdilDatetime(row.status_1_datetime, zone),
+      status_2_datetime: formatUdilDatetime(row.status_2_datetime, zone),
+      status_3_datetime: formatUdilDatetime(row.status_3_datetime, zone),
+      status_4_datetime: formatUdilDatetime(row.status_4_datetime, zone),
+      status_5_datetime: formatUdilDatetime(row.status_5_datetime, zone),
+      indv_status: String(row.indv_status),
+      request_cancelled: String(row.request_cancelled),
+      request_cancel_reason: row.request_cancel_reason ?? '',
+      request_cancel_datetime: formatUdilDatetime(row.request_cancel_datetime, zone),
+      response_data: responseData(row.response_data),
+    }));
+  }
+
+  /** transaction_cancel (§3.5.3): only devices at status_level 0, 1 or 2 can be cancelled. */
+  async cancel(
+    transactionid: string,
+    globalDeviceIds: string[],
+    clientId: string,
+  ): Promise<AcceptanceAnswer> {
+    const [owner] = await this.dataSource.query<{ client_id: string }[]>(
+      `SELECT client_id FROM public.udil_transactions WHERE transactionid = $1`,
+      [transactionid],
+    );
+    if (!owner || owner.client_id !== clientId) {
+      throw UdilRequestError.invalid(
+        'transactionid',
+        `${transactionid} is not a transaction of this client`,
+        transactionid,
+      );
+    }
+    const cancelled = await this.statuses.cancel(
+      transactionid,
+      globalDeviceIds,
+      'cancelled by MDM (transaction_cancel)',
+    );
+    const rows = new Map(
+      (await this.statuses.findByTransactions([transactionid])).map((r) => [r.global_device_id, r]),
+    );
+    for (const globalDeviceId of cancelled) {
+      await this.queues
+        .remove(JobName.TransactionExecute, transactionJobId(transactionid, globalDeviceId))
+        .catch(() => undefined);
+    }
+    const data: DeviceOutcome[] = globalDeviceIds.map((id) => {
+      const row = rows.get(id);
+      const base = { global_device_id: id, msn: row?.msn ?? '' };
+      if (cancelled.has(id)) return { ...base, indv_status: '1', remarks: 'cancelled' };
+      if (!row) return { ...base, indv_status: '0', remarks: `not part of transaction ${transactionid}` };
+      if (row.request_cancelled === 1)
+        return {
+          ...base,
+          indv_status: '0',
+          remarks: `already cancelled: ${row.request_cancel_reason ?? ''}`,
+        };
+      if (row.indv_status !== 0) {
+        return {
+          ...base,
+          indv_status: '0',
+          remarks: row.indv_status === 1 ? 'already executed' : 'already failed',
+        };
+      }
+      return {
+        ...base,
+        indv_status: '0',
+        remarks: `status_level is ${row.status_level}: only levels 0, 1 and 2 can be cancelled`,
+      };
+    });
+    return {
+      status: cancelled.size > 0 ? '1' : '0',
+      transactionid,
+      data,
+      message: `${cancelled.size} of ${globalDeviceIds.length} device(s) cancelled`,
+    };
+  }
+}
+
+/** response_data holds JSON (read results) or a sentence (a reason); JSON is returned as data. */
+function responseData(text: string | null): UdilValue {
+  if (!text) return '';
+  if (text.startsWith('[') || text.startsWith('{')) {
+    try {
+      return toUdilValue(JSON.parse(text));
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+function toUdilValue(value: unknown): UdilValue {
+  if (Array.isArray(value)) return value.map(toUdilValue);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toUdilValue(v)]));
+  }
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return '';
+}

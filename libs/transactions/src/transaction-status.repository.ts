@@ -1,0 +1,160 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { returnedRows } from '@hes/database';
+
+export type StatusLevel = 0 | 1 | 2 | 3 | 4 | 5;
+
+/** One row of udil.transaction_status, as stored. */
+export interface TransactionStatusRow {
+  transactionid: string;
+  msn: string | null;
+  global_device_id: string;
+  type: string;
+  type_parameters: string | null;
+  command_receiving_datetime: Date;
+  status_level: StatusLevel;
+  status_1_datetime: Date | null;
+  status_2_datetime: Date | null;
+  status_3_datetime: Date | null;
+  status_4_datetime: Date | null;
+  status_5_datetime: Date | null;
+  indv_status: 0 | 1 | 2;
+  request_cancelled: 0 | 1;
+  request_cancel_reason: string | null;
+  request_cancel_datetime: Date | null;
+  response_data: string | null;
+}
+
+export interface NewStatusRow {
+  globalDeviceId: string;
+  msn: string | null;
+  /** Set when the head-end refuses the device at acceptance (unknown, inactive, unsupported). */
+  refusal?: string;
+}
+
+const LEVEL_COLUMNS = [
+  '',
+  'status_1_datetime',
+  'status_2_datetime',
+  'status_3_datetime',
+  'status_4_datetime',
+  'status_5_datetime',
+];
+
+/**
+ * TRANSACTION_STATUS, written in sets. Level changes are conditional (never backwards, never on a
+ * cancelled or finished row) so that a cancel racing a worker is decided by the database.
+ */
+@Injectable()
+export class TransactionStatusRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Inserts one row per device. Refused devices are recorded as cancelled by the MDC, with the reason. */
+  async insert(
+    manager: EntityManager,
+    transactionid: string,
+    type: string,
+    typeParameters: string,
+    rows: NewStatusRow[],
+  ): Promise<void> {
+    await manager.query(
+      `INSERT INTO udil.transaction_status
+         (transactionid, global_device_id, msn, type, type_parameters, request_cancelled, request_cancel_reason,
+          request_cancel_datetime, response_data)
+       SELECT $1, d.id, d.msn, $2, $3, CASE WHEN d.refusal IS NULL THEN 0 ELSE 1 END, d.refusal,
+              CASE WHEN d.refusal IS NULL THEN NULL ELSE now() END, d.refusal
+         FROM unnest($4::varchar[], $5::bigint[], $6::text[]) AS d(id, msn, refusal)`,
+      [
+        transactionid,
+        type,
+        typeParameters,
+        rows.map((r) => r.globalDeviceId),
+        rows.map((r) => r.msn),
+        rows.map((r) => r.refusal ?? null),
+      ],
+    );
+  }
+
+  find(transactionid: string, globalDeviceId: string): Promise<TransactionStatusRow | undefined> {
+    return this.dataSource
+      .query<TransactionStatusRow[]>(
+        `SELECT * FROM udil.transaction_status WHERE transactionid = $1 AND global_device_id = $2`,
+        [transactionid, globalDeviceId],
+      )
+      .then((rows) => rows[0]);
+  }
+
+  findByTransactions(transactionids: string[]): Promise<TransactionStatusRow[]> {
+    return this.dataSource.query<TransactionStatusRow[]>(
+      `SELECT * FROM udil.transaction_status WHERE transactionid = ANY($1) ORDER BY transactionid, global_device_id`,
+      [transactionids],
+    );
+  }
+
+  /** Moves a live row up to `level`; false when it was cancelled, finished or already there. */
+  async advance(
+    transactionid: string,
+    globalDeviceId: string,
+    level: Exclude<StatusLevel, 0 | 5>,
+  ): Promise<boolean> {
+    const rows = returnedRows(
+      await this.dataSource.query(
+        `UPDATE udil.transaction_status SET status_level = $3, ${LEVEL_COLUMNS[level]} = now(), db_datetime = now()
+        WHERE transactionid = $1 AND global_device_id = $2 AND status_level < $3
+          AND request_cancelled = 0 AND indv_status = 0
+        RETURNING 1`,
+        [transactionid, globalDeviceId, level],
+      ),
+    );
+    return rows.length === 1;
+  }
+
+  /** Level 5, complete (indv_status 1), with what the device answered. */
+  async complete(transactionid: string, globalDeviceId: string, responseData: string): Promise<boolean> {
+    const rows = returnedRows(
+      await this.dataSource.query(
+        `UPDATE udil.transaction_status
+          SET status_level = 5, status_5_datetime = now(), indv_status = 1, response_data = $3, db_datetime = now()
+        WHERE transactionid = $1 AND global_device_id = $2 AND request_cancelled = 0 AND indv_status = 0
+        RETURNING 1`,
+        [transactionid, globalDeviceId, responseData],
+      ),
+    );
+    return rows.length === 1;
+  }
+
+  /** Failed (indv_status 2) at the level reached, with a reason a person can act on. */
+  async fail(transactionid: string, globalDeviceId: string, reason: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE udil.transaction_status SET indv_status = 2, response_data = $3, db_datetime = now()
+        WHERE transactionid = $1 AND global_device_id = $2 AND indv_status = 0 AND request_cancelled = 0`,
+      [transactionid, globalDeviceId, reason],
+    );
+  }
+
+  /** Cancels the live rows at level 0–2 among `globalDeviceIds`; returns those cancelled. */
+  async cancel(transactionid: string, globalDeviceIds: string[], reason: string): Promise<Set<string>> {
+    const rows = returnedRows<{ global_device_id: string }>(
+      await this.dataSource.query(
+        `UPDATE udil.transaction_status
+          SET request_cancelled = 1, request_cancel_reason = $3, request_cancel_datetime = now(), db_datetime = now()
+        WHERE transactionid = $1 AND global_device_id = ANY($2) AND status_level <= 2
+          AND request_cancelled = 0 AND indv_status = 0
+        RETURNING global_device_id`,
+        [transactionid, globalDeviceIds, reason],
+      ),
+    );
+    return new Set(rows.map((r) => r.global_device_id));
+  }
+
+  /** Accepted rows that are neither finished nor cancelled and older than `olderThan` (for the reconciler). */
+  pending(olderThan: Date, limit: number): Promise<{ transactionid: string; global_device_id: string }[]> {
+    return this.dataSource.query(
+      `SELECT transactionid, global_device_id FROM udil.transaction_status
+        WHERE indv_status = 0 AND request_cancelled = 0 AND status_level < 5 AND command_receiving_datetime < $1
+        ORDER BY command_receiving_datetime LIMIT $2`,
+      [olderThan, limit],
+    );
+  }
+}

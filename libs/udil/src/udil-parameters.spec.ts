@@ -1,0 +1,204 @@
+import { UdilCommand } from '@hes/drivers';
+import { formatUdilDatetime } from './udil-datetime';
+import { UdilRequestError } from './udil-error';
+import {
+  parseCommandParameters,
+  parseDeviceIds,
+  parseTransactionId,
+  parseTransactionIds,
+} from './udil-parameters';
+
+const ZONE = 'Asia/Karachi';
+
+function problem(command: UdilCommand, fields: Record<string, unknown>): string {
+  try {
+    parseCommandParameters(command, fields, ZONE);
+  } catch (error) {
+    expect(error).toBeInstanceOf(UdilRequestError);
+    expect((error as UdilRequestError).httpStatus).toBe(400);
+    return (error as Error).message;
+  }
+  throw new Error('expected the parameters to be refused');
+}
+
+describe('UDIL parameters', () => {
+  const relay = {
+    global_device_id: '["m1","m2"]',
+    request_datetime: '2018-10-15 13:00:00',
+    relay_operate: '0',
+  };
+
+  it('reads the spec example of aux_relay_operations (a JSON-string set, quoted values)', () => {
+    const parsed = parseCommandParameters(
+      UdilCommand.AuxRelayOperations,
+      {
+        ...relay,
+        global_device_id: '["m96541254","m97524158","m98562412"]',
+        request_datetime: '"2018-10-15 13:00:00"',
+        relay_operate: '"0"',
+      },
+      ZONE,
+    );
+    expect(parsed.global_device_id).toEqual(['m96541254', 'm97524158', 'm98562412']);
+    expect(parsed.relay_operate).toBe(0);
+    // Wall-clock time in the configured zone (Karachi is UTC+5).
+    expect(parsed.request_datetime.toISOString()).toBe('2018-10-15T08:00:00.000Z');
+    expect(formatUdilDatetime(parsed.request_datetime, ZONE)).toBe('2018-10-15 13:00:00');
+  });
+
+  it('accepts a real array, a bare id, numbers and unknown extra fields; de-duplicates ids', () => {
+    expect(
+      parseCommandParameters(
+        UdilCommand.AuxRelayOperations,
+        { ...relay, global_device_id: ['m1', 'm1', ' m2 '] },
+        ZONE,
+      ).global_device_id,
+    ).toEqual(['m1', 'm2']);
+    expect(
+      parseCommandParameters(
+        UdilCommand.AuxRelayOperations,
+        { ...relay, global_device_id: 'm7', extra: 'x' },
+        ZONE,
+      ).global_device_id,
+    ).toEqual(['m7']);
+    expect(
+      parseCommandParameters(UdilCommand.AuxRelayOperations, { ...relay, relay_operate: 1 }, ZONE)
+        .relay_operate,
+    ).toBe(1);
+  });
+
+  it.each([
+    [{ relay_operate: '2' }, /^relay_operate: must be 0 \(disconnect\) or 1 \(connect\)$/],
+    [{ relay_operate: undefined }, /^relay_operate: is required$/],
+    [{ request_datetime: '15-10-2018 13:00' }, /^request_datetime: must be a datetime yyyy-MM-dd HH:mm:ss$/],
+    [{ request_datetime: '2018-02-30 13:00:00' }, /^request_datetime: must be a datetime/],
+    [{ global_device_id: '[]' }, /^global_device_id: must name at least one global_device_id$/],
+    [{ global_device_id: '["m1",' }, /^global_device_id: must be a JSON array of global_device_id/],
+    [{ global_device_id: ['x'.repeat(51)] }, /^global_device_id\[0\]: ids are at most 50 characters$/],
+  ])('refuses %j naming the field', (change, message) => {
+    expect(problem(UdilCommand.AuxRelayOperations, { ...relay, ...change })).toMatch(message);
+  });
+
+  it('names every bad field at once', () => {
+    const message = problem(UdilCommand.AuxRelayOperations, { global_device_id: 'm1', relay_operate: 'x' });
+    expect(message).toContain('request_datetime: is required');
+    expect(message).toContain('relay_operate: must be');
+  });
+
+  it('reads load-shedding slabs from the spec example and checks the window', () => {
+    const fields = {
+      global_device_id: '["m98562412","m97524158"]',
+      request_datetime: '2018-10-15 13:00:00',
+      start_datetime: '2018-11-01 00:00:00',
+      end_datetime: '2018-12-01 00:00:00',
+      load_shedding_slabs:
+        '[{"action_time":"03:00:00", "relay_operate":"0"}, {"action_time":"06:00:00", "relay_operate":"1"}, {“action_time”:”12:00:00”, “relay_operate”:”1”}]',
+    };
+    const parsed = parseCommandParameters(UdilCommand.LoadSheddingScheduling, fields, ZONE);
+    expect(parsed.load_shedding_slabs).toEqual([
+      { action_time: '03:00:00', relay_operate: 0 },
+      { action_time: '06:00:00', relay_operate: 1 },
+      { action_time: '12:00:00', relay_operate: 1 },
+    ]);
+    expect(
+      problem(UdilCommand.LoadSheddingScheduling, { ...fields, end_datetime: '2018-10-01 00:00:00' }),
+    ).toBe('end_datetime: must be after start_datetime');
+    expect(
+      problem(UdilCommand.LoadSheddingScheduling, {
+        ...fields,
+        load_shedding_slabs: '[{"action_time":"25:00:00","relay_operate":"0"}]',
+      }),
+    ).toMatch(/^load_shedding_slabs\[0\]\.action_time: must be a time HH:mm:ss$/);
+  });
+
+  it('reads codes case-insensitively', () => {
+    const parsed = parseCommandParameters(
+      UdilCommand.MeterDataSampling,
+      {
+        global_device_id: 'm1',
+        request_datetime: '2018-10-15 13:00:00',
+        activation_datetime: '2018-11-01 00:00:00',
+        data_type: 'lpro',
+        sampling_interval: '30',
+        sampling_initial_time: '00',
+      },
+      ZONE,
+    );
+    expect(parsed.data_type).toBe('LPRO');
+    expect(parsed.sampling_initial_time).toBe(0);
+  });
+
+  it.each([
+    [
+      UdilCommand.MeterDataSampling,
+      { sampling_interval: '60' },
+      /^sampling_interval: must be minutes from 1 to 59$/,
+    ],
+    [
+      UdilCommand.DeviceCreation,
+      { mdi_reset_date: '29' },
+      /^mdi_reset_date: must be a day of the month from 1 to 28$/,
+    ],
+    [UdilCommand.DeviceCreation, { phase: '2' }, /^phase: must be 1 \(single phase\) or 3 \(three phase\)$/],
+    [UdilCommand.DeviceCreation, { communication_mode: '6' }, /^communication_mode: must be 1 \(GPRS/],
+    [UdilCommand.DeviceCreation, { device_type: '4' }, /^device_type: must be 1 \(meter\)/],
+    [UdilCommand.DeviceCreation, { meter_type: '0' }, /^meter_type: must be 1 \(normal\)/],
+    [
+      UdilCommand.UpdateIpPort,
+      { primary_ip_address: '300.1.1.1' },
+      /^primary_ip_address: must be an IPv4 or IPv6 address$/,
+    ],
+    [
+      UdilCommand.UpdateIpPort,
+      { secondary_port: '70000' },
+      /^secondary_port: must be a port from 1 to 65535$/,
+    ],
+  ])('%s refuses %j', (command, change, message) => {
+    const base: Partial<Record<UdilCommand, Record<string, unknown>>> = {
+      [UdilCommand.MeterDataSampling]: {
+        global_device_id: 'm1',
+        request_datetime: '2018-10-15 13:00:00',
+        activation_datetime: '2018-11-01 00:00:00',
+        data_type: 'BILL',
+        sampling_interval: '30',
+        sampling_initial_time: '0',
+      },
+      [UdilCommand.DeviceCreation]: {
+        device_identity: '[{"dsn":"4098562412","global_device_id":"m98562412"}]',
+        request_datetime: '""2018-10-15 13:00:00""',
+        communication_interval: '15',
+        device_type: '1',
+        mdi_reset_date: '1',
+        mdi_reset_time: '00:00:00',
+        sim_number: '03218090100',
+        sim_id: '11199oijjh78',
+        phase: '3',
+        meter_type: '2',
+        communication_mode: '1',
+      },
+      [UdilCommand.UpdateIpPort]: {
+        global_device_id: 'm1',
+        request_datetime: '2018-10-15 13:00:00',
+        primary_ip_address: '192.168.100.120',
+        secondary_ip_address: '192.168.100.121',
+        primary_port: '8080',
+        secondary_port: '8080',
+      },
+    };
+    // The unchanged example is valid …
+    expect(() => parseCommandParameters(command, base[command]!, ZONE)).not.toThrow();
+    // … and the one bad field is named.
+    expect(problem(command, { ...base[command]!, ...change })).toMatch(message);
+  });
+
+  it('reads transaction ids from headers and sets', () => {
+    expect(parseTransactionId(' 9Xcvfg675d5hg85fhjffved47f65d3s3g ')).toBe(
+      '9Xcvfg675d5hg85fhjffved47f65d3s3g',
+    );
+    expect(() => parseTransactionId('x'.repeat(65))).toThrow(/transactionid: must be 1 to 64/);
+    expect(() => parseTransactionId(undefined)).toThrow(/transactionid: header is required/);
+    expect(parseTransactionIds('["a","b","a"]')).toEqual(['a', 'b']);
+    expect(parseDeviceIds('m1')).toEqual(['m1']);
+    expect(() => parseDeviceIds('[]')).toThrow(/^global_device_id: must name at least one/);
+  });
+});

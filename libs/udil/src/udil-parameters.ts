@@ -1,0 +1,282 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { UdilCommand } from '@hes/drivers';
+import { parseUdilDatetime } from './udil-datetime';
+import { UdilRequestError } from './udil-error';
+
+/**
+ * Normalisation and validation of UDIL request parameters. Real MDM clients are sloppy
+ * (ARCHITECTURE.md): values are trimmed (and one layer of surrounding quotes removed, as the spec's
+ * examples show them), codes are read case-insensitively, set-valued fields arrive as a JSON string, a
+ * real array or a bare id, and unknown fields are ignored. Every problem names its field.
+ */
+
+export type RawFields = Record<string, unknown>;
+
+const QUOTES = /^["“”'](.*)["“”']$/s;
+
+export function toText(value: unknown): unknown {
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value !== 'string') return value;
+  let text = value.trim();
+  // The spec's own examples quote values, once or twice (4.7: ""2018-10-15 13:00:00"").
+  for (let quoted = QUOTES.exec(text); quoted; quoted = QUOTES.exec(text)) text = quoted[1].trim();
+  return text;
+}
+
+/** A set: a real array, a JSON array in a string, or a bare value (a set of one). */
+export function toList(value: unknown): unknown {
+  if (Array.isArray(value)) return value;
+  if (typeof value === 'number') return [String(value)];
+  if (typeof value !== 'string') return value;
+  const text = value.trim();
+  if (text === '') return [];
+  if (text.startsWith('[') || text.startsWith('{')) {
+    try {
+      const parsed: unknown = JSON.parse(text.replace(/[“”]/g, '"'));
+      return Array.isArray(parsed) ? parsed : [parsed];
+    } catch {
+      return { invalidJson: text };
+    }
+  }
+  return [toText(text)];
+}
+
+const required = z.preprocess(toText, z.string({ error: 'is required' }).min(1, 'is required'));
+
+const integer = (min: number, max: number, meaning = `an integer from ${min} to ${max}`) =>
+  required
+    .refine((v) => /^-?\d+$/.test(v), { message: `must be ${meaning}` })
+    .transform(Number)
+    .refine((v) => v >= min && v <= max, { message: `must be ${meaning}` });
+
+const decimal = (meaning: string) =>
+  required.refine((v) => /^\d+(\.\d+)?$/.test(v), { message: `must be ${meaning}` }).transform(Number);
+
+const code = <T extends string>(values: readonly T[], meaning: string) =>
+  required.transform((v, ctx) => {
+    const match = values.find((candidate) => candidate.toUpperCase() === v.toUpperCase());
+    if (match === undefined) {
+      ctx.addIssue({ code: 'custom', message: `must be ${meaning}` });
+      return z.NEVER;
+    }
+    return match;
+  });
+
+const timeOfDay = (withSeconds: boolean) =>
+  required.refine(
+    (v) => (withSeconds ? /^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$/ : /^([01]\d|2[0-3]):[0-5]\d$/).test(v),
+    {
+      message: `must be a time ${withSeconds ? 'HH:mm:ss' : 'HH:mm'}`,
+    },
+  );
+
+const phoneNumber = required.refine((v) => /^\+?\d{7,15}$/.test(v), {
+  message: 'must be a phone number of 7 to 15 digits, optionally starting with +',
+});
+
+const ipAddress = required.refine((v) => isIP(v) !== 0, { message: 'must be an IPv4 or IPv6 address' });
+
+const datetime = (zone: string) =>
+  required.transform((v, ctx) => {
+    const parsed = parseUdilDatetime(v, zone);
+    if (!parsed) {
+      ctx.addIssue({ code: 'custom', message: 'must be a datetime yyyy-MM-dd HH:mm:ss' });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+
+const listOf = <T extends z.ZodType>(item: T, what: string, max: number) =>
+  z.preprocess(
+    toList,
+    z
+      .array(item, { error: `must be a JSON array of ${what} (or a single value)` })
+      .min(1, `must name at least one ${what}`)
+      .max(max, `must name at most ${max} ${what}s`),
+  );
+
+/** MDM-assigned device ids: a set, de-duplicated, each at most 50 characters. */
+export const MAX_DEVICES_PER_REQUEST = 200_000;
+const deviceIds = listOf(
+  z.preprocess(
+    toText,
+    z
+      .string({ error: 'must be a list of device ids' })
+      .min(1, 'must not contain empty ids')
+      .max(50, 'ids are at most 50 characters'),
+  ),
+  'global_device_id',
+  MAX_DEVICES_PER_REQUEST,
+).transform((ids) => [...new Set(ids)]);
+
+function commandSchemas(zone: string) {
+  const at = datetime(zone);
+  const base = { global_device_id: deviceIds, request_datetime: at };
+  const binary = (meaning: string) => code(['0', '1'] as const, meaning).transform(Number);
+  return {
+    [UdilCommand.AuxRelayOperations]: z.object({
+      ...base,
+      relay_operate: binary('0 (disconnect) or 1 (connect)'),
+    }),
+    [UdilCommand.TimeSynchronization]: z.object(base),
+    [UdilCommand.SanctionedLoadControl]: z.object({
+      ...base,
+      load_limit: decimal('a load limit in kW (a non-negative number)'),
+      maximum_retries: integer(0, 1000, 'a number of retries from 0 to 1000'),
+      retry_interval: integer(0, 86400, 'seconds from 0 to 86400'),
+      threshold_duration: integer(0, 86400, 'seconds from 0 to 86400'),
+      retry_clear_interval: integer(0, 604800, 'seconds from 0 to 604800'),
+    }),
+    [UdilCommand.LoadSheddingScheduling]: z
+      .object({
+        ...base,
+        start_datetime: at,
+        end_datetime: at,
+        load_shedding_slabs: listOf(
+          z.object(
+            {
+              action_time: timeOfDay(true),
+              relay_operate: binary('0 (disconnect) or 1 (connect)'),
+            },
+            { error: 'each slab must be {"action_time":"HH:mm:ss","relay_operate":"0|1"}' },
+          ),
+          'slab',
+          96,
+        ),
+      })
+      .refine((p) => p.end_datetime > p.start_datetime, {
+        path: ['end_datetime'],
+        message: 'must be after start_datetime',
+      }),
+    [UdilCommand.TimeOfUseChange]: z.object({
+      ...base,
+      activation_datetime: at,
+      season: required,
+      days: required,
+      time_slab: listOf(z.preprocess(toText, timeOfDay(false)), 'time slab (HH:mm)', 48),
+      tariff_identification: integer(1, 4, 'a tariff number from 1 to 4'),
+    }),
+    [UdilCommand.DeviceCreation]: z.object({
+      device_identity: listOf(
+        z.object(
+          {
+            dsn: required.refine((v) => /^\d{1,19}$/.test(v), {
+              message: 'dsn must be a meter serial number (digits)',
+            }),
+            global_device_id: required.refine((v) => v.length <= 50, {
+              message: 'global_device_id is at most 50 characters',
+            }),
+          },
+          { error: 'each device must be {"dsn":"…","global_device_id":"…"}' },
+        ),
+        'device',
+        10_000,
+      ),
+      request_datetime: at,
+      device_type: integer(1, 3, '1 (meter), 2 (DCU) or 3 (other)'),
+      communication_mode: integer(1, 5, '1 (GPRS/3G/4G), 2 (RF), 3 (PLC), 4 (Ethernet) or 5 (other)'),
+      communication_type: integer(0, 2, '0 (always on), 1 (periodic-on) or 2 (on-demand)').optional(),
+      communication_interval: integer(0, 1440, 'minutes from 0 to 1440'),
+      sim_number: phoneNumber,
+      sim_id: required.refine((v) => v.length <= 32, { message: 'must be at most 32 characters' }),
+      mdi_reset_date: integer(1, 28, 'a day of the month from 1 to 28'),
+      mdi_reset_time: timeOfDay(true),
+      phase: code(['1', '3'] as const, '1 (single phase) or 3 (three phase)').transform(Number),
+      meter_type: integer(1, 4, '1 (normal), 2 (whole current), 3 (CTO) or 4 (CTPT)'),
+    }),
+    [UdilCommand.UpdateIpPort]: z.object({
+      ...base,
+      primary_ip_address: ipAddress,
+      secondary_ip_address: ipAddress,
+      primary_port: integer(1, 65535, 'a port from 1 to 65535'),
+      secondary_port: integer(1, 65535, 'a port from 1 to 65535'),
+    }),
+    [UdilCommand.MeterDataSampling]: z.object({
+      ...base,
+      activation_datetime: at,
+      data_type: code(['INST', 'BILL', 'LPRO'] as const, 'INST, BILL or LPRO'),
+      sampling_interval: integer(1, 59, 'minutes from 1 to 59'),
+      sampling_initial_time: integer(0, 59, 'a minute from 0 to 59'),
+    }),
+    [UdilCommand.ActivateMeterOpticalPort]: z
+      .object({ ...base, optical_port_on_datetime: at, optical_port_off_datetime: at })
+      .refine((p) => p.optical_port_off_datetime > p.optical_port_on_datetime, {
+        path: ['optical_port_off_datetime'],
+        message: 'must be after optical_port_on_datetime',
+      }),
+    [UdilCommand.WakeUpSimNumberUpdate]: z.object({
+      ...base,
+      wakeup_number_1: phoneNumber,
+      wakeup_number_2: phoneNumber.optional(),
+      wakeup_number_3: phoneNumber.optional(),
+    }),
+    [UdilCommand.MeterStatusUpdate]: z.object({
+      ...base,
+      meter_activation_status: binary('1 (active) or 0 (inactive)'),
+    }),
+  } as const;
+}
+
+type CommandSchemas = ReturnType<typeof commandSchemas>;
+export type CommandParameters<C extends UdilCommand> = z.output<CommandSchemas[C]>;
+
+const schemasByZone = new Map<string, CommandSchemas>();
+
+function describeIssues(error: z.ZodError, fields: RawFields): string {
+  const messages: string[] = [];
+  for (const issue of error.issues) {
+    const [field, ...rest] = issue.path.map(String);
+    const name = field ?? '(body)';
+    const missing = issue.code === 'invalid_type' && fields[name] === undefined;
+    const where = name + rest.map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part}`)).join('');
+    const message = `${where}: ${missing ? 'is required' : issue.message}`;
+    if (!messages.some((m) => m.startsWith(`${name}:`) || m.startsWith(`${name}[`))) messages.push(message);
+  }
+  return messages.join('; ');
+}
+
+/** Validates the parameters of one write command; a 400 naming every bad field otherwise. */
+export function parseCommandParameters<C extends UdilCommand>(
+  command: C,
+  fields: RawFields,
+  zone: string,
+  transactionid?: string,
+): CommandParameters<C> {
+  let schemas = schemasByZone.get(zone);
+  if (!schemas) {
+    schemas = commandSchemas(zone);
+    schemasByZone.set(zone, schemas);
+  }
+  const result = (schemas[command] as z.ZodType).safeParse(fields);
+  if (!result.success) throw new UdilRequestError(400, describeIssues(result.error, fields), transactionid);
+  return result.data as CommandParameters<C>;
+}
+
+/** The transactionid header: 1 to 64 visible characters. */
+export function parseTransactionId(value: unknown): string {
+  const text = toText(Array.isArray(value) ? value[0] : value);
+  if (typeof text !== 'string' || text === '')
+    throw UdilRequestError.invalid('transactionid', 'header is required');
+  if (text.length > 64 || !/^[\x21-\x7e]+$/.test(text)) {
+    throw UdilRequestError.invalid('transactionid', 'must be 1 to 64 visible ASCII characters');
+  }
+  return text;
+}
+
+/** A set of transactionids (transaction_status accepts several in the body). */
+export function parseTransactionIds(value: unknown): string[] {
+  const list = toList(value);
+  if (!Array.isArray(list) || list.length === 0) {
+    throw UdilRequestError.invalid('transactionid', 'must be a transaction id or a JSON array of them');
+  }
+  return [...new Set(list.map((item) => parseTransactionId(item)))];
+}
+
+/** The global_device_id set of transaction_cancel. */
+export function parseDeviceIds(value: unknown, transactionid?: string): string[] {
+  const fields = { global_device_id: value };
+  const result = z.object({ global_device_id: deviceIds }).safeParse(fields);
+  if (!result.success) throw new UdilRequestError(400, describeIssues(result.error, fields), transactionid);
+  return result.data.global_device_id;
+}
