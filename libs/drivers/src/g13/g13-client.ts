@@ -1,0 +1,408 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { TLSSocket } from 'node:tls';
+import { DriverError, GatewayEndpoint, OperationContext, ProgressLevel } from '../driver.contract';
+
+/**
+ * Typed HTTP(S) client for one ABB G13 gateway (manual chapter 6): Basic authentication, the
+ * 512-byte update limit, a per-gateway cap on requests in flight, per-request timeouts, retries for
+ * retry-safe requests only, TLS verification by CA, certificate pinning or explicit insecure mode,
+ * and /lasterror/<id> when a 200 body does not parse.
+ */
+
+export const G13_MAX_PAYLOAD_BYTES = 512;
+
+export type G13Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface G13Request {
+  method: G13Method;
+  path: string;
+  body?: unknown;
+  /** GETs are; updates are not (a repeated POST may apply twice or after a partial failure). */
+  retrySafe?: boolean;
+}
+
+export interface G13ClientOptions {
+  /** Further attempts after the first, for retry-safe requests (default 2). */
+  retries?: number;
+  /** Delay before retry n is n × this (default 100 ms). */
+  retryDelayMs?: number;
+}
+
+/**
+ * Progress that only goes up, and at most once per level. The caller's promise is awaited: when it
+ * rejects (transaction cancelled) the rejection propagates and the operation stops there.
+ */
+export class ProgressTracker {
+  private level = 1;
+  /** The caller's answer to the highest level reached: concurrent steps all wait for it. */
+  private last: Promise<void> = Promise.resolve();
+  constructor(private readonly ctx: OperationContext) {}
+  reach(level: ProgressLevel, note?: string): Promise<void> {
+    if (level > this.level) {
+      this.level = level;
+      this.last = Promise.resolve(this.ctx.progress(level, note));
+    }
+    return this.last;
+  }
+}
+
+class Semaphore {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly limit: number) {}
+  async acquire(): Promise<() => void> {
+    // A released slot is handed straight to the next waiter, so a newcomer cannot slip in between.
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active -= 1;
+    };
+  }
+}
+
+interface RawResponse {
+  status: number;
+  body: string;
+  link?: string;
+}
+
+const TLS_VERIFY_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_SIGNATURE_FAILURE',
+]);
+
+export function normalizeFingerprint(fingerprint: string): string {
+  return fingerprint.replace(/[^0-9a-f]/gi, '').toUpperCase();
+}
+
+function describeBody(body: string): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (typeof parsed === 'object' && parsed !== null && 'des' in parsed)
+      return typeof parsed.des === 'string' ? parsed.des : JSON.stringify(parsed.des);
+  } catch {
+    // Not JSON: the gateway's 401/403 pages are text/html.
+  }
+  const text = body
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return text.length > 0 ? text.slice(0, 200) : undefined;
+}
+
+export class G13Client {
+  private readonly base: URL;
+  private readonly agent: http.Agent;
+  private readonly semaphore: Semaphore;
+  private readonly authorization?: string;
+  private readonly pin?: string;
+  private readonly retries: number;
+  private readonly retryDelayMs: number;
+
+  constructor(
+    readonly gateway: GatewayEndpoint,
+    options: G13ClientOptions = {},
+  ) {
+    this.base = new URL(gateway.endpoint);
+    if (this.base.protocol !== 'https:' && this.base.protocol !== 'http:')
+      throw new DriverError(
+        'refused',
+        `G13 gateway ${gateway.name}: endpoint must be http(s)://, got ${gateway.endpoint}`,
+        false,
+      );
+    this.semaphore = new Semaphore(Math.max(1, gateway.maxInFlight));
+    this.retries = options.retries ?? 2;
+    this.retryDelayMs = options.retryDelayMs ?? 100;
+    if (gateway.username)
+      this.authorization = `Basic ${Buffer.from(`${gateway.username}:${gateway.password ?? ''}`).toString('base64')}`;
+    if (this.base.protocol === 'https:') {
+      if (gateway.tlsMode === 'pinned') {
+        if (!gateway.tlsFingerprintSha256)
+          throw new DriverError(
+            'refused',
+            `G13 gateway ${gateway.name}: TLS mode "pinned" needs a certificate fingerprint`,
+            false,
+          );
+        this.pin = normalizeFingerprint(gateway.tlsFingerprintSha256);
+      }
+      this.agent = new https.Agent({
+        keepAlive: true,
+        maxSockets: Math.max(1, gateway.maxInFlight),
+        // verify: system CAs or the gateway's own CA. pinned: the chain is not trusted, the
+        // certificate's SHA-256 is compared on connection instead. insecure: explicitly allowed.
+        rejectUnauthorized: gateway.tlsMode === 'verify',
+        ca: gateway.tlsMode === 'verify' && gateway.tlsCaPem ? gateway.tlsCaPem : undefined,
+        // A resumed TLS session does not present the certificate again: every pinned connection
+        // makes a full handshake so the fingerprint can be checked.
+        maxCachedSessions: gateway.tlsMode === 'pinned' ? 0 : undefined,
+      });
+    } else {
+      this.agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, gateway.maxInFlight) });
+    }
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  /** Sends one request (with retries when retry-safe) and returns the parsed JSON answer. */
+  async request<T>(request: G13Request, ctx: OperationContext, progress: ProgressTracker): Promise<T> {
+    const payload = request.body === undefined ? undefined : JSON.stringify(request.body);
+    const bytes = payload === undefined ? 0 : Buffer.byteLength(payload);
+    if (bytes > G13_MAX_PAYLOAD_BYTES)
+      throw new DriverError(
+        'refused',
+        `${request.method} ${request.path}: payload of ${bytes} bytes exceeds the G13 limit of ${G13_MAX_PAYLOAD_BYTES} bytes and this resource cannot be split`,
+        false,
+      );
+    const attempts = request.retrySafe ? 1 + this.retries : 1;
+    let lastError: DriverError | undefined;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (ctx.signal?.aborted)
+        throw new DriverError('timeout', `${request.method} ${request.path}: cancelled`, false);
+      try {
+        return await this.attempt<T>(request, payload, ctx, progress);
+      } catch (error) {
+        // Anything that is not a DriverError (a rejected progress: the transaction was cancelled)
+        // ends the operation as it is.
+        if (!(error instanceof DriverError)) throw error;
+        lastError = error;
+        if (!lastError.retryable || attempt === attempts) break;
+        ctx.log?.(
+          `retry ${attempt}/${attempts - 1} of ${request.method} ${request.path} after ${lastError.kind}: ${lastError.message}`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, this.retryDelayMs * attempt));
+      }
+    }
+    throw lastError!;
+  }
+
+  private async attempt<T>(
+    request: G13Request,
+    payload: string | undefined,
+    ctx: OperationContext,
+    progress: ProgressTracker,
+  ): Promise<T> {
+    await progress.reach(2, `${request.method} ${request.path}`);
+    const release = await this.semaphore.acquire();
+    let response: RawResponse;
+    try {
+      response = await this.send(request.method, request.path, payload, ctx);
+    } finally {
+      release();
+    }
+    ctx.log?.(`${request.method} ${request.path} ${response.status}`);
+    if (response.status !== 401) await progress.reach(3, 'gateway accepted the credentials');
+    const label = `${request.method} ${request.path}`;
+    const des = describeBody(response.body);
+    switch (true) {
+      case response.status >= 200 && response.status < 300:
+        break;
+      case response.status === 401:
+        throw new DriverError(
+          'authentication',
+          `${label}: gateway ${this.gateway.name} refused the credentials (401)`,
+          false,
+        );
+      case response.status === 403 && /reset password/i.test(response.body):
+        throw new DriverError(
+          'authentication',
+          `${label}: gateway ${this.gateway.name} requires the default password to be changed first (403: ${des})`,
+          false,
+        );
+      case response.status === 403:
+        throw new DriverError('refused', `${label}: forbidden (403: ${des ?? 'no reason given'})`, false);
+      case response.status === 404:
+        throw new DriverError(
+          'refused',
+          `${label}: not found on gateway ${this.gateway.name} (404: ${des ?? 'URI not found.'})`,
+          false,
+        );
+      case response.status >= 400 && response.status < 500:
+        throw new DriverError(
+          'refused',
+          `${label}: refused (${response.status}: ${des ?? 'no reason given'})`,
+          false,
+        );
+      case response.status >= 500:
+        throw new DriverError(
+          'device',
+          `${label}: gateway failed (${response.status}: ${des ?? 'no reason given'})`,
+          true,
+        );
+      default:
+        throw new DriverError('protocol', `${label}: unexpected HTTP status ${response.status}`, false);
+    }
+    let parsed: unknown;
+    try {
+      parsed = response.body.length === 0 ? {} : JSON.parse(response.body);
+    } catch (error) {
+      // The gateway sent 200 before failing; it keeps the cause under /lasterror/<id> (manual 6.3.91).
+      const cause = await this.lastError(response.link, ctx);
+      throw new DriverError(
+        'device',
+        `${label}: answer did not parse${cause ? ` (lasterror: ${cause})` : ''}`,
+        true,
+        error,
+      );
+    }
+    if (typeof parsed === 'object' && parsed !== null && (parsed as { status?: unknown }).status === 'error')
+      throw new DriverError('device', `${label}: ${describeBody(response.body) ?? 'error'}`, false);
+    return parsed as T;
+  }
+
+  private async lastError(link: string | undefined, ctx: OperationContext): Promise<string | undefined> {
+    const match = /\/lasterror\/(\d+)/.exec(link ?? '');
+    if (!match) return undefined;
+    const release = await this.semaphore.acquire();
+    try {
+      const response = await this.send('GET', `/lasterror/${match[1]}`, undefined, ctx);
+      ctx.log?.(`GET /lasterror/${match[1]} ${response.status}`);
+      if (response.status !== 200) return undefined;
+      return describeBody(response.body);
+    } catch {
+      return undefined;
+    } finally {
+      release();
+    }
+  }
+
+  private send(
+    method: G13Method,
+    path: string,
+    payload: string | undefined,
+    ctx: OperationContext,
+  ): Promise<RawResponse> {
+    const label = `${method} ${path}`;
+    const timeoutMs = this.gateway.requestTimeoutMs;
+    return new Promise<RawResponse>((resolve, reject) => {
+      let settled = false;
+      const fail = (error: DriverError) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        ctx.signal?.removeEventListener('abort', onAbort);
+        req.destroy();
+        ctx.log?.(`${label} failed: ${error.message}`);
+        reject(error);
+      };
+      const headers: http.OutgoingHttpHeaders = { Accept: 'application/json' };
+      if (this.authorization) headers.Authorization = this.authorization;
+      if (payload !== undefined) {
+        headers['Content-Type'] = 'application/json';
+        headers['Content-Length'] = Buffer.byteLength(payload);
+      }
+      const transport = this.base.protocol === 'https:' ? https : http;
+      const req = transport.request(
+        {
+          protocol: this.base.protocol,
+          hostname: this.base.hostname,
+          port: this.base.port || undefined,
+          method,
+          path: `${this.base.pathname.replace(/\/$/, '')}${path}`,
+          headers,
+          agent: this.agent,
+        },
+        (res) => {
+          if (!this.pinAccepted(res.socket)) {
+            fail(this.pinError(label));
+            return;
+          }
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('aborted', () =>
+            fail(
+              new DriverError('unreachable', `${label}: connection dropped while receiving the answer`, true),
+            ),
+          );
+          res.on('error', (error) =>
+            fail(
+              new DriverError(
+                'unreachable',
+                `${label}: connection dropped while receiving the answer (${error.message})`,
+                true,
+                error,
+              ),
+            ),
+          );
+          res.on('end', () => {
+            if (settled) return;
+            if (!res.complete) {
+              fail(
+                new DriverError(
+                  'unreachable',
+                  `${label}: connection dropped while receiving the answer`,
+                  true,
+                ),
+              );
+              return;
+            }
+            settled = true;
+            clearTimeout(timer);
+            ctx.signal?.removeEventListener('abort', onAbort);
+            const link = res.headers.link;
+            resolve({
+              status: res.statusCode ?? 0,
+              body: Buffer.concat(chunks).toString('utf8'),
+              link: Array.isArray(link) ? link[0] : link,
+            });
+          });
+        },
+      );
+      req.on('socket', (socket) => {
+        if (this.pin && socket instanceof TLSSocket)
+          socket.once('secureConnect', () => {
+            if (!this.pinAccepted(socket)) fail(this.pinError(label));
+          });
+      });
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        const code = error.code ?? '';
+        if (TLS_VERIFY_CODES.has(code) || /certificate/i.test(error.message))
+          fail(
+            new DriverError(
+              'authentication',
+              `${label}: TLS verification of gateway ${this.gateway.name} failed (${code || error.message})`,
+              false,
+              error,
+            ),
+          );
+        else fail(new DriverError('unreachable', `${label}: ${code || error.message}`, true, error));
+      });
+      const timer = setTimeout(
+        () => fail(new DriverError('timeout', `${label}: no complete answer within ${timeoutMs} ms`, true)),
+        timeoutMs,
+      );
+      const onAbort = () => fail(new DriverError('timeout', `${label}: cancelled`, false));
+      ctx.signal?.addEventListener('abort', onAbort, { once: true });
+      req.end(payload);
+    });
+  }
+
+  private pinAccepted(socket: unknown): boolean {
+    if (!this.pin) return true;
+    if (!(socket instanceof TLSSocket)) return false;
+    const certificate = socket.getPeerCertificate();
+    return (
+      Boolean(certificate?.fingerprint256) && normalizeFingerprint(certificate.fingerprint256) === this.pin
+    );
+  }
+
+  private pinError(label: string): DriverError {
+    return new DriverError(
+      'authentication',
+      `${label}: certificate of gateway ${this.gateway.name} does not match the pinned SHA-256 fingerprint`,
+      false,
+    );
+  }
+}

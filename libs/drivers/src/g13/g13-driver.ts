@@ -1,0 +1,548 @@
+import {
+  BillingReading,
+  DateRange,
+  DeviceAddress,
+  DeviceDriver,
+  DiscoveredMeter,
+  DriverError,
+  GatewayEndpoint,
+  InstantaneousReading,
+  LoadLimit,
+  LoadProfileReading,
+  MeterEventReading,
+  MonthlyBillingReading,
+  OperationContext,
+  SamplingConfiguration,
+  TimeOfUseSchedule,
+  UnsupportedOperationError,
+} from '../driver.contract';
+import { G13_CAPABILITIES } from './g13-capabilities';
+import {
+  G13_MAX_PAYLOAD_BYTES,
+  G13Client,
+  G13ClientOptions,
+  G13Request,
+  ProgressTracker,
+} from './g13-client';
+import { G13AlarmDefinition } from './g13-event-codes';
+import {
+  G13DateTimeAnswer,
+  G13DemandAnswer,
+  G13DemandConfigAnswer,
+  G13EnergyAnswer,
+  G13EventsAnswer,
+  G13InstrumentAnswer,
+  G13LoadProfileAnswer,
+  G13LoadProfileConfigAnswer,
+  G13PowerAnswer,
+  G13PreviousValuesAnswer,
+  G13TariffAnswer,
+  LOAD_PROFILE_COLUMNS,
+  formatG13DateTime,
+  mapBilling,
+  mapDemandMaxima,
+  mapEvents,
+  mapInstantaneous,
+  mapLoadProfileChannel,
+  mapPreviousValues,
+  mergeLoadProfileRows,
+  parseG13DateTime,
+  phasesFromLabel,
+} from './g13-mappers';
+import { G13_LIMITS, assignSlots, batchesWithin, buildTariffProgram } from './g13-tariff-program';
+
+export interface G13DriverOptions extends G13ClientOptions {
+  /** Output port wired to the supply contactor (UDIL relay operations). Default 1. */
+  relayPort?: number;
+  /** Alarm (1–25) used for the sanctioned load limit. Default 25. */
+  loadLimitAlarmId?: number;
+  /** Output port the load-limit alarm drives. Default 2. */
+  loadLimitOutputPort?: number;
+  /** Location given to meters registered through device creation. Default "HES". */
+  registrationLocation?: string;
+}
+
+interface G13MetersAnswer {
+  locations?: Array<{
+    location?: string;
+    meters?: Array<{ alias?: string; serial: string; status?: number }>;
+  }>;
+}
+interface G13InfoAnswer {
+  manufacturing?: { label?: string };
+}
+interface G13IoConfigAnswer {
+  ioconfig: string[];
+}
+interface G13IoAnswer {
+  iostatus: Array<{ currentstate?: number }>;
+}
+interface G13AlarmsAnswer {
+  alarmconfig: G13AlarmDefinition[];
+}
+
+/** POST /io/configuration codes (manual 6.3.67). */
+const IO_CODES = { communication_out: 1, alarm_out: 2, dont_change: 0xff } as const;
+const PREVIOUS_VALUES_PER_REQUEST = 100;
+const EVENTS_PER_REQUEST = 100;
+const LP_INTERVALS = [60, 120, 180, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+const PV_INTERVALS: Readonly<Record<number, 'daily' | 'weekly' | 'monthly'>> = {
+  1440: 'daily',
+  10080: 'weekly',
+  43200: 'monthly',
+  44640: 'monthly',
+};
+/** Previous-value channels the monthly billing mapping reads (register quantities). */
+const BILLING_QUANTITIES = [1, 2, 9, 10, 11, 12, 85, 86, 87, 88, 21, 22, 17, 18, 19, 20, 89, 90, 91, 92];
+
+/** G13 date-times have whole seconds: the range is widened to the seconds that contain it. */
+function toSeconds(range: DateRange): DateRange {
+  return {
+    from: new Date(Math.floor(range.from.getTime() / 1000) * 1000),
+    to: new Date(Math.ceil(range.to.getTime() / 1000) * 1000),
+  };
+}
+
+class Exchange {
+  readonly progress: ProgressTracker;
+  constructor(
+    private readonly client: G13Client,
+    readonly ctx: OperationContext,
+  ) {
+    this.progress = new ProgressTracker(ctx);
+  }
+  get<T>(path: string): Promise<T> {
+    return this.client.request<T>({ method: 'GET', path, retrySafe: true }, this.ctx, this.progress);
+  }
+  send<T>(method: G13Request['method'], path: string, body?: unknown): Promise<T> {
+    return this.client.request<T>({ method, path, body, retrySafe: false }, this.ctx, this.progress);
+  }
+  /** The meter answered / accepted the command. */
+  meterReached(note: string): Promise<void> {
+    return this.progress.reach(4, note);
+  }
+}
+
+export class G13Driver implements DeviceDriver {
+  readonly name = 'ABB_G13' as const;
+  readonly capabilities = G13_CAPABILITIES;
+  private readonly clients = new Map<string, { key: string; client: G13Client }>();
+
+  constructor(private readonly options: G13DriverOptions = {}) {}
+
+  async close(): Promise<void> {
+    for (const { client } of this.clients.values()) client.close();
+    this.clients.clear();
+    return Promise.resolve();
+  }
+
+  private client(gateway: GatewayEndpoint): G13Client {
+    const key = JSON.stringify([
+      gateway.endpoint,
+      gateway.tlsMode,
+      gateway.tlsCaPem,
+      gateway.tlsFingerprintSha256,
+      gateway.username,
+      gateway.password,
+      gateway.maxInFlight,
+      gateway.requestTimeoutMs,
+    ]);
+    const cached = this.clients.get(gateway.id);
+    if (cached?.key === key) return cached.client;
+    cached?.client.close();
+    const client = new G13Client(gateway, this.options);
+    this.clients.set(gateway.id, { key, client });
+    return client;
+  }
+
+  private exchange(gateway: GatewayEndpoint, ctx: OperationContext): Exchange {
+    return new Exchange(this.client(gateway), ctx);
+  }
+
+  private static meterPath(device: DeviceAddress, suffix: string): string {
+    return `/meters/${encodeURIComponent(device.serial)}${suffix}`;
+  }
+
+  async discoverMeters(gateway: GatewayEndpoint, ctx: OperationContext): Promise<DiscoveredMeter[]> {
+    const x = this.exchange(gateway, ctx);
+    const answer = await x.get<G13MetersAnswer>('/meters');
+    const meters = (answer.locations ?? []).flatMap((location) =>
+      (location.meters ?? []).map((meter) => ({ ...meter, location: location.location })),
+    );
+    const discovered = await Promise.all(
+      meters.map(async (meter): Promise<DiscoveredMeter> => {
+        const description = `${meter.alias ?? meter.serial} at ${meter.location ?? '?'} (${meter.status === -1 ? 'offline' : meter.status === 0 ? 'registered' : 'online'})`;
+        if (meter.status === -1) return { serial: meter.serial, description };
+        try {
+          const info = await x.get<G13InfoAnswer>(`/meters/${encodeURIComponent(meter.serial)}/info`);
+          return { serial: meter.serial, description, phases: phasesFromLabel(info.manufacturing?.label) };
+        } catch (error) {
+          // The meter list is the answer; a meter whose info fails is still reported, without phases.
+          if (error instanceof DriverError && error.kind === 'device')
+            return { serial: meter.serial, description };
+          throw error;
+        }
+      }),
+    );
+    await x.meterReached('meter list read');
+    return discovered;
+  }
+
+  async registerMeter(device: DeviceAddress, ctx: OperationContext): Promise<void> {
+    const x = this.exchange(device.gateway, ctx);
+    if (device.serial.length > 17)
+      throw new DriverError(
+        'refused',
+        `G13 meter serial ${device.serial} is longer than 17 characters`,
+        false,
+      );
+    await x.send('PUT', '/meters', {
+      alias: device.msn.slice(0, 21),
+      location: (this.options.registrationLocation ?? 'HES').slice(0, 51),
+      serial: device.serial,
+    });
+    await x.meterReached('meter registered');
+    const meters = await x.get<G13MetersAnswer>('/meters');
+    const found = (meters.locations ?? []).some((l) =>
+      (l.meters ?? []).some((m) => m.serial === device.serial),
+    );
+    if (!found)
+      throw new DriverError(
+        'device',
+        `G13 accepted PUT /meters but does not list meter ${device.serial}`,
+        true,
+      );
+  }
+
+  async readClock(device: DeviceAddress, ctx: OperationContext): Promise<Date> {
+    const x = this.exchange(device.gateway, ctx);
+    const answer = await x.get<G13DateTimeAnswer>(G13Driver.meterPath(device, '/datetime'));
+    await x.meterReached('clock read');
+    return parseG13DateTime(answer.datetime);
+  }
+
+  async setClock(device: DeviceAddress, time: Date, ctx: OperationContext): Promise<void> {
+    const x = this.exchange(device.gateway, ctx);
+    await x.send('POST', G13Driver.meterPath(device, '/datetime'), { datetime: formatG13DateTime(time) });
+    await x.meterReached('clock set');
+  }
+
+  async readInstantaneous(device: DeviceAddress, ctx: OperationContext): Promise<InstantaneousReading> {
+    const x = this.exchange(device.gateway, ctx);
+    const clock = await x.get<G13DateTimeAnswer>(G13Driver.meterPath(device, '/datetime'));
+    await x.meterReached('meter answered');
+    const instrument = await x.get<G13InstrumentAnswer>(G13Driver.meterPath(device, '/instrument'));
+    const power = await x.get<G13PowerAnswer>(G13Driver.meterPath(device, '/power'));
+    const tariff = await x.get<G13TariffAnswer>(G13Driver.meterPath(device, '/tariff'));
+    return mapInstantaneous(clock, instrument, power, tariff);
+  }
+
+  async readBilling(device: DeviceAddress, ctx: OperationContext): Promise<BillingReading> {
+    const x = this.exchange(device.gateway, ctx);
+    const clock = await x.get<G13DateTimeAnswer>(G13Driver.meterPath(device, '/datetime'));
+    await x.meterReached('meter answered');
+    const active = await x.get<G13EnergyAnswer>(G13Driver.meterPath(device, '/energy/active'));
+    const reactive = await x.get<G13EnergyAnswer>(G13Driver.meterPath(device, '/energy/reactive'));
+    return mapBilling(clock, active, reactive);
+  }
+
+  async readMonthlyBilling(
+    device: DeviceAddress,
+    requested: DateRange,
+    ctx: OperationContext,
+  ): Promise<MonthlyBillingReading[]> {
+    const range = toSeconds(requested);
+    const x = this.exchange(device.gateway, ctx);
+    const rows: MonthlyBillingReading[] = [];
+    let from = range.from;
+    for (;;) {
+      const answer = await x.get<G13PreviousValuesAnswer>(
+        G13Driver.meterPath(
+          device,
+          `/previousvalues/${formatG13DateTime(from)}/${formatG13DateTime(range.to)}`,
+        ),
+      );
+      await x.meterReached('previous values read');
+      const page = mapPreviousValues(answer);
+      rows.push(...page.filter((r) => r.meter_datetime >= range.from && r.meter_datetime <= range.to));
+      if (page.length < PREVIOUS_VALUES_PER_REQUEST) break;
+      const last = page[page.length - 1].meter_datetime;
+      if (last >= range.to) break;
+      from = new Date(last.getTime() + 1000);
+    }
+    if (rows.length === 0) return rows;
+    // The billing-period maximum demand comes from the demand records ending at the same time.
+    const demandConfig = await x.get<G13DemandConfigAnswer>(
+      G13Driver.meterPath(device, '/demand/configuration'),
+    );
+    const demand = await x.get<G13DemandAnswer>(
+      G13Driver.meterPath(device, `/demand/${formatG13DateTime(range.from)}/${formatG13DateTime(range.to)}`),
+    );
+    const maxima = mapDemandMaxima(demandConfig, demand);
+    return rows.map((row) => ({ ...row, ...maxima.get(row.meter_datetime.getTime()) }));
+  }
+
+  async readLoadProfile(
+    device: DeviceAddress,
+    requested: DateRange,
+    ctx: OperationContext,
+  ): Promise<LoadProfileReading[]> {
+    const range = toSeconds(requested);
+    const x = this.exchange(device.gateway, ctx);
+    const config = await x.get<G13LoadProfileConfigAnswer>(
+      G13Driver.meterPath(device, '/loadprofiles/configuration'),
+    );
+    await x.meterReached('load-profile configuration read');
+    const rows: LoadProfileReading[] = [];
+    const channels = (config.lpconfig ?? [])
+      .map(([interval, quantity], index) => ({ channel: index + 1, interval, quantity }))
+      .filter((c) => c.interval > 0 && LOAD_PROFILE_COLUMNS[c.quantity] !== undefined);
+    if (channels.length === 0)
+      throw new DriverError(
+        'refused',
+        `meter ${device.serial} records no load-profile quantity the UDIL table holds`,
+        false,
+      );
+    for (const { channel, interval, quantity } of channels) {
+      const answer = await x.get<G13LoadProfileAnswer>(
+        G13Driver.meterPath(
+          device,
+          `/loadprofiles/${channel}/${formatG13DateTime(range.from)}/${formatG13DateTime(range.to)}`,
+        ),
+      );
+      rows.push(...mapLoadProfileChannel(answer, quantity, channel, interval));
+    }
+    return mergeLoadProfileRows(
+      rows.filter((r) => r.meter_datetime >= range.from && r.meter_datetime <= range.to),
+    );
+  }
+
+  async readEvents(
+    device: DeviceAddress,
+    requested: DateRange,
+    ctx: OperationContext,
+  ): Promise<MeterEventReading[]> {
+    const range = toSeconds(requested);
+    const x = this.exchange(device.gateway, ctx);
+    const alarms = await x.get<G13AlarmsAnswer>(G13Driver.meterPath(device, '/alarms/configuration'));
+    await x.meterReached('alarm configuration read');
+    const seen = new Set<string>();
+    const rows: MeterEventReading[] = [];
+    let until = range.to;
+    for (;;) {
+      const answer = await x.get<G13EventsAnswer>(
+        G13Driver.meterPath(device, `/events/${formatG13DateTime(until)}/${EVENTS_PER_REQUEST}`),
+      );
+      const logs = [answer.system ?? [], answer.quality ?? [], answer.event ?? []];
+      for (const row of mapEvents(answer, alarms.alarmconfig ?? [])) {
+        const key = `${row.event_datetime.getTime()}|${row.event_code}|${row.event_description}`;
+        if (seen.has(key) || row.event_datetime < range.from || row.event_datetime > range.to) continue;
+        seen.add(key);
+        rows.push(row);
+      }
+      // Each log answers newest first, at most 100 entries: a full log may hold older ones.
+      const full = logs.filter((log) => log.length >= EVENTS_PER_REQUEST);
+      if (full.length === 0) break;
+      const oldest = Math.max(...full.map((log) => parseG13DateTime(log[log.length - 1].datetime).getTime()));
+      if (oldest < range.from.getTime() || oldest >= until.getTime()) break;
+      until = new Date(oldest);
+    }
+    return rows.sort(
+      (a, b) => a.event_datetime.getTime() - b.event_datetime.getTime() || a.event_code - b.event_code,
+    );
+  }
+
+  async operateRelay(device: DeviceAddress, connect: boolean, ctx: OperationContext): Promise<void> {
+    const x = this.exchange(device.gateway, ctx);
+    const port = this.options.relayPort ?? 1;
+    await this.ensureOutput(x, device, port, 'communication_out');
+    const state = connect ? 1 : 0;
+    await x.send('POST', G13Driver.meterPath(device, '/io'), { iostatus: [{ port, currentstate: state }] });
+    await x.meterReached(`output ${port} set to ${state}`);
+    const io = await x.get<G13IoAnswer>(G13Driver.meterPath(device, '/io'));
+    const actual = io.iostatus?.[port - 1]?.currentstate;
+    if (actual !== state)
+      throw new DriverError(
+        'device',
+        `meter ${device.serial} output ${port} reads ${String(actual)} after being set to ${state}`,
+        true,
+      );
+  }
+
+  async setLoadLimit(device: DeviceAddress, limit: LoadLimit, ctx: OperationContext): Promise<void> {
+    const x = this.exchange(device.gateway, ctx);
+    const id = this.options.loadLimitAlarmId ?? 25;
+    const output = this.options.loadLimitOutputPort ?? 2;
+    if (!(limit.loadLimit >= 0) || !Number.isFinite(limit.loadLimit))
+      throw new DriverError(
+        'refused',
+        `load limit ${limit.loadLimit} kW is not a non-negative number`,
+        false,
+      );
+    const path = G13Driver.meterPath(device, '/alarms/configuration');
+    if (limit.loadLimit === 0) {
+      // No limit: the alarm channel is made inactive (only its id is sent, manual 6.3.53).
+      await x.send('POST', path, { alarmconfig: { id } });
+      await x.meterReached(`alarm ${id} deactivated`);
+    } else {
+      await this.ensureOutput(x, device, output, 'alarm_out');
+      const watts = Math.round(limit.loadLimit * 1000);
+      const alarm = {
+        id,
+        quantity: 96, // ACTIVE_POWER_TOTAL
+        onthreshold: watts,
+        offthreshold: watts,
+        ondelay: Math.max(0, Math.round(limit.thresholdDurationSeconds)),
+        offdelay: Math.max(0, Math.round(limit.retryIntervalSeconds)),
+        log: true,
+        output,
+      };
+      await x.send('POST', path, { alarmconfig: alarm });
+      await x.meterReached(`alarm ${id} set to ${watts} W on output ${output}`);
+      if (limit.maximumRetries > 0 || limit.retryClearIntervalSeconds > 0)
+        ctx.log?.(
+          'G13 alarms have no retry count or retry-clear interval: the output re-arms after every off delay',
+        );
+    }
+    const readBack = await x.get<G13AlarmsAnswer>(path);
+    const stored = readBack.alarmconfig?.find((a) => a.id === id);
+    const expected = limit.loadLimit === 0 ? undefined : Math.round(limit.loadLimit * 1000);
+    if (stored?.onthreshold !== expected || (expected !== undefined && stored?.quantity !== 96))
+      throw new DriverError(
+        'device',
+        `meter ${device.serial} alarm ${id} does not hold the load limit after configuration`,
+        true,
+      );
+  }
+
+  async setTimeOfUse(
+    device: DeviceAddress,
+    schedule: TimeOfUseSchedule,
+    ctx: OperationContext,
+  ): Promise<void> {
+    const program = buildTariffProgram(schedule);
+    const x = this.exchange(device.gateway, ctx);
+    const base = G13Driver.meterPath(device, '/tariff');
+    // The G13 cannot delete week or season profiles, and holds at most 4 week profiles: profiles
+    // already on the meter are reused as slots, and seasons the program does not name are
+    // overwritten with a copy of its first season so that no stale season stays in force.
+    const weeksOnMeter =
+      (await x.get<{ weekprofiles?: Array<{ profile: string }> }>(`${base}/weekprofiles`)).weekprofiles ?? [];
+    const seasonsOnMeter =
+      (await x.get<{ seasonprofiles?: Array<{ profile: string }> }>(`${base}/seasonprofiles`))
+        .seasonprofiles ?? [];
+    const specialsOnMeter =
+      (await x.get<{ specialdayprofiles?: unknown[] }>(`${base}/specialdayprofiles`)).specialdayprofiles ??
+      [];
+    const weekSlots = assignSlots(
+      program.weekProfiles.map((w) => w.profile),
+      weeksOnMeter.map((w) => w.profile),
+      G13_LIMITS.weekProfiles,
+    );
+    program.weekProfiles = program.weekProfiles.map((w) => ({ ...w, profile: weekSlots.get(w.profile)! }));
+    program.seasonProfiles = program.seasonProfiles.map((s) => ({
+      ...s,
+      weekprofile: weekSlots.get(s.weekprofile)!,
+    }));
+    const seasonNames = new Set(program.seasonProfiles.map((s) => s.profile));
+    for (const stale of seasonsOnMeter.filter((s) => !seasonNames.has(s.profile)))
+      program.seasonProfiles.push({ ...program.seasonProfiles[0], profile: stale.profile });
+    if (specialsOnMeter.length > program.specialDays.length)
+      ctx.log?.(
+        `meter ${device.serial} keeps ${specialsOnMeter.length - program.specialDays.length} special day(s) the G13 cannot delete`,
+      );
+    // Day profiles and special days are one request each; week and season profile lists are
+    // split so that each request stays within the 512-byte limit.
+    for (const day of program.dayProfiles) {
+      await x.send('POST', `${base}/dayprofiles`, { actions: day.actions, profile: day.profile });
+      await x.meterReached(`day profile ${day.profile} written`);
+    }
+    for (const batch of batchesWithin('weekprofiles', program.weekProfiles, G13_MAX_PAYLOAD_BYTES))
+      await x.send('POST', `${base}/weekprofiles`, { weekprofiles: batch });
+    for (const batch of batchesWithin('seasonprofiles', program.seasonProfiles, G13_MAX_PAYLOAD_BYTES))
+      await x.send('POST', `${base}/seasonprofiles`, { seasonprofiles: batch });
+    for (const special of program.specialDays) await x.send('POST', `${base}/specialdayprofiles`, special);
+    await x.send('POST', base, { source: 0 });
+    if (schedule.activationDatetime.getTime() > Date.now())
+      ctx.log?.(
+        `G13 has no passive calendar: applied now, not at ${schedule.activationDatetime.toISOString()}`,
+      );
+  }
+
+  async configureSampling(
+    device: DeviceAddress,
+    sampling: SamplingConfiguration,
+    ctx: OperationContext,
+  ): Promise<void> {
+    if (sampling.dataType === 'INST')
+      throw new UnsupportedOperationError(
+        this.name,
+        'meter data sampling of INST',
+        'the G13 stores no instantaneous snapshots; they are read on demand',
+      );
+    if (sampling.initialMinute !== 0)
+      throw new UnsupportedOperationError(
+        this.name,
+        'meter data sampling with an initial minute',
+        'G13 snapshots are aligned to their interval',
+      );
+    const x = this.exchange(device.gateway, ctx);
+    if (sampling.dataType === 'LPRO') {
+      const seconds = sampling.intervalMinutes * 60;
+      if (!LP_INTERVALS.includes(seconds))
+        throw new DriverError(
+          'refused',
+          `load-profile interval ${sampling.intervalMinutes} min is not one of the G13's (1, 2, 3, 5, 10, 15, 30 min, 1, 2, 3, 6, 12 h, 1 d)`,
+          false,
+        );
+      const path = G13Driver.meterPath(device, '/loadprofiles/configuration');
+      const current = await x.get<G13LoadProfileConfigAnswer>(path);
+      const lpconfig = (current.lpconfig ?? []).map(([, quantity, count]) => [seconds, quantity, count]);
+      if (lpconfig.length === 0)
+        throw new DriverError(
+          'refused',
+          `meter ${device.serial} has no load-profile channel to re-time`,
+          false,
+        );
+      await x.send('POST', path, { lpconfig });
+      await x.meterReached(`load profile interval set to ${seconds} s`);
+      return;
+    }
+    const interval = PV_INTERVALS[sampling.intervalMinutes];
+    if (!interval)
+      throw new DriverError(
+        'refused',
+        `billing snapshot interval ${sampling.intervalMinutes} min: the G13 stores daily (1440), weekly (10080) or monthly (43200) previous values`,
+        false,
+      );
+    const weekday = ((sampling.activationDatetime.getUTCDay() + 6) % 7) + 1;
+    await x.send('POST', G13Driver.meterPath(device, '/previousvalues/configuration'), {
+      interval,
+      ...(interval === 'weekly' ? { weekday } : {}),
+      pvconfig: BILLING_QUANTITIES,
+    });
+    await x.meterReached(`previous values set to ${interval}`);
+  }
+
+  /** Makes a port the given output kind; refuses to repurpose a physical input. */
+  private async ensureOutput(
+    x: Exchange,
+    device: DeviceAddress,
+    port: number,
+    kind: 'communication_out' | 'alarm_out',
+  ): Promise<void> {
+    const path = G13Driver.meterPath(device, '/io/configuration');
+    const config = await x.get<G13IoConfigAnswer>(path);
+    const current = config.ioconfig?.[port - 1];
+    if (current === kind) return;
+    if (current === undefined || current === 'input')
+      throw new DriverError(
+        'refused',
+        `meter ${device.serial} port ${port} is ${current ?? 'absent'}, not an output; configure it as ${kind} first`,
+        false,
+      );
+    const ioconfig = [1, 2, 3, 4].map((p) => (p === port ? IO_CODES[kind] : IO_CODES.dont_change));
+    await x.send('POST', path, { ioconfig });
+    x.ctx.log?.(`port ${port} reconfigured from ${current} to ${kind}`);
+  }
+}
