@@ -26,7 +26,9 @@ export function recordingContext(): OperationContext & { levels: number[]; lines
   return {
     levels,
     lines,
-    progress: (level) => levels.push(level),
+    progress: (level) => {
+      levels.push(level);
+    },
     log: (line) => lines.push(line),
   };
 }
