@@ -11,7 +11,9 @@ import {
   MeterVisualsRepository,
   TransactionStatusRepository,
   UdilCommandRunner,
+  UdilReadRunner,
 } from '@hes/transactions';
+import { UdilReadingsRepository } from '@hes/readings';
 import { SystemQueueProcessor } from './system-queue.processor';
 import { TransactionExecuteJob } from './transactions/transaction-execute.job';
 import { TransactionReconcileJob } from './transactions/transaction-reconcile.job';
@@ -40,6 +42,8 @@ import { WorkerHeartbeatJob } from './worker-heartbeat.job';
     MeterVisualsRepository,
     CommunicationHistoryRepository,
     UdilCommandRunner,
+    UdilReadRunner,
+    UdilReadingsRepository,
   ],
 })
 export class WorkerModule {}

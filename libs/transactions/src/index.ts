@@ -6,3 +6,4 @@ export * from './device-directory';
 export * from './meter-visuals.repository';
 export * from './communication-history.repository';
 export * from './udil-command-runner';
+export * from './udil-read-runner';

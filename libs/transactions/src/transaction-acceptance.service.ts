@@ -3,10 +3,16 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@hes/config';
-import { DriverRegistry, UdilCommand } from '@hes/drivers';
+import { DriverRegistry, OnDemandType, UdilCommand } from '@hes/drivers';
 import { JobName, JobQueueRepository } from '@hes/queue';
 import { UdilRequestError, UdilValue, formatUdilDatetime } from '@hes/udil';
-import { COMMANDS_WITHOUT_FLOW, COMMAND_PLANS, refusalOf, transactionType } from './udil-command-plans';
+import {
+  COMMANDS_WITHOUT_FLOW,
+  COMMAND_PLANS,
+  readRefusalOf,
+  refusalOf,
+  transactionType,
+} from './udil-command-plans';
 import { transactionJobId, transactionJobOptions } from './transaction-jobs';
 import { NewStatusRow, TransactionStatusRepository } from './transaction-status.repository';
 
@@ -26,8 +32,12 @@ export interface AcceptanceAnswer {
   message: string;
 }
 
-export interface CommandRequest {
-  command: UdilCommand;
+/** What a transaction does to each device: a write command, or an on-demand read of one type. */
+export type TransactionOperation =
+  { kind: 'command'; command: UdilCommand } | { kind: 'read'; type: OnDemandType };
+
+export interface TransactionRequest {
+  operation: TransactionOperation;
   transactionid: string;
   clientId: string;
   /** The validated parameters, kept as TRANSACTION_STATUS.type_parameters (JSON). */
@@ -63,17 +73,22 @@ export class TransactionAcceptanceService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async accept(request: CommandRequest, message: (accepted: number) => string): Promise<AcceptanceAnswer> {
+  async accept(
+    request: TransactionRequest,
+    message: (accepted: number) => string,
+  ): Promise<AcceptanceAnswer> {
+    const { operation } = request;
     const fingerprint = createHash('sha256')
-      .update(JSON.stringify([request.command, request.parameters, request.devices]))
+      .update(JSON.stringify([operation, request.parameters, request.devices]))
       .digest('hex');
-    const type = transactionType(request.command);
+    const type = operation.kind === 'command' ? transactionType(operation.command) : operation.type;
+    const service = operation.kind === 'command' ? operation.command : 'on_demand_request';
 
     const outcome = await this.dataSource.transaction(async (manager) => {
       const inserted = await manager.query<unknown[]>(
         `INSERT INTO public.udil_transactions (transactionid, service, request_fingerprint, client_id)
          VALUES ($1, $2, $3, $4) ON CONFLICT (transactionid) DO NOTHING RETURNING 1`,
-        [request.transactionid, request.command, fingerprint, request.clientId],
+        [request.transactionid, service, fingerprint, request.clientId],
       );
       if (inserted.length === 0) {
         const [previous] = await manager.query<
@@ -106,7 +121,7 @@ export class TransactionAcceptanceService {
         return {
           globalDeviceId,
           msn: device?.msn ?? msn ?? null,
-          refusal: this.refusal(request.command, globalDeviceId, device),
+          refusal: this.refusal(operation, globalDeviceId, device),
         };
       });
       await this.statuses.insert(
@@ -157,23 +172,27 @@ export class TransactionAcceptanceService {
   }
 
   private refusal(
-    command: UdilCommand,
+    operation: TransactionOperation,
     globalDeviceId: string,
     device: RegisteredDevice | undefined,
   ): string | undefined {
-    const missingFlow = COMMANDS_WITHOUT_FLOW.get(command);
+    const command = operation.kind === 'command' ? operation.command : undefined;
+    const missingFlow = command && COMMANDS_WITHOUT_FLOW.get(command);
     if (missingFlow) return missingFlow;
     if (!device)
       return `global_device_id ${globalDeviceId} is not registered (create it with device_creation)`;
-    if (device.activation_status === 0 && !ALLOWED_WHEN_INACTIVE.has(command)) {
+    if (device.activation_status === 0 && !(command && ALLOWED_WHEN_INACTIVE.has(command))) {
       return `meter ${globalDeviceId} is inactive (meter_status_update 1 activates it)`;
     }
     // Registry commands are carried out by the head-end itself, whatever the device's driver.
-    if (COMMAND_PLANS[command] === 'registry') return undefined;
+    if (command && COMMAND_PLANS[command] === 'registry') return undefined;
     if (!this.drivers.names().includes(device.driver)) {
       return `no driver ${device.driver} is installed for ${globalDeviceId}`;
     }
-    return refusalOf(command, this.drivers.get(device.driver));
+    const driver = this.drivers.get(device.driver);
+    return command
+      ? refusalOf(command, driver)
+      : readRefusalOf((operation as { type: OnDemandType }).type, driver);
   }
 
   /** TRANSACTION_STATUS rows of the client's transactions, formatted as UDIL strings (spec §3.5.2, 4.14). */

@@ -1,4 +1,4 @@
-import { DeviceDriver, UdilCommand } from '@hes/drivers';
+import { DeviceDriver, OnDemandType, UdilCommand } from '@hes/drivers';
 
 /**
  * How the head-end carries out each UDIL write command for one device:
@@ -58,3 +58,17 @@ export const COMMANDS_WITHOUT_FLOW: ReadonlyMap<UdilCommand, string> = new Map([
     'device_creation is not carried out by this head-end version (provision devices through the registry)',
   ],
 ]);
+
+/**
+ * Why `driver` cannot serve an on-demand read of `type`. VISL (the meter's visuals) is composed by the
+ * head-end from a fresh instantaneous read and its METER_VISUALS row, so it needs INST.
+ */
+export function readRefusalOf(type: OnDemandType, driver: DeviceDriver): string | undefined {
+  const supports = (t: OnDemandType) => driver.capabilities.onDemandTypes.includes(t);
+  if (type === OnDemandType.Visuals) {
+    return supports(OnDemandType.Visuals) || supports(OnDemandType.Instantaneous)
+      ? undefined
+      : `${driver.name} driver can read neither VISL nor the INST data the head-end composes it from`;
+  }
+  return supports(type) ? undefined : `${driver.name} driver does not support on-demand ${type}`;
+}

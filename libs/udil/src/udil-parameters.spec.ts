@@ -4,6 +4,7 @@ import { UdilRequestError } from './udil-error';
 import {
   parseCommandParameters,
   parseDeviceIds,
+  parseOnDemandParameters,
   parseTransactionId,
   parseTransactionIds,
 } from './udil-parameters';
@@ -200,5 +201,31 @@ describe('UDIL parameters', () => {
     expect(parseTransactionIds('["a","b","a"]')).toEqual(['a', 'b']);
     expect(parseDeviceIds('m1')).toEqual(['m1']);
     expect(() => parseDeviceIds('[]')).toThrow(/^global_device_id: must name at least one/);
+  });
+
+  it('reads on_demand_request: ranges required for MBIL, LPRO and EVNT, blank for INST', () => {
+    const event = parseOnDemandParameters(
+      {
+        global_device_id: '["m98562412","m97524158"]',
+        start_datetime: '2018-10-15 13:00:00',
+        end_datetime: '2018-10-22 13:00:00',
+        type: 'evnt',
+      },
+      ZONE,
+    );
+    expect(event.type).toBe('EVNT');
+    expect(event.end_datetime!.getTime() - event.start_datetime!.getTime()).toBe(7 * 24 * 3600 * 1000);
+    expect(
+      parseOnDemandParameters(
+        { global_device_id: 'm1', type: 'INST', start_datetime: '', end_datetime: '' },
+        ZONE,
+      ).start_datetime,
+    ).toBeUndefined();
+    expect(() => parseOnDemandParameters({ global_device_id: 'm1', type: 'LPRO' }, ZONE)).toThrow(
+      'start_datetime: is required for type LPRO; end_datetime: is required for type LPRO',
+    );
+    expect(() => parseOnDemandParameters({ global_device_id: 'm1', type: 'XXXX' }, ZONE)).toThrow(
+      'type: must be INST, BILL, MBIL, LPRO, EVNT or VISL',
+    );
   });
 });

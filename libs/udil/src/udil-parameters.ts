@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { UdilCommand } from '@hes/drivers';
+import { OnDemandType, UdilCommand } from '@hes/drivers';
 import { parseUdilDatetime } from './udil-datetime';
 import { UdilRequestError } from './udil-error';
 
@@ -279,4 +279,47 @@ export function parseDeviceIds(value: unknown, transactionid?: string): string[]
   const result = z.object({ global_device_id: deviceIds }).safeParse(fields);
   if (!result.success) throw new UdilRequestError(400, describeIssues(result.error, fields), transactionid);
   return result.data.global_device_id;
+}
+
+/** Types whose data is a range in time: their start and end datetimes are required. */
+export const RANGED_ON_DEMAND_TYPES: ReadonlySet<OnDemandType> = new Set([
+  OnDemandType.MonthlyBilling,
+  OnDemandType.LoadProfile,
+  OnDemandType.Events,
+]);
+
+export interface OnDemandParameters {
+  global_device_id: string[];
+  type: OnDemandType;
+  start_datetime?: Date;
+  end_datetime?: Date;
+}
+
+/** on_demand_request (§3.5.1): type INST, BILL, MBIL, LPRO, EVNT or VISL; INST and VISL take no range. */
+export function parseOnDemandParameters(
+  fields: RawFields,
+  zone: string,
+  transactionid?: string,
+): OnDemandParameters {
+  const blankAsMissing = (value: unknown) => (toText(value) === '' ? undefined : value);
+  const schema = z
+    .object({
+      global_device_id: deviceIds,
+      type: code(Object.values(OnDemandType), 'INST, BILL, MBIL, LPRO, EVNT or VISL'),
+      start_datetime: z.preprocess(blankAsMissing, datetime(zone).optional()),
+      end_datetime: z.preprocess(blankAsMissing, datetime(zone).optional()),
+    })
+    .superRefine((p, ctx) => {
+      if (!RANGED_ON_DEMAND_TYPES.has(p.type)) return;
+      for (const field of ['start_datetime', 'end_datetime'] as const) {
+        if (!p[field])
+          ctx.addIssue({ code: 'custom', path: [field], message: `is required for type ${p.type}` });
+      }
+      if (p.start_datetime && p.end_datetime && p.end_datetime <= p.start_datetime) {
+        ctx.addIssue({ code: 'custom', path: ['end_datetime'], message: 'must be after start_datetime' });
+      }
+    });
+  const result = schema.safeParse(fields);
+  if (!result.success) throw new UdilRequestError(400, describeIssues(result.error, fields), transactionid);
+  return result.data;
 }

@@ -13,9 +13,13 @@ import { UdilBody, UdilRequestError, renderUdilXml, wantsXml } from '@hes/udil';
  */
 /** Paths answered in the UDIL envelope, including errors raised before a controller runs (body parsing). */
 export const UDIL_PATHS = new Set(
-  ['authorization_service', 'transaction_status', 'transaction_cancel', ...Object.values(UdilCommand)].map(
-    (name) => `/${name}`,
-  ),
+  [
+    'authorization_service',
+    'on_demand_request',
+    'transaction_status',
+    'transaction_cancel',
+    ...Object.values(UdilCommand),
+  ].map((name) => `/${name}`),
 );
 
 @Catch()

@@ -12,6 +12,7 @@ import {
   formatUdilDatetime,
   parseCommandParameters,
   parseDeviceIds,
+  parseOnDemandParameters,
   parseTransactionId,
   parseTransactionIds,
   toText,
@@ -150,6 +151,35 @@ export class UdilController {
     return this.command(UdilCommand.MeterStatusUpdate, r);
   }
 
+  @Post('on_demand_request')
+  @HttpCode(200)
+  @commandRoute(
+    'Read INST, BILL, MBIL, LPRO, EVNT or VISL from the meters now; results come back in transaction_status',
+  )
+  async onDemandRequest(@Req() request: Request): Promise<UdilBody> {
+    const clientId = await this.auth.clientOf(header(request, 'privatekey'));
+    const transactionid = parseTransactionId(request.headers.transactionid);
+    const fields = (request.body ?? {}) as RawFields;
+    const {
+      global_device_id: ids,
+      type,
+      ...range
+    } = parseOnDemandParameters(fields, this.config.TIME_ZONE, transactionid);
+    return this.transactions.accept(
+      {
+        operation: { kind: 'read', type },
+        transactionid,
+        clientId,
+        parameters: this.asText({ type, ...range }),
+        devices: ids.map((globalDeviceId) => ({ globalDeviceId })),
+      },
+      (accepted) =>
+        accepted > 0
+          ? `${type} data of meters with indv_status 1 will be in transaction_status`
+          : 'No device was accepted: see the remarks of each device',
+    );
+  }
+
   @Post('transaction_status')
   @HttpCode(200)
   @ApiOperation({
@@ -205,7 +235,13 @@ export class UdilController {
       ? identities.map((identity) => ({ globalDeviceId: identity.global_device_id, msn: identity.dsn }))
       : (ids ?? []).map((globalDeviceId) => ({ globalDeviceId }));
     return this.transactions.accept(
-      { command, transactionid, clientId, parameters: this.asText(rest), devices },
+      {
+        operation: { kind: 'command', command },
+        transactionid,
+        clientId,
+        parameters: this.asText(rest),
+        devices,
+      },
       (accepted) => commandMessage(command, accepted),
     );
   }

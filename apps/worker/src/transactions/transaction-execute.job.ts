@@ -1,7 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Job } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hes/config';
-import { DriverError, DriverRegistry, OperationContext, ProgressLevel, UdilCommand } from '@hes/drivers';
+import {
+  DriverError,
+  DriverRegistry,
+  OnDemandType,
+  OperationContext,
+  ProgressLevel,
+  UdilCommand,
+} from '@hes/drivers';
 import { JobHandler, JobName, JobPayloads } from '@hes/queue';
 import {
   CommunicationHistoryRepository,
@@ -10,6 +17,7 @@ import {
   ResolvedDevice,
   TransactionStatusRepository,
   UdilCommandRunner,
+  UdilReadRunner,
 } from '@hes/transactions';
 import { formatUdilDatetime } from '@hes/udil';
 
@@ -17,6 +25,7 @@ import { formatUdilDatetime } from '@hes/udil';
 class TransactionCancelledError extends Error {}
 
 const COMMANDS = new Set<string>(Object.values(UdilCommand));
+const READS = new Set<string>(Object.values(OnDemandType));
 
 /**
  * Executes one device's part of a UDIL transaction: level 1 when it starts, 2–4 as the driver reports
@@ -31,6 +40,7 @@ export class TransactionExecuteJob {
     private readonly directory: DeviceDirectory,
     private readonly drivers: DriverRegistry,
     private readonly runner: UdilCommandRunner,
+    private readonly reads: UdilReadRunner,
     private readonly visuals: MeterVisualsRepository,
     private readonly history: CommunicationHistoryRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -46,7 +56,8 @@ export class TransactionExecuteJob {
     if (row.status_level === 0 && !(await this.statuses.advance(transactionid, globalDeviceId, 1)))
       return 'cancelled before start';
     const command = row.type.toLowerCase();
-    if (!COMMANDS.has(command)) {
+    const isRead = READS.has(row.type);
+    if (!isRead && !COMMANDS.has(command)) {
       await this.statuses.fail(transactionid, globalDeviceId, `unknown transaction type ${row.type}`);
       return 'failed';
     }
@@ -83,26 +94,24 @@ export class TransactionExecuteJob {
       const driver = this.drivers.names().includes(target.device.driver)
         ? this.drivers.get(target.device.driver)
         : undefined;
-      const outcome = await this.runner.run(
-        command as UdilCommand,
-        JSON.parse(row.type_parameters ?? '{}') as Record<string, unknown>,
-        target,
-        driver,
-        ctx,
-      );
+      const parameters = JSON.parse(row.type_parameters ?? '{}') as Record<string, unknown>;
+      const outcome = isRead
+        ? await this.reads.run(row.type as OnDemandType, parameters, target, driver, ctx)
+        : await this.runner.run(command as UdilCommand, parameters, target, driver, ctx);
       await gate;
       await this.statuses.complete(transactionid, globalDeviceId, outcome.response);
-      log(`OK ${outcome.response}`);
+      const summary = 'rows' in outcome ? `${outcome.rows} ${row.type} row(s) read` : outcome.response;
+      log(`OK ${summary}`);
       await this.visuals.update(globalDeviceId, target.device.msn, {
-        ...outcome.visuals,
+        ...('visuals' in outcome ? outcome.visuals : {}),
         last_command: row.type,
         last_command_datetime: row.command_receiving_datetime,
-        last_command_resp: outcome.response.slice(0, 255),
+        last_command_resp: summary.slice(0, 255),
         last_command_resp_datetime: new Date(),
         last_communication_datetime: new Date(),
       });
       await this.recordHistory(globalDeviceId, target, true, messageLog, startedAt);
-      return outcome.response;
+      return summary;
     } catch (error) {
       await gate.catch(() => undefined);
       if (error instanceof TransactionCancelledError) {

@@ -1,0 +1,186 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@hes/config';
+import {
+  DateRange,
+  DeviceDriver,
+  OnDemandType,
+  OperationContext,
+  UdilRow,
+  UnsupportedOperationError,
+} from '@hes/drivers';
+import { ReadingTable, UdilReadingsRepository } from '@hes/readings';
+import { formatUdilDatetime, parseUdilDatetime } from '@hes/udil';
+import { ResolvedDevice } from './device-directory';
+import { MeterVisualsRepository, VisualsValue } from './meter-visuals.repository';
+
+export interface ReadOutcome {
+  /** TRANSACTION_STATUS.response_data: the rows read, as UDIL strings (spec 4.14). */
+  response: string;
+  rows: number;
+}
+
+const TABLE_OF: Record<Exclude<OnDemandType, OnDemandType.Visuals>, ReadingTable> = {
+  [OnDemandType.Instantaneous]: 'instantaneous_data',
+  [OnDemandType.Billing]: 'billing_data',
+  [OnDemandType.MonthlyBilling]: 'monthly_billing_data',
+  [OnDemandType.LoadProfile]: 'load_profile_data',
+  [OnDemandType.Events]: 'events',
+};
+
+/** Instantaneous values that METER_VISUALS keeps with the datetime they were reported at. */
+const DATED_POWERS = [
+  'aggregate_active_pwr_pos',
+  'aggregate_active_pwr_neg',
+  'aggregate_reactive_pwr_pos',
+  'aggregate_reactive_pwr_neg',
+];
+const PLAIN_INSTANT = [
+  'current_phase_a',
+  'current_phase_b',
+  'current_phase_c',
+  'voltage_phase_a',
+  'voltage_phase_b',
+  'voltage_phase_c',
+  'frequency',
+  'average_pf',
+];
+/** Billing totals → the METER_VISUALS names of UDIL 2019 (last_…) and UDIL 3.2. */
+const ENERGY_TOTALS: [string, string[]][] = [
+  ['active_energy_pos_tl', ['last_active_energy_pos_tl', 'active_energy_pos_tl']],
+  ['active_energy_neg_tl', ['last_active_energy_neg_tl', 'active_energy_neg_tl']],
+  ['reactive_energy_pos_tl', ['last_reactive_energy_pos_tl', 'reactive_energy_pos_tl']],
+  ['reactive_energy_neg_tl', ['last_reactive_energy_neg_tl', 'reactive_energy_neg_tl']],
+  ['active_energy_abs_tl', ['aggregate_active_energy_abs_tl']],
+  ['reactive_energy_abs_tl', ['aggregate_reactive_energy_abs_tl']],
+];
+
+/**
+ * Carries out one on-demand read for one device: the driver reads, the rows land in their UDIL table
+ * (idempotent upsert), METER_VISUALS takes the latest values, and the rows are the response_data.
+ */
+@Injectable()
+export class UdilReadRunner {
+  constructor(
+    private readonly readings: UdilReadingsRepository,
+    private readonly visuals: MeterVisualsRepository,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async run(
+    type: OnDemandType,
+    parameters: Record<string, unknown>,
+    target: ResolvedDevice,
+    driver: DeviceDriver | undefined,
+    ctx: OperationContext,
+  ): Promise<ReadOutcome> {
+    const device = target.address;
+    const owner = { globalDeviceId: device.globalDeviceId, msn: target.device.msn };
+    const operation = <K extends keyof DeviceDriver>(name: K): NonNullable<DeviceDriver[K]> => {
+      const fn = driver?.[name];
+      if (!driver || typeof fn !== 'function')
+        throw new UnsupportedOperationError(driver?.name ?? target.device.driver, String(name));
+      return (fn as (...args: unknown[]) => unknown).bind(driver) as NonNullable<DeviceDriver[K]>;
+    };
+
+    let rows: UdilRow[];
+    switch (type) {
+      case OnDemandType.Instantaneous:
+      case OnDemandType.Visuals:
+        rows = [await operation('readInstantaneous')(device, ctx)];
+        break;
+      case OnDemandType.Billing:
+        rows = [await operation('readBilling')(device, ctx)];
+        break;
+      case OnDemandType.MonthlyBilling:
+        rows = await operation('readMonthlyBilling')(device, this.range(parameters), ctx);
+        break;
+      case OnDemandType.LoadProfile:
+        rows = await operation('readLoadProfile')(device, this.range(parameters), ctx);
+        break;
+      case OnDemandType.Events:
+        rows = await operation('readEvents')(device, this.range(parameters), ctx);
+        break;
+    }
+    const table = TABLE_OF[type === OnDemandType.Visuals ? OnDemandType.Instantaneous : type];
+    await this.readings.upsert(table, owner, rows);
+    await this.visuals.update(owner.globalDeviceId, owner.msn, this.visualsFrom(type, rows));
+
+    if (type === OnDemandType.Visuals) {
+      const [visuals] = await this.dataSource.query<Record<string, unknown>[]>(
+        `SELECT * FROM udil.meter_visuals WHERE global_device_id = $1`,
+        [owner.globalDeviceId],
+      );
+      return { response: JSON.stringify([this.format(visuals)]), rows: 1 };
+    }
+    return {
+      response: JSON.stringify(
+        rows.map((row) => this.format({ global_device_id: owner.globalDeviceId, msn: owner.msn, ...row })),
+      ),
+      rows: rows.length,
+    };
+  }
+
+  private range(parameters: Record<string, unknown>): DateRange {
+    const from = parseUdilDatetime(String(parameters.start_datetime), this.config.TIME_ZONE);
+    const to = parseUdilDatetime(String(parameters.end_datetime), this.config.TIME_ZONE);
+    if (!from || !to) throw new Error('stored on-demand request has no valid start_datetime/end_datetime');
+    return { from, to };
+  }
+
+  /** The latest values of a read, for METER_VISUALS (replaced with the next latest update). */
+  private visualsFrom(type: OnDemandType, rows: UdilRow[]): Record<string, VisualsValue> {
+    const now = new Date();
+    const columns: Record<string, VisualsValue> = {
+      last_communication_datetime: now,
+      mdc_read_datetime: now,
+    };
+    const latest = [...rows].sort((a, b) => time(b) - time(a))[0];
+    if (!latest) return columns;
+    const at = (latest.meter_datetime ?? latest.event_datetime) as Date | undefined;
+    if (at) {
+      columns.meter_last_comm_datetime = at;
+      columns.meter_datetime = at;
+    }
+    if (type === OnDemandType.Instantaneous || type === OnDemandType.Visuals) {
+      for (const name of DATED_POWERS) {
+        if (typeof latest[name] === 'number') {
+          columns[name] = latest[name];
+          columns[`${name}_datetime`] = at ?? now;
+        }
+      }
+      for (const name of PLAIN_INSTANT)
+        if (typeof latest[name] === 'number') columns[name] = latest[name];
+      if (typeof latest.signal_strength === 'number') columns.last_signal_strength = latest.signal_strength;
+    }
+    if (type === OnDemandType.Billing || type === OnDemandType.MonthlyBilling) {
+      for (const [source, targets] of ENERGY_TOTALS) {
+        if (typeof latest[source] !== 'number') continue;
+        for (const name of targets) {
+          columns[name] = latest[source];
+          columns[`${name}_datetime`] = at ?? now;
+        }
+      }
+    }
+    return columns;
+  }
+
+  /** A row as UDIL strings: datetimes in the configured zone, numbers as text, nulls left out. */
+  private format(row: Record<string, unknown>): Record<string, string> {
+    const formatted: Record<string, string> = {};
+    for (const [name, value] of Object.entries(row)) {
+      if (value === null || value === undefined) continue;
+      if (value instanceof Date) formatted[name] = formatUdilDatetime(value, this.config.TIME_ZONE);
+      else if (typeof value === 'number' || typeof value === 'string') formatted[name] = String(value);
+      else if (typeof value === 'boolean') formatted[name] = value ? '1' : '0';
+    }
+    return formatted;
+  }
+}
+
+function time(row: UdilRow): number {
+  const at = row.meter_datetime ?? row.event_datetime;
+  return at instanceof Date ? at.getTime() : 0;
+}

@@ -1,0 +1,100 @@
+import { DataSource } from 'typeorm';
+import { createDataSourceOptions } from '@hes/database';
+import { UdilReadingsRepository } from '@hes/readings';
+import { TestDatabase, createMigratedDatabase } from './support/test-database';
+
+describe('UdilReadingsRepository: idempotent set-based upserts into the UDIL tables', () => {
+  let database: TestDatabase;
+  let dataSource: DataSource;
+  let readings: UdilReadingsRepository;
+  const meter = { globalDeviceId: 'm1', msn: '3100001001' };
+  const at = (minute: number) => new Date(Date.UTC(2026, 10, 21, 5, minute));
+
+  beforeAll(async () => {
+    database = await createMigratedDatabase('readings');
+    dataSource = new DataSource(createDataSourceOptions(database.url));
+    await dataSource.initialize();
+    readings = new UdilReadingsRepository(dataSource);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+
+  const profile = (minute: number, energy: number) => ({
+    meter_datetime: at(minute),
+    channel_id: 1,
+    interval: 15,
+    active_energy_pos_tl: energy,
+    aggregate_active_pwr_pos: 1.25,
+  });
+
+  it('inserts, then a repeat of the same readings writes nothing and keeps db_datetime', async () => {
+    const first = await readings.upsert('load_profile_data', meter, [profile(0, 10.5), profile(15, 10.75)]);
+    expect(first).toEqual({ written: 2, received: 2 });
+    const before = await dataSource.query(
+      `SELECT meter_datetime, db_datetime, id FROM udil.load_profile_data ORDER BY meter_datetime`,
+    );
+    const again = await readings.upsert('load_profile_data', meter, [profile(0, 10.5), profile(15, 10.75)]);
+    expect(again).toEqual({ written: 0, received: 2 });
+    const after = await dataSource.query(
+      `SELECT meter_datetime, db_datetime, id FROM udil.load_profile_data ORDER BY meter_datetime`,
+    );
+    expect(after).toEqual(before);
+    const [row] = await dataSource.query(
+      `SELECT msn::text, active_energy_pos_tl::text, is_synced, mdc_read_datetime FROM udil.load_profile_data LIMIT 1`,
+    );
+    expect(row).toMatchObject({ msn: '3100001001', active_energy_pos_tl: '10.500', is_synced: 0 });
+    expect(row.mdc_read_datetime).toBeInstanceOf(Date);
+  });
+
+  it('merges what another channel reports for the same timestamp, without erasing', async () => {
+    await dataSource.query(`UPDATE udil.load_profile_data SET is_synced = 1`);
+    const outcome = await readings.upsert('load_profile_data', meter, [
+      { meter_datetime: at(0), voltage_phase_a: 231.4 },
+    ]);
+    expect(outcome.written).toBe(1);
+    const [row] = await dataSource.query(
+      `SELECT active_energy_pos_tl::text, voltage_phase_a::text, is_synced FROM udil.load_profile_data WHERE meter_datetime = $1`,
+      [at(0)],
+    );
+    // The energy stays, the voltage is added, and the changed row is offered to MDM pulls again.
+    expect(row).toEqual({ active_energy_pos_tl: '10.500', voltage_phase_a: '231.400', is_synced: 0 });
+  });
+
+  it('merges duplicates of one key within a batch and writes events on their three-part key', async () => {
+    const outcome = await readings.upsert('events', meter, [
+      { event_datetime: at(1), event_code: 111, event_description: 'Power fail start' },
+      { event_datetime: at(1), event_code: 111, event_counter: 7 },
+      { event_datetime: at(1), event_code: 112, event_description: 'Power fail end' },
+    ]);
+    expect(outcome).toEqual({ written: 2, received: 2 });
+    const rows = await dataSource.query(
+      `SELECT event_code, event_counter::int, event_description FROM udil.events ORDER BY event_code`,
+    );
+    expect(rows).toEqual([
+      { event_code: 111, event_counter: 7, event_description: 'Power fail start' },
+      { event_code: 112, event_counter: null, event_description: 'Power fail end' },
+    ]);
+  });
+
+  it('refuses a column the table does not have and a reading without its key', async () => {
+    await expect(
+      readings.upsert('billing_data', meter, [{ meter_datetime: at(0), active_energy_pos_t9: 1 }]),
+    ).rejects.toThrow('billing_data has no column active_energy_pos_t9');
+    await expect(
+      readings.upsert('events', meter, [{ event_datetime: at(0), event_description: 'x' }]),
+    ).rejects.toThrow('events reading without event_code');
+  });
+
+  it('writes many devices in one statement', async () => {
+    const items = Array.from({ length: 500 }, (_, i) => ({
+      device: { globalDeviceId: `bulk-${i}`, msn: String(4000000000 + i) },
+      reading: { meter_datetime: at(30), aggregate_active_pwr_pos: i / 8 },
+    }));
+    expect(await readings.upsertMany('instantaneous_data', items)).toEqual({ written: 500, received: 500 });
+    const [{ n }] = await dataSource.query(`SELECT count(*)::int AS n FROM udil.instantaneous_data`);
+    expect(n).toBe(500);
+  });
+});
