@@ -11,6 +11,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync }
 import { join, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { createDataSourceOptions } from '../libs/database/src/data-source-options';
+import { DEMO_MDM, DemoFleet, demoSteps, provisionDemoFleet, startDemoFleet } from './demo-fleet';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './embedded-postgres';
 
 const root = resolve(__dirname, '../..');
@@ -19,7 +20,7 @@ const dataDir = resolve(process.env.HES_DATA_DIR ?? join(root, '.data'));
 const apiPort = Number(process.env.API_PORT ?? 3000);
 const embeddedPort = Number(process.env.EMBEDDED_POSTGRES_PORT ?? 54329);
 
-const TOTAL_STEPS = 5;
+const TOTAL_STEPS = 7;
 let step = 0;
 function progress(message: string): void {
   step += 1;
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
   mkdirSync(join(dataDir, 'logs'), { recursive: true, mode: 0o755 });
   const children: ChildProcess[] = [];
   let embedded: EmbeddedDatabase | undefined;
+  let fleet: Omit<DemoFleet, 'meters'> | undefined;
   let stopping = false;
 
   const stop = async (code: number) => {
@@ -72,6 +74,7 @@ async function main(): Promise<void> {
           }),
       ),
     );
+    await fleet?.stop().catch(() => undefined);
     await embedded?.stop().catch(() => undefined);
     process.exit(code);
   };
@@ -106,13 +109,26 @@ async function main(): Promise<void> {
     await dataSource.destroy();
     detail(applied.length ? `applied ${applied.map((m) => m.name).join(', ')}` : 'schema up to date');
 
-    // 4. Services
+    // 4. Simulated devices
+    progress('Simulated devices: 2 ABB G13 gateways with 3 meters each, 1 Omega iServer 2');
+    fleet = await startDemoFleet();
+    for (const gateway of fleet.g13.gateways)
+      detail(`G13 ${gateway.url} (user ${gateway.username}) meters ${gateway.serials.join(', ')}`);
+    detail(`iServer 2 ${fleet.iserver2.url} (CGI ${fleet.iserver2.httpUrl})`);
+
+    // 5. Provisioning
+    progress('Provisioning: gateways, meters and the MDM account in the registry');
+    const key = credentialsKey();
+    const meters = await provisionDemoFleet(databaseUrl, key, fleet);
+    detail(`meters ${meters.map((m) => m.globalDeviceId).join(', ')}; MDM account "${DEMO_MDM.username}"`);
+
+    // 6. Services
     progress('Services: api and worker');
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       DATABASE_URL: databaseUrl,
       QUEUE_BACKEND: queueBackend,
-      CREDENTIALS_ENCRYPTION_KEY: credentialsKey(),
+      CREDENTIALS_ENCRYPTION_KEY: key,
       API_PORT: String(apiPort),
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     };
@@ -142,7 +158,7 @@ async function main(): Promise<void> {
     const base = `http://127.0.0.1:${apiPort}`;
     await waitForHttp(`${base}/health`, 'api', api);
 
-    // 5. Ready
+    // 7. Ready
     progress('Ready: waiting for the worker to consume its first job');
     await waitForHttp(`${base}/health/worker`, 'worker', worker);
     console.log(`
@@ -151,7 +167,12 @@ async function main(): Promise<void> {
   Health       ${base}/health   (worker: ${base}/health/worker)
   Metrics      ${base}/metrics
   Logs         ${join(dataDir, 'logs')}
-  Press Ctrl-C to stop.`);
+
+Try it (authorize, disconnect two meters, their status, an on-demand load profile):
+
+${demoSteps(base, meters, process.env.TIME_ZONE ?? 'Asia/Karachi')}
+
+Press Ctrl-C to stop.`);
     if (exitAfterReady) await stop(0);
   } catch (error) {
     console.error(`Start-up failed: ${(error as Error).message}`);

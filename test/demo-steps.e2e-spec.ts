@@ -1,0 +1,97 @@
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { freePort } from './support/redis-server';
+import { TestDatabase, createTestDatabase } from './support/test-database';
+import { TEST_REDIS_URL } from './support/services';
+
+const run = promisify(execFile);
+const root = join(__dirname, '..');
+
+/** Runs `npm run demo`'s launcher until it prints its "Try it" steps, then follows them as printed. */
+describe('the demo, followed as printed', () => {
+  let database: TestDatabase;
+  let demo: ChildProcess;
+  let output = '';
+  let dataDir: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('demo_steps');
+    dataDir = mkdtempSync(join(tmpdir(), 'hes-demo-steps-'));
+    demo = spawn(process.execPath, [join(root, 'dist/scripts/demo.js')], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH,
+        DATABASE_URL: database.url,
+        REDIS_URL: TEST_REDIS_URL,
+        QUEUE_PREFIX: `demo${process.pid}`,
+        HES_DATA_DIR: dataDir,
+        API_PORT: String(await freePort()),
+        HEARTBEAT_INTERVAL_SECONDS: '1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    demo.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    demo.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const deadline = Date.now() + 90_000;
+    while (!output.includes('Press Ctrl-C to stop.')) {
+      if (demo.exitCode !== null || Date.now() > deadline)
+        throw new Error(`the demo did not become ready:\n${output}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  });
+
+  afterAll(async () => {
+    if (demo && demo.exitCode === null) {
+      await new Promise<void>((resolve) => {
+        demo.once('exit', () => resolve());
+        demo.kill('SIGINT');
+      });
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+    await database?.drop();
+  });
+
+  it('prints provisioning progress and the addresses', () => {
+    expect(output).toContain(
+      '[4/7] Simulated devices: 2 ABB G13 gateways with 3 meters each, 1 Omega iServer 2',
+    );
+    expect(output).toContain(
+      'meters demo-m1, demo-m2, demo-m3, demo-m4, demo-m5, demo-m6; MDM account "mdm"',
+    );
+    expect(output).toMatch(/Swagger UI {3}http:\/\/127\.0\.0\.1:\d+\/docs/);
+  });
+
+  it('authorizes, disconnects two meters (level 5) and reads a load profile, exactly as printed', async () => {
+    const steps = output.slice(output.indexOf('API=http'), output.indexOf('\nPress Ctrl-C to stop.'));
+    const { stdout } = await run('bash', ['-e', '-c', steps], { timeout: 60_000 });
+    const [accepted, relayStatus, lproAccepted, lproStatus] = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(accepted).toMatchObject({ status: '1', data: [{ indv_status: '1' }, { indv_status: '1' }] });
+    expect(
+      relayStatus.data.map((row: { status_level: string; indv_status: string }) => [
+        row.status_level,
+        row.indv_status,
+      ]),
+    ).toEqual([
+      ['5', '1'],
+      ['5', '1'],
+    ]);
+    expect(lproAccepted).toMatchObject({
+      status: '1',
+      data: [{ global_device_id: 'demo-m1', indv_status: '1' }],
+    });
+    const [lpro] = lproStatus.data;
+    expect(lpro).toMatchObject({ type: 'LPRO', status_level: '5', indv_status: '1' });
+    expect(Array.isArray(lpro.response_data)).toBe(true);
+    expect(lpro.response_data.length).toBeGreaterThan(0);
+    expect(lpro.response_data[0]).toMatchObject({
+      global_device_id: 'demo-m1',
+      meter_datetime: expect.stringMatching(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/),
+    });
+  });
+});
