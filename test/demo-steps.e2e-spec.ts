@@ -70,14 +70,9 @@ describe('the demo, followed as printed', () => {
     const [accepted, relayStatus, lproAccepted, lproStatus] = stdout
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line));
+      .map((line) => JSON.parse(line) as { status: string; data: Record<string, unknown>[] });
     expect(accepted).toMatchObject({ status: '1', data: [{ indv_status: '1' }, { indv_status: '1' }] });
-    expect(
-      relayStatus.data.map((row: { status_level: string; indv_status: string }) => [
-        row.status_level,
-        row.indv_status,
-      ]),
-    ).toEqual([
+    expect(relayStatus.data.map((row) => [row.status_level, row.indv_status])).toEqual([
       ['5', '1'],
       ['5', '1'],
     ]);
@@ -85,7 +80,7 @@ describe('the demo, followed as printed', () => {
       status: '1',
       data: [{ global_device_id: 'demo-m1', indv_status: '1' }],
     });
-    const [lpro] = lproStatus.data;
+    const lpro = lproStatus.data[0] as { response_data: Record<string, string>[] };
     expect(lpro).toMatchObject({ type: 'LPRO', status_level: '5', indv_status: '1' });
     expect(Array.isArray(lpro.response_data)).toBe(true);
     expect(lpro.response_data.length).toBeGreaterThan(0);
