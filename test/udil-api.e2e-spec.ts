@@ -344,4 +344,98 @@ describe('UDIL API: authorization, validation, acceptance, status and cancel', (
       expect(rows[0].request_cancel_datetime).toBeInstanceOf(Date);
     });
   });
+
+  describe('API reads of the UDIL tables (§3.3)', () => {
+    beforeAll(async () => {
+      // Three days of half-hourly load profile for two meters, one event, one visuals row.
+      await db.query(`INSERT INTO udil.load_profile_data (global_device_id, msn, meter_datetime, interval, active_energy_pos_tl)
+        SELECT d, 4096541254, t, 30, extract(epoch from t)::numeric / 3600000
+          FROM unnest(ARRAY['m-known', 'm-other']) AS d,
+               generate_series('2026-11-01 00:00:00+05'::timestamptz, '2026-11-03 23:30:00+05', interval '30 minutes') AS t`);
+      await db.query(`INSERT INTO udil.events (global_device_id, msn, event_datetime, event_code, event_description)
+        VALUES ('m-known', 4096541254, '2026-11-02 10:15:00+05', 111, 'Power Fail Start')`);
+      await db.query(
+        `INSERT INTO udil.meter_visuals (global_device_id, msn, auxr_status) VALUES ('m-known', 4096541254, 1)`,
+      );
+    });
+
+    const read = (path: string, fields: Record<string, string>) =>
+      post(path).set('privatekey', key).type('form').send(fields);
+
+    it('answers a day of one meter with the table fields as strings, in the configured zone', async () => {
+      const response = await read('/load_profile_data', {
+        global_device_id: 'm-known',
+        start_datetime: '2026-11-02 00:00:00',
+        end_datetime: '2026-11-02 23:59:59',
+      }).expect(200);
+      expect(response.body).toMatchObject({ status: '1', page: '1', more: '0' });
+      expect(response.body.data).toHaveLength(48);
+      expect(response.body.data[0]).toMatchObject({
+        global_device_id: 'm-known',
+        msn: '4096541254',
+        meter_datetime: '2026-11-02 00:00:00',
+        interval: '30',
+        is_synced: '0',
+        voltage_phase_a: '',
+      });
+    });
+
+    it('pages through a large range and a device set', async () => {
+      const fields = {
+        global_device_id: '["m-known","m-other"]',
+        start_datetime: '2026-11-01 00:00:00',
+        end_datetime: '2026-11-03 23:59:59',
+        page_size: '100',
+      };
+      const seen: string[] = [];
+      for (let page = 1; ; page += 1) {
+        const response = await read('/load_profile_data', { ...fields, page: String(page) }).expect(200);
+        for (const row of response.body.data as Record<string, string>[])
+          seen.push(`${row.global_device_id} ${row.meter_datetime}`);
+        if (response.body.more === '0') break;
+      }
+      expect(seen).toHaveLength(2 * 144);
+      expect(new Set(seen).size).toBe(seen.length);
+    });
+
+    it('reads events and meter visuals, and answers XML on request', async () => {
+      const events = await read('/events', {
+        global_device_id: 'm-known',
+        start_datetime: '2026-11-02 00:00:00',
+        end_datetime: '2026-11-02 23:59:59',
+      }).expect(200);
+      expect(events.body.data).toEqual([
+        expect.objectContaining({ event_code: '111', event_datetime: '2026-11-02 10:15:00' }),
+      ]);
+      const visuals = await read('/meter_visuals', { global_device_id: 'm-known' })
+        .set('Accept', 'application/xml')
+        .expect(200);
+      const parsed = new XMLParser({ parseTagValue: false }).parse(visuals.text);
+      expect(parsed.root.data.element).toMatchObject({ global_device_id: 'm-known', auxr_status: '1' });
+    });
+
+    it.each([
+      [{ global_device_id: 'm-known', start_datetime: '2026-11-02 00:00:00' }, 'end_datetime: is required'],
+      [
+        { global_device_id: 'm-known', start_datetime: '2026-11-02', end_datetime: '2026-11-02 01:00:00' },
+        'start_datetime: must be a datetime yyyy-MM-dd HH:mm:ss',
+      ],
+      [
+        {
+          global_device_id: 'm-known',
+          start_datetime: '2026-11-02 00:00:00',
+          end_datetime: '2026-11-02 01:00:00',
+          page_size: '100000',
+        },
+        'page_size: must be a page size from 1 to 5000',
+      ],
+    ])('answers 400 for %j', async (fields, message) => {
+      const response = await read('/billing_data', fields).expect(400);
+      expect(response.body).toEqual({ status: '0', message });
+    });
+
+    it('answers 401 without a privatekey', async () => {
+      await post('/load_profile_data').send({ global_device_id: 'm-known' }).expect(401);
+    });
+  });
 });

@@ -96,6 +96,8 @@ export const environmentSchema = z
     TRANSACTION_BACKOFF_MS: z.coerce.number().int().min(10).max(3_600_000).default(2000),
     /** How often the reconciler looks for accepted rows the queue lost, and how old they must be. */
     RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+    /** Largest page of the UDIL API reads (§3.3); a larger range is read page by page. */
+    UDIL_READ_MAX_PAGE_SIZE: z.coerce.number().int().min(10).max(100_000).default(5000),
     /** Largest request body accepted (a fan-out over 100 000 meters is a few MB). */
     REQUEST_BODY_LIMIT: z
       .string()

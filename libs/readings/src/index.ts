@@ -1,1 +1,2 @@
 export * from './udil-readings.repository';
+export * from './udil-table-reader';

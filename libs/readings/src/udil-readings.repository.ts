@@ -87,7 +87,7 @@ export class UdilReadingsRepository {
           throw new Error(`${table} reading without ${part}`);
       }
       const id = key
-        .map((part) => (row[part] instanceof Date ? (row[part]).toISOString() : String(row[part])))
+        .map((part) => (row[part] instanceof Date ? row[part].toISOString() : String(row[part])))
         .join('\u0000');
       merged.set(id, { ...merged.get(id), ...row });
     }

@@ -323,3 +323,52 @@ export function parseOnDemandParameters(
   if (!result.success) throw new UdilRequestError(400, describeIssues(result.error, fields), transactionid);
   return result.data;
 }
+
+export interface TableReadParameters {
+  global_device_id: string[];
+  start_datetime?: Date;
+  end_datetime?: Date;
+  page: number;
+  page_size: number;
+}
+
+/**
+ * API reads (§3.3): a device set and a datetime range, answered a page at a time (page from 1,
+ * page_size up to `maxPageSize`) so that a large range cannot exhaust memory.
+ */
+export function parseTableReadParameters(
+  fields: RawFields,
+  zone: string,
+  options: { rangeRequired: boolean; maxPageSize: number },
+): TableReadParameters {
+  const optionalInteger = (min: number, max: number, meaning: string, fallback: number) =>
+    z.preprocess(
+      (v) => (v === undefined || toText(v) === '' ? String(fallback) : v),
+      integer(min, max, meaning),
+    );
+  const range = datetime(zone);
+  const schema = z
+    .object({
+      global_device_id: deviceIds,
+      start_datetime: options.rangeRequired
+        ? range
+        : z.preprocess((v) => (toText(v) === '' ? undefined : v), range.optional()),
+      end_datetime: options.rangeRequired
+        ? range
+        : z.preprocess((v) => (toText(v) === '' ? undefined : v), range.optional()),
+      page: optionalInteger(1, 1_000_000, 'a page number from 1', 1),
+      page_size: optionalInteger(
+        1,
+        options.maxPageSize,
+        `a page size from 1 to ${options.maxPageSize}`,
+        Math.min(1000, options.maxPageSize),
+      ),
+    })
+    .refine((p) => !p.start_datetime || !p.end_datetime || p.end_datetime >= p.start_datetime, {
+      path: ['end_datetime'],
+      message: 'must not be before start_datetime',
+    });
+  const result = schema.safeParse(fields);
+  if (!result.success) throw new UdilRequestError(400, describeIssues(result.error, fields));
+  return result.data;
+}

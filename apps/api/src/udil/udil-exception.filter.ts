@@ -16,6 +16,12 @@ export const UDIL_PATHS = new Set(
   [
     'authorization_service',
     'on_demand_request',
+    'instantaneous_data',
+    'billing_data',
+    'monthly_billing_data',
+    'load_profile_data',
+    'events',
+    'meter_visuals',
     'transaction_status',
     'transaction_cancel',
     ...Object.values(UdilCommand),

@@ -3,14 +3,17 @@ import { APP_FILTER } from '@nestjs/core';
 import { TransactionAcceptanceService, TransactionStatusRepository } from '@hes/transactions';
 import { UdilAuthService } from '@hes/udil';
 import { UdilController } from './udil.controller';
+import { UdilReadsController } from './udil-reads.controller';
+import { UdilTableReader } from '@hes/readings';
 import { UdilExceptionFilter } from './udil-exception.filter';
 
 @Module({
-  controllers: [UdilController],
+  controllers: [UdilController, UdilReadsController],
   providers: [
     UdilAuthService,
     TransactionAcceptanceService,
     TransactionStatusRepository,
+    UdilTableReader,
     { provide: APP_FILTER, useClass: UdilExceptionFilter },
   ],
   exports: [UdilAuthService],

@@ -1,0 +1,119 @@
+import { Controller, HttpCode, Inject, Post, Req, UseInterceptors } from '@nestjs/common';
+import { NoFilesInterceptor } from '@nestjs/platform-express';
+import { ApiHeader, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { APP_CONFIG, AppConfig } from '@hes/config';
+import { ReadableTable, UdilTableReader } from '@hes/readings';
+import {
+  RawFields,
+  UdilAuthService,
+  UdilBody,
+  formatUdilDatetime,
+  parseTableReadParameters,
+  toText,
+} from '@hes/udil';
+import { UdilResponseInterceptor } from './udil-response.interceptor';
+
+function route(table: ReadableTable): MethodDecorator {
+  return (target, key, descriptor) => {
+    ApiOperation({
+      summary: `Rows of ${table.toUpperCase()} for a device set${table === 'meter_visuals' ? '' : ' and a datetime range'}, a page at a time`,
+    })(target, key, descriptor);
+    ApiHeader({ name: 'privatekey', required: true })(target, key, descriptor);
+  };
+}
+
+/** UDIL §3.3 API reads of the tables of §3.1. Same fields as the tables, as strings. */
+@ApiTags('UDIL')
+@ApiProduces('application/json', 'application/xml')
+@Controller()
+@UseInterceptors(NoFilesInterceptor(), UdilResponseInterceptor)
+export class UdilReadsController {
+  constructor(
+    private readonly auth: UdilAuthService,
+    private readonly reader: UdilTableReader,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Post('instantaneous_data')
+  @HttpCode(200)
+  @route('instantaneous_data')
+  instantaneous(@Req() r: Request) {
+    return this.read('instantaneous_data', r);
+  }
+
+  @Post('billing_data')
+  @HttpCode(200)
+  @route('billing_data')
+  billing(@Req() r: Request) {
+    return this.read('billing_data', r);
+  }
+
+  @Post('monthly_billing_data')
+  @HttpCode(200)
+  @route('monthly_billing_data')
+  monthlyBilling(@Req() r: Request) {
+    return this.read('monthly_billing_data', r);
+  }
+
+  @Post('load_profile_data')
+  @HttpCode(200)
+  @route('load_profile_data')
+  loadProfile(@Req() r: Request) {
+    return this.read('load_profile_data', r);
+  }
+
+  @Post('events')
+  @HttpCode(200)
+  @route('events')
+  events(@Req() r: Request) {
+    return this.read('events', r);
+  }
+
+  @Post('meter_visuals')
+  @HttpCode(200)
+  @route('meter_visuals')
+  visuals(@Req() r: Request) {
+    return this.read('meter_visuals', r);
+  }
+
+  private async read(table: ReadableTable, request: Request): Promise<UdilBody> {
+    const privatekey = toText(
+      request.headers.privatekey ?? (request.body as RawFields | undefined)?.privatekey,
+    );
+    await this.auth.clientOf(typeof privatekey === 'string' && privatekey !== '' ? privatekey : undefined);
+    const query = parseTableReadParameters((request.body ?? {}) as RawFields, this.config.TIME_ZONE, {
+      rangeRequired: table !== 'meter_visuals',
+      maxPageSize: this.config.UDIL_READ_MAX_PAGE_SIZE,
+    });
+    const page = await this.reader.read(table, {
+      globalDeviceIds: query.global_device_id,
+      from: query.start_datetime,
+      to: query.end_datetime,
+      page: query.page,
+      pageSize: query.page_size,
+    });
+    const data = page.rows.map((row) => this.format(row));
+    return {
+      status: data.length > 0 ? '1' : '0',
+      message: `${data.length} row(s), page ${query.page}${page.more ? `; more rows: ask for page ${query.page + 1}` : ''}`,
+      page: String(query.page),
+      page_size: String(query.page_size),
+      more: page.more ? '1' : '0',
+      data,
+    };
+  }
+
+  /** Table fields as UDIL strings: datetimes in the configured zone, pictures as base64, nulls empty. */
+  private format(row: Record<string, unknown>): Record<string, string> {
+    const formatted: Record<string, string> = {};
+    for (const [name, value] of Object.entries(row)) {
+      if (value instanceof Date) formatted[name] = formatUdilDatetime(value, this.config.TIME_ZONE);
+      else if (Buffer.isBuffer(value)) formatted[name] = value.toString('base64');
+      else if (value === null || value === undefined) formatted[name] = '';
+      else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+        formatted[name] = String(value);
+    }
+    return formatted;
+  }
+}
