@@ -32,12 +32,12 @@ describe('UdilReadingsRepository: idempotent set-based upserts into the UDIL tab
 
   it('inserts, then a repeat of the same readings writes nothing and keeps db_datetime', async () => {
     const first = await readings.upsert('load_profile_data', meter, [profile(0, 10.5), profile(15, 10.75)]);
-    expect(first).toEqual({ written: 2, received: 2 });
+    expect(first).toMatchObject({ written: 2, received: 2 });
     const before = await dataSource.query(
       `SELECT meter_datetime, db_datetime, id FROM udil.load_profile_data ORDER BY meter_datetime`,
     );
     const again = await readings.upsert('load_profile_data', meter, [profile(0, 10.5), profile(15, 10.75)]);
-    expect(again).toEqual({ written: 0, received: 2 });
+    expect(again).toMatchObject({ written: 0, received: 2 });
     const after = await dataSource.query(
       `SELECT meter_datetime, db_datetime, id FROM udil.load_profile_data ORDER BY meter_datetime`,
     );
@@ -69,7 +69,7 @@ describe('UdilReadingsRepository: idempotent set-based upserts into the UDIL tab
       { event_datetime: at(1), event_code: 111, event_counter: 7 },
       { event_datetime: at(1), event_code: 112, event_description: 'Power fail end' },
     ]);
-    expect(outcome).toEqual({ written: 2, received: 2 });
+    expect(outcome).toMatchObject({ written: 2, received: 2 });
     const rows = await dataSource.query(
       `SELECT event_code, event_counter::int, event_description FROM udil.events ORDER BY event_code`,
     );
@@ -93,7 +93,10 @@ describe('UdilReadingsRepository: idempotent set-based upserts into the UDIL tab
       device: { globalDeviceId: `bulk-${i}`, msn: String(4000000000 + i) },
       reading: { meter_datetime: at(30), aggregate_active_pwr_pos: i / 8 },
     }));
-    expect(await readings.upsertMany('instantaneous_data', items)).toEqual({ written: 500, received: 500 });
+    expect(await readings.upsertMany('instantaneous_data', items)).toMatchObject({
+      written: 500,
+      received: 500,
+    });
     const [{ n }] = await dataSource.query(`SELECT count(*)::int AS n FROM udil.instantaneous_data`);
     expect(n).toBe(500);
   });

@@ -1,109 +1,32 @@
-import { INestApplication } from '@nestjs/common';
 import Redis from 'ioredis';
-import { Client } from 'pg';
 import request from 'supertest';
-import { App } from 'supertest/types';
-import { createApiApp } from '../apps/api/src/bootstrap';
-import { createWorkerApp } from '../apps/worker/src/bootstrap';
-import { G13SimulatorHandle, startG13Simulator } from '../apps/simulator/src/g13';
-import { GatewayRepository } from '@hes/database';
-import { DisposableRedis } from './support/redis-server';
-import { TestDatabase, createMigratedDatabase } from './support/test-database';
-import { applyEnvironment, testEnvironment, waitFor } from './support/test-environment';
-import { authorizedKey } from './support/udil-client';
+import { G13HeadEnd, TransactionRow, startG13HeadEnd } from './support/g13-head-end';
+import { waitFor } from './support/test-environment';
 
 const SERIALS = ['3100001001', '3100001002', '3100001003'];
 const RELAY_PORT = 1;
-
-interface StatusRow {
-  global_device_id: string;
-  status_level: number;
-  indv_status: number;
-  request_cancelled: number;
-  response_data: string | null;
-  status_1_datetime: Date | null;
-  status_5_datetime: Date | null;
-}
 
 /**
  * UDIL write commands end to end: api → Postgres → queue → worker → G13 driver → G13 simulator,
  * with the simulator's own state as the proof that the meter was (or was not) touched.
  */
 describe('UDIL transactions against the G13 simulator', () => {
-  let database: TestDatabase;
-  let redis: DisposableRedis;
-  let gateway: G13SimulatorHandle;
-  let api: INestApplication<App>;
-  let worker: INestApplication | undefined;
-  let db: Client;
-  let key: string;
+  let headEnd: G13HeadEnd;
   let sequence = 0;
   const nextId = () => `g13-${Date.now()}-${(sequence += 1)}`;
 
-  const startWorker = async () => {
-    worker = await createWorkerApp();
-    await worker.init();
-  };
-  const stopWorker = async () => {
-    await worker?.close();
-    worker = undefined;
-  };
-
   beforeAll(async () => {
-    database = await createMigratedDatabase('udil_tx');
-    redis = await DisposableRedis.start();
-    gateway = await startG13Simulator({
-      meters: SERIALS.map((serial) => ({ serial, phases: 3 as const })),
-      users: [{ name: 'hes', password: 'gateway-secret' }],
-    });
-    applyEnvironment(
-      testEnvironment(database.url, {
-        REDIS_URL: redis.url,
-        TRANSACTION_ATTEMPTS: '2',
-        TRANSACTION_BACKOFF_MS: '50',
-        RECONCILE_INTERVAL_SECONDS: '1',
-      }),
-    );
-    api = (await createApiApp()) as INestApplication<App>;
-    await api.init();
-    const registered = await api.get(GatewayRepository).create({
-      name: 'feeder-1',
-      driver: 'ABB_G13',
-      endpoint: gateway.url,
-      tlsMode: 'pinned',
-      tlsFingerprintSha256: gateway.certificateFingerprintSha256,
-      username: 'hes',
-      password: 'gateway-secret',
-      maxInFlight: 2,
-      requestTimeoutMs: 3000,
-    });
-    db = new Client({ connectionString: database.url });
-    await db.connect();
-    for (const [index, serial] of SERIALS.entries()) {
-      await db.query(
-        `INSERT INTO public.devices (global_device_id, msn, driver, gateway_id, serial_on_gateway) VALUES ($1, $2::bigint, 'ABB_G13', $3, $2::text)`,
-        [`m${index + 1}`, serial, registered.id],
-      );
-    }
-    key = await authorizedKey(api);
-    await startWorker();
+    headEnd = await startG13HeadEnd('udil_tx', SERIALS);
   });
 
-  afterAll(async () => {
-    await stopWorker();
-    await db?.end();
-    await api?.close();
-    await gateway?.stop();
-    await redis?.stop();
-    await database?.drop();
-  });
+  afterAll(() => headEnd?.stop());
 
-  afterEach(() => gateway.clearFaults());
+  afterEach(() => headEnd.gateway.clearFaults());
 
   const relay = (transactionid: string, devices: string[], operate: 0 | 1) =>
-    request(api.getHttpServer())
+    request(headEnd.api.getHttpServer())
       .post('/aux_relay_operations')
-      .set('privatekey', key)
+      .set('privatekey', headEnd.key)
       .set('transactionid', transactionid)
       .type('form')
       .send({
@@ -115,17 +38,13 @@ describe('UDIL transactions against the G13 simulator', () => {
 
   const rowsOf = async (transactionid: string) =>
     (
-      await db.query<StatusRow>(
+      await headEnd.db.query<TransactionRow>(
         `SELECT * FROM udil.transaction_status WHERE transactionid = $1 ORDER BY global_device_id`,
         [transactionid],
       )
     ).rows;
 
-  const finished = (transactionid: string, devices: string[]) =>
-    waitFor(async () => {
-      const rows = (await rowsOf(transactionid)).filter((r) => devices.includes(r.global_device_id));
-      return rows.every((r) => r.indv_status !== 0 || r.request_cancelled === 1) ? rows : undefined;
-    }, `transaction ${transactionid} to finish`);
+  const finished = (transactionid: string, devices: string[]) => headEnd.finished(transactionid, devices);
 
   it('disconnects two meters (level 5, relay open in the meter) and refuses the unknown one', async () => {
     const transactionid = nextId();
@@ -146,24 +65,24 @@ describe('UDIL transactions against the G13 simulator', () => {
       expect(row.status_1_datetime).toBeInstanceOf(Date);
       expect(row.status_5_datetime!.getTime()).toBeGreaterThanOrEqual(row.status_1_datetime!.getTime());
     }
-    expect(gateway.readOutput(SERIALS[0], RELAY_PORT)).toBe(0);
-    expect(gateway.readOutput(SERIALS[1], RELAY_PORT)).toBe(0);
+    expect(headEnd.gateway.readOutput(SERIALS[0], RELAY_PORT)).toBe(0);
+    expect(headEnd.gateway.readOutput(SERIALS[1], RELAY_PORT)).toBe(0);
 
-    const status = await request(api.getHttpServer())
+    const status = await request(headEnd.api.getHttpServer())
       .post('/transaction_status')
-      .set('privatekey', key)
+      .set('privatekey', headEnd.key)
       .set('transactionid', transactionid)
       .expect(200);
     const m1 = (status.body.data as Record<string, string>[]).find((d) => d.global_device_id === 'm1');
     expect(m1).toMatchObject({ status_level: '5', indv_status: '1', response_data: 'relay disconnected' });
     for (const level of [1, 2, 3, 4, 5]) expect(m1?.[`status_${level}_datetime`]).not.toBe('');
 
-    const visuals = await db.query(
+    const visuals = await headEnd.db.query(
       `SELECT auxr_status, last_command, last_contactor_off_datetime FROM udil.meter_visuals WHERE global_device_id = 'm1'`,
     );
     expect(visuals.rows[0]).toMatchObject({ auxr_status: 0, last_command: 'AUX_RELAY_OPERATIONS' });
     expect(visuals.rows[0].last_contactor_off_datetime).toBeInstanceOf(Date);
-    const history = await db.query(
+    const history = await headEnd.db.query(
       `SELECT communication_status, message_log FROM udil.device_communication_history WHERE global_device_id = 'm1'`,
     );
     expect(
@@ -177,50 +96,50 @@ describe('UDIL transactions against the G13 simulator', () => {
     await waitFor(
       () =>
         Promise.resolve(
-          gateway.readOutput(SERIALS[0], RELAY_PORT) === 1 &&
-            gateway.readOutput(SERIALS[1], RELAY_PORT) === 1,
+          headEnd.gateway.readOutput(SERIALS[0], RELAY_PORT) === 1 &&
+            headEnd.gateway.readOutput(SERIALS[1], RELAY_PORT) === 1,
         ),
       'relays closed again',
     );
   });
 
   it('cancels at level 0–2 without touching the meter, and refuses to cancel at level 3 or more', async () => {
-    const before = gateway.readOutput(SERIALS[2], RELAY_PORT);
-    gateway.setGatewayFaults({ latencyMs: 1500 });
+    const before = headEnd.gateway.readOutput(SERIALS[2], RELAY_PORT);
+    headEnd.gateway.setGatewayFaults({ latencyMs: 1500 });
     const cancelled = nextId();
     await relay(cancelled, ['m3'], before === 1 ? 0 : 1);
     await waitFor(
       async () => (await rowsOf(cancelled))[0].status_level >= 1,
       'the worker to pick the row up',
     );
-    const cancel = await request(api.getHttpServer())
+    const cancel = await request(headEnd.api.getHttpServer())
       .post('/transaction_cancel')
-      .set('privatekey', key)
+      .set('privatekey', headEnd.key)
       .set('transactionid', cancelled)
       .send({ global_device_id: ['m3'], request_datetime: '2026-11-21 10:00:00' })
       .expect(200);
     expect(cancel.body.data[0]).toMatchObject({ indv_status: '1', remarks: 'cancelled' });
     // The worker notices at its next level and stops: the output never changes.
     await waitFor(async () => {
-      const history = await db.query(
+      const history = await headEnd.db.query(
         `SELECT message_log FROM udil.device_communication_history WHERE message_log LIKE '%STOPPED%'`,
       );
       return history.rows.length > 0;
     }, 'the worker to stop on the cancelled row');
-    gateway.clearFaults();
-    expect(gateway.readOutput(SERIALS[2], RELAY_PORT)).toBe(before);
+    headEnd.gateway.clearFaults();
+    expect(headEnd.gateway.readOutput(SERIALS[2], RELAY_PORT)).toBe(before);
     const [row] = await rowsOf(cancelled);
     expect(row).toMatchObject({ request_cancelled: 1, indv_status: 0 });
     expect(row.status_level).toBeLessThanOrEqual(2);
 
     // Level 3 or more: too late to cancel.
-    gateway.setGatewayFaults({ latencyMs: 400 });
+    headEnd.gateway.setGatewayFaults({ latencyMs: 400 });
     const late = nextId();
     await relay(late, ['m3'], before === 1 ? 0 : 1);
     await waitFor(async () => (await rowsOf(late))[0].status_level >= 3, 'level 3');
-    const refused = await request(api.getHttpServer())
+    const refused = await request(headEnd.api.getHttpServer())
       .post('/transaction_cancel')
-      .set('privatekey', key)
+      .set('privatekey', headEnd.key)
       .set('transactionid', late)
       .send({ global_device_id: 'm3', request_datetime: '2026-11-21 10:00:00' })
       .expect(200);
@@ -231,43 +150,43 @@ describe('UDIL transactions against the G13 simulator', () => {
   });
 
   it('ends failed (indv_status 2) with a reason when the meter stays offline', async () => {
-    gateway.setMeterFaults(SERIALS[1], { offline: true });
+    headEnd.gateway.setMeterFaults(SERIALS[1], { offline: true });
     const transactionid = nextId();
     await relay(transactionid, ['m2'], 0);
     const [row] = await finished(transactionid, ['m2']);
     expect(row.indv_status).toBe(2);
     expect(row.status_level).toBeLessThan(5);
     expect(row.response_data).toMatch(/device: .*3100001002/);
-    const history = await db.query(
+    const history = await headEnd.db.query(
       `SELECT count(*)::int AS n FROM udil.device_communication_history WHERE global_device_id = 'm2' AND communication_status = 0`,
     );
     expect(history.rows[0].n).toBeGreaterThanOrEqual(2); // both attempts are on record
   });
 
   it('completes a transaction whose jobs Redis lost (FLUSHALL) through the reconciler', async () => {
-    await stopWorker();
+    await headEnd.stopWorker();
     const transactionid = nextId();
     await relay(transactionid, ['m1'], 0);
-    const flush = new Redis(redis.url);
+    const flush = new Redis(headEnd.redis.url);
     await flush.flushall();
     flush.disconnect();
     expect((await rowsOf(transactionid))[0].status_level).toBe(0);
-    await startWorker();
+    await headEnd.startWorker();
     const [row] = await finished(transactionid, ['m1']);
     expect(row).toMatchObject({ status_level: 5, indv_status: 1 });
-    expect(gateway.readOutput(SERIALS[0], RELAY_PORT)).toBe(0);
+    expect(headEnd.gateway.readOutput(SERIALS[0], RELAY_PORT)).toBe(0);
   });
 
   it('synchronises the meter clock with the head-end', async () => {
     const transactionid = nextId();
-    await request(api.getHttpServer())
+    await request(headEnd.api.getHttpServer())
       .post('/time_synchronization')
-      .set('privatekey', key)
+      .set('privatekey', headEnd.key)
       .set('transactionid', transactionid)
       .send({ global_device_id: ['m1'], request_datetime: '2026-11-21 10:00:00' })
       .expect(200);
     const [row] = await finished(transactionid, ['m1']);
     expect(row).toMatchObject({ status_level: 5, indv_status: 1 });
-    expect(Math.abs(gateway.readClock(SERIALS[0]).getTime() - Date.now())).toBeLessThan(5000);
+    expect(Math.abs(headEnd.gateway.readClock(SERIALS[0]).getTime() - Date.now())).toBeLessThan(5000);
   });
 });

@@ -33,6 +33,8 @@ export interface UpsertOutcome {
   written: number;
   /** Rows received (after merging duplicates of one key). */
   received: number;
+  /** The rows as merged on the table's key (what the table holds for them). */
+  rows: Record<string, unknown>[];
 }
 
 /**
@@ -54,7 +56,7 @@ export class UdilReadingsRepository {
     readings: UdilRow[],
     readAt = new Date(),
   ): Promise<UpsertOutcome> {
-    if (readings.length === 0) return { written: 0, received: 0 };
+    if (readings.length === 0) return { written: 0, received: 0, rows: [] };
     return this.upsertMany(
       table,
       readings.map((reading) => ({ device, reading })),
@@ -68,7 +70,7 @@ export class UdilReadingsRepository {
     items: { device: ReadingDevice; reading: UdilRow }[],
     readAt = new Date(),
   ): Promise<UpsertOutcome> {
-    if (items.length === 0) return { written: 0, received: 0 };
+    if (items.length === 0) return { written: 0, received: 0, rows: [] };
     const known = await this.columnsOf(table);
     const key = READING_TABLES[table] as readonly string[];
 
@@ -89,7 +91,9 @@ export class UdilReadingsRepository {
       const id = key
         .map((part) => (row[part] instanceof Date ? row[part].toISOString() : String(row[part])))
         .join('\u0000');
-      merged.set(id, { ...merged.get(id), ...row });
+      // Readings of one key complete each other; where both carry a field the first one wins (a meter's
+      // 15-minute channel keeps its interval when an hourly channel adds its voltages to the same row).
+      merged.set(id, { ...row, ...merged.get(id) });
     }
     const rows = [...merged.values()];
     const names = [...new Set(rows.flatMap((row) => Object.keys(row)))];
@@ -111,7 +115,7 @@ export class UdilReadingsRepository {
         ${changed}
       RETURNING 1`;
     const result = await this.dataSource.query<unknown[]>(sql, parameters);
-    return { written: result.length, received: rows.length };
+    return { written: result.length, received: rows.length, rows };
   }
 
   private async columnsOf(table: ReadingTable): Promise<Map<string, ColumnType>> {

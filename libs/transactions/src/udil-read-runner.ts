@@ -105,7 +105,7 @@ export class UdilReadRunner {
         break;
     }
     const table = TABLE_OF[type === OnDemandType.Visuals ? OnDemandType.Instantaneous : type];
-    await this.readings.upsert(table, owner, rows);
+    const stored = await this.readings.upsert(table, owner, rows);
     await this.visuals.update(owner.globalDeviceId, owner.msn, this.visualsFrom(type, rows));
 
     if (type === OnDemandType.Visuals) {
@@ -115,12 +115,8 @@ export class UdilReadRunner {
       );
       return { response: JSON.stringify([this.format(visuals)]), rows: 1 };
     }
-    return {
-      response: JSON.stringify(
-        rows.map((row) => this.format({ global_device_id: owner.globalDeviceId, msn: owner.msn, ...row })),
-      ),
-      rows: rows.length,
-    };
+    // The response is the rows as the table holds them (readings of one timestamp merged on its key).
+    return { response: JSON.stringify(stored.rows.map((row) => this.format(row))), rows: stored.rows.length };
   }
 
   private range(parameters: Record<string, unknown>): DateRange {
@@ -151,8 +147,7 @@ export class UdilReadRunner {
           columns[`${name}_datetime`] = at ?? now;
         }
       }
-      for (const name of PLAIN_INSTANT)
-        if (typeof latest[name] === 'number') columns[name] = latest[name];
+      for (const name of PLAIN_INSTANT) if (typeof latest[name] === 'number') columns[name] = latest[name];
       if (typeof latest.signal_strength === 'number') columns.last_signal_strength = latest.signal_strength;
     }
     if (type === OnDemandType.Billing || type === OnDemandType.MonthlyBilling) {
