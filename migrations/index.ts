@@ -1,5 +1,6 @@
 import { UdilSchema1763700000000 } from './1763700000000-udil-schema';
 import { UdilTransactions1763700000001 } from './1763700000001-udil-transactions';
+import { Polling1763700000400 } from './1763700000400-polling';
 
 /** Every migration, in order. Listed explicitly so that compiled and test runs load the same set. */
-export const MIGRATIONS = [UdilSchema1763700000000, UdilTransactions1763700000001];
+export const MIGRATIONS = [UdilSchema1763700000000, UdilTransactions1763700000001, Polling1763700000400];

@@ -15,6 +15,8 @@ export function testEnvironment(
     CREDENTIALS_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
     LOG_LEVEL: 'silent',
     API_PORT: '3000',
+    // Suites that test polling turn it on; elsewhere background reads would disturb the simulators.
+    POLLING_ENABLED: 'false',
     ...overrides,
   };
 }

@@ -11,6 +11,7 @@ import {
   MeterVisualsRepository,
   TransactionStatusRepository,
   UdilCommandRunner,
+  PollScheduleRepository,
   UdilReadRunner,
 } from '@hes/transactions';
 import { UdilReadingsRepository } from '@hes/readings';
@@ -19,6 +20,8 @@ import { TransactionExecuteJob } from './transactions/transaction-execute.job';
 import { TransactionReconcileJob } from './transactions/transaction-reconcile.job';
 import { TransactionsQueueProcessor } from './transactions/transactions-queue.processor';
 import { WorkerHeartbeatJob } from './worker-heartbeat.job';
+import { PollJobs } from './polling/poll.jobs';
+import { PollingQueueProcessor } from './polling/polling-queue.processor';
 
 @Module({
   imports: [
@@ -44,6 +47,9 @@ import { WorkerHeartbeatJob } from './worker-heartbeat.job';
     UdilCommandRunner,
     UdilReadRunner,
     UdilReadingsRepository,
+    PollScheduleRepository,
+    PollJobs,
+    PollingQueueProcessor,
   ],
 })
 export class WorkerModule {}

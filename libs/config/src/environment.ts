@@ -103,6 +103,21 @@ export const environmentSchema = z
       .string()
       .regex(/^\d+(kb|mb)$/, 'must look like 20mb or 512kb')
       .default('20mb'),
+    /** Scheduled reads of meters (poll_schedules): on by default; defaults per data type in minutes. */
+    POLLING_ENABLED: booleanFlag.default(true),
+    POLL_TICK_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+    POLL_DEFAULT_MINUTES_INST: z.coerce.number().int().min(1).max(44640).default(15),
+    POLL_DEFAULT_MINUTES_BILL: z.coerce.number().int().min(1).max(44640).default(1440),
+    POLL_DEFAULT_MINUTES_MBIL: z.coerce.number().int().min(1).max(44640).default(1440),
+    POLL_DEFAULT_MINUTES_LPRO: z.coerce.number().int().min(1).max(44640).default(30),
+    POLL_DEFAULT_MINUTES_EVNT: z.coerce.number().int().min(1).max(44640).default(30),
+    /** How far back the first load-profile or event poll of a meter reads. */
+    POLL_FIRST_LOOKBACK_HOURS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 400)
+      .default(48),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     LOG_PRETTY: booleanFlag.default(false),
     SWAGGER_ENABLED: booleanFlag.default(true),

@@ -7,6 +7,8 @@ export enum QueueName {
   System = 'system',
   /** UDIL transactions: one job per (transactionid, device). */
   Transactions = 'transactions',
+  /** Scheduled reads of meters (UDIL poll schedules). */
+  Polling = 'polling',
 }
 
 export enum JobName {
@@ -16,18 +18,26 @@ export enum JobName {
   TransactionExecute = 'transaction.execute',
   /** Scheduled: re-queues accepted rows that are neither finished nor cancelled (e.g. after Redis lost them). */
   TransactionReconcile = 'transaction.reconcile',
+  /** Scheduled: claims the poll schedules that are due and queues their reads. */
+  PollTick = 'poll.tick',
+  /** Reads one data type of one meter into the UDIL tables. */
+  PollRead = 'poll.read',
 }
 
 export interface JobPayloads {
   [JobName.WorkerHeartbeat]: { scheduledBy: string };
   [JobName.TransactionExecute]: { transactionid: string; globalDeviceId: string };
   [JobName.TransactionReconcile]: Record<string, never>;
+  [JobName.PollTick]: Record<string, never>;
+  [JobName.PollRead]: { globalDeviceId: string; dataType: 'INST' | 'BILL' | 'MBIL' | 'LPRO' | 'EVNT' };
 }
 
 export const QUEUE_OF_JOB: { readonly [N in JobName]: QueueName } = {
   [JobName.WorkerHeartbeat]: QueueName.System,
   [JobName.TransactionExecute]: QueueName.Transactions,
   [JobName.TransactionReconcile]: QueueName.System,
+  [JobName.PollTick]: QueueName.System,
+  [JobName.PollRead]: QueueName.Polling,
 };
 
 /** A job name together with its payload: the discriminated union handlers and producers share. */

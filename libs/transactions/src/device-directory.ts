@@ -1,8 +1,25 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { Device, GatewayRepository } from '@hes/database';
-import { DeviceAddress, DriverError } from '@hes/drivers';
+import { Device, Gateway, GatewayCredentials, GatewayRepository } from '@hes/database';
+import { DeviceAddress, DriverError, GatewayEndpoint } from '@hes/drivers';
+
+/** What a driver needs to reach a gateway: its registry row with the credentials decrypted. */
+export function gatewayEndpointOf(gateway: Gateway, credentials: GatewayCredentials): GatewayEndpoint {
+  return {
+    id: gateway.id,
+    name: gateway.name,
+    driver: gateway.driver,
+    endpoint: gateway.endpoint,
+    tlsMode: gateway.tlsMode,
+    tlsCaPem: gateway.tlsCaPem,
+    tlsFingerprintSha256: gateway.tlsFingerprintSha256,
+    username: credentials.username,
+    password: credentials.password,
+    maxInFlight: gateway.maxInFlight,
+    requestTimeoutMs: gateway.requestTimeoutMs,
+  };
+}
 
 export interface ResolvedDevice {
   device: Device;
@@ -26,26 +43,13 @@ export class DeviceDirectory {
       throw new DriverError('refused', `meter ${globalDeviceId} has no gateway in the registry`, false);
     if (!gateway.enabled)
       throw new DriverError('refused', `gateway ${gateway.name} of ${globalDeviceId} is disabled`, false);
-    const credentials = this.gateways.credentialsOf(gateway);
     return {
       device,
       address: {
         globalDeviceId,
         msn: device.msn,
         serial: device.serialOnGateway ?? device.msn,
-        gateway: {
-          id: gateway.id,
-          name: gateway.name,
-          driver: gateway.driver,
-          endpoint: gateway.endpoint,
-          tlsMode: gateway.tlsMode,
-          tlsCaPem: gateway.tlsCaPem,
-          tlsFingerprintSha256: gateway.tlsFingerprintSha256,
-          username: credentials.username,
-          password: credentials.password,
-          maxInFlight: gateway.maxInFlight,
-          requestTimeoutMs: gateway.requestTimeoutMs,
-        },
+        gateway: gatewayEndpointOf(gateway, this.gateways.credentialsOf(gateway)),
       },
     };
   }

@@ -7,3 +7,4 @@ export * from './meter-visuals.repository';
 export * from './communication-history.repository';
 export * from './udil-command-runner';
 export * from './udil-read-runner';
+export * from './poll-schedule.repository';

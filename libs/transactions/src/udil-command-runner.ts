@@ -5,6 +5,7 @@ import { APP_CONFIG, AppConfig } from '@hes/config';
 import { DeviceDriver, OperationContext, UdilCommand, UnsupportedOperationError } from '@hes/drivers';
 import { parseUdilDatetime } from '@hes/udil';
 import { ResolvedDevice } from './device-directory';
+import { PollScheduleRepository } from './poll-schedule.repository';
 import { VisualsValue } from './meter-visuals.repository';
 
 export interface CommandOutcome {
@@ -26,6 +27,7 @@ export class UdilCommandRunner {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly polls: PollScheduleRepository,
   ) {}
 
   async run(
@@ -124,6 +126,8 @@ export class UdilCommandRunner {
           activationDatetime: this.datetime(parameters.activation_datetime),
         };
         await require('configureSampling')(device, sampling, ctx);
+        // The meter now records this data every intervalMinutes: read it as often.
+        await this.polls.setInterval(device.globalDeviceId, sampling.dataType, sampling.intervalMinutes);
         return {
           response: `${sampling.dataType} sampled every ${sampling.intervalMinutes} min from minute ${sampling.initialMinute}`,
           visuals: {

@@ -69,9 +69,25 @@ export class UdilReadRunner {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async run(
+  /** An on-demand request: the range comes from the stored request parameters (UDIL text). */
+  run(
     type: OnDemandType,
     parameters: Record<string, unknown>,
+    target: ResolvedDevice,
+    driver: DeviceDriver | undefined,
+    ctx: OperationContext,
+  ): Promise<ReadOutcome> {
+    const ranged =
+      type === OnDemandType.MonthlyBilling ||
+      type === OnDemandType.LoadProfile ||
+      type === OnDemandType.Events;
+    return this.read(type, ranged ? this.range(parameters) : undefined, target, driver, ctx);
+  }
+
+  /** Reads `type` (for a range where the type has one) into its UDIL table and METER_VISUALS. */
+  async read(
+    type: OnDemandType,
+    range: DateRange | undefined,
     target: ResolvedDevice,
     driver: DeviceDriver | undefined,
     ctx: OperationContext,
@@ -95,13 +111,13 @@ export class UdilReadRunner {
         rows = [await operation('readBilling')(device, ctx)];
         break;
       case OnDemandType.MonthlyBilling:
-        rows = await operation('readMonthlyBilling')(device, this.range(parameters), ctx);
+        rows = await operation('readMonthlyBilling')(device, this.required(range), ctx);
         break;
       case OnDemandType.LoadProfile:
-        rows = await operation('readLoadProfile')(device, this.range(parameters), ctx);
+        rows = await operation('readLoadProfile')(device, this.required(range), ctx);
         break;
       case OnDemandType.Events:
-        rows = await operation('readEvents')(device, this.range(parameters), ctx);
+        rows = await operation('readEvents')(device, this.required(range), ctx);
         break;
     }
     const table = TABLE_OF[type === OnDemandType.Visuals ? OnDemandType.Instantaneous : type];
@@ -117,6 +133,11 @@ export class UdilReadRunner {
     }
     // The response is the rows as the table holds them (readings of one timestamp merged on its key).
     return { response: JSON.stringify(stored.rows.map((row) => this.format(row))), rows: stored.rows.length };
+  }
+
+  private required(range: DateRange | undefined): DateRange {
+    if (!range) throw new Error('this data type is read for a range, and none was given');
+    return range;
   }
 
   private range(parameters: Record<string, unknown>): DateRange {

@@ -1,0 +1,127 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@hes/config';
+import { DateRange, DriverError, DriverRegistry, OnDemandType } from '@hes/drivers';
+import { JobHandler, JobName, JobPayloads, JobQueueRepository } from '@hes/queue';
+import {
+  CommunicationHistoryRepository,
+  DeviceDirectory,
+  POLLED_TYPES,
+  PollScheduleRepository,
+  PolledType,
+  UdilReadRunner,
+} from '@hes/transactions';
+import { formatUdilDatetime } from '@hes/udil';
+
+const CLAIM_BATCH = 10_000;
+
+/**
+ * Poll schedules: every POLL_TICK_SECONDS a tick gives new meters their default schedules (per
+ * driver: the types it can read) and queues the reads that are due. Load profiles and events are
+ * read from the last stored timestamp, so that an outage leaves no gap once the meter answers again.
+ */
+@Injectable()
+export class PollJobs implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Polling');
+
+  constructor(
+    private readonly schedules: PollScheduleRepository,
+    private readonly queues: JobQueueRepository,
+    private readonly drivers: DriverRegistry,
+    private readonly directory: DeviceDirectory,
+    private readonly reads: UdilReadRunner,
+    private readonly history: CommunicationHistoryRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.POLLING_ENABLED) return;
+    await this.queues.schedule('poll-tick', this.config.POLL_TICK_SECONDS * 1000, JobName.PollTick, {});
+  }
+
+  @JobHandler(JobName.PollTick)
+  async tick(): Promise<{ created: number; queued: number }> {
+    if (!this.config.POLLING_ENABLED) return { created: 0, queued: 0 };
+    let created = 0;
+    for (const name of this.drivers.names()) {
+      const readable = this.drivers.get(name).capabilities.onDemandTypes;
+      const intervals: Partial<Record<PolledType, number>> = {};
+      for (const type of POLLED_TYPES) {
+        if (readable.includes(type as OnDemandType))
+          intervals[type] = this.config[`POLL_DEFAULT_MINUTES_${type}`];
+      }
+      created += await this.schedules.ensureDefaults(name, intervals);
+    }
+    const due = await this.schedules.claimDue(CLAIM_BATCH);
+    const claimedAt = Date.now();
+    await this.queues.addBulk(
+      due.map((read) => ({
+        name: JobName.PollRead,
+        data: { globalDeviceId: read.global_device_id, dataType: read.data_type },
+        // One read per device, type and claim; a transient fault is retried once, then waits for the next claim.
+        opts: {
+          jobId: `poll-${read.data_type}-${read.global_device_id}-${claimedAt}`,
+          attempts: 2,
+          removeOnComplete: 1000,
+        },
+      })),
+    );
+    return { created, queued: due.length };
+  }
+
+  @JobHandler(JobName.PollRead)
+  async read({ globalDeviceId, dataType }: JobPayloads[JobName.PollRead]): Promise<string> {
+    const startedAt = new Date();
+    const messageLog: string[] = [];
+    const log = (line: string) =>
+      messageLog.push(`${formatUdilDatetime(new Date(), this.config.TIME_ZONE)} ${line}`);
+    const target = await this.directory.resolve(globalDeviceId);
+    try {
+      const driver = this.drivers.get(target.device.driver);
+      const range = await this.rangeOf(globalDeviceId, dataType);
+      log(`POLL ${dataType}${range ? ` from ${formatUdilDatetime(range.from, this.config.TIME_ZONE)}` : ''}`);
+      const outcome = await this.reads.read(dataType as OnDemandType, range, target, driver, {
+        progress: () => undefined,
+        log,
+      });
+      const summary = `${outcome.rows} ${dataType} row(s) read`;
+      log(`OK ${summary}`);
+      await this.schedules.recordOutcome(globalDeviceId, dataType, true, summary);
+      await this.history.record({
+        globalDeviceId,
+        msn: target.device.msn,
+        successful: true,
+        messageLog,
+        startedAt,
+        endedAt: new Date(),
+      });
+      return summary;
+    } catch (error) {
+      const reason =
+        error instanceof DriverError ? `${error.kind}: ${error.message}` : (error as Error).message;
+      log(`FAIL ${reason}`);
+      await this.schedules.recordOutcome(globalDeviceId, dataType, false, reason);
+      await this.history.record({
+        globalDeviceId,
+        msn: target.device.msn,
+        successful: false,
+        messageLog,
+        startedAt,
+        endedAt: new Date(),
+      });
+      if (error instanceof DriverError && error.retryable) throw error;
+      this.logger.warn({ globalDeviceId, dataType, reason }, 'poll failed');
+      return `failed: ${reason}`;
+    }
+  }
+
+  /** Ranged types continue from the last stored timestamp (or look back on a meter's first poll). */
+  private async rangeOf(globalDeviceId: string, dataType: PolledType): Promise<DateRange | undefined> {
+    if (dataType !== 'LPRO' && dataType !== 'EVNT' && dataType !== 'MBIL') return undefined;
+    const to = new Date();
+    const last = await this.schedules.lastStored(globalDeviceId, dataType);
+    const from = last
+      ? new Date(last.getTime() + 1000)
+      : new Date(to.getTime() - this.config.POLL_FIRST_LOOKBACK_HOURS * 3600_000);
+    return { from, to };
+  }
+}

@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { returnedRows } from '@hes/database';
+
+export const POLLED_TYPES = ['INST', 'BILL', 'MBIL', 'LPRO', 'EVNT'] as const;
+export type PolledType = (typeof POLLED_TYPES)[number];
+
+export interface DueRead {
+  global_device_id: string;
+  data_type: PolledType;
+}
+
+/** poll_schedules: which data type of which meter is read how often, and when next. */
+@Injectable()
+export class PollScheduleRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Gives every meter of `driver` a schedule for each type it can read, at the default interval, where
+   * it has none yet (existing schedules, changed by meter_data_sampling or an operator, are kept).
+   */
+  async ensureDefaults(driver: string, intervals: Partial<Record<PolledType, number>>): Promise<number> {
+    const types = Object.keys(intervals) as PolledType[];
+    if (types.length === 0) return 0;
+    const rows = await this.dataSource.query<unknown[]>(
+      `INSERT INTO public.poll_schedules (global_device_id, data_type, interval_minutes)
+       SELECT d.global_device_id, t.data_type, t.minutes
+         FROM public.devices d CROSS JOIN unnest($2::varchar[], $3::int[]) AS t(data_type, minutes)
+        WHERE d.driver = $1
+       ON CONFLICT (global_device_id, data_type) DO NOTHING
+       RETURNING 1`,
+      [driver, types, types.map((t) => intervals[t])],
+    );
+    return rows.length;
+  }
+
+  /**
+   * Claims the schedules that are due, of active meters only, moving each to its next due time in
+   * the same statement, so that two workers never claim the same read.
+   */
+  async claimDue(limit: number): Promise<DueRead[]> {
+    return returnedRows<DueRead>(
+      await this.dataSource.query(
+        `UPDATE public.poll_schedules s
+            SET next_due_at = now() + s.interval_minutes * interval '1 minute'
+          WHERE (s.global_device_id, s.data_type) IN (
+                SELECT p.global_device_id, p.data_type FROM public.poll_schedules p
+                  JOIN public.devices d ON d.global_device_id = p.global_device_id
+                 WHERE p.enabled AND p.next_due_at <= now() AND d.activation_status = 1
+                 ORDER BY p.next_due_at LIMIT $1 FOR UPDATE OF p SKIP LOCKED)
+          RETURNING s.global_device_id, s.data_type`,
+        [limit],
+      ),
+    );
+  }
+
+  async recordOutcome(
+    globalDeviceId: string,
+    dataType: PolledType,
+    ok: boolean,
+    outcome: string,
+  ): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE public.poll_schedules
+          SET last_polled_at = now(), last_outcome = $3,
+              consecutive_failures = CASE WHEN $4 THEN 0 ELSE consecutive_failures + 1 END
+        WHERE global_device_id = $1 AND data_type = $2`,
+      [globalDeviceId, dataType, outcome.slice(0, 255), ok],
+    );
+  }
+
+  /** meter_data_sampling: the meter now records `dataType` every `minutes`, so it is read as often. */
+  async setInterval(globalDeviceId: string, dataType: PolledType, minutes: number): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO public.poll_schedules (global_device_id, data_type, interval_minutes) VALUES ($1, $2, $3)
+       ON CONFLICT (global_device_id, data_type) DO UPDATE
+         SET interval_minutes = EXCLUDED.interval_minutes,
+             next_due_at = LEAST(public.poll_schedules.next_due_at, now() + EXCLUDED.interval_minutes * interval '1 minute')`,
+      [globalDeviceId, dataType, minutes],
+    );
+  }
+
+  /** The latest timestamp stored for a meter in the table of a ranged type: where the next read starts. */
+  async lastStored(globalDeviceId: string, dataType: 'LPRO' | 'EVNT' | 'MBIL'): Promise<Date | undefined> {
+    const [table, column] =
+      dataType === 'LPRO'
+        ? ['load_profile_data', 'meter_datetime']
+        : dataType === 'EVNT'
+          ? ['events', 'event_datetime']
+          : ['monthly_billing_data', 'meter_datetime'];
+    const [row] = await this.dataSource.query<{ last: Date | null }[]>(
+      `SELECT max(${column}) AS last FROM udil.${table} WHERE global_device_id = $1`,
+      [globalDeviceId],
+    );
+    return row?.last ?? undefined;
+  }
+}

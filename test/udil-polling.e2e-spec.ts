@@ -1,0 +1,129 @@
+import request from 'supertest';
+import { G13HeadEnd, startG13HeadEnd } from './support/g13-head-end';
+import { waitFor } from './support/test-environment';
+
+const SERIALS = ['3100001001', '3100001002'];
+
+/** Poll schedules read meters on their own, skip inactive ones, and catch up after an outage. */
+describe('polling schedules against the G13 simulator', () => {
+  let headEnd: G13HeadEnd;
+
+  beforeAll(async () => {
+    headEnd = await startG13HeadEnd('udil_poll', SERIALS, {
+      POLLING_ENABLED: 'true',
+      POLL_TICK_SECONDS: '1',
+      POLL_DEFAULT_MINUTES_LPRO: '60',
+      POLL_DEFAULT_MINUTES_INST: '600',
+      POLL_DEFAULT_MINUTES_BILL: '600',
+      POLL_DEFAULT_MINUTES_MBIL: '600',
+      POLL_DEFAULT_MINUTES_EVNT: '600',
+      POLL_FIRST_LOOKBACK_HOURS: '12',
+    });
+    await headEnd.db.query(`UPDATE public.devices SET activation_status = 0 WHERE global_device_id = 'm2'`);
+  });
+
+  afterAll(() => headEnd?.stop());
+
+  const schedule = async (device: string, type: string) =>
+    (
+      await headEnd.db.query<{
+        last_polled_at: Date | null;
+        last_outcome: string | null;
+        consecutive_failures: number;
+      }>(
+        `SELECT last_polled_at, last_outcome, consecutive_failures FROM public.poll_schedules WHERE global_device_id = $1 AND data_type = $2`,
+        [device, type],
+      )
+    ).rows[0];
+
+  const storedTimes = async () =>
+    (
+      await headEnd.db.query<{ t: Date }>(
+        `SELECT meter_datetime AS t FROM udil.load_profile_data WHERE global_device_id = 'm1' ORDER BY meter_datetime`,
+      )
+    ).rows.map((r) => r.t.getTime());
+
+  /** The meter's own 15-minute load-profile times within [from, to]. */
+  const meterTimes = (from: number, to: number) =>
+    headEnd.gateway
+      .meter(SERIALS[0])
+      .loadProfile(1)
+      .map((item) => item.time)
+      .filter((time) => time >= from && time <= to);
+
+  it('gives meters default schedules for what their driver reads, and reads the first load profile', async () => {
+    await waitFor(
+      async () => (await schedule('m1', 'LPRO'))?.last_outcome?.includes('LPRO row(s) read'),
+      'the first LPRO poll',
+    );
+    const { rows } = await headEnd.db.query<{ data_type: string }>(
+      `SELECT data_type FROM public.poll_schedules WHERE global_device_id = 'm1' ORDER BY data_type`,
+    );
+    expect(rows.map((r) => r.data_type)).toEqual(['BILL', 'EVNT', 'INST', 'LPRO', 'MBIL']);
+    const times = await storedTimes();
+    expect(times.length).toBeGreaterThanOrEqual(40);
+    expect(times).toEqual(meterTimes(times[0], times[times.length - 1]));
+  });
+
+  it('never reads an inactive meter', async () => {
+    expect((await schedule('m2', 'LPRO')).last_polled_at).toBeNull();
+    const { rows } = await headEnd.db.query(
+      `SELECT count(*)::int AS n FROM udil.load_profile_data WHERE global_device_id = 'm2'`,
+    );
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('catches up from the last stored timestamp after an outage, leaving no gap', async () => {
+    const before = await storedTimes();
+    // The head-end lost its last six hours (as if it had not read them), and the meter stops answering.
+    const cut = before[before.length - 1] - 6 * 3600_000;
+    await headEnd.db.query(
+      `DELETE FROM udil.load_profile_data WHERE global_device_id = 'm1' AND meter_datetime > $1`,
+      [new Date(cut)],
+    );
+    headEnd.gateway.setMeterFaults(SERIALS[0], { offline: true });
+    await headEnd.db.query(
+      `UPDATE public.poll_schedules SET next_due_at = now() WHERE global_device_id = 'm1' AND data_type = 'LPRO'`,
+    );
+    await waitFor(
+      async () => (await schedule('m1', 'LPRO')).consecutive_failures > 0,
+      'a failed poll during the outage',
+    );
+    expect((await storedTimes()).at(-1)).toBe(cut);
+
+    headEnd.gateway.clearFaults();
+    await headEnd.db.query(
+      `UPDATE public.poll_schedules SET next_due_at = now() WHERE global_device_id = 'm1' AND data_type = 'LPRO'`,
+    );
+    await waitFor(
+      async () => (await schedule('m1', 'LPRO')).consecutive_failures === 0,
+      'a successful poll after the outage',
+    );
+    const after = await storedTimes();
+    expect(after.at(-1)).toBeGreaterThanOrEqual(before[before.length - 1]);
+    expect(after).toEqual(meterTimes(after[0], after[after.length - 1]));
+  });
+
+  it('reads as often as meter_data_sampling tells the meter to record', async () => {
+    const transactionid = `mdsm-${Date.now()}`;
+    await request(headEnd.api.getHttpServer())
+      .post('/meter_data_sampling')
+      .set('privatekey', headEnd.key)
+      .set('transactionid', transactionid)
+      .send({
+        global_device_id: 'm1',
+        request_datetime: '2026-11-21 10:00:00',
+        activation_datetime: '2026-11-21 10:00:00',
+        data_type: 'LPRO',
+        sampling_interval: '15',
+        sampling_initial_time: '0',
+      })
+      .expect(200);
+    const [row] = await headEnd.finished(transactionid, ['m1']);
+    expect(row).toMatchObject({ status_level: 5, indv_status: 1 });
+    const { rows } = await headEnd.db.query(
+      `SELECT interval_minutes FROM public.poll_schedules WHERE global_device_id = 'm1' AND data_type = 'LPRO'`,
+    );
+    expect(rows[0].interval_minutes).toBe(15);
+  });
+});
