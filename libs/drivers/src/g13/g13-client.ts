@@ -1,6 +1,8 @@
+import type { Duplex } from 'node:stream';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { TLSSocket } from 'node:tls';
+import { isIP } from 'node:net';
+import { TLSSocket, connect as connectTls } from 'node:tls';
 import { DriverError, GatewayEndpoint, OperationContext, ProgressLevel } from '../driver.contract';
 
 /**
@@ -82,6 +84,52 @@ const TLS_VERIFY_CODES = new Set([
   'CERT_SIGNATURE_FAILURE',
 ]);
 
+/**
+ * An HTTPS agent for a pinned gateway: a connection is handed to the request only after its
+ * handshake completed and the certificate's SHA-256 matched, so nothing (credentials included) is
+ * ever written to a gateway presenting another certificate.
+ */
+class PinnedAgent extends https.Agent {
+  constructor(
+    options: https.AgentOptions,
+    private readonly pin: string,
+  ) {
+    super(options);
+  }
+
+  // Node's Agent accepts a connection delivered later through the callback (return value undefined).
+  override createConnection(
+    options: https.RequestOptions,
+    callback?: (error: Error | null, socket: Duplex) => void,
+  ): undefined {
+    let settled = false;
+    const settle = (error: Error | null, socket?: Duplex) => {
+      if (settled) return;
+      settled = true;
+      // On error the agent ignores the socket argument.
+      callback?.(error, socket as Duplex);
+    };
+    const socket = connectTls({
+      host: options.host ?? undefined,
+      port: Number(options.port),
+      // SNI carries host names only (RFC 6066), never an IP address.
+      servername: options.servername ?? (options.host && !isIP(options.host) ? options.host : undefined),
+      rejectUnauthorized: false,
+    });
+    socket.once('secureConnect', () => {
+      const certificate = socket.getPeerCertificate();
+      if (certificate?.fingerprint256 && normalizeFingerprint(certificate.fingerprint256) === this.pin) {
+        settle(null, socket);
+      } else {
+        socket.destroy();
+        settle(new Error('gateway certificate does not match the pinned SHA-256 fingerprint'));
+      }
+    });
+    socket.once('error', (error: Error) => settle(error));
+    return undefined;
+  }
+}
+
 export function normalizeFingerprint(fingerprint: string): string {
   return fingerprint.replace(/[^0-9a-f]/gi, '').toUpperCase();
 }
@@ -103,7 +151,7 @@ function describeBody(body: string): string | undefined {
 
 export class G13Client {
   private readonly base: URL;
-  private readonly agent: http.Agent;
+  private readonly agent: http.Agent | https.Agent;
   private readonly semaphore: Semaphore;
   private readonly authorization?: string;
   private readonly pin?: string;
@@ -136,7 +184,7 @@ export class G13Client {
           );
         this.pin = normalizeFingerprint(gateway.tlsFingerprintSha256);
       }
-      this.agent = new https.Agent({
+      const agentOptions: https.AgentOptions = {
         keepAlive: true,
         maxSockets: Math.max(1, gateway.maxInFlight),
         // verify: system CAs or the gateway's own CA. pinned: the chain is not trusted, the
@@ -146,7 +194,8 @@ export class G13Client {
         // A resumed TLS session does not present the certificate again: every pinned connection
         // makes a full handshake so the fingerprint can be checked.
         maxCachedSessions: gateway.tlsMode === 'pinned' ? 0 : undefined,
-      });
+      };
+      this.agent = this.pin ? new PinnedAgent(agentOptions, this.pin) : new https.Agent(agentOptions);
     } else {
       this.agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, gateway.maxInFlight) });
     }
