@@ -1,6 +1,12 @@
 import { UdilSchema1763700000000 } from './1763700000000-udil-schema';
 import { UdilTransactions1763700000001 } from './1763700000001-udil-transactions';
+import { Mpcb1763700000100 } from './1763700000100-mpcb';
 import { Polling1763700000400 } from './1763700000400-polling';
 
 /** Every migration, in order. Listed explicitly so that compiled and test runs load the same set. */
-export const MIGRATIONS = [UdilSchema1763700000000, UdilTransactions1763700000001, Polling1763700000400];
+export const MIGRATIONS = [
+  UdilSchema1763700000000,
+  UdilTransactions1763700000001,
+  Mpcb1763700000100,
+  Polling1763700000400,
+];

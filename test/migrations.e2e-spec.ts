@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
+import { MIGRATIONS } from '../migrations';
 import { TestDatabase, createTestDatabase } from './support/test-database';
 
 const run = promisify(execFile);
@@ -45,32 +46,38 @@ describe('migrations from a clean database', () => {
     return rows.map((r) => r.name);
   };
 
-  it('migration:run creates the UDIL and registry tables, migration:revert removes them, and run works again', async () => {
+  it('migration:run creates the UDIL and registry tables, migration:revert undoes every one, and run works again', async () => {
     expect(await tablesIn(['udil', 'public'])).toEqual([]);
 
     const up = await typeorm('migration:run', database.url);
     expect(up.stdout).toMatch(/UdilSchema1763700000000 has been executed successfully/);
     expect(up.stdout).toMatch(/UdilTransactions1763700000001 has been executed successfully/);
     expect(await tablesIn(['udil'])).toHaveLength(8);
-    expect(await tablesIn(['public'])).toEqual([
-      'public.devices',
-      'public.gateways',
-      'public.udil_clients',
-      'public.udil_private_keys',
-      'public.udil_transactions',
-      'public.worker_heartbeats',
-    ]);
+    expect(await tablesIn(['public'])).toEqual(
+      expect.arrayContaining([
+        'public.devices',
+        'public.gateways',
+        'public.poll_schedules',
+        'public.udil_clients',
+        'public.udil_private_keys',
+        'public.udil_transactions',
+        'public.worker_heartbeats',
+      ]),
+    );
+    const { rows: applied } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM migrations');
+    expect(applied[0].n).toBe(MIGRATIONS.length);
 
     // migration:revert undoes the latest migration only: revert every one, newest first.
-    await typeorm('migration:revert', database.url);
-    expect(await tablesIn(['public'])).not.toContain('public.udil_transactions');
-    expect(await tablesIn(['udil'])).toHaveLength(8);
-    await typeorm('migration:revert', database.url);
-    expect(await tablesIn(['udil', 'public'])).toEqual([]);
-    const { rows } = await client.query(
-      `SELECT 1 FROM information_schema.schemata WHERE schema_name = 'udil'`,
+    for (let remaining = MIGRATIONS.length; remaining > 0; remaining -= 1) {
+      await typeorm('migration:revert', database.url);
+      const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM migrations');
+      expect(rows[0].n).toBe(remaining - 1);
+    }
+    const { rows: schemas } = await client.query<{ schema_name: string }>(
+      `SELECT schema_name FROM information_schema.schemata WHERE schema_name NOT IN ('public', 'information_schema') AND schema_name NOT LIKE 'pg\\_%'`,
     );
-    expect(rows).toHaveLength(0);
+    expect(schemas).toEqual([]);
+    expect(await tablesIn(['public'])).toEqual([]);
 
     await typeorm('migration:run', database.url);
     expect(await tablesIn(['udil'])).toHaveLength(8);

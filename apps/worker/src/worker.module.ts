@@ -22,6 +22,9 @@ import { TransactionsQueueProcessor } from './transactions/transactions-queue.pr
 import { WorkerHeartbeatJob } from './worker-heartbeat.job';
 import { PollJobs } from './polling/poll.jobs';
 import { PollingQueueProcessor } from './polling/polling-queue.processor';
+import { MpcbModule } from '@hes/mpcb';
+import { MpcbQueueProcessor } from './mpcb/mpcb-queue.processor';
+import { MpcbSiteClientJob } from './mpcb/mpcb-site-client.job';
 
 @Module({
   imports: [
@@ -32,6 +35,7 @@ import { PollingQueueProcessor } from './polling/polling-queue.processor';
     MetricsModule,
     DiscoveryModule,
     DriversModule,
+    MpcbModule,
   ],
   providers: [
     JobDispatcher,
@@ -50,6 +54,8 @@ import { PollingQueueProcessor } from './polling/polling-queue.processor';
     PollScheduleRepository,
     PollJobs,
     PollingQueueProcessor,
+    MpcbQueueProcessor,
+    MpcbSiteClientJob,
   ],
 })
 export class WorkerModule {}

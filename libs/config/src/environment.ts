@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Accepts a TCP port given as text (environment variables are strings). */
@@ -55,6 +56,14 @@ export function decodeKey(value: string): Buffer | undefined {
   return undefined;
 }
 
+/** An MPCB central-server route: a path relative to MPCB_BASE_URL, or a full http(s) URL. */
+const mpcbRoute = z
+  .string()
+  .trim()
+  .refine((value) => /^https?:\/\/\S+$/i.test(value) || /^\/?[A-Za-z0-9_.~\-/]+$/.test(value), {
+    message: 'must be a path such as realtimeUpload or /MPCBServer/getConfig, or a full http(s) URL',
+  });
+
 const booleanFlag = z
   .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1');
@@ -103,6 +112,102 @@ export const environmentSchema = z
       .string()
       .regex(/^\d+(kb|mb)$/, 'must look like 20mb or 512kb')
       .default('20mb'),
+    /** MPCB OCEMS site client (docs/mpcb.md). Nothing is acquired or sent unless MPCB_ENABLED is true. */
+    MPCB_ENABLED: booleanFlag.default(false),
+    /** Base URL of the central server; each route is relative to it unless it is a full URL itself. */
+    MPCB_BASE_URL: urlWithProtocol(['http:', 'https:']).default('https://onlinecems.ecmpcb.in/mpcb'),
+    MPCB_ROUTE_REALTIME_UPLOAD: mpcbRoute.default('realtimeUpload'),
+    MPCB_ROUTE_DELAYED_UPLOAD: mpcbRoute.default('delayedUpload'),
+    MPCB_ROUTE_GET_CONFIG: mpcbRoute.default('getConfig'),
+    MPCB_ROUTE_UPLOAD_CONFIG: mpcbRoute.default('uploadConfig'),
+    MPCB_ROUTE_COMPLETED_CONFIG: mpcbRoute.default('completedConfig'),
+    MPCB_ROUTE_GET_CALIBRATION_CONFIG: mpcbRoute.default('getCalibrationConfig'),
+    MPCB_ROUTE_UPDATE_CALIBRATION_CONFIG: mpcbRoute.default('updateCalibrationConfig'),
+    MPCB_ROUTE_UPLOAD_DIAGNOSTIC_INFO: mpcbRoute.default('uploadDiagnosticInfo'),
+    /** Sampling (document: 10 s) and transmission (document: 1 min) periods. */
+    MPCB_ACQUISITION_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
+    MPCB_TRANSMISSION_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+    /** Readings older than this at transmission go to delayedUpload (the server takes at most 2 min real-time). */
+    MPCB_REALTIME_WINDOW_SECONDS: z.coerce.number().int().min(10).max(900).default(100),
+    /** Zone of file names and Timestamp headers (wall-clock time written with a literal Z). */
+    MPCB_TIME_ZONE: timeZone.default('Asia/Kolkata'),
+    /** The Timestamp header is set this far in the past. */
+    MPCB_TIMESTAMP_LAG_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
+    MPCB_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+    /** Readings per upload file, and delayed files sent per transmission cycle while catching up. */
+    MPCB_DELAYED_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(1000),
+    MPCB_DELAYED_BATCHES_PER_CYCLE: z.coerce.number().int().min(1).max(1000).default(20),
+    /** Multipart field that carries the zip. */
+    MPCB_UPLOAD_FIELD_NAME: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,50}$/, 'must be 1-50 letters, digits, _ . -')
+      .default('file'),
+    /**
+     * Admin API and Bull Board (/admin, docs/admin.md): a bearer token, Basic credentials, or both.
+     * With neither set every admin request is refused. An empty value counts as unset.
+     */
+    ADMIN_TOKEN: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z.string().trim().min(24, 'must be at least 24 characters (e.g. openssl rand -hex 32)').optional(),
+    ),
+    ADMIN_USERNAME: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z
+        .string()
+        .trim()
+        .regex(/^[^:\s]{1,100}$/, 'must be 1-100 characters without ":" or spaces')
+        .optional(),
+    ),
+    ADMIN_PASSWORD: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z.string().min(12, 'must be at least 12 characters').max(200).optional(),
+    ),
+    /** MCS collection-request API (docs/mcs.md): base path of its routes. */
+    MCS_BASE_PATH: z
+      .string()
+      .trim()
+      .regex(/^(\/[A-Za-z0-9._~-]+)+$/, 'must be a path such as /mcs')
+      .default('/mcs'),
+    /** A meter's time is adjusted only when it is off by more than the minimum and at most the maximum. */
+    MCS_TIME_ADJUST_MIN_SECONDS: z.coerce.number().int().min(0).max(86400).default(10),
+    MCS_TIME_ADJUST_MAX_SECONDS: z.coerce.number().int().min(1).max(31_536_000).default(3600),
+    /** Requests queued or in progress, in all and per client address, beyond which the API answers 429. */
+    MCS_MAX_QUEUED: z.coerce.number().int().min(1).default(100_000),
+    MCS_MAX_QUEUED_PER_CLIENT: z.coerce.number().int().min(1).default(10_000),
+    /** Comma-separated client addresses or CIDR ranges allowed to call MCS; empty allows every address. */
+    MCS_ALLOWED_CLIENTS: z
+      .string()
+      .default('')
+      .refine(
+        (list) =>
+          list
+            .split(',')
+            .map((e) => e.trim())
+            .filter((e) => e !== '')
+            .every((entry) => {
+              const [address, prefix, extra] = entry.split('/');
+              const version = isIP(address);
+              if (version === 0 || extra !== undefined) return false;
+              return (
+                prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128))
+              );
+            }),
+        { message: 'must be comma-separated IP addresses or CIDR ranges such as 10.0.0.0/8' },
+      ),
+    /** Optional HTTP Basic credentials every MCS request must carry (both or neither). */
+    MCS_USERNAME: z.string().trim().min(1).optional(),
+    MCS_PASSWORD: z.string().min(1).optional(),
+    /** Collections a worker runs at once, attempts per collection and the first retry delay (doubling). */
+    MCS_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(10),
+    MCS_COLLECTION_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(3),
+    MCS_COLLECTION_BACKOFF_MS: z.coerce.number().int().min(10).max(3_600_000).default(5000),
+    /** How far back a collection reads the meter's events for statusEvents. */
+    MCS_STATUS_EVENTS_HOURS: z.coerce.number().int().min(1).max(8760).default(24),
+    /** Result delivery: request timeout, first retry delay (doubling up to the maximum), and expiry. */
+    MCS_DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+    MCS_DELIVERY_BACKOFF_MS: z.coerce.number().int().min(10).max(86_400_000).default(5000),
+    MCS_DELIVERY_MAX_BACKOFF_MS: z.coerce.number().int().min(10).max(86_400_000).default(600_000),
+    MCS_DELIVERY_EXPIRY_SECONDS: z.coerce.number().int().min(1).max(31_536_000).default(259_200),
     /** Scheduled reads of meters (poll_schedules): on by default; defaults per data type in minutes. */
     POLLING_ENABLED: booleanFlag.default(true),
     POLL_TICK_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
@@ -123,6 +228,27 @@ export const environmentSchema = z
     SWAGGER_ENABLED: booleanFlag.default(true),
   })
   .superRefine((env, ctx) => {
+    if (env.MCS_TIME_ADJUST_MAX_SECONDS < env.MCS_TIME_ADJUST_MIN_SECONDS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MCS_TIME_ADJUST_MAX_SECONDS'],
+        message: 'must be at least MCS_TIME_ADJUST_MIN_SECONDS',
+      });
+    }
+    if (Boolean(env.MCS_USERNAME) !== Boolean(env.MCS_PASSWORD)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.MCS_USERNAME ? 'MCS_PASSWORD' : 'MCS_USERNAME'],
+        message: 'is required with ' + (env.MCS_USERNAME ? 'MCS_USERNAME' : 'MCS_PASSWORD'),
+      });
+    }
+    if (Boolean(env.ADMIN_USERNAME) !== Boolean(env.ADMIN_PASSWORD)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.ADMIN_USERNAME ? 'ADMIN_PASSWORD' : 'ADMIN_USERNAME'],
+        message: 'is required with ' + (env.ADMIN_USERNAME ? 'ADMIN_USERNAME' : 'ADMIN_PASSWORD'),
+      });
+    }
     if (env.QUEUE_BACKEND === 'redis' && !env.REDIS_URL) {
       ctx.addIssue({
         code: 'custom',

@@ -7,6 +7,8 @@ export enum QueueName {
   System = 'system',
   /** UDIL transactions: one job per (transactionid, device). */
   Transactions = 'transactions',
+  /** MPCB OCEMS site client: acquisition and transmission cycles. */
+  Mpcb = 'mpcb',
   /** Scheduled reads of meters (UDIL poll schedules). */
   Polling = 'polling',
 }
@@ -18,6 +20,10 @@ export enum JobName {
   TransactionExecute = 'transaction.execute',
   /** Scheduled: re-queues accepted rows that are neither finished nor cancelled (e.g. after Redis lost them). */
   TransactionReconcile = 'transaction.reconcile',
+  /** Scheduled every MPCB_ACQUISITION_SECONDS: reads every configured analyser parameter and stores it. */
+  MpcbAcquire = 'mpcb.acquire',
+  /** Scheduled every MPCB_TRANSMISSION_SECONDS: real-time and delayed uploads, then the answer's flag flows. */
+  MpcbTransmit = 'mpcb.transmit',
   /** Scheduled: claims the poll schedules that are due and queues their reads. */
   PollTick = 'poll.tick',
   /** Reads one data type of one meter into the UDIL tables. */
@@ -28,6 +34,8 @@ export interface JobPayloads {
   [JobName.WorkerHeartbeat]: { scheduledBy: string };
   [JobName.TransactionExecute]: { transactionid: string; globalDeviceId: string };
   [JobName.TransactionReconcile]: Record<string, never>;
+  [JobName.MpcbAcquire]: Record<string, never>;
+  [JobName.MpcbTransmit]: Record<string, never>;
   [JobName.PollTick]: Record<string, never>;
   [JobName.PollRead]: { globalDeviceId: string; dataType: 'INST' | 'BILL' | 'MBIL' | 'LPRO' | 'EVNT' };
 }
@@ -36,6 +44,8 @@ export const QUEUE_OF_JOB: { readonly [N in JobName]: QueueName } = {
   [JobName.WorkerHeartbeat]: QueueName.System,
   [JobName.TransactionExecute]: QueueName.Transactions,
   [JobName.TransactionReconcile]: QueueName.System,
+  [JobName.MpcbAcquire]: QueueName.Mpcb,
+  [JobName.MpcbTransmit]: QueueName.Mpcb,
   [JobName.PollTick]: QueueName.System,
   [JobName.PollRead]: QueueName.Polling,
 };

@@ -1,0 +1,3 @@
+export * from './mpcb-central-simulator';
+export { registerMpcbCommand, parseSiteOption } from './cli';
+export type { MpcbCommandHooks } from './cli';
