@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import request from 'supertest';
 import { G13HeadEnd, TransactionRow, startG13HeadEnd } from './support/g13-head-end';
+import { formatUdilDatetime } from '@hes/udil';
 import { waitFor } from './support/test-environment';
 
 const SERIALS = ['3100001001', '3100001002', '3100001003'];
@@ -188,5 +189,55 @@ describe('UDIL transactions against the G13 simulator', () => {
     const [row] = await finished(transactionid, ['m1']);
     expect(row).toMatchObject({ status_level: 5, indv_status: 1 });
     expect(Math.abs(headEnd.gateway.readClock(SERIALS[0]).getTime() - Date.now())).toBeLessThan(5000);
+  });
+
+  it("carries out load shedding itself: the relay opens and closes at the slabs' action times", async () => {
+    const zone = 'Asia/Karachi';
+    const at = (offsetMs: number) => formatUdilDatetime(new Date(Date.now() + offsetMs), zone);
+    const timeOf = (offsetMs: number) => at(offsetMs).slice(11);
+    if (headEnd.gateway.readOutput(SERIALS[0], RELAY_PORT) !== 1) {
+      await relay(nextId(), ['m1'], 1);
+      await waitFor(
+        () => Promise.resolve(headEnd.gateway.readOutput(SERIALS[0], RELAY_PORT) === 1),
+        'relay closed',
+      );
+    }
+    const transactionid = nextId();
+    const accepted = await request(headEnd.api.getHttpServer())
+      .post('/load_shedding_scheduling')
+      .set('privatekey', headEnd.key)
+      .set('transactionid', transactionid)
+      .type('form')
+      .send({
+        global_device_id: '["m1"]',
+        request_datetime: at(0),
+        start_datetime: at(-60_000),
+        end_datetime: at(10 * 60_000),
+        load_shedding_slabs: JSON.stringify([
+          { action_time: timeOf(10_000), relay_operate: '0' },
+          { action_time: timeOf(16_000), relay_operate: '1' },
+        ]),
+      })
+      .expect(200);
+    expect(accepted.body.data[0]).toMatchObject({ indv_status: '1', remarks: 'accepted' });
+    const [row] = await finished(transactionid, ['m1']);
+    expect(row).toMatchObject({ status_level: 5, indv_status: 1 });
+    expect(row.response_data).toMatch(/2 slab\(s\) scheduled by the head-end/);
+    await waitFor(
+      () => Promise.resolve(headEnd.gateway.readOutput(SERIALS[0], RELAY_PORT) === 0),
+      'the first slab to open the relay',
+    );
+    await waitFor(
+      () => Promise.resolve(headEnd.gateway.readOutput(SERIALS[0], RELAY_PORT) === 1),
+      'the second slab to close it',
+    );
+    // The relay is closed in the meter before the action job records it in METER_VISUALS.
+    const visuals = await waitFor(async () => {
+      const { rows } = await headEnd.db.query<{ lsch_load_shedding_slabs: string; auxr_status: number }>(
+        `SELECT lsch_load_shedding_slabs, auxr_status FROM udil.meter_visuals WHERE global_device_id = 'm1'`,
+      );
+      return rows[0]?.auxr_status === 1 ? rows[0] : undefined;
+    }, 'the visuals to show the relay closed');
+    expect(JSON.parse(visuals.lsch_load_shedding_slabs)).toHaveLength(2);
   });
 });

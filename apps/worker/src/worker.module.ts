@@ -18,6 +18,7 @@ import { UdilReadingsRepository } from '@hes/readings';
 import { SystemQueueProcessor } from './system-queue.processor';
 import { TransactionExecuteJob } from './transactions/transaction-execute.job';
 import { TransactionReconcileJob } from './transactions/transaction-reconcile.job';
+import { LoadSheddingActionJob } from './transactions/load-shedding-action.job';
 import { TransactionsQueueProcessor } from './transactions/transactions-queue.processor';
 import { WorkerHeartbeatJob } from './worker-heartbeat.job';
 import { PollJobs } from './polling/poll.jobs';
@@ -44,6 +45,7 @@ import { MpcbSiteClientJob } from './mpcb/mpcb-site-client.job';
     WorkerHeartbeatJob,
     TransactionExecuteJob,
     TransactionReconcileJob,
+    LoadSheddingActionJob,
     TransactionStatusRepository,
     DeviceDirectory,
     MeterVisualsRepository,

@@ -88,6 +88,48 @@ export class JobQueueRepository implements OnModuleInit {
     return (await this.queue(QUEUE_OF_JOB[name]).remove(jobId)) === 1;
   }
 
+  /**
+   * Replaces every cron job scheduler whose id starts with `prefix` by `schedules` (id, cron pattern
+   * with seconds, time zone, start and end): the set of timed actions of one owner, e.g. a meter's
+   * load-shedding slabs.
+   */
+  async replaceCronSchedules<N extends JobName>(
+    name: N,
+    prefix: string,
+    schedules: {
+      id: string;
+      pattern: string;
+      tz: string;
+      startDate: Date;
+      endDate: Date;
+      data: JobPayloads[N];
+    }[],
+  ): Promise<void> {
+    const queue = this.queue(QUEUE_OF_JOB[name]);
+    const existing = await queue.getJobSchedulers(0, -1);
+    for (const scheduler of existing) {
+      if (scheduler.key.startsWith(prefix) && !schedules.some((s) => s.id === scheduler.key)) {
+        await queue.removeJobScheduler(scheduler.key);
+      }
+    }
+    for (const schedule of schedules) {
+      await queue.upsertJobScheduler(
+        schedule.id,
+        {
+          pattern: schedule.pattern,
+          tz: schedule.tz,
+          startDate: schedule.startDate,
+          endDate: schedule.endDate,
+        },
+        {
+          name,
+          data: schedule.data,
+          opts: { attempts: 3, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: 100 },
+        },
+      );
+    }
+  }
+
   /** Creates or updates a repeating job (BullMQ job scheduler), idempotent across restarts. */
   async schedule<N extends JobName>(
     schedulerId: string,

@@ -28,6 +28,8 @@ export enum JobName {
   PollTick = 'poll.tick',
   /** Reads one data type of one meter into the UDIL tables. */
   PollRead = 'poll.read',
+  /** Head-end load shedding: operates one meter's relay at one slab's action time. */
+  LoadSheddingAction = 'transaction.load-shedding-action',
 }
 
 export interface JobPayloads {
@@ -38,6 +40,7 @@ export interface JobPayloads {
   [JobName.MpcbTransmit]: Record<string, never>;
   [JobName.PollTick]: Record<string, never>;
   [JobName.PollRead]: { globalDeviceId: string; dataType: 'INST' | 'BILL' | 'MBIL' | 'LPRO' | 'EVNT' };
+  [JobName.LoadSheddingAction]: { globalDeviceId: string; relayOperate: 0 | 1; actionTime: string };
 }
 
 export const QUEUE_OF_JOB: { readonly [N in JobName]: QueueName } = {
@@ -48,6 +51,7 @@ export const QUEUE_OF_JOB: { readonly [N in JobName]: QueueName } = {
   [JobName.MpcbTransmit]: QueueName.Mpcb,
   [JobName.PollTick]: QueueName.System,
   [JobName.PollRead]: QueueName.Polling,
+  [JobName.LoadSheddingAction]: QueueName.Transactions,
 };
 
 /** A job name together with its payload: the discriminated union handlers and producers share. */

@@ -50,10 +50,6 @@ export function refusalOf(command: UdilCommand, driver: DeviceDriver): string | 
  */
 export const COMMANDS_WITHOUT_FLOW: ReadonlyMap<UdilCommand, string> = new Map([
   [
-    UdilCommand.LoadSheddingScheduling,
-    'load_shedding_scheduling is not carried out by this head-end version',
-  ],
-  [
     UdilCommand.DeviceCreation,
     'device_creation is not carried out by this head-end version (provision devices through the registry)',
   ],

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { DeviceDriver, OperationContext, UdilCommand, UnsupportedOperationError } from '@hes/drivers';
+import { JobName, JobQueueRepository } from '@hes/queue';
 import { parseUdilDatetime } from '@hes/udil';
 import { ResolvedDevice } from './device-directory';
 import { PollScheduleRepository } from './poll-schedule.repository';
@@ -28,6 +29,7 @@ export class UdilCommandRunner {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly polls: PollScheduleRepository,
+    private readonly queues: JobQueueRepository,
   ) {}
 
   async run(
@@ -202,7 +204,47 @@ export class UdilCommandRunner {
           },
         };
       }
-      case UdilCommand.LoadSheddingScheduling:
+      case UdilCommand.LoadSheddingScheduling: {
+        // No meter behind the drivers of this version keeps a schedule itself: the head-end operates
+        // the relay at each slab's action time, every day from start_datetime to end_datetime.
+        const start = this.datetime(parameters.start_datetime);
+        const end = this.datetime(parameters.end_datetime);
+        const slabs = parameters.load_shedding_slabs as { action_time: string; relay_operate: number }[];
+        if (!driver?.operateRelay)
+          throw new UnsupportedOperationError(driver?.name ?? target.device.driver, 'operateRelay');
+        await this.queues.replaceCronSchedules(
+          JobName.LoadSheddingAction,
+          `lsch:${device.globalDeviceId}:`,
+          slabs.map((slab, index) => {
+            const [hours, minutes, seconds] = slab.action_time.split(':').map(Number);
+            return {
+              id: `lsch:${device.globalDeviceId}:${index}`,
+              pattern: `${seconds} ${minutes} ${hours} * * *`,
+              tz: this.config.TIME_ZONE,
+              startDate: start,
+              endDate: end,
+              data: {
+                globalDeviceId: device.globalDeviceId,
+                relayOperate: slab.relay_operate === 1 ? 1 : 0,
+                actionTime: slab.action_time,
+              },
+            };
+          }),
+        );
+        const slabsText = JSON.stringify(slabs);
+        return {
+          response: `${slabs.length} slab(s) scheduled by the head-end from ${String(parameters.start_datetime)} to ${String(parameters.end_datetime)}`,
+          visuals: {
+            meter_ls_schedule_startdatetime: start,
+            meter_ls_schedule_enddatetime: end,
+            meter_ls_schedule_slabs: slabsText,
+            lsch_datetime: now,
+            lsch_start_datetime: start,
+            lsch_end_datetime: end,
+            lsch_load_shedding_slabs: slabsText,
+          },
+        };
+      }
       case UdilCommand.DeviceCreation:
         // Carried out by dedicated flows (schedule of relay operations, registration on a gateway).
         throw new UnsupportedOperationError(
