@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { GatewayRepository } from '@hes/database';
+import { gatewayEndpointOf } from '@hes/transactions';
 import {
   DeviceDriver,
   DriverError,
@@ -196,22 +197,9 @@ export class MpcbAcquisitionService {
     const gateway = await this.gateways.findById(gatewayId);
     if (!gateway) throw new DriverError('refused', `gateway ${gatewayId} is no longer registered`, false);
     if (!gateway.enabled) throw new DriverError('refused', `gateway ${gateway.name} is disabled`, false);
-    const credentials = this.gateways.credentialsOf(gateway);
     return {
       driver: this.drivers.get(gateway.driver),
-      endpoint: {
-        id: gateway.id,
-        name: gateway.name,
-        driver: gateway.driver,
-        endpoint: gateway.endpoint,
-        tlsMode: gateway.tlsMode,
-        tlsCaPem: gateway.tlsCaPem,
-        tlsFingerprintSha256: gateway.tlsFingerprintSha256,
-        username: credentials.username,
-        password: credentials.password,
-        maxInFlight: gateway.maxInFlight,
-        requestTimeoutMs: gateway.requestTimeoutMs,
-      },
+      endpoint: gatewayEndpointOf(gateway, this.gateways.credentialsOf(gateway)),
     };
   }
 
