@@ -1,6 +1,7 @@
 import { UdilSchema1763700000000 } from './1763700000000-udil-schema';
 import { UdilTransactions1763700000001 } from './1763700000001-udil-transactions';
 import { Mpcb1763700000100 } from './1763700000100-mpcb';
+import { Admin1763700000300 } from './1763700000300-admin';
 import { Polling1763700000400 } from './1763700000400-polling';
 
 /** Every migration, in order. Listed explicitly so that compiled and test runs load the same set. */
@@ -8,5 +9,6 @@ export const MIGRATIONS = [
   UdilSchema1763700000000,
   UdilTransactions1763700000001,
   Mpcb1763700000100,
+  Admin1763700000300,
   Polling1763700000400,
 ];

@@ -8,6 +8,7 @@ import { QueueModule } from '@hes/queue';
 import { HealthController } from './health/health.controller';
 import { QueueMetrics } from './health/queue-metrics';
 import { UdilModule } from './udil/udil.module';
+import { AdminModule } from './admin/admin.module';
 
 @Module({
   imports: [
@@ -19,6 +20,7 @@ import { UdilModule } from './udil/udil.module';
     TerminusModule,
     DriversModule,
     UdilModule,
+    AdminModule,
   ],
   controllers: [HealthController],
   providers: [QueueMetrics],

@@ -35,6 +35,12 @@ export async function createApiApp(): Promise<INestApplication> {
           'UDIL (Universal Data Integration Layer) for MDM systems, MCS collection requests, operator administration, health and metrics.',
         )
         .setVersion('0.1.0')
+        // Admin routes (apps/api/src/admin): ADMIN_TOKEN as a bearer token, or ADMIN_USERNAME / ADMIN_PASSWORD.
+        .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' }, 'admin-token')
+        .addBasicAuth(
+          { type: 'http', scheme: 'basic', description: 'ADMIN_USERNAME / ADMIN_PASSWORD' },
+          'admin-basic',
+        )
         .build(),
     );
     SwaggerModule.setup('docs', app, document);

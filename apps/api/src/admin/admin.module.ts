@@ -1,0 +1,37 @@
+import { Module } from '@nestjs/common';
+import { AdminAuditController } from './audit/admin-audit.controller';
+import { AdminAuditInterceptor } from './audit/admin-audit.interceptor';
+import { AdminAuditRepository } from './audit/admin-audit.repository';
+import { AdminAuthGuard } from './auth/admin-auth.guard';
+import { AdminAuthenticator } from './auth/admin-authenticator';
+import { AdminDevicesController } from './devices/admin-devices.controller';
+import { AdminDevicesService } from './devices/admin-devices.service';
+import { AdminGatewaysController } from './gateways/admin-gateways.controller';
+import { AdminGatewaysService } from './gateways/admin-gateways.service';
+import { QueueBoard } from './queues/queue-board';
+import { AdminUdilClientsController } from './udil-clients/admin-udil-clients.controller';
+import { AdminUdilClientsService } from './udil-clients/admin-udil-clients.service';
+
+/**
+ * The operators' API under /admin (docs/admin.md): gateways, devices, UDIL clients, the audit log and
+ * Bull Board at /admin/queues, all behind ADMIN_TOKEN or ADMIN_USERNAME / ADMIN_PASSWORD.
+ */
+@Module({
+  controllers: [
+    AdminGatewaysController,
+    AdminDevicesController,
+    AdminUdilClientsController,
+    AdminAuditController,
+  ],
+  providers: [
+    AdminAuthenticator,
+    AdminAuthGuard,
+    AdminAuditRepository,
+    AdminAuditInterceptor,
+    AdminGatewaysService,
+    AdminDevicesService,
+    AdminUdilClientsService,
+    QueueBoard,
+  ],
+})
+export class AdminModule {}

@@ -1,0 +1,33 @@
+import { CanActivate, ExecutionContext, Injectable, Logger } from '@nestjs/common';
+import type { Request } from 'express';
+import {
+  ADMIN_PRINCIPAL,
+  AdminAuthenticationError,
+  AdminAuthenticator,
+  AdminPrincipal,
+} from './admin-authenticator';
+
+export type AdminRequest = Request & { [ADMIN_PRINCIPAL]?: AdminPrincipal };
+
+/** Every admin controller: refuses the request unless it carries the configured admin credentials. */
+@Injectable()
+export class AdminAuthGuard implements CanActivate {
+  private readonly logger = new Logger('Admin');
+
+  constructor(private readonly authenticator: AdminAuthenticator) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<AdminRequest>();
+    try {
+      request[ADMIN_PRINCIPAL] = this.authenticator.authenticate(request.headers.authorization);
+      return true;
+    } catch (error) {
+      if (error instanceof AdminAuthenticationError)
+        this.logger.warn(
+          { path: request.path, address: request.ip, reason: error.message },
+          'admin access refused',
+        );
+      throw error;
+    }
+  }
+}

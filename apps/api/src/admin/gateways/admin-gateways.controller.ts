@@ -1,0 +1,176 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import {
+  ApiBadGatewayResponse,
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import { Audited } from '../audit/audited.decorator';
+import { AdminApi, AdminErrorDto } from '../common/admin-api.decorator';
+import { uuidParam } from '../common/id-param';
+import { Paged } from '../common/page-query.dto';
+import { AdminGatewaysService } from './admin-gateways.service';
+import {
+  CREATE_GATEWAY_EXAMPLE,
+  ConnectionTestDto,
+  CreateGatewayDto,
+  DiscoveryDto,
+  GatewayDto,
+  GatewayListQueryDto,
+  GatewayPageDto,
+} from './gateway.dto';
+
+const ID = ApiParam({ name: 'id', example: '0b0c6f0e-8f5e-4f0c-9a43-54a5e6c7d001' });
+const NOT_FOUND = ApiNotFoundResponse({
+  type: AdminErrorDto,
+  example: { statusCode: 404, message: 'id: no gateway 0b0c6f0e-8f5e-4f0c-9a43-54a5e6c7d001' },
+});
+
+@AdminApi('Admin: gateways')
+@Controller('admin/gateways')
+export class AdminGatewaysController {
+  constructor(private readonly gateways: AdminGatewaysService) {}
+
+  @Post()
+  @Audited('gateway.create', 'gateway')
+  @ApiOperation({ summary: 'Register a gateway (its password is stored encrypted and never returned)' })
+  @ApiBody({
+    type: CreateGatewayDto,
+    examples: {
+      g13: { summary: 'ABB G13 with a pinned certificate', value: CREATE_GATEWAY_EXAMPLE },
+      iserver2: {
+        summary: 'Omega iServer 2',
+        value: { name: 'stack-1-iserver', driver: 'OMEGA_ISERVER2', endpoint: 'ws://10.20.0.40:80' },
+      },
+    },
+  })
+  @ApiCreatedResponse({ type: GatewayDto })
+  @ApiBadRequestResponse({
+    type: AdminErrorDto,
+    example: { statusCode: 400, message: 'tlsFingerprintSha256 is required when tlsMode is pinned' },
+  })
+  @ApiConflictResponse({
+    type: AdminErrorDto,
+    example: { statusCode: 409, message: 'name: a gateway named feeder-12-g13 already exists' },
+  })
+  create(@Body() body: CreateGatewayDto): Promise<GatewayDto> {
+    return this.gateways.create(body);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List gateways (filter by driver or enabled), with their device counts' })
+  @ApiOkResponse({ type: GatewayPageDto })
+  list(@Query() query: GatewayListQueryDto): Promise<Paged<GatewayDto>> {
+    return this.gateways.list(query);
+  }
+
+  @Get(':id')
+  @ID
+  @ApiOperation({ summary: 'One gateway' })
+  @ApiOkResponse({ type: GatewayDto })
+  @NOT_FOUND
+  get(@Param('id', uuidParam) id: string): Promise<GatewayDto> {
+    return this.gateways.get(id);
+  }
+
+  @Post(':id/test-connection')
+  @HttpCode(200)
+  @ID
+  @Audited('gateway.test-connection', 'gateway')
+  @ApiOperation({
+    summary: 'Connect and log in to the gateway now',
+    description:
+      'G13: lists its meters; iServer 2: reads its diagnostics. A gateway that cannot be reached or refuses the credentials is answered 200 with ok false, the kind of failure and the furthest step reached.',
+  })
+  @ApiOkResponse({
+    type: ConnectionTestDto,
+    examples: {
+      ok: {
+        summary: 'connected',
+        value: {
+          id: '0b0c6f0e-8f5e-4f0c-9a43-54a5e6c7d001',
+          ok: true,
+          reachedLevel: 4,
+          message: 'connected and authenticated; the gateway lists 3 meters',
+          log: [],
+        },
+      },
+      refused: {
+        summary: 'credentials refused',
+        value: {
+          id: '0b0c6f0e-8f5e-4f0c-9a43-54a5e6c7d001',
+          ok: false,
+          reachedLevel: 2,
+          errorKind: 'authentication',
+          message: 'feeder-12-g13: G13 refused the credentials (401)',
+          log: [],
+        },
+      },
+    },
+  })
+  @NOT_FOUND
+  testConnection(@Param('id', uuidParam) id: string): Promise<ConnectionTestDto> {
+    return this.gateways.testConnection(id);
+  }
+
+  @Post(':id/discover-meters')
+  @HttpCode(200)
+  @ID
+  @Audited('gateway.discover-meters', 'gateway')
+  @ApiOperation({
+    summary: 'List the meters the gateway reports (G13 GET /meters), marking those registered as devices',
+  })
+  @ApiOkResponse({
+    type: DiscoveryDto,
+    example: {
+      id: '0b0c6f0e-8f5e-4f0c-9a43-54a5e6c7d001',
+      message: 'the gateway lists 2 meters, 1 of them not registered',
+      meters: [
+        { serial: '3100001001', description: '3100001001 at HES (online)', phases: 3, globalDeviceId: 'm1' },
+        { serial: '3100001002', description: '3100001002 at HES (online)', phases: 1, globalDeviceId: null },
+      ],
+    },
+  })
+  @ApiUnprocessableEntityResponse({
+    type: AdminErrorDto,
+    example: { statusCode: 422, message: 'OMEGA_ISERVER2 driver does not support meter discovery' },
+  })
+  @ApiBadGatewayResponse({
+    type: AdminErrorDto,
+    example: { statusCode: 502, message: 'feeder-12-g13 (unreachable): connect ECONNREFUSED 10.20.0.12:443' },
+  })
+  @NOT_FOUND
+  discoverMeters(@Param('id', uuidParam) id: string): Promise<DiscoveryDto> {
+    return this.gateways.discoverMeters(id);
+  }
+
+  @Post(':id/disable')
+  @HttpCode(200)
+  @ID
+  @Audited('gateway.disable', 'gateway')
+  @ApiOperation({
+    summary: 'Disable a gateway: its devices are refused commands and reads until it is enabled',
+  })
+  @ApiOkResponse({ type: GatewayDto })
+  @NOT_FOUND
+  disable(@Param('id', uuidParam) id: string): Promise<GatewayDto> {
+    return this.gateways.setEnabled(id, false);
+  }
+
+  @Post(':id/enable')
+  @HttpCode(200)
+  @ID
+  @Audited('gateway.enable', 'gateway')
+  @ApiOperation({ summary: 'Enable a disabled gateway again' })
+  @ApiOkResponse({ type: GatewayDto })
+  @NOT_FOUND
+  enable(@Param('id', uuidParam) id: string): Promise<GatewayDto> {
+    return this.gateways.setEnabled(id, true);
+  }
+}

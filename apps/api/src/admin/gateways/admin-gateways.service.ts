@@ -1,0 +1,224 @@
+import {
+  BadGatewayException,
+  BadRequestException,
+  ConflictException,
+  Injectable,
+  NotFoundException,
+  UnprocessableEntityException,
+} from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, Repository } from 'typeorm';
+import { Device, Gateway, GatewayRepository } from '@hes/database';
+import {
+  DeviceDriver,
+  DriverError,
+  DriverRegistry,
+  GatewayEndpoint,
+  OperationContext,
+  ProgressLevel,
+  UnsupportedOperationError,
+} from '@hes/drivers';
+import { gatewayEndpointOf } from '@hes/transactions';
+import { Paged, paged } from '../common/page-query.dto';
+import {
+  ConnectionTestDto,
+  CreateGatewayDto,
+  DiscoveryDto,
+  GatewayDto,
+  GatewayListQueryDto,
+} from './gateway.dto';
+
+/** A driver operation run from the admin API, with the progress and log lines it reported. */
+interface Probe {
+  ctx: OperationContext;
+  reached(): number;
+  log: string[];
+}
+
+function probe(gateway: Gateway): Probe {
+  let level = 0;
+  const log: string[] = [];
+  return {
+    ctx: {
+      progress: (reached: ProgressLevel) => {
+        level = Math.max(level, reached);
+      },
+      log: (line) => log.push(line),
+      // Retries inside the driver are bounded by this, whatever the gateway's own timeout.
+      signal: AbortSignal.timeout(Math.max(gateway.requestTimeoutMs, 1000) * 3),
+    },
+    reached: () => level,
+    log,
+  };
+}
+
+@Injectable()
+export class AdminGatewaysService {
+  constructor(
+    private readonly gateways: GatewayRepository,
+    @InjectRepository(Gateway) private readonly gatewayRows: Repository<Gateway>,
+    @InjectRepository(Device) private readonly devices: Repository<Device>,
+    private readonly drivers: DriverRegistry,
+  ) {}
+
+  async create(input: CreateGatewayDto): Promise<GatewayDto> {
+    const installed = this.drivers.names();
+    if (!installed.includes(input.driver))
+      throw new BadRequestException(`driver must be one of ${installed.join(', ')}`);
+    const tlsMode = input.tlsMode ?? 'verify';
+    if (tlsMode === 'pinned' && !input.tlsFingerprintSha256)
+      throw new BadRequestException('tlsFingerprintSha256 is required when tlsMode is pinned');
+    if (input.password && !input.username)
+      throw new BadRequestException('username is required when a password is given');
+    if (await this.gateways.findByName(input.name))
+      throw new ConflictException(`name: a gateway named ${input.name} already exists`);
+    const gateway = await this.gateways.create({ ...input, tlsMode });
+    return this.view(gateway, 0);
+  }
+
+  async list(query: GatewayListQueryDto): Promise<Paged<GatewayDto>> {
+    const [rows, total] = await this.gatewayRows.findAndCount({
+      where: {
+        ...(query.driver === undefined ? {} : { driver: query.driver }),
+        ...(query.enabled === undefined ? {} : { enabled: query.enabled }),
+      },
+      order: { name: 'ASC' },
+      skip: query.offset,
+      take: query.pageSize,
+    });
+    const counts = await this.deviceCounts(rows.map((row) => row.id));
+    return paged(
+      query,
+      rows.map((row) => this.view(row, counts.get(row.id) ?? 0)),
+      total,
+    );
+  }
+
+  async get(id: string): Promise<GatewayDto> {
+    const gateway = await this.require(id);
+    return this.view(gateway, (await this.deviceCounts([id])).get(id) ?? 0);
+  }
+
+  async setEnabled(id: string, enabled: boolean): Promise<GatewayDto> {
+    const gateway = await this.require(id);
+    await this.gatewayRows.update({ id }, { enabled });
+    return this.get(gateway.id);
+  }
+
+  /**
+   * Logs in and lists the gateway's meters (G13), or reads its diagnostics (iServer 2): a failure is an
+   * answer (`ok: false` with the kind of failure), not an error of the request.
+   */
+  async testConnection(id: string): Promise<ConnectionTestDto> {
+    const gateway = await this.require(id);
+    const driver = this.driverOf(gateway);
+    const run = probe(gateway);
+    const endpoint = this.endpointOf(gateway);
+    try {
+      let message: string;
+      if (driver.discoverMeters) {
+        const meters = await driver.discoverMeters(endpoint, run.ctx);
+        message = `connected and authenticated; the gateway lists ${meters.length} meters`;
+      } else if (driver.readDiagnostics) {
+        await driver.readDiagnostics(endpoint, run.ctx);
+        message = 'connected and authenticated; diagnostics read';
+      } else {
+        throw new UnsupportedOperationError(driver.name, 'connection test');
+      }
+      return { id, ok: true, reachedLevel: run.reached() || 4, message, log: run.log };
+    } catch (error) {
+      if (!(error instanceof DriverError)) throw error;
+      return {
+        id,
+        ok: false,
+        reachedLevel: run.reached(),
+        errorKind: error.kind,
+        message: `${gateway.name}: ${error.message}`,
+        log: run.log,
+      };
+    }
+  }
+
+  /** The meters a gateway reports (G13 `GET /meters`), each with the device registered for it, if any. */
+  async discoverMeters(id: string): Promise<DiscoveryDto> {
+    const gateway = await this.require(id);
+    const driver = this.driverOf(gateway);
+    if (!driver.discoverMeters)
+      throw new UnprocessableEntityException(
+        new UnsupportedOperationError(driver.name, 'meter discovery').message,
+      );
+    let meters;
+    try {
+      meters = await driver.discoverMeters(this.endpointOf(gateway), probe(gateway).ctx);
+    } catch (error) {
+      if (error instanceof DriverError)
+        throw new BadGatewayException(`${gateway.name} (${error.kind}): ${error.message}`);
+      throw error;
+    }
+    const registered = await this.devices.find({
+      select: { globalDeviceId: true, serialOnGateway: true, msn: true },
+      where: { gatewayId: id },
+    });
+    const bySerial = new Map(registered.map((d) => [d.serialOnGateway ?? d.msn, d.globalDeviceId]));
+    const answer = meters.map((meter) => ({
+      serial: meter.serial,
+      description: meter.description,
+      phases: meter.phases,
+      globalDeviceId: bySerial.get(meter.serial) ?? null,
+    }));
+    const unregistered = answer.filter((m) => m.globalDeviceId === null).length;
+    return {
+      id,
+      message: `the gateway lists ${answer.length} meters, ${unregistered} of them not registered`,
+      meters: answer,
+    };
+  }
+
+  private async require(id: string): Promise<Gateway> {
+    const gateway = await this.gateways.findById(id);
+    if (!gateway) throw new NotFoundException(`id: no gateway ${id}`);
+    return gateway;
+  }
+
+  private driverOf(gateway: Gateway): DeviceDriver {
+    if (!this.drivers.names().includes(gateway.driver))
+      throw new ConflictException(`driver ${gateway.driver} of gateway ${gateway.name} is not installed`);
+    return this.drivers.get(gateway.driver);
+  }
+
+  private endpointOf(gateway: Gateway): GatewayEndpoint {
+    return gatewayEndpointOf(gateway, this.gateways.credentialsOf(gateway));
+  }
+
+  private async deviceCounts(ids: string[]): Promise<Map<string, number>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.devices
+      .createQueryBuilder('d')
+      .select('d.gateway_id', 'gatewayId')
+      .addSelect('count(*)::int', 'count')
+      .where({ gatewayId: In(ids) })
+      .groupBy('d.gateway_id')
+      .getRawMany<{ gatewayId: string; count: number }>();
+    return new Map(rows.map((row) => [row.gatewayId, row.count]));
+  }
+
+  private view(gateway: Gateway, deviceCount: number): GatewayDto {
+    return {
+      id: gateway.id,
+      name: gateway.name,
+      driver: gateway.driver,
+      endpoint: gateway.endpoint,
+      tlsMode: gateway.tlsMode,
+      tlsFingerprintSha256: gateway.tlsFingerprintSha256,
+      hasCaPem: Boolean(gateway.tlsCaPem),
+      username: gateway.username,
+      hasPassword: Boolean(gateway.passwordEncrypted),
+      maxInFlight: gateway.maxInFlight,
+      requestTimeoutMs: gateway.requestTimeoutMs,
+      enabled: gateway.enabled,
+      deviceCount,
+      createdAt: gateway.createdAt,
+      updatedAt: gateway.updatedAt,
+    };
+  }
+}

@@ -1,0 +1,220 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+import type { TlsMode } from '@hes/database';
+import { PageQueryDto } from '../common/page-query.dto';
+
+export const TLS_MODES: readonly TlsMode[] = ['verify', 'pinned', 'insecure'];
+
+/** SHA-256 as 64 hex digits, optionally in colon-separated pairs (as `openssl x509 -fingerprint` prints it). */
+const FINGERPRINT = /^(?:[0-9A-Fa-f]{64}|(?:[0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2})$/;
+
+export class CreateGatewayDto {
+  @ApiProperty({ example: 'feeder-12-g13', description: 'unique name', maxLength: 100 })
+  @IsString()
+  @Length(1, 100)
+  name!: string;
+
+  @ApiProperty({ example: 'ABB_G13', description: 'an installed driver: ABB_G13 or OMEGA_ISERVER2' })
+  @IsString()
+  @Length(1, 32)
+  driver!: string;
+
+  @ApiProperty({
+    example: 'https://10.20.0.12:443',
+    description: 'https://host:port for a G13, ws://host:port for an iServer 2',
+  })
+  @IsUrl(
+    { require_protocol: true, require_tld: false, protocols: ['http', 'https', 'ws', 'wss'] },
+    { message: 'endpoint must be a URL starting with http://, https://, ws:// or wss://' },
+  )
+  @MaxLength(2000)
+  endpoint!: string;
+
+  @ApiPropertyOptional({ enum: TLS_MODES, default: 'verify', example: 'pinned' })
+  @IsOptional()
+  @IsIn(TLS_MODES)
+  tlsMode?: TlsMode;
+
+  @ApiPropertyOptional({
+    example: '-----BEGIN CERTIFICATE-----\nMIIB…\n-----END CERTIFICATE-----',
+    description: 'CA certificate(s) trusted in verify mode, PEM',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/-----BEGIN CERTIFICATE-----/, { message: 'tlsCaPem must be a PEM certificate' })
+  @MaxLength(100_000)
+  tlsCaPem?: string;
+
+  @ApiPropertyOptional({
+    example:
+      '3A:1F:00:9C:4E:21:77:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:9F',
+    description: 'SHA-256 of the gateway certificate; required when tlsMode is pinned',
+  })
+  @IsOptional()
+  @Matches(FINGERPRINT, {
+    message: 'tlsFingerprintSha256 must be a SHA-256 as 64 hex digits (colons allowed)',
+  })
+  tlsFingerprintSha256?: string;
+
+  @ApiPropertyOptional({ example: 'hes', maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  username?: string;
+
+  @ApiPropertyOptional({ example: 'gateway-secret', description: 'stored encrypted, never returned' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  password?: string;
+
+  @ApiPropertyOptional({ example: 2, default: 1, minimum: 1, maximum: 64 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  maxInFlight?: number;
+
+  @ApiPropertyOptional({ example: 10000, default: 10000, minimum: 100, maximum: 120000 })
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  requestTimeoutMs?: number;
+}
+
+export class GatewayListQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ example: 'ABB_G13' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 32)
+  driver?: string;
+
+  @ApiPropertyOptional({ example: true })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean()
+  enabled?: boolean;
+}
+
+export class GatewayDto {
+  @ApiProperty({ example: '0b0c6f0e-8f5e-4f0c-9a43-54a5e6c7d001' })
+  id!: string;
+  @ApiProperty({ example: 'feeder-12-g13' })
+  name!: string;
+  @ApiProperty({ example: 'ABB_G13' })
+  driver!: string;
+  @ApiProperty({ example: 'https://10.20.0.12:443' })
+  endpoint!: string;
+  @ApiProperty({ enum: TLS_MODES, example: 'pinned' })
+  tlsMode!: TlsMode;
+  @ApiProperty({
+    example: '3A1F009C4E2177ABCDEF0123456789ABCDEF0123456789ABCDEF01234567899F',
+    nullable: true,
+  })
+  tlsFingerprintSha256!: string | null;
+  @ApiProperty({ example: false, description: 'whether a CA certificate is stored' })
+  hasCaPem!: boolean;
+  @ApiProperty({ example: 'hes', nullable: true })
+  username!: string | null;
+  @ApiProperty({ example: true, description: 'whether a password is stored (it is never returned)' })
+  hasPassword!: boolean;
+  @ApiProperty({ example: 2 })
+  maxInFlight!: number;
+  @ApiProperty({ example: 10000 })
+  requestTimeoutMs!: number;
+  @ApiProperty({ example: true })
+  enabled!: boolean;
+  @ApiProperty({ example: 3, description: 'devices registered behind this gateway' })
+  deviceCount!: number;
+  @ApiProperty({ example: '2026-11-21T10:00:00.000Z' })
+  createdAt!: Date;
+  @ApiProperty({ example: '2026-11-21T10:00:00.000Z' })
+  updatedAt!: Date;
+}
+
+export class GatewayPageDto {
+  @ApiProperty({ type: [GatewayDto] })
+  items!: GatewayDto[];
+  @ApiProperty({ example: 1 })
+  total!: number;
+  @ApiProperty({ example: 1 })
+  page!: number;
+  @ApiProperty({ example: 50 })
+  pageSize!: number;
+}
+
+export class ConnectionTestDto {
+  @ApiProperty({ example: '0b0c6f0e-8f5e-4f0c-9a43-54a5e6c7d001' })
+  id!: string;
+  @ApiProperty({
+    example: true,
+    description: 'false when the gateway could not be reached or refused the credentials',
+  })
+  ok!: boolean;
+  @ApiProperty({
+    example: 3,
+    description:
+      'furthest step reached: 0 none, 2 request sent, 3 connected and authenticated, 4 device answered',
+  })
+  reachedLevel!: number;
+  @ApiPropertyOptional({
+    example: 'authentication',
+    description: 'on failure: unreachable, timeout, authentication, refused, device, protocol or unsupported',
+  })
+  errorKind?: string;
+  @ApiProperty({ example: 'connected and authenticated; the gateway lists 3 meters' })
+  message!: string;
+  @ApiProperty({ example: ['GET /meters 200'], type: [String] })
+  log!: string[];
+}
+
+export class DiscoveredMeterDto {
+  @ApiProperty({ example: '3100001001' })
+  serial!: string;
+  @ApiPropertyOptional({ example: '3100001001 at HES (online)' })
+  description?: string;
+  @ApiPropertyOptional({ example: 3, enum: [1, 3] })
+  phases?: 1 | 3;
+  @ApiProperty({
+    example: 'm1',
+    nullable: true,
+    description: 'global_device_id of the device registered with this serial on this gateway, if any',
+  })
+  globalDeviceId!: string | null;
+}
+
+export class DiscoveryDto {
+  @ApiProperty({ example: '0b0c6f0e-8f5e-4f0c-9a43-54a5e6c7d001' })
+  id!: string;
+  @ApiProperty({ example: 'the gateway lists 3 meters, 1 of them not registered' })
+  message!: string;
+  @ApiProperty({ type: [DiscoveredMeterDto] })
+  meters!: DiscoveredMeterDto[];
+}
+
+/** Example body of POST /admin/gateways. */
+export const CREATE_GATEWAY_EXAMPLE = {
+  name: 'feeder-12-g13',
+  driver: 'ABB_G13',
+  endpoint: 'https://10.20.0.12:443',
+  tlsMode: 'pinned',
+  tlsFingerprintSha256: '3A1F009C4E2177ABCDEF0123456789ABCDEF0123456789ABCDEF01234567899F',
+  username: 'hes',
+  password: 'gateway-secret',
+  maxInFlight: 2,
+  requestTimeoutMs: 10000,
+};
