@@ -1,6 +1,7 @@
 import { UdilSchema1763700000000 } from './1763700000000-udil-schema';
 import { UdilTransactions1763700000001 } from './1763700000001-udil-transactions';
 import { Mpcb1763700000100 } from './1763700000100-mpcb';
+import { Mcs1763700000200 } from './1763700000200-mcs';
 import { Admin1763700000300 } from './1763700000300-admin';
 import { Polling1763700000400 } from './1763700000400-polling';
 
@@ -9,6 +10,7 @@ export const MIGRATIONS = [
   UdilSchema1763700000000,
   UdilTransactions1763700000001,
   Mpcb1763700000100,
+  Mcs1763700000200,
   Admin1763700000300,
   Polling1763700000400,
 ];

@@ -9,6 +9,7 @@ import { HealthController } from './health/health.controller';
 import { QueueMetrics } from './health/queue-metrics';
 import { UdilModule } from './udil/udil.module';
 import { AdminModule } from './admin/admin.module';
+import { McsModule } from './mcs/mcs.module';
 
 @Module({
   imports: [
@@ -21,6 +22,7 @@ import { AdminModule } from './admin/admin.module';
     DriversModule,
     UdilModule,
     AdminModule,
+    McsModule.forRoot(),
   ],
   controllers: [HealthController],
   providers: [QueueMetrics],

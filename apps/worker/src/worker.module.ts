@@ -26,6 +26,16 @@ import { PollingQueueProcessor } from './polling/polling-queue.processor';
 import { MpcbModule } from '@hes/mpcb';
 import { MpcbQueueProcessor } from './mpcb/mpcb-queue.processor';
 import { MpcbSiteClientJob } from './mpcb/mpcb-site-client.job';
+import {
+  McsCollectionService,
+  McsMeterResolver,
+  McsRequestRepository,
+  McsResultDeliveryService,
+} from '@hes/mcs';
+import { McsQueueProcessor } from './mcs/mcs-queue.processor';
+import { McsCollectJob } from './mcs/mcs-collect.job';
+import { McsDeliverResultJob } from './mcs/mcs-deliver-result.job';
+import { McsReconcileJob } from './mcs/mcs-reconcile.job';
 
 @Module({
   imports: [
@@ -58,6 +68,14 @@ import { MpcbSiteClientJob } from './mpcb/mpcb-site-client.job';
     PollingQueueProcessor,
     MpcbQueueProcessor,
     MpcbSiteClientJob,
+    McsQueueProcessor,
+    McsCollectJob,
+    McsDeliverResultJob,
+    McsReconcileJob,
+    McsRequestRepository,
+    McsMeterResolver,
+    McsCollectionService,
+    McsResultDeliveryService,
   ],
 })
 export class WorkerModule {}

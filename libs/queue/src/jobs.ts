@@ -9,6 +9,8 @@ export enum QueueName {
   Transactions = 'transactions',
   /** MPCB OCEMS site client: acquisition and transmission cycles. */
   Mpcb = 'mpcb',
+  /** MCS collection requests (by priority and delayUntil) and the delivery of their results. */
+  Mcs = 'mcs',
   /** Scheduled reads of meters (UDIL poll schedules). */
   Polling = 'polling',
 }
@@ -24,6 +26,12 @@ export enum JobName {
   MpcbAcquire = 'mpcb.acquire',
   /** Scheduled every MPCB_TRANSMISSION_SECONDS: real-time and delayed uploads, then the answer's flag flows. */
   MpcbTransmit = 'mpcb.transmit',
+  /** Carries out one MCS collection request (BullMQ priority = MCS priority, delay = delayUntil). */
+  McsCollect = 'mcs.collect',
+  /** POSTs one stored MCS result to the master application's collection-result; reschedules itself on failure. */
+  McsDeliverResult = 'mcs.deliver-result',
+  /** Scheduled: re-queues MCS requests and result deliveries the queue lost. */
+  McsReconcile = 'mcs.reconcile',
   /** Scheduled: claims the poll schedules that are due and queues their reads. */
   PollTick = 'poll.tick',
   /** Reads one data type of one meter into the UDIL tables. */
@@ -38,6 +46,9 @@ export interface JobPayloads {
   [JobName.TransactionReconcile]: Record<string, never>;
   [JobName.MpcbAcquire]: Record<string, never>;
   [JobName.MpcbTransmit]: Record<string, never>;
+  [JobName.McsCollect]: { requestReference: string };
+  [JobName.McsDeliverResult]: { requestReference: string };
+  [JobName.McsReconcile]: Record<string, never>;
   [JobName.PollTick]: Record<string, never>;
   [JobName.PollRead]: { globalDeviceId: string; dataType: 'INST' | 'BILL' | 'MBIL' | 'LPRO' | 'EVNT' };
   [JobName.LoadSheddingAction]: { globalDeviceId: string; relayOperate: 0 | 1; actionTime: string };
@@ -49,6 +60,9 @@ export const QUEUE_OF_JOB: { readonly [N in JobName]: QueueName } = {
   [JobName.TransactionReconcile]: QueueName.System,
   [JobName.MpcbAcquire]: QueueName.Mpcb,
   [JobName.MpcbTransmit]: QueueName.Mpcb,
+  [JobName.McsCollect]: QueueName.Mcs,
+  [JobName.McsDeliverResult]: QueueName.Mcs,
+  [JobName.McsReconcile]: QueueName.Mcs,
   [JobName.PollTick]: QueueName.System,
   [JobName.PollRead]: QueueName.Polling,
   [JobName.LoadSheddingAction]: QueueName.Transactions,

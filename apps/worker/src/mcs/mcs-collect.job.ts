@@ -1,0 +1,73 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Job } from 'bullmq';
+import { APP_CONFIG, AppConfig } from '@hes/config';
+import { JobHandler, JobName, JobPayloads, JobQueueRepository } from '@hes/queue';
+import {
+  McsCollectionService,
+  McsRequestRepository,
+  McsRetryableFailure,
+  deliveryJobOptions,
+  describeError,
+  statusDocument,
+} from '@hes/mcs';
+
+/**
+ * Carries out one MCS collection: claims the stored request (a cancelled one is skipped), collects,
+ * stores the result with its collection times and queues its delivery to the master application.
+ * A meter that cannot be reached is retried by the queue with backoff; the last attempt reports ERROR.
+ */
+@Injectable()
+export class McsCollectJob {
+  private readonly logger = new Logger('Mcs');
+
+  constructor(
+    private readonly requests: McsRequestRepository,
+    private readonly collector: McsCollectionService,
+    private readonly queues: JobQueueRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @JobHandler(JobName.McsCollect)
+  async collect({ requestReference }: JobPayloads[JobName.McsCollect], job: Job): Promise<string> {
+    const row = await this.requests.claim(requestReference);
+    if (!row) return 'nothing to do (cancelled, finished or unknown)';
+    const attempts = job.opts.attempts ?? 1;
+    const lastAttempt = job.attemptsMade + 1 >= attempts;
+    let summary: string;
+    try {
+      const run = await this.collector.collect(row.request, lastAttempt);
+      const end = new Date();
+      const document = statusDocument(row.request, run.outcome, {
+        start: row.collection_start_time,
+        end,
+      });
+      const expiresAt = new Date(end.getTime() + this.config.MCS_DELIVERY_EXPIRY_SECONDS * 1000);
+      if (!(await this.requests.complete(requestReference, document, end, expiresAt)))
+        return 'finished elsewhere';
+      summary = document.result;
+      this.logger.log(
+        { requestReference, result: summary, failures: run.failures, exchanges: run.log.length },
+        'collection finished',
+      );
+    } catch (error) {
+      if (error instanceof McsRetryableFailure) {
+        this.logger.warn(
+          { requestReference, attempt: job.attemptsMade + 1, attempts, error: error.message },
+          'meter not reached; the collection will be retried',
+        );
+      } else {
+        this.logger.error({ requestReference, error: describeError(error) }, 'collection failed');
+      }
+      throw error;
+    }
+    await this.queues
+      .add(JobName.McsDeliverResult, { requestReference }, deliveryJobOptions(requestReference, 0, 0))
+      .catch((error: Error) =>
+        this.logger.warn(
+          { requestReference, error: error.message },
+          'result stored but its delivery not queued; the reconciler will queue it',
+        ),
+      );
+    return summary;
+  }
+}

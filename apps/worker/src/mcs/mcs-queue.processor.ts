@@ -1,0 +1,24 @@
+import { Inject, OnApplicationBootstrap } from '@nestjs/common';
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Job } from 'bullmq';
+import { APP_CONFIG, AppConfig } from '@hes/config';
+import { JobDispatcher, QueueName } from '@hes/queue';
+
+/** Consumes MCS collections (by priority, then delayUntil) and result deliveries. */
+@Processor(QueueName.Mcs)
+export class McsQueueProcessor extends WorkerHost implements OnApplicationBootstrap {
+  constructor(
+    private readonly dispatcher: JobDispatcher,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    super();
+  }
+
+  onApplicationBootstrap(): void {
+    this.worker.concurrency = this.config.MCS_WORKER_CONCURRENCY;
+  }
+
+  process(job: Job): Promise<unknown> {
+    return this.dispatcher.dispatch(QueueName.Mcs, job);
+  }
+}
