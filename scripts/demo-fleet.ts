@@ -1,6 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
 import { G13Fleet, startG13Fleet } from '../apps/simulator/src/g13';
 import { IServer2SimulatorHandle, startIServer2Simulator } from '../apps/simulator/src/iserver2';
+import { MpcbCentralSimulatorHandle, startMpcbCentralSimulator } from '../apps/simulator/src/mpcb';
+import { createDataSourceOptions } from '../libs/database/src/data-source-options';
+import { MpcbSiteRepository } from '../libs/mpcb/src/mpcb-site.repository';
 import { decodeKey } from '../libs/config/src';
 import { CredentialCipher } from '../libs/database/src/credential-cipher';
 import { hashSecret } from '../libs/udil/src/auth/secret-hash';
@@ -8,9 +13,17 @@ import { hashSecret } from '../libs/udil/src/auth/secret-hash';
 /** The MDM account the demo creates, so the printed curl sequence works as printed. */
 export const DEMO_MDM = { username: 'mdm', password: 'mdm-demo-password', code: '1234' };
 
+/** The MPCB site the demo reports as: the iServer 2's first probe, to the simulated central server. */
+export const DEMO_MPCB_SITE = {
+  siteId: 'demo_site',
+  softwareVersionId: 'hes-demo-1',
+  siteKey: 'demo-site-key-0123456789abcdefghij',
+};
+
 export interface DemoFleet {
   g13: G13Fleet;
   iserver2: IServer2SimulatorHandle;
+  mpcb: MpcbCentralSimulatorHandle;
   /** global_device_id of each simulated meter, in order. */
   meters: { globalDeviceId: string; msn: string; gateway: string }[];
   stop(): Promise<void>;
@@ -26,12 +39,15 @@ export async function startDemoFleet(): Promise<Omit<DemoFleet, 'meters'>> {
     historyDays: 7,
   });
   const iserver2 = await startIServer2Simulator({ port: 0, httpPort: 0 });
+  const mpcb = await startMpcbCentralSimulator({ port: 0, sites: [DEMO_MPCB_SITE] });
   return {
     g13,
     iserver2,
+    mpcb,
     stop: async () => {
       await g13.stop();
       await iserver2.stop();
+      await mpcb.stop();
     },
   };
 }
@@ -94,7 +110,7 @@ export async function provisionDemoFleet(
     }
     const admin =
       fleet.iserver2.credentials.find((c) => c.username === 'admin') ?? fleet.iserver2.credentials[0];
-    await upsertGateway(
+    const iserver2Id = await upsertGateway(
       'demo-iserver2',
       'OMEGA_ISERVER2',
       fleet.iserver2.endpoint,
@@ -102,6 +118,7 @@ export async function provisionDemoFleet(
       admin.username,
       admin.password,
     );
+    await provisionDemoSite(databaseUrl, cipher, iserver2Id);
     await db.query(
       `INSERT INTO public.udil_clients (username, password_hash, code_hash) VALUES ($1, $2, $3)
        ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash, code_hash = EXCLUDED.code_hash, enabled = true`,
@@ -130,4 +147,55 @@ export function demoSteps(api: string, meters: DemoFleet['meters'], zone: string
     `sleep 2`,
     `curl -s -X POST $API/transaction_status -H "privatekey: $KEY" -H "transactionid: $LP"; echo`,
   ].join('\n');
+}
+
+/** The demo MPCB site: one stack with one analyser whose two parameters are the iServer 2's probe 1. */
+async function provisionDemoSite(
+  databaseUrl: string,
+  cipher: CredentialCipher,
+  iserver2GatewayId: string,
+): Promise<void> {
+  const dataSource = new DataSource(createDataSourceOptions(databaseUrl, 'hes-demo'));
+  await dataSource.initialize();
+  try {
+    const [existing] = await dataSource.query<{ id: string }[]>(
+      `SELECT id FROM mpcb.sites WHERE site_id = $1`,
+      [DEMO_MPCB_SITE.siteId],
+    );
+    if (existing) return;
+    const sites = new MpcbSiteRepository(dataSource, cipher);
+    const site = await sites.createSite({ ...DEMO_MPCB_SITE, siteName: 'Demo site' });
+    const unit = await sites.addMonitoringUnit(site.id, 'stack_1', 'Emission');
+    const analyser = await sites.addAnalyser(unit.id, 'analyser_1', 'Probe 1');
+    await sites.addParameter(analyser.id, {
+      parameterId: 'temp',
+      parameterName: 'Temperature',
+      unit: 'degC',
+      source: { kind: 'sensor', gatewayId: iserver2GatewayId, channel: 'p1ch0' },
+    });
+    await sites.addParameter(analyser.id, {
+      parameterId: 'rh',
+      parameterName: 'Humidity',
+      unit: 'pct',
+      source: { kind: 'sensor', gatewayId: iserver2GatewayId, channel: 'p1ch1' },
+    });
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+/** Admin credentials of the demo: from the environment, else generated once and kept in the data folder. */
+export function demoAdminCredentials(
+  stored: () => string | undefined,
+  store: (value: string) => void,
+): { token: string; username: string; password: string } {
+  const saved = stored();
+  if (saved) return JSON.parse(saved) as { token: string; username: string; password: string };
+  const credentials = {
+    token: process.env.ADMIN_TOKEN ?? randomBytes(24).toString('hex'),
+    username: process.env.ADMIN_USERNAME ?? 'admin',
+    password: process.env.ADMIN_PASSWORD ?? randomBytes(12).toString('hex'),
+  };
+  store(JSON.stringify(credentials));
+  return credentials;
 }

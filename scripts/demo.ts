@@ -11,7 +11,14 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync }
 import { join, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { createDataSourceOptions } from '../libs/database/src/data-source-options';
-import { DEMO_MDM, DemoFleet, demoSteps, provisionDemoFleet, startDemoFleet } from './demo-fleet';
+import {
+  DEMO_MDM,
+  DemoFleet,
+  demoAdminCredentials,
+  demoSteps,
+  provisionDemoFleet,
+  startDemoFleet,
+} from './demo-fleet';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './embedded-postgres';
 
 const root = resolve(__dirname, '../..');
@@ -110,11 +117,14 @@ async function main(): Promise<void> {
     detail(applied.length ? `applied ${applied.map((m) => m.name).join(', ')}` : 'schema up to date');
 
     // 4. Simulated devices
-    progress('Simulated devices: 2 ABB G13 gateways with 3 meters each, 1 Omega iServer 2');
+    progress(
+      'Simulated devices: 2 ABB G13 gateways with 3 meters each, 1 Omega iServer 2, the MPCB central server',
+    );
     fleet = await startDemoFleet();
     for (const gateway of fleet.g13.gateways)
       detail(`G13 ${gateway.url} (user ${gateway.username}) meters ${gateway.serials.join(', ')}`);
     detail(`iServer 2 ${fleet.iserver2.url} (CGI ${fleet.iserver2.httpUrl})`);
+    detail(`MPCB central server ${fleet.mpcb.baseUrl}`);
 
     // 5. Provisioning
     progress('Provisioning: gateways, meters and the MDM account in the registry');
@@ -124,11 +134,21 @@ async function main(): Promise<void> {
 
     // 6. Services
     progress('Services: api and worker');
+    const adminFile = join(dataDir, 'admin.json');
+    const admin = demoAdminCredentials(
+      () => (existsSync(adminFile) ? readFileSync(adminFile, 'utf8') : undefined),
+      (value) => writeFileSync(adminFile, value, { mode: 0o600 }),
+    );
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       DATABASE_URL: databaseUrl,
       QUEUE_BACKEND: queueBackend,
       CREDENTIALS_ENCRYPTION_KEY: key,
+      ADMIN_TOKEN: admin.token,
+      ADMIN_USERNAME: admin.username,
+      ADMIN_PASSWORD: admin.password,
+      MPCB_ENABLED: process.env.MPCB_ENABLED ?? 'true',
+      MPCB_BASE_URL: process.env.MPCB_BASE_URL ?? fleet.mpcb.baseUrl,
       API_PORT: String(apiPort),
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     };
@@ -166,6 +186,9 @@ async function main(): Promise<void> {
   Swagger UI   ${base}/docs
   Health       ${base}/health   (worker: ${base}/health/worker)
   Metrics      ${base}/metrics
+  Admin API    ${base}/admin   (Authorization: Bearer ${admin.token}, or ${admin.username} / ${admin.password})
+  Queues       ${base}/admin/queues   (Bull Board, same credentials)
+  MPCB uploads ${fleet.mpcb.url}/_simulator/sites/demo_site/uploads   (site demo_site: iServer 2 probe 1, every minute)
   Logs         ${join(dataDir, 'logs')}
 
 Try it (authorize, disconnect two meters, their status, an on-demand load profile):

@@ -30,6 +30,8 @@ describe('the demo, followed as printed', () => {
         HES_DATA_DIR: dataDir,
         API_PORT: String(await freePort()),
         HEARTBEAT_INTERVAL_SECONDS: '1',
+        MPCB_ACQUISITION_SECONDS: '1',
+        MPCB_TRANSMISSION_SECONDS: '5',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -88,5 +90,28 @@ describe('the demo, followed as printed', () => {
       global_device_id: 'demo-m1',
       meter_datetime: expect.stringMatching(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/),
     });
+  });
+
+  it('prints admin credentials that open the queue dashboard', async () => {
+    const match = /Queues {7}(\S+) {3}\(Bull Board/.exec(output);
+    const credentials = /or (\S+) \/ (\S+)\)/.exec(output);
+    expect(match && credentials).toBeTruthy();
+    const basic = Buffer.from(`${credentials![1]}:${credentials![2]}`).toString('base64');
+    const page = await fetch(match![1], { headers: { authorization: `Basic ${basic}` } });
+    expect(page.status).toBe(200);
+    expect(await fetch(match![1])).toHaveProperty('status', 401);
+  });
+
+  it('reports the demo site to the MPCB central simulator', async () => {
+    const uploads = /MPCB uploads (\S+)/.exec(output)![1];
+    const deadline = Date.now() + 45_000;
+    let received: unknown[] = [];
+    while (Date.now() < deadline) {
+      const response = await fetch(uploads);
+      received = ((await response.json()) as { uploads: unknown[] }).uploads;
+      if (received.length > 0) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(received.length).toBeGreaterThan(0);
   });
 });
