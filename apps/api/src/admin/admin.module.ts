@@ -8,19 +8,26 @@ import { AdminDevicesController } from './devices/admin-devices.controller';
 import { AdminDevicesService } from './devices/admin-devices.service';
 import { AdminGatewaysController } from './gateways/admin-gateways.controller';
 import { AdminGatewaysService } from './gateways/admin-gateways.service';
+import { MpcbSiteRepository } from '@hes/mpcb';
+import { AdminMpcbSitesController } from './mpcb-sites/admin-mpcb-sites.controller';
+import { AdminMpcbSitesService } from './mpcb-sites/admin-mpcb-sites.service';
+import { AdminPollSchedulesController } from './poll-schedules/admin-poll-schedules.controller';
+import { AdminPollSchedulesService } from './poll-schedules/admin-poll-schedules.service';
 import { QueueBoard } from './queues/queue-board';
 import { AdminUdilClientsController } from './udil-clients/admin-udil-clients.controller';
 import { AdminUdilClientsService } from './udil-clients/admin-udil-clients.service';
 
 /**
- * The operators' API under /admin (docs/admin.md): gateways, devices, UDIL clients, the audit log and
- * Bull Board at /admin/queues, all behind ADMIN_TOKEN or ADMIN_USERNAME / ADMIN_PASSWORD.
+ * The operators' API under /admin (docs/admin.md): gateways, devices, UDIL clients, MPCB sites, poll
+ * schedules, the audit log and Bull Board at /admin/queues, all behind ADMIN_TOKEN or ADMIN_USERNAME / ADMIN_PASSWORD.
  */
 @Module({
   controllers: [
     AdminGatewaysController,
     AdminDevicesController,
     AdminUdilClientsController,
+    AdminMpcbSitesController,
+    AdminPollSchedulesController,
     AdminAuditController,
   ],
   providers: [
@@ -31,6 +38,9 @@ import { AdminUdilClientsService } from './udil-clients/admin-udil-clients.servi
     AdminGatewaysService,
     AdminDevicesService,
     AdminUdilClientsService,
+    MpcbSiteRepository,
+    AdminMpcbSitesService,
+    AdminPollSchedulesService,
     QueueBoard,
   ],
 })

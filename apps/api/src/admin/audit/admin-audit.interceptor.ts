@@ -14,7 +14,8 @@ import type { AdminRequest } from '../auth/admin-auth.guard';
 import { AdminAuditRepository, AuditResult } from './admin-audit.repository';
 import { AUDITED, AuditedAction } from './audited.decorator';
 
-const SECRET_FIELD = /password|code|secret|token|pem/i;
+/** Fields never written to the audit log: credentials, codes, keys (an MPCB siteKey), certificates. */
+const SECRET_FIELD = /password|code|secret|token|pem|key/i;
 
 /** The request body as recorded: fields that carry secrets are replaced by "[redacted]". */
 export function redact(body: unknown): Record<string, unknown> | null {

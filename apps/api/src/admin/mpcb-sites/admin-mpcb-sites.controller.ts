@@ -1,0 +1,230 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+} from '@nestjs/swagger';
+import { Audited } from '../audit/audited.decorator';
+import { AdminApi, AdminErrorDto } from '../common/admin-api.decorator';
+import { uuidParam } from '../common/id-param';
+import { Paged } from '../common/page-query.dto';
+import { AdminMpcbSitesService } from './admin-mpcb-sites.service';
+import {
+  ANALYSER_ID,
+  PARAMETER_ID,
+  SITE_ID,
+  UNIT_ID,
+  analyserIdParam,
+  monitoringUnitIdParam,
+  parameterIdParam,
+} from './mpcb-site-params';
+import {
+  AnalyserDto,
+  CREATE_MPCB_SITE_EXAMPLE,
+  CreateAnalyserDto,
+  CreateMonitoringUnitDto,
+  CreateMpcbSiteDto,
+  MaintenanceDto,
+  MonitoringUnitDto,
+  MpcbSiteDto,
+  MpcbSiteListQueryDto,
+  MpcbSitePageDto,
+  MpcbSiteTreeDto,
+  PUT_PARAMETER_EXAMPLES,
+  ParameterDto,
+  PutParameterDto,
+} from './mpcb-site.dto';
+
+const SITE_NOT_FOUND = ApiNotFoundResponse({
+  type: AdminErrorDto,
+  example: { statusCode: 404, message: 'id: no MPCB site 5a1c2d3e-0000-4000-8000-000000000001' },
+});
+
+@AdminApi('Admin: MPCB sites')
+@Controller('admin/mpcb-sites')
+export class AdminMpcbSitesController {
+  constructor(private readonly sites: AdminMpcbSitesService) {}
+
+  @Post()
+  @Audited('mpcb-site.create', 'mpcb-site')
+  @ApiOperation({
+    summary: 'Create an MPCB OCEMS site (its site key is stored encrypted and never returned)',
+  })
+  @ApiBody({
+    type: CreateMpcbSiteDto,
+    examples: { site: { summary: 'a site', value: CREATE_MPCB_SITE_EXAMPLE } },
+  })
+  @ApiCreatedResponse({ type: MpcbSiteDto })
+  @ApiBadRequestResponse({
+    type: AdminErrorDto,
+    example: { statusCode: 400, message: 'siteKey must have at least 32 (and at most 500) characters' },
+  })
+  @ApiConflictResponse({
+    type: AdminErrorDto,
+    example: { statusCode: 409, message: 'siteId: a site site_1001 already exists' },
+  })
+  create(@Body() body: CreateMpcbSiteDto): Promise<MpcbSiteDto> {
+    return this.sites.create(body);
+  }
+
+  @Get()
+  @ApiOperation({
+    summary: 'List MPCB sites (filter by enabled), with the counts of their units and parameters',
+  })
+  @ApiOkResponse({ type: MpcbSitePageDto })
+  list(@Query() query: MpcbSiteListQueryDto): Promise<Paged<MpcbSiteDto>> {
+    return this.sites.list(query);
+  }
+
+  @Get(':id')
+  @SITE_ID
+  @ApiOperation({
+    summary: 'A site with its tree: monitoring units → analysers → parameters and the source of each',
+  })
+  @ApiOkResponse({ type: MpcbSiteTreeDto })
+  @SITE_NOT_FOUND
+  tree(@Param('id', uuidParam) id: string): Promise<MpcbSiteTreeDto> {
+    return this.sites.tree(id);
+  }
+
+  @Post(':id/monitoring-units')
+  @SITE_ID
+  @Audited('mpcb-site.add-monitoring-unit', 'mpcb-site')
+  @ApiOperation({ summary: 'Add a monitoring unit (monitoringId given by MPCB) to a site' })
+  @ApiBody({
+    type: CreateMonitoringUnitDto,
+    examples: {
+      unit: { summary: 'a stack', value: { monitoringId: 'stack_1', monitoringType: 'Emission' } },
+    },
+  })
+  @ApiCreatedResponse({ type: MonitoringUnitDto })
+  @ApiBadRequestResponse({
+    type: AdminErrorDto,
+    example: {
+      statusCode: 400,
+      message:
+        'monitoringId must be 1 to 100 letters, digits, _ . - or inner spaces, starting with a letter or digit',
+    },
+  })
+  @ApiConflictResponse({
+    type: AdminErrorDto,
+    example: {
+      statusCode: 409,
+      message: 'monitoringId: site site_1001 already has a monitoring unit stack_1',
+    },
+  })
+  @SITE_NOT_FOUND
+  addMonitoringUnit(
+    @Param('id', uuidParam) id: string,
+    @Body() body: CreateMonitoringUnitDto,
+  ): Promise<MonitoringUnitDto> {
+    return this.sites.addMonitoringUnit(id, body);
+  }
+
+  @Post(':id/monitoring-units/:monitoringUnitId/analysers')
+  @SITE_ID
+  @UNIT_ID
+  @Audited('mpcb-site.add-analyser', 'mpcb-site')
+  @ApiOperation({ summary: 'Add an analyser (analyzerId given by MPCB) to a monitoring unit of the site' })
+  @ApiBody({
+    type: CreateAnalyserDto,
+    examples: {
+      analyser: {
+        summary: 'an analyser',
+        value: { analyzerId: 'analyser_1', analyzerName: 'Flue gas analyser' },
+      },
+    },
+  })
+  @ApiCreatedResponse({ type: AnalyserDto })
+  @ApiConflictResponse({
+    type: AdminErrorDto,
+    example: {
+      statusCode: 409,
+      message: 'analyzerId: monitoring unit stack_1 already has an analyser analyser_1',
+    },
+  })
+  @ApiNotFoundResponse({
+    type: AdminErrorDto,
+    example: {
+      statusCode: 404,
+      message:
+        'monitoringUnitId: no monitoring unit 5a1c2d3e-0000-4000-8000-000000000002 in site 5a1c2d3e-0000-4000-8000-000000000001',
+    },
+  })
+  addAnalyser(
+    @Param('id', uuidParam) id: string,
+    @Param('monitoringUnitId', monitoringUnitIdParam) monitoringUnitId: string,
+    @Body() body: CreateAnalyserDto,
+  ): Promise<AnalyserDto> {
+    return this.sites.addAnalyser(id, monitoringUnitId, body);
+  }
+
+  @Put(':id/analysers/:analyserId/parameters/:parameterId')
+  @SITE_ID
+  @ANALYSER_ID
+  @PARAMETER_ID
+  @Audited('mpcb-site.put-parameter', 'mpcb-site')
+  @ApiOperation({
+    summary:
+      'Add or update a parameter of an analyser, with its source (iServer 2 channel or G13 meter value)',
+    description:
+      'A source left out keeps the stored one, null removes it. A sensor source needs an OMEGA_ISERVER2 gateway and a channel like p1ch0; a meter source an ABB_G13 gateway, the meter serial and the UDIL column name of the value.',
+  })
+  @ApiBody({ type: PutParameterDto, examples: PUT_PARAMETER_EXAMPLES })
+  @ApiOkResponse({ type: ParameterDto })
+  @ApiBadRequestResponse({
+    type: AdminErrorDto,
+    example: {
+      statusCode: 400,
+      message:
+        'source.gatewayId: gateway feeder-12-g13 has driver ABB_G13; a sensor source needs an OMEGA_ISERVER2 gateway',
+    },
+  })
+  @ApiNotFoundResponse({
+    type: AdminErrorDto,
+    example: {
+      statusCode: 404,
+      message:
+        'analyserId: no analyser 5a1c2d3e-0000-4000-8000-000000000003 in site 5a1c2d3e-0000-4000-8000-000000000001',
+    },
+  })
+  putParameter(
+    @Param('id', uuidParam) id: string,
+    @Param('analyserId', analyserIdParam) analyserId: string,
+    @Param('parameterId', parameterIdParam) parameterId: string,
+    @Body() body: PutParameterDto,
+  ): Promise<ParameterDto> {
+    return this.sites.putParameter(id, analyserId, parameterId, body);
+  }
+
+  @Post(':id/analysers/:analyserId/maintenance')
+  @HttpCode(200)
+  @SITE_ID
+  @ANALYSER_ID
+  @Audited('mpcb-site.set-maintenance', 'mpcb-site')
+  @ApiOperation({ summary: "Set an analyser's maintenance flag: its readings are flagged M while it is set" })
+  @ApiBody({
+    type: MaintenanceDto,
+    examples: { on: { summary: 'in maintenance', value: { maintenance: true } } },
+  })
+  @ApiOkResponse({ type: AnalyserDto })
+  @ApiNotFoundResponse({
+    type: AdminErrorDto,
+    example: {
+      statusCode: 404,
+      message:
+        'analyserId: no analyser 5a1c2d3e-0000-4000-8000-000000000003 in site 5a1c2d3e-0000-4000-8000-000000000001',
+    },
+  })
+  setMaintenance(
+    @Param('id', uuidParam) id: string,
+    @Param('analyserId', analyserIdParam) analyserId: string,
+    @Body() body: MaintenanceDto,
+  ): Promise<AnalyserDto> {
+    return this.sites.setMaintenance(id, analyserId, body);
+  }
+}

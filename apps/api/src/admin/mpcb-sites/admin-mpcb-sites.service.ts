@@ -1,0 +1,313 @@
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { GatewayRepository } from '@hes/database';
+import {
+  MpcbAnalyser,
+  MpcbAuthorizationEncoding,
+  MpcbConfigurationError,
+  MpcbMonitoringUnit,
+  MpcbParameter,
+  MpcbParameterSource,
+  MpcbSiteRepository,
+} from '@hes/mpcb';
+import { Paged, paged } from '../common/page-query.dto';
+import {
+  AnalyserDto,
+  CreateAnalyserDto,
+  CreateMonitoringUnitDto,
+  CreateMpcbSiteDto,
+  MaintenanceDto,
+  MonitoringUnitDto,
+  MpcbSiteDto,
+  MpcbSiteListQueryDto,
+  MpcbSiteTreeDto,
+  ParameterDto,
+  ParameterSourceDto,
+  PutParameterDto,
+} from './mpcb-site.dto';
+
+/** The driver a parameter source of each kind reads through. */
+const SOURCE_DRIVER: Record<ParameterSourceDto['kind'], string> = {
+  sensor: 'OMEGA_ISERVER2',
+  meter: 'ABB_G13',
+};
+
+interface SiteViewRow {
+  id: string;
+  site_id: string;
+  site_uid: string;
+  site_name: string;
+  site_label: string;
+  software_version_id: string;
+  authorization_encoding: MpcbAuthorizationEncoding;
+  has_site_key: boolean;
+  enabled: boolean;
+  server_config_last_updated_time: string | null;
+  site_config_last_updated_time: string | null;
+  monitoring_unit_count: number;
+  parameter_count: number;
+}
+
+/** Every column of a site but its key, with the counts of its tree. */
+const SITE_VIEW = `
+  SELECT s.id, s.site_id, s.site_uid, s.site_name, s.site_label, s.software_version_id, s.authorization_encoding,
+         s.site_key_encrypted <> '' AS has_site_key, s.enabled, s.server_config_last_updated_time,
+         s.site_config_last_updated_time,
+         (SELECT count(*)::int FROM mpcb.monitoring_units u WHERE u.site_ref = s.id) AS monitoring_unit_count,
+         (SELECT count(*)::int FROM mpcb.parameters p
+            JOIN mpcb.analysers a ON a.id = p.analyser_ref
+            JOIN mpcb.monitoring_units u ON u.id = a.monitoring_unit_ref
+           WHERE u.site_ref = s.id) AS parameter_count
+    FROM mpcb.sites s`;
+
+/** Runs a repository call, answering its configuration errors as 400 with their message. */
+async function configured<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof MpcbConfigurationError) throw new BadRequestException(error.message);
+    throw error;
+  }
+}
+
+/**
+ * MPCB sites, their monitoring units, analysers and parameters with the driver source of each
+ * (docs/mpcb.md), over MpcbSiteRepository. The site key is written, never read back.
+ */
+@Injectable()
+export class AdminMpcbSitesService {
+  constructor(
+    private readonly sites: MpcbSiteRepository,
+    private readonly gateways: GatewayRepository,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  async create(input: CreateMpcbSiteDto): Promise<MpcbSiteDto> {
+    const [existing] = await this.dataSource.query<{ id: string }[]>(
+      `SELECT id FROM mpcb.sites WHERE site_id = $1`,
+      [input.siteId],
+    );
+    if (existing) throw new ConflictException(`siteId: a site ${input.siteId} already exists`);
+    const site = await configured(() => this.sites.createSite(input));
+    return this.require(site.id);
+  }
+
+  async list(query: MpcbSiteListQueryDto): Promise<Paged<MpcbSiteDto>> {
+    const enabled = query.enabled ?? null;
+    const [rows, [{ total }]] = await Promise.all([
+      this.dataSource.query<SiteViewRow[]>(
+        `${SITE_VIEW} WHERE ($1::boolean IS NULL OR s.enabled = $1) ORDER BY s.site_id LIMIT $2 OFFSET $3`,
+        [enabled, query.pageSize, query.offset],
+      ),
+      this.dataSource.query<{ total: number }[]>(
+        `SELECT count(*)::int AS total FROM mpcb.sites WHERE ($1::boolean IS NULL OR enabled = $1)`,
+        [enabled],
+      ),
+    ]);
+    return paged(query, rows.map(siteView), total);
+  }
+
+  /** The site with its monitoring units → analysers → parameters and the source of each. */
+  async tree(id: string): Promise<MpcbSiteTreeDto> {
+    const site = await this.require(id);
+    const tree = await configured(() => this.sites.siteTree(id));
+    return {
+      site,
+      monitoringUnits: tree.monitoringUnits.map((unit) => ({
+        ...unitView(unit),
+        analysers: unit.analysers.map((analyser) => ({
+          ...analyserView(analyser),
+          parameters: analyser.parameters.map(parameterView),
+        })),
+      })),
+    };
+  }
+
+  async addMonitoringUnit(id: string, input: CreateMonitoringUnitDto): Promise<MonitoringUnitDto> {
+    const site = await this.require(id);
+    const [existing] = await this.dataSource.query<{ id: string }[]>(
+      `SELECT id FROM mpcb.monitoring_units WHERE site_ref = $1 AND monitoring_id = $2`,
+      [id, input.monitoringId],
+    );
+    if (existing)
+      throw new ConflictException(
+        `monitoringId: site ${site.siteId} already has a monitoring unit ${input.monitoringId}`,
+      );
+    const unit = await configured(() =>
+      this.sites.addMonitoringUnit(id, input.monitoringId, input.monitoringType ?? ''),
+    );
+    return unitView(unit);
+  }
+
+  async addAnalyser(id: string, monitoringUnitId: string, input: CreateAnalyserDto): Promise<AnalyserDto> {
+    await this.require(id);
+    const [unit] = await this.dataSource.query<{ monitoring_id: string }[]>(
+      `SELECT monitoring_id FROM mpcb.monitoring_units WHERE id = $1 AND site_ref = $2`,
+      [monitoringUnitId, id],
+    );
+    if (!unit)
+      throw new NotFoundException(`monitoringUnitId: no monitoring unit ${monitoringUnitId} in site ${id}`);
+    const [existing] = await this.dataSource.query<{ id: string }[]>(
+      `SELECT id FROM mpcb.analysers WHERE monitoring_unit_ref = $1 AND analyzer_id = $2`,
+      [monitoringUnitId, input.analyzerId],
+    );
+    if (existing)
+      throw new ConflictException(
+        `analyzerId: monitoring unit ${unit.monitoring_id} already has an analyser ${input.analyzerId}`,
+      );
+    const analyser = await configured(() =>
+      this.sites.addAnalyser(monitoringUnitId, input.analyzerId, input.analyzerName ?? ''),
+    );
+    return analyserView(analyser);
+  }
+
+  /**
+   * Adds or updates the parameter `parameterId` of an analyser. A source left out keeps the stored
+   * one; `null` removes it; a given one must name a gateway with the driver of its kind.
+   */
+  async putParameter(
+    id: string,
+    analyserId: string,
+    parameterId: string,
+    input: PutParameterDto,
+  ): Promise<ParameterDto> {
+    await this.require(id);
+    await this.requireAnalyser(id, analyserId);
+    const source = input.source ? await this.checkSource(input.source) : input.source;
+    const parameter = await configured(() =>
+      this.sites.upsertParameter(
+        this.dataSource.manager,
+        analyserId,
+        {
+          parameterId,
+          parameterName: input.parameterName,
+          unit: input.unit,
+          coefficientA: input.coefficientA,
+          coefficientB: input.coefficientB,
+          gaugeMinimum: input.gaugeMinimum,
+          gaugeMaximum: input.gaugeMaximum,
+          channelNo: input.channelNo,
+          source,
+        },
+        source !== undefined,
+      ),
+    );
+    return parameterView(parameter);
+  }
+
+  async setMaintenance(id: string, analyserId: string, input: MaintenanceDto): Promise<AnalyserDto> {
+    await this.require(id);
+    await this.requireAnalyser(id, analyserId);
+    await this.sites.setMaintenance(analyserId, input.maintenance);
+    return analyserView(await this.requireAnalyser(id, analyserId));
+  }
+
+  private async checkSource(source: ParameterSourceDto): Promise<MpcbParameterSource> {
+    const gateway = await this.gateways.findById(source.gatewayId);
+    if (!gateway) throw new BadRequestException(`source.gatewayId: no gateway ${source.gatewayId}`);
+    const driver = SOURCE_DRIVER[source.kind];
+    if (gateway.driver !== driver)
+      throw new BadRequestException(
+        `source.gatewayId: gateway ${gateway.name} has driver ${gateway.driver}; a ${source.kind} source needs an ${driver} gateway`,
+      );
+    if (source.kind === 'sensor') {
+      if (source.deviceSerial !== undefined || source.quantity !== undefined)
+        throw new BadRequestException('source.deviceSerial and source.quantity are only for a meter source');
+      return { kind: 'sensor', gatewayId: gateway.id, channel: source.channel ?? '' };
+    }
+    if (source.channel !== undefined)
+      throw new BadRequestException('source.channel is only for a sensor source');
+    return {
+      kind: 'meter',
+      gatewayId: gateway.id,
+      deviceSerial: source.deviceSerial ?? '',
+      quantity: source.quantity ?? '',
+    };
+  }
+
+  private async require(id: string): Promise<MpcbSiteDto> {
+    const [row] = await this.dataSource.query<SiteViewRow[]>(`${SITE_VIEW} WHERE s.id = $1`, [id]);
+    if (!row) throw new NotFoundException(`id: no MPCB site ${id}`);
+    return siteView(row);
+  }
+
+  private async requireAnalyser(siteRef: string, analyserId: string): Promise<MpcbAnalyser> {
+    const [row] = await this.dataSource.query<
+      {
+        id: string;
+        monitoring_unit_ref: string;
+        analyzer_id: string;
+        analyzer_name: string;
+        maintenance: boolean;
+      }[]
+    >(
+      `SELECT a.id, a.monitoring_unit_ref, a.analyzer_id, a.analyzer_name, a.maintenance
+         FROM mpcb.analysers a JOIN mpcb.monitoring_units u ON u.id = a.monitoring_unit_ref
+        WHERE a.id = $1 AND u.site_ref = $2`,
+      [analyserId, siteRef],
+    );
+    if (!row) throw new NotFoundException(`analyserId: no analyser ${analyserId} in site ${siteRef}`);
+    return {
+      id: row.id,
+      monitoringUnitRef: row.monitoring_unit_ref,
+      analyzerId: row.analyzer_id,
+      analyzerName: row.analyzer_name,
+      maintenance: row.maintenance,
+    };
+  }
+}
+
+function siteView(row: SiteViewRow): MpcbSiteDto {
+  return {
+    id: row.id,
+    siteId: row.site_id,
+    siteUid: row.site_uid,
+    siteName: row.site_name,
+    siteLabel: row.site_label,
+    softwareVersionId: row.software_version_id,
+    authorizationEncoding: row.authorization_encoding,
+    hasSiteKey: row.has_site_key,
+    enabled: row.enabled,
+    serverConfigLastUpdatedTime: row.server_config_last_updated_time,
+    siteConfigLastUpdatedTime: row.site_config_last_updated_time,
+    monitoringUnitCount: row.monitoring_unit_count,
+    parameterCount: row.parameter_count,
+  };
+}
+
+function unitView(unit: MpcbMonitoringUnit): MonitoringUnitDto {
+  return {
+    id: unit.id,
+    siteRef: unit.siteRef,
+    monitoringId: unit.monitoringId,
+    monitoringType: unit.monitoringType,
+  };
+}
+
+function analyserView(analyser: MpcbAnalyser): AnalyserDto {
+  return {
+    id: analyser.id,
+    monitoringUnitRef: analyser.monitoringUnitRef,
+    analyzerId: analyser.analyzerId,
+    analyzerName: analyser.analyzerName,
+    maintenance: analyser.maintenance,
+  };
+}
+
+function parameterView(parameter: MpcbParameter): ParameterDto {
+  return {
+    id: parameter.id,
+    analyserRef: parameter.analyserRef,
+    parameterId: parameter.parameterId,
+    parameterName: parameter.parameterName,
+    unit: parameter.unit,
+    coefficientA: parameter.coefficientA,
+    coefficientB: parameter.coefficientB,
+    gaugeMinimum: parameter.gaugeMinimum,
+    gaugeMaximum: parameter.gaugeMaximum,
+    channelNo: parameter.channelNo,
+    source: parameter.source ? { ...parameter.source } : null,
+    enabled: parameter.enabled,
+  };
+}

@@ -1,0 +1,375 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsNumber,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Matches,
+  MaxLength,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { MPCB_AUTHORIZATION_ENCODINGS, type MpcbAuthorizationEncoding } from '@hes/mpcb';
+import { PageQueryDto } from '../common/page-query.dto';
+
+/** As `assertIdentifier` of the MPCB wire format: fits a file name and an unquoted CSV cell. */
+const IDENTIFIER = /^[A-Za-z0-9](?:[A-Za-z0-9_.\- ]{0,98}[A-Za-z0-9_.-])?$/;
+const identifier = (name: string) =>
+  Matches(IDENTIFIER, {
+    message: `${name} must be 1 to 100 letters, digits, _ . - or inner spaces, starting with a letter or digit`,
+  });
+/** Names and units go into the data CSV unquoted. */
+const csvText = (name: string) =>
+  Matches(/^[^,"\r\n]*[^,"\s][^,"\r\n]*$/, {
+    message: `${name} must not be empty nor contain , " or a line break`,
+  });
+
+export const SOURCE_KINDS = ['sensor', 'meter'] as const;
+
+export class CreateMpcbSiteDto {
+  @ApiProperty({ example: 'site_1001', description: 'the siteId given by MPCB (unique)', maxLength: 100 })
+  @identifier('siteId')
+  siteId!: string;
+
+  @ApiPropertyOptional({ example: 'site_1001', description: 'site_uid; the siteId when left out' })
+  @IsOptional()
+  @identifier('siteUid')
+  siteUid?: string;
+
+  @ApiPropertyOptional({ example: 'Sugar mill, Satara', maxLength: 200 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  siteName?: string;
+
+  @ApiPropertyOptional({ example: 'Boiler stack', maxLength: 200 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  siteLabel?: string;
+
+  @ApiProperty({
+    example: 'ver_2.1',
+    description: 'software_version_id registered with MPCB',
+    maxLength: 100,
+  })
+  @IsString()
+  @Matches(/^[^,]*[^,\s][^,]*$/, { message: 'softwareVersionId must be non-empty and contain no comma' })
+  @MaxLength(100)
+  softwareVersionId!: string;
+
+  @ApiProperty({
+    example: 'Q2hhbmdlIHRoaXMgc2l0ZSBrZXkgMDEyMzQ1Njc4OQ',
+    description:
+      'the site key MPCB issued: at least 32 characters, the first 32 printable ASCII. Stored encrypted, never returned',
+    writeOnly: true,
+  })
+  @IsString()
+  @Length(32, 500, { message: 'siteKey must have at least 32 (and at most 500) characters' })
+  @Matches(/^(?:[\x20-\x7e]{32}|[\x20-\x7e]*$)/, {
+    message: 'siteKey: its first 32 characters must be printable ASCII',
+  })
+  siteKey!: string;
+
+  @ApiPropertyOptional({
+    enum: MPCB_AUTHORIZATION_ENCODINGS,
+    default: 'hash',
+    description: 'how the Authorization header is encoded (docs/mpcb.md)',
+  })
+  @IsOptional()
+  @IsIn(MPCB_AUTHORIZATION_ENCODINGS)
+  authorizationEncoding?: MpcbAuthorizationEncoding;
+}
+
+export class MpcbSiteListQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ example: true })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean()
+  enabled?: boolean;
+}
+
+export class CreateMonitoringUnitDto {
+  @ApiProperty({ example: 'stack_1', description: 'monitoringId given by MPCB (unique in the site)' })
+  @identifier('monitoringId')
+  monitoringId!: string;
+
+  @ApiPropertyOptional({ example: 'Emission', maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  monitoringType?: string;
+}
+
+export class CreateAnalyserDto {
+  @ApiProperty({
+    example: 'analyser_1',
+    description: 'analyzerId given by MPCB (unique in the monitoring unit)',
+  })
+  @identifier('analyzerId')
+  analyzerId!: string;
+
+  @ApiPropertyOptional({ example: 'Flue gas analyser', maxLength: 200 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  analyzerName?: string;
+}
+
+export class ParameterSourceDto {
+  @ApiProperty({
+    enum: SOURCE_KINDS,
+    example: 'sensor',
+    description: 'sensor: an Omega iServer 2 probe/channel; meter: a value an ABB G13 meter reports',
+  })
+  @IsIn(SOURCE_KINDS)
+  kind!: (typeof SOURCE_KINDS)[number];
+
+  @ApiProperty({
+    example: '0b0c6f0e-8f5e-4f0c-9a43-54a5e6c7d001',
+    description: 'a registered gateway: OMEGA_ISERVER2 for a sensor, ABB_G13 for a meter',
+  })
+  @IsUUID()
+  gatewayId!: string;
+
+  @ApiPropertyOptional({ example: 'p1ch0', description: 'sensor only: probe and channel' })
+  @ValidateIf((source: ParameterSourceDto) => source.kind === 'sensor' || source.channel !== undefined)
+  @Matches(/^p\d+ch\d+$/, { message: 'channel must look like p1ch0 (probe 1, channel 0)' })
+  channel?: string;
+
+  @ApiPropertyOptional({ example: '3100001001', description: 'meter only: the meter serial on the G13' })
+  @ValidateIf((source: ParameterSourceDto) => source.kind === 'meter' || source.deviceSerial !== undefined)
+  @Matches(/^[A-Za-z0-9_.-]{1,100}$/, {
+    message: 'deviceSerial must be 1 to 100 letters, digits or _ . - (the meter serial on the gateway)',
+  })
+  deviceSerial?: string;
+
+  @ApiPropertyOptional({
+    example: 'current_phase_a',
+    description: 'meter only: the UDIL column name of the instantaneous value',
+  })
+  @ValidateIf((source: ParameterSourceDto) => source.kind === 'meter' || source.quantity !== undefined)
+  @Matches(/^[a-z][a-z0-9_]{0,99}$/, {
+    message: 'quantity must be a UDIL column name such as current_phase_a',
+  })
+  quantity?: string;
+}
+
+export class PutParameterDto {
+  @ApiProperty({ example: 'SO2', maxLength: 100 })
+  @IsString()
+  @MaxLength(100)
+  @csvText('parameterName')
+  parameterName!: string;
+
+  @ApiProperty({ example: 'mg/Nm3', maxLength: 50 })
+  @IsString()
+  @MaxLength(50)
+  @csvText('unit')
+  unit!: string;
+
+  @ApiPropertyOptional({
+    example: 1,
+    default: 1,
+    description: 'validated = coefficientA × raw + coefficientB',
+  })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  coefficientA?: number;
+
+  @ApiPropertyOptional({ example: 0, default: 0 })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  coefficientB?: number;
+
+  @ApiPropertyOptional({ example: 0, nullable: true, description: 'readings below are flagged O' })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  gaugeMinimum?: number | null;
+
+  @ApiPropertyOptional({ example: 500, nullable: true, description: 'readings above are flagged O' })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  gaugeMaximum?: number | null;
+
+  @ApiPropertyOptional({ example: '0', default: '0', maxLength: 20 })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_.-]{1,20}$/, { message: 'channelNo must be 1 to 20 letters, digits or _ . -' })
+  channelNo?: string;
+
+  @ApiPropertyOptional({
+    type: ParameterSourceDto,
+    nullable: true,
+    description:
+      'where the value is read; left out: the stored source is kept; null: the parameter has no source (not acquired)',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ParameterSourceDto)
+  source?: ParameterSourceDto | null;
+}
+
+export class MaintenanceDto {
+  @ApiProperty({ example: true, description: 'readings of an analyser in maintenance are flagged M' })
+  @IsBoolean()
+  maintenance!: boolean;
+}
+
+export class MpcbSiteDto {
+  @ApiProperty({ example: '5a1c2d3e-0000-4000-8000-000000000001' })
+  id!: string;
+  @ApiProperty({ example: 'site_1001' })
+  siteId!: string;
+  @ApiProperty({ example: 'site_1001' })
+  siteUid!: string;
+  @ApiProperty({ example: 'Sugar mill, Satara' })
+  siteName!: string;
+  @ApiProperty({ example: 'Boiler stack' })
+  siteLabel!: string;
+  @ApiProperty({ example: 'ver_2.1' })
+  softwareVersionId!: string;
+  @ApiProperty({ enum: MPCB_AUTHORIZATION_ENCODINGS, example: 'hash' })
+  authorizationEncoding!: MpcbAuthorizationEncoding;
+  @ApiProperty({ example: true, description: 'a site key is stored (encrypted; it is never returned)' })
+  hasSiteKey!: boolean;
+  @ApiProperty({ example: true })
+  enabled!: boolean;
+  @ApiProperty({ example: '2026-11-21 10:00:00', nullable: true })
+  serverConfigLastUpdatedTime!: string | null;
+  @ApiProperty({ example: '2026-11-21 10:00:00', nullable: true })
+  siteConfigLastUpdatedTime!: string | null;
+  @ApiProperty({ example: 1 })
+  monitoringUnitCount!: number;
+  @ApiProperty({ example: 4 })
+  parameterCount!: number;
+}
+
+export class MpcbSitePageDto {
+  @ApiProperty({ type: [MpcbSiteDto] })
+  items!: MpcbSiteDto[];
+  @ApiProperty({ example: 1 })
+  total!: number;
+  @ApiProperty({ example: 1 })
+  page!: number;
+  @ApiProperty({ example: 50 })
+  pageSize!: number;
+}
+
+export class MonitoringUnitDto {
+  @ApiProperty({ example: '5a1c2d3e-0000-4000-8000-000000000002' })
+  id!: string;
+  @ApiProperty({ example: '5a1c2d3e-0000-4000-8000-000000000001' })
+  siteRef!: string;
+  @ApiProperty({ example: 'stack_1' })
+  monitoringId!: string;
+  @ApiProperty({ example: 'Emission' })
+  monitoringType!: string;
+}
+
+export class AnalyserDto {
+  @ApiProperty({ example: '5a1c2d3e-0000-4000-8000-000000000003' })
+  id!: string;
+  @ApiProperty({ example: '5a1c2d3e-0000-4000-8000-000000000002' })
+  monitoringUnitRef!: string;
+  @ApiProperty({ example: 'analyser_1' })
+  analyzerId!: string;
+  @ApiProperty({ example: 'Flue gas analyser' })
+  analyzerName!: string;
+  @ApiProperty({ example: false })
+  maintenance!: boolean;
+}
+
+export class ParameterDto {
+  @ApiProperty({ example: '5a1c2d3e-0000-4000-8000-000000000004' })
+  id!: string;
+  @ApiProperty({ example: '5a1c2d3e-0000-4000-8000-000000000003' })
+  analyserRef!: string;
+  @ApiProperty({ example: 'SO2' })
+  parameterId!: string;
+  @ApiProperty({ example: 'SO2' })
+  parameterName!: string;
+  @ApiProperty({ example: 'mg/Nm3' })
+  unit!: string;
+  @ApiProperty({ example: 1 })
+  coefficientA!: number;
+  @ApiProperty({ example: 0 })
+  coefficientB!: number;
+  @ApiProperty({ example: 0, nullable: true })
+  gaugeMinimum!: number | null;
+  @ApiProperty({ example: 500, nullable: true })
+  gaugeMaximum!: number | null;
+  @ApiProperty({ example: '0' })
+  channelNo!: string;
+  @ApiProperty({
+    type: ParameterSourceDto,
+    nullable: true,
+    example: { kind: 'sensor', gatewayId: '0b0c6f0e-8f5e-4f0c-9a43-54a5e6c7d001', channel: 'p1ch0' },
+  })
+  source!: ParameterSourceDto | null;
+  @ApiProperty({ example: true })
+  enabled!: boolean;
+}
+
+export class AnalyserTreeDto extends AnalyserDto {
+  @ApiProperty({ type: [ParameterDto] })
+  parameters!: ParameterDto[];
+}
+
+export class MonitoringUnitTreeDto extends MonitoringUnitDto {
+  @ApiProperty({ type: [AnalyserTreeDto] })
+  analysers!: AnalyserTreeDto[];
+}
+
+export class MpcbSiteTreeDto {
+  @ApiProperty({ type: MpcbSiteDto })
+  site!: MpcbSiteDto;
+  @ApiProperty({ type: [MonitoringUnitTreeDto] })
+  monitoringUnits!: MonitoringUnitTreeDto[];
+}
+
+/** Example body of POST /admin/mpcb-sites. */
+export const CREATE_MPCB_SITE_EXAMPLE = {
+  siteId: 'site_1001',
+  siteName: 'Sugar mill, Satara',
+  siteLabel: 'Boiler stack',
+  softwareVersionId: 'ver_2.1',
+  siteKey: 'Q2hhbmdlIHRoaXMgc2l0ZSBrZXkgMDEyMzQ1Njc4OQ',
+  authorizationEncoding: 'hash',
+};
+
+/** Example bodies of PUT …/parameters/:parameterId. */
+export const PUT_PARAMETER_EXAMPLES = {
+  sensor: {
+    summary: 'an Omega iServer 2 probe/channel',
+    value: {
+      parameterName: 'SO2',
+      unit: 'mg/Nm3',
+      coefficientA: 1,
+      coefficientB: 0,
+      gaugeMinimum: 0,
+      gaugeMaximum: 500,
+      source: { kind: 'sensor', gatewayId: '0b0c6f0e-8f5e-4f0c-9a43-54a5e6c7d001', channel: 'p1ch0' },
+    },
+  },
+  meter: {
+    summary: 'a value of an ABB G13 meter, by its UDIL column name',
+    value: {
+      parameterName: 'Current L1',
+      unit: 'A',
+      source: {
+        kind: 'meter',
+        gatewayId: '0b0c6f0e-8f5e-4f0c-9a43-54a5e6c7d002',
+        deviceSerial: '3100001001',
+        quantity: 'current_phase_a',
+      },
+    },
+  },
+  keepSource: {
+    summary: 'change the name or coefficients, keep the source',
+    value: { parameterName: 'SO2', unit: 'ppm', coefficientA: 2.62 },
+  },
+};
