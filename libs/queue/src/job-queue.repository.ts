@@ -53,7 +53,9 @@ export class JobQueueRepository implements OnModuleInit {
     const byQueue = new Map<QueueName, typeof items>();
     for (const item of items) {
       const queue = QUEUE_OF_JOB[item.name];
-      byQueue.set(queue, [...(byQueue.get(queue) ?? []), item]);
+      const list = byQueue.get(queue);
+      if (list) list.push(item);
+      else byQueue.set(queue, [item]);
     }
     await Promise.all([...byQueue].map(([queue, jobs]) => this.queue(queue).addBulk(jobs)));
   }

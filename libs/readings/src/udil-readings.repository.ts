@@ -78,44 +78,54 @@ export class UdilReadingsRepository {
     const merged = new Map<string, Record<string, unknown>>();
     for (const { device, reading } of items) {
       const row: Record<string, unknown> = { global_device_id: device.globalDeviceId, msn: device.msn };
-      for (const [name, value] of Object.entries(reading)) {
+      for (const name in reading) {
+        const value = reading[name];
         if (value === undefined) continue;
         if (MANAGED.has(name) && name !== 'global_device_id') continue;
         if (!known.has(name)) throw new Error(`${table} has no column ${name}`);
         row[name] = value;
       }
+      let id = '';
       for (const part of key) {
-        if (row[part] === undefined || row[part] === null)
-          throw new Error(`${table} reading without ${part}`);
+        const value = row[part];
+        if (value === undefined || value === null) throw new Error(`${table} reading without ${part}`);
+        // Key parts are ids, codes and datetimes.
+        id += `${value instanceof Date ? value.getTime() : (value as string | number)}\u0000`;
       }
-      const id = key
-        .map((part) => (row[part] instanceof Date ? row[part].toISOString() : String(row[part])))
-        .join('\u0000');
       // Readings of one key complete each other; where both carry a field the first one wins (a meter's
       // 15-minute channel keeps its interval when an hourly channel adds its voltages to the same row).
-      merged.set(id, { ...row, ...merged.get(id) });
+      const previous = merged.get(id);
+      merged.set(id, previous ? { ...row, ...previous } : row);
     }
     const rows = [...merged.values()];
-    const names = [...new Set(rows.flatMap((row) => Object.keys(row)))];
+    const nameSet = new Set<string>();
+    for (const row of rows) for (const name in row) nameSet.add(name);
+    const names = [...nameSet];
     const valueColumns = names.filter((name) => !key.includes(name));
     const types = names.map((name) => (name === 'msn' ? 'bigint[]' : known.get(name)!.arrayType));
-    const parameters = names.map((name) => rows.map((row) => normalise(row[name])));
-    parameters.push(rows.map(() => readAt));
+    const parameters = names.map((name) => arrayParameter(rows, name));
+    parameters.push(readAt);
 
     const target = `udil.${table}`;
     const sets = valueColumns.map((name) => `"${name}" = COALESCE(EXCLUDED."${name}", t."${name}")`);
     const changed = valueColumns.length
       ? `WHERE (${valueColumns.map((n) => `t."${n}"`).join(', ')}) IS DISTINCT FROM (${valueColumns.map((n) => `COALESCE(EXCLUDED."${n}", t."${n}")`).join(', ')})`
       : 'WHERE false';
+    // mdc_read_datetime is one value for the whole batch: a scalar, not an array of copies.
     const sql = `
       INSERT INTO ${target} AS t (${names.map((n) => `"${n}"`).join(', ')}, mdc_read_datetime)
-      SELECT * FROM unnest(${types.map((type, i) => `$${i + 1}::${type}`).join(', ')}, $${names.length + 1}::timestamptz[])
+      SELECT *, $${names.length + 1}::timestamptz FROM unnest(${types.map((type, i) => `$${i + 1}::${type}`).join(', ')})
       ON CONFLICT (${key.map((n) => `"${n}"`).join(', ')}) DO UPDATE
         SET ${[...sets, 'mdc_read_datetime = EXCLUDED.mdc_read_datetime', 'db_datetime = now()', 'is_synced = 0'].join(', ')}
-        ${changed}
-      RETURNING 1`;
-    const result = await this.dataSource.query<unknown[]>(sql, parameters);
-    return { written: result.length, received: rows.length, rows };
+        ${changed}`;
+    // The row count of INSERT … ON CONFLICT DO UPDATE … WHERE is what was inserted or changed.
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      const result = await runner.query(sql, parameters, true);
+      return { written: result.affected ?? 0, received: rows.length, rows };
+    } finally {
+      await runner.release();
+    }
   }
 
   private async columnsOf(table: ReadingTable): Promise<Map<string, ColumnType>> {
@@ -132,6 +142,31 @@ export class UdilReadingsRepository {
     }
     return columns;
   }
+}
+
+/**
+ * One column as a parameter. Numbers, dates and strings are written straight into a PostgreSQL array
+ * literal (what node-postgres would build, without its per-element conversion work: the hot path of a
+ * large batch); a column holding anything else (Buffers, booleans) is left to node-postgres.
+ */
+function arrayParameter(rows: Record<string, unknown>[], name: string): unknown {
+  const parts: string[] = new Array<string>(rows.length);
+  // Rows of one batch share their timestamps (every meter's quarter-hours): each is formatted once.
+  const dates = new Map<number, string>();
+  for (let i = 0; i < rows.length; i++) {
+    const value = normalise(rows[i][name]);
+    if (value === null) parts[i] = 'NULL';
+    else if (typeof value === 'number') parts[i] = String(value);
+    else if (value instanceof Date) {
+      const time = value.getTime();
+      if (Number.isNaN(time)) return rows.map((row) => normalise(row[name]));
+      let text = dates.get(time);
+      if (text === undefined) dates.set(time, (text = value.toISOString()));
+      parts[i] = text;
+    } else if (typeof value === 'string') parts[i] = `"${value.replace(/[\\"]/g, '\\$&')}"`;
+    else return rows.map((row) => normalise(row[name]));
+  }
+  return `{${parts.join(',')}}`;
 }
 
 function normalise(value: unknown): unknown {

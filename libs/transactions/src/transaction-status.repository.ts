@@ -33,6 +33,99 @@ export interface NewStatusRow {
   refusal?: string;
 }
 
+interface RowKey {
+  transactionid: string;
+  global_device_id: string;
+}
+
+interface RowUpdate<V> {
+  transactionid: string;
+  globalDeviceId: string;
+  value: V;
+}
+
+interface Waiting<V> extends RowUpdate<V> {
+  resolve(updated: boolean): void;
+  reject(error: unknown): void;
+}
+
+/** Rows per set update, and set updates in flight at once per kind (per process). */
+const BATCH_MAX_ROWS = 500;
+const BATCH_MAX_IN_FLIGHT = 2;
+
+/**
+ * Group commit for conditional single-row updates. A call made while fewer than BATCH_MAX_IN_FLIGHT
+ * statements are running goes out at once (on the next turn of the event loop, alone: the single-row
+ * statement); calls made meanwhile wait for a statement to finish and then go together as one
+ * `UPDATE … FROM unnest(…)`. Every row keeps its own WHERE clause, and each caller learns whether its
+ * own row was updated (RETURNING the keys). A row appears at most once per statement. If a set update
+ * fails (a deadlock with a concurrent cancel, say), its rows are retried one statement each, so every
+ * caller gets the answer, or the error, of its own row.
+ */
+class RowUpdateBatcher<V> {
+  private readonly waiting: Waiting<V>[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+
+  constructor(
+    private readonly single: (update: RowUpdate<V>) => Promise<boolean>,
+    private readonly many: (updates: RowUpdate<V>[]) => Promise<RowKey[]>,
+  ) {}
+
+  submit(update: RowUpdate<V>): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.waiting.push({ ...update, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= BATCH_MAX_IN_FLIGHT || this.waiting.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    while (this.inFlight < BATCH_MAX_IN_FLIGHT && this.waiting.length > 0) {
+      const batch: Waiting<V>[] = [];
+      const keys = new Set<string>();
+      const rest: Waiting<V>[] = [];
+      for (const item of this.waiting) {
+        const key = `${item.transactionid}\u0000${item.globalDeviceId}`;
+        if (batch.length < BATCH_MAX_ROWS && !keys.has(key)) {
+          keys.add(key);
+          batch.push(item);
+        } else rest.push(item);
+      }
+      this.waiting.splice(0, this.waiting.length, ...rest);
+      this.inFlight += 1;
+      void this.run(batch).finally(() => {
+        this.inFlight -= 1;
+        this.schedule();
+      });
+    }
+  }
+
+  private async run(batch: Waiting<V>[]): Promise<void> {
+    if (batch.length > 1) {
+      try {
+        const updated = new Set(
+          (await this.many(batch)).map((r) => `${r.transactionid}\u0000${r.global_device_id}`),
+        );
+        for (const item of batch)
+          item.resolve(updated.has(`${item.transactionid}\u0000${item.globalDeviceId}`));
+        return;
+      } catch {
+        // fall through: one statement per row
+      }
+    }
+    await Promise.all(batch.map((item) => this.single(item).then(item.resolve, item.reject)));
+  }
+}
+
 const LEVEL_COLUMNS = [
   '',
   'status_1_datetime',
@@ -92,37 +185,81 @@ export class TransactionStatusRepository {
     );
   }
 
-  /** Moves a live row up to `level`; false when it was cancelled, finished or already there. */
-  async advance(
+  /**
+   * Moves a live row up to `level`; false when it was cancelled, finished or already there.
+   * Calls made while a previous statement is in flight are sent together as one set update (see
+   * {@link RowUpdateBatcher}); each row keeps its own condition, so a cancel race is still decided by
+   * the database row by row.
+   */
+  advance(
     transactionid: string,
     globalDeviceId: string,
     level: Exclude<StatusLevel, 0 | 5>,
   ): Promise<boolean> {
-    const rows = returnedRows(
-      await this.dataSource.query(
-        `UPDATE udil.transaction_status SET status_level = $3, ${LEVEL_COLUMNS[level]} = now(), db_datetime = now()
-        WHERE transactionid = $1 AND global_device_id = $2 AND status_level < $3
-          AND request_cancelled = 0 AND indv_status = 0
-        RETURNING 1`,
-        [transactionid, globalDeviceId, level],
-      ),
-    );
-    return rows.length === 1;
+    return this.advances.submit({ transactionid, globalDeviceId, value: level });
   }
 
-  /** Level 5, complete (indv_status 1), with what the device answered. */
-  async complete(transactionid: string, globalDeviceId: string, responseData: string): Promise<boolean> {
-    const rows = returnedRows(
-      await this.dataSource.query(
-        `UPDATE udil.transaction_status
-          SET status_level = 5, status_5_datetime = now(), indv_status = 1, response_data = $3, db_datetime = now()
-        WHERE transactionid = $1 AND global_device_id = $2 AND request_cancelled = 0 AND indv_status = 0
-        RETURNING 1`,
-        [transactionid, globalDeviceId, responseData],
-      ),
-    );
-    return rows.length === 1;
+  /** Level 5, complete (indv_status 1), with what the device answered. Batched like {@link advance}. */
+  complete(transactionid: string, globalDeviceId: string, responseData: string): Promise<boolean> {
+    return this.completions.submit({ transactionid, globalDeviceId, value: responseData });
   }
+
+  private readonly advances = new RowUpdateBatcher<number>(
+    async ({ transactionid, globalDeviceId, value: level }) => {
+      const rows = returnedRows(
+        await this.dataSource.query(
+          `UPDATE udil.transaction_status SET status_level = $3, ${LEVEL_COLUMNS[level]} = now(), db_datetime = now()
+            WHERE transactionid = $1 AND global_device_id = $2 AND status_level < $3
+              AND request_cancelled = 0 AND indv_status = 0
+            RETURNING 1`,
+          [transactionid, globalDeviceId, level],
+        ),
+      );
+      return rows.length === 1;
+    },
+    async (items) =>
+      returnedRows<RowKey>(
+        await this.dataSource.query(
+          `UPDATE udil.transaction_status AS t
+              SET status_level = v.level,
+                  ${[1, 2, 3, 4].map((l) => `${LEVEL_COLUMNS[l]} = CASE WHEN v.level = ${l} THEN now() ELSE t.${LEVEL_COLUMNS[l]} END`).join(',\n                  ')},
+                  db_datetime = now()
+             FROM unnest($1::text[], $2::text[], $3::int[]) AS v(transactionid, global_device_id, level)
+            WHERE t.transactionid = v.transactionid AND t.global_device_id = v.global_device_id
+              AND t.status_level < v.level AND t.request_cancelled = 0 AND t.indv_status = 0
+            RETURNING t.transactionid, t.global_device_id`,
+          [items.map((i) => i.transactionid), items.map((i) => i.globalDeviceId), items.map((i) => i.value)],
+        ),
+      ),
+  );
+
+  private readonly completions = new RowUpdateBatcher<string>(
+    async ({ transactionid, globalDeviceId, value: responseData }) => {
+      const rows = returnedRows(
+        await this.dataSource.query(
+          `UPDATE udil.transaction_status
+              SET status_level = 5, status_5_datetime = now(), indv_status = 1, response_data = $3, db_datetime = now()
+            WHERE transactionid = $1 AND global_device_id = $2 AND request_cancelled = 0 AND indv_status = 0
+            RETURNING 1`,
+          [transactionid, globalDeviceId, responseData],
+        ),
+      );
+      return rows.length === 1;
+    },
+    async (items) =>
+      returnedRows<RowKey>(
+        await this.dataSource.query(
+          `UPDATE udil.transaction_status AS t
+              SET status_level = 5, status_5_datetime = now(), indv_status = 1, response_data = v.response_data,
+                  db_datetime = now()
+             FROM unnest($1::text[], $2::text[], $3::text[]) AS v(transactionid, global_device_id, response_data)
+            WHERE t.transactionid = v.transactionid AND t.global_device_id = v.global_device_id
+              AND t.request_cancelled = 0 AND t.indv_status = 0
+            RETURNING t.transactionid, t.global_device_id`,
+          [items.map((i) => i.transactionid), items.map((i) => i.globalDeviceId), items.map((i) => i.value)],
+        ),
+      ),
+  );
 
   /** Failed (indv_status 2) at the level reached, with a reason a person can act on. */
   async fail(transactionid: string, globalDeviceId: string, reason: string): Promise<void> {

@@ -1,0 +1,287 @@
+/**
+ * API latency and throughput, measured with autocannon from a second process against the api as a child
+ * process: transaction_status of a 1 000-meter transaction, a day of load profile of one meter, MCS
+ * collection-request acceptance, and a trivial route of the same server (an unrouted GET: the whole
+ * middleware stack, no handler) as the floor.
+ *
+ *   npm run bench:api -- [--connections 10] [--duration 10] [--runs 2] [--profile] [--no-results]
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { formatUdilDatetime } from '../libs/udil/src/udil-datetime';
+import {
+  LOG_DIR,
+  ROOT,
+  Row,
+  Service,
+  appendResults,
+  benchPrefix,
+  commandLine,
+  createBenchDatabase,
+  dropRedisPrefix,
+  flag,
+  freePort,
+  machineFacts,
+  markdownTable,
+  numberArg,
+  printTable,
+  provision,
+  round,
+  serviceEnvironment,
+  startService,
+  udilKey,
+  waitForHttp,
+} from './support';
+
+const connections = numberArg('connections', 10);
+const duration = numberArg('duration', 10);
+const runs = numberArg('runs', 2);
+const ZONE = 'Asia/Karachi';
+const MCS_AUTH = { user: 'bench-master', password: 'bench-master-secret' };
+
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number; average: number };
+  throughput: { average: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  '2xx': number;
+}
+
+function autocannon(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body?: string,
+  idReplacement = false,
+): Promise<AutocannonResult> {
+  const args = ['-j', '-c', String(connections), '-d', String(duration), '-m', method];
+  // [<id>] in the body becomes a fresh id per request (MCS requestReferences must be unique).
+  if (idReplacement) args.push('-I');
+  for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}=${v}`);
+  if (body !== undefined) args.push('-b', body);
+  args.push(url);
+  return new Promise<AutocannonResult>((done, fail: (error: Error) => void) => {
+    execFile(
+      join(ROOT, 'node_modules/.bin/autocannon'),
+      args,
+      { maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout) => {
+        if (error) return fail(new Error(`autocannon failed: ${error.message}`));
+        try {
+          done(JSON.parse(stdout) as AutocannonResult);
+        } catch (parseError) {
+          fail(parseError instanceof Error ? parseError : new Error(String(parseError)));
+        }
+      },
+    );
+  });
+}
+
+async function main(): Promise<void> {
+  const facts = await machineFacts();
+  console.log(`API benchmark, load ${facts.load}: ${connections} connections, ${duration} s per measurement`);
+  const database = await createBenchDatabase('api');
+  const prefix = benchPrefix('api');
+  const results: Row[] = [];
+  let api: Service | undefined;
+  const db = new Client({ connectionString: database.url });
+  await db.connect();
+  try {
+    // 1 000 meters (behind one registered gateway that is never called: no worker runs).
+    const serials = Array.from({ length: 1000 }, (_, i) => String(3_300_000_000 + i));
+    const devices = await provision(
+      database.url,
+      [{ name: 'bench-api-gw', endpoint: 'http://127.0.0.1:9', username: 'u', password: 'p', serials }],
+      2,
+    );
+    // Two days of quarter-hour load profile for every meter (192 000 rows), so one meter's day is a
+    // real index lookup in a populated table.
+    await db.query(
+      `INSERT INTO udil.load_profile_data (global_device_id, msn, meter_datetime, "interval", active_energy_pos_tl,
+          reactive_energy_pos_tl, voltage_phase_a, voltage_phase_b, voltage_phase_c, current_phase_a, current_phase_b,
+          current_phase_c, average_pf, mdc_read_datetime)
+       SELECT d.global_device_id, d.msn, t, 900, 1000 + extract(epoch FROM t - '2026-11-19')::numeric / 3600,
+              300, 230.1, 229.8, 231.0, 4.2, 3.9, 5.1, 0.95, now()
+         FROM public.devices d,
+              generate_series('2026-11-19T00:00:00Z'::timestamptz, '2026-11-20T23:45:00Z', interval '15 minutes') AS t`,
+    );
+    await db.query(`VACUUM ANALYZE udil.load_profile_data`);
+
+    const port = await freePort();
+    const profileArgs = flag('profile') ? ['--cpu-prof', `--cpu-prof-dir=${LOG_DIR}/profiles`] : [];
+    api = startService(
+      'api',
+      serviceEnvironment(database, prefix, port, {
+        MCS_USERNAME: MCS_AUTH.user,
+        MCS_PASSWORD: MCS_AUTH.password,
+        MCS_ALLOWED_CLIENTS: '127.0.0.1,::1',
+        MCS_MAX_QUEUED: '100000000',
+        MCS_MAX_QUEUED_PER_CLIENT: '100000000',
+      }),
+      profileArgs,
+    );
+    const base = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${base}/health`, api);
+    const key = await udilKey(base);
+
+    // One 1 000-meter transaction, accepted through the API, then brought to level 5 as a worker would.
+    const transactionid = `bench-status-${Date.now()}`;
+    const accepted = await fetch(`${base}/aux_relay_operations`, {
+      method: 'POST',
+      headers: { privatekey: key, transactionid, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        global_device_id: JSON.stringify(devices),
+        request_datetime: formatUdilDatetime(new Date(), ZONE),
+        relay_operate: '0',
+      }),
+    }).then((r) => r.json() as Promise<{ status: string }>);
+    if (accepted.status !== '1') throw new Error('the 1 000-meter transaction was not accepted');
+    // Datetimes spread as a fan-out of ~100 meters/s leaves them (each row 10 ms after the previous one,
+    // levels 20 ms apart), not all equal: the answer formats every one of them.
+    await db.query(
+      `UPDATE udil.transaction_status t SET status_level = 5, indv_status = 1,
+          status_1_datetime = t.command_receiving_datetime + o.i * interval '10 ms',
+          status_2_datetime = t.command_receiving_datetime + o.i * interval '10 ms' + interval '20 ms',
+          status_3_datetime = t.command_receiving_datetime + o.i * interval '10 ms' + interval '40 ms',
+          status_4_datetime = t.command_receiving_datetime + o.i * interval '10 ms' + interval '60 ms',
+          status_5_datetime = t.command_receiving_datetime + o.i * interval '10 ms' + interval '80 ms',
+          response_data = 'output 1 set to 0'
+         FROM (SELECT global_device_id, row_number() OVER (ORDER BY global_device_id) AS i
+                 FROM udil.transaction_status WHERE transactionid = $1) o
+        WHERE t.transactionid = $1 AND t.global_device_id = o.global_device_id`,
+      [transactionid],
+    );
+
+    const routes: {
+      name: string;
+      url: string;
+      method: string;
+      headers: Record<string, string>;
+      body?: string;
+      idReplacement?: boolean;
+      check?: (status: number, body: Record<string, unknown>) => boolean;
+    }[] = [
+      {
+        name: 'trivial: unrouted GET (404, full middleware, no handler)',
+        url: `${base}/bench-trivial`,
+        method: 'GET',
+        headers: {},
+      },
+      {
+        name: 'POST /transaction_status, 1 000-meter transaction',
+        url: `${base}/transaction_status`,
+        method: 'POST',
+        headers: { privatekey: key, transactionid },
+      },
+      {
+        name: 'POST /load_profile_data, one meter, one day (96 rows)',
+        url: `${base}/load_profile_data`,
+        method: 'POST',
+        headers: { privatekey: key, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          global_device_id: devices[500],
+          start_datetime: formatUdilDatetime(new Date('2026-11-20T00:00:00Z'), ZONE),
+          end_datetime: formatUdilDatetime(new Date('2026-11-20T23:59:59Z'), ZONE),
+        }).toString(),
+      },
+      {
+        name: 'POST /mcs/collection-request (acceptance: stored, then queued)',
+        url: `${base}/mcs/collection-request`,
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${MCS_AUTH.user}:${MCS_AUTH.password}`).toString('base64')}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({
+          requestReference: 'bench-[<id>]',
+          responseUrl: 'http://127.0.0.1:9/master',
+          mpan: '12345',
+          priority: 1,
+          meterType: 'ABB_G13',
+          remoteAddress: '10.2.34.4:3400',
+          outstationAddress: '1',
+          serialNumber: '12345678',
+          password: 'AAAA0000',
+          surveyDays: 1,
+          surveyDate: '2026-11-20',
+          adjustTime: false,
+        }),
+        idReplacement: true,
+        check: (status, body) => status === 200 && typeof body.requestReference === 'string',
+      },
+    ];
+    // Check every route answers what it should before measuring.
+    for (const route of routes.slice(1)) {
+      const response = await fetch(route.url, {
+        method: route.method,
+        headers: route.headers,
+        body: route.idReplacement ? route.body?.replace('[<id>]', 'check') : route.body,
+      });
+      const body = (await response.json()) as Record<string, unknown> & { data?: unknown[] };
+      console.log(`  ${route.name}: HTTP ${response.status}, ${JSON.stringify(body).slice(0, 100)}…`);
+      const ok = route.check
+        ? route.check(response.status, body)
+        : response.ok && (body.data?.length ?? 0) > 0;
+      if (!ok) throw new Error(`${route.name} did not answer as expected`);
+    }
+    for (let run = 1; run <= runs; run++) {
+      for (const route of routes) {
+        const cpuBefore = api.cpuSeconds();
+        const result = await autocannon(
+          route.url,
+          route.method,
+          route.headers,
+          route.body,
+          route.idReplacement,
+        );
+        const row: Row = {
+          run,
+          route: route.name,
+          'req/s': round(result.requests.average),
+          'p50 (ms)': result.latency.p50,
+          'p99 (ms)': result.latency.p99,
+          'MB/s': round(result.throughput.average / 1e6, 1),
+          'non-2xx': result.non2xx,
+          errors: result.errors + result.timeouts,
+          'api CPU (s)': round(api.cpuSeconds() - cpuBefore, 1),
+        };
+        results.push(row);
+        console.log(`  ${JSON.stringify(row)}`);
+      }
+    }
+    const trivial = results.filter((r) => String(r.route).startsWith('trivial'));
+    for (const row of results) {
+      const floor = trivial.find((t) => t.run === row.run);
+      if (floor)
+        row['% of trivial req/s'] = `${round((100 * Number(row['req/s'])) / Number(floor['req/s']), 1)} %`;
+    }
+    for (const row of results) row['api peak RSS (MB)'] = round(api.peakRssMb());
+  } finally {
+    await api?.stop();
+    await db.end();
+    dropRedisPrefix(prefix);
+    await database.drop();
+  }
+  printTable('API', results);
+  if (!flag('no-results')) {
+    appendResults('API', facts, commandLine('bench:api'), [
+      `autocannon ${connections} connections × ${duration} s per route, from a second process; api alone as a child process ` +
+        `(no worker), LOG_LEVEL ${process.env.LOG_LEVEL ?? 'warn'}, plain HTTP on 127.0.0.1. Data: 1 000 meters, ` +
+        `192 000 load-profile rows (2 days × 96), one 1 000-row transaction at level 5; MCS requests each with a fresh ` +
+        `requestReference (autocannon -I), accepted and queued, never collected (no worker).`,
+      markdownTable(results),
+    ]);
+    console.log('\nAppended to bench/RESULTS.md');
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: Error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

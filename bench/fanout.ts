@@ -1,0 +1,291 @@
+/**
+ * Command fan-out: one UDIL transaction (aux_relay_operations, time_synchronization) over N meters behind
+ * simulated G13 gateways, from the request to every TRANSACTION_STATUS row at status_level 5; against the
+ * raw limits of BullMQ and of conditional single-row updates on the same Redis and database.
+ *
+ *   npm run bench:fanout -- --n 1000,10000 [--per-gateway 100] [--latency 20] [--max-in-flight 2]
+ *        [--worker-concurrency 200] [--commands aux_relay_operations,time_synchronization]
+ *        [--runs 1] [--raw-jobs 20000] [--raw-rows 10000] [--profile] [--tls] [--no-results]
+ */
+import { Client } from 'pg';
+import { startG13Fleet } from '../apps/simulator/src/g13/g13-fleet';
+import { formatUdilDatetime } from '../libs/udil/src/udil-datetime';
+import { bullmqNoop, conditionalUpdates } from './raw-limits';
+import {
+  LOG_DIR,
+  Row,
+  appendResults,
+  benchPrefix,
+  commandLine,
+  createBenchDatabase,
+  dropRedisPrefix,
+  flag,
+  freePort,
+  listArg,
+  loadNow,
+  machineFacts,
+  markdownTable,
+  numberArg,
+  printTable,
+  provision,
+  redisInfo,
+  round,
+  serviceEnvironment,
+  sleep,
+  startService,
+  udilKey,
+  waitForHttp,
+} from './support';
+
+const sizes = listArg('n', ['1000', '10000']).map(Number);
+const commands = listArg('commands', ['aux_relay_operations', 'time_synchronization']);
+const perGateway = numberArg('per-gateway', 100);
+const latencyMs = numberArg('latency', 20);
+const maxInFlight = numberArg('max-in-flight', 2);
+const workerConcurrency = numberArg('worker-concurrency', 200);
+const runs = numberArg('runs', 1);
+const rawJobs = numberArg('raw-jobs', 20000);
+const rawRows = numberArg('raw-rows', 10000);
+const tls = flag('tls');
+const ZONE = 'Asia/Karachi';
+
+interface RunOutcome {
+  acceptMs: number;
+  level5Seconds: number;
+  complete: number;
+  failed: number;
+  /** Per row, level 1 → level 5 (time a job spends on its meter, gateway queueing included). */
+  rowP50Ms: number;
+  rowP99Ms: number;
+  /** From the row's insert to the first row at level 1. */
+  firstStartMs: number;
+}
+
+async function runTransaction(
+  base: string,
+  key: string,
+  db: Client,
+  command: string,
+  devices: string[],
+  timeoutMs: number,
+): Promise<RunOutcome> {
+  const transactionid = `bench-${command.slice(0, 8)}-${devices.length}-${Date.now()}`;
+  const body = new URLSearchParams({
+    global_device_id: JSON.stringify(devices),
+    request_datetime: formatUdilDatetime(new Date(), ZONE),
+  });
+  if (command === 'aux_relay_operations') body.set('relay_operate', '0');
+  const started = Date.now();
+  const response = await fetch(`${base}/${command}`, {
+    method: 'POST',
+    headers: { privatekey: key, transactionid, 'content-type': 'application/x-www-form-urlencoded' },
+    body,
+  });
+  const answer = (await response.json()) as { status?: string; message?: string };
+  const acceptMs = Date.now() - started;
+  if (answer.status !== '1')
+    throw new Error(`${command} was not accepted: ${JSON.stringify(answer).slice(0, 300)}`);
+  const deadline = started + timeoutMs;
+  let last = { complete: 0, failed: 0, lastAt: null as Date | null };
+  let reported = 0;
+  while (Date.now() < deadline) {
+    const { rows } = await db.query<{ complete: string; failed: string; last_at: Date | null }>(
+      `SELECT count(*) FILTER (WHERE status_level = 5 AND indv_status = 1) AS complete,
+              count(*) FILTER (WHERE indv_status = 2 OR request_cancelled = 1) AS failed,
+              max(status_5_datetime) AS last_at
+         FROM udil.transaction_status WHERE transactionid = $1`,
+      [transactionid],
+    );
+    last = { complete: Number(rows[0].complete), failed: Number(rows[0].failed), lastAt: rows[0].last_at };
+    if (last.complete + last.failed >= devices.length) break;
+    if (Date.now() - reported > 10000) {
+      reported = Date.now();
+      console.log(
+        `  ${command} N=${devices.length}: ${last.complete} at level 5 after ${round((Date.now() - started) / 1000, 1)} s`,
+      );
+    }
+    await sleep(devices.length >= 10000 ? 500 : 100);
+  }
+  const level5Seconds =
+    last.complete === devices.length && last.lastAt ? (last.lastAt.getTime() - started) / 1000 : NaN;
+  const { rows: detail } = await db.query<{ p50: number; p99: number; first1: number }>(
+    `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM status_5_datetime - status_1_datetime)) * 1000 AS p50,
+            percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM status_5_datetime - status_1_datetime)) * 1000 AS p99,
+            extract(epoch FROM min(status_1_datetime) - min(command_receiving_datetime)) * 1000 AS first1
+       FROM udil.transaction_status WHERE transactionid = $1`,
+    [transactionid],
+  );
+  return {
+    acceptMs,
+    level5Seconds,
+    complete: last.complete,
+    failed: last.failed,
+    rowP50Ms: Number(detail[0].p50),
+    rowP99Ms: Number(detail[0].p99),
+    firstStartMs: Number(detail[0].first1),
+  };
+}
+
+/** The simulated fleet runs in this process: its CPU is this process's (the polling loop is negligible). */
+function cpuSeconds(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1e6;
+}
+
+async function main(): Promise<void> {
+  const facts = await machineFacts();
+  const maxN = Math.max(...sizes);
+  const gateways = Math.ceil(maxN / perGateway);
+  console.log(
+    `Fan-out benchmark, load ${facts.load}: N = ${sizes.join(', ')}; ${gateways} G13 gateways × ${perGateway} meters`,
+  );
+
+  const database = await createBenchDatabase('fanout');
+  const prefix = benchPrefix('fanout');
+  const fleetStart = Date.now();
+  const fleet = await startG13Fleet({
+    gateways,
+    metersPerGateway: perGateway,
+    tls,
+    latencyMs,
+    historyDays: 0,
+  });
+  console.log(`  fleet up in ${round((Date.now() - fleetStart) / 1000, 1)} s`);
+  const rows: Row[] = [];
+  const raw: Row[] = [];
+  let rawNoop = NaN;
+  let rawUpdates = NaN;
+  try {
+    const devices = await provision(
+      database.url,
+      fleet.gateways.map((g, i) => ({
+        name: `bench-g13-${i + 1}`,
+        endpoint: g.url,
+        username: g.username,
+        password: g.password,
+        fingerprint: g.certificateFingerprintSha256,
+        serials: g.serials,
+      })),
+      maxInFlight,
+    );
+    const db = new Client({ connectionString: database.url });
+    await db.connect();
+    try {
+      for (const n of sizes) {
+        for (let run = 1; run <= runs; run++) {
+          const port = await freePort();
+          const env = serviceEnvironment(database, prefix, port, {
+            WORKER_CONCURRENCY: String(workerConcurrency),
+            TRANSACTION_ATTEMPTS: '5',
+            TRANSACTION_BACKOFF_MS: '1000',
+            RECONCILE_INTERVAL_SECONDS: '600',
+          });
+          const profileArgs = flag('profile') ? ['--cpu-prof', `--cpu-prof-dir=${LOG_DIR}/profiles`] : [];
+          const api = startService('api', env, profileArgs);
+          const worker = startService('worker', env, profileArgs);
+          const base = `http://127.0.0.1:${port}`;
+          try {
+            await waitForHttp(`${base}/health`, api);
+            await waitForHttp(`${base}/health/worker`, worker, 90000);
+            const key = await udilKey(base);
+            for (const command of commands) {
+              const cpuBefore = {
+                api: api.cpuSeconds(),
+                worker: worker.cpuSeconds(),
+                sim: process.cpuUsage(),
+              };
+              const load = loadNow();
+              const outcome = await runTransaction(
+                base,
+                key,
+                db,
+                command,
+                devices.slice(0, n),
+                (120 + n / 50) * 1000,
+              );
+              const row: Row = {
+                command,
+                N: n,
+                run,
+                'accept (ms)': outcome.acceptMs,
+                'to level 5 (s)': Number.isNaN(outcome.level5Seconds)
+                  ? `not reached (${outcome.complete} done, ${outcome.failed} failed)`
+                  : round(outcome.level5Seconds, 1),
+                'meters/s': Number.isNaN(outcome.level5Seconds) ? '–' : round(n / outcome.level5Seconds),
+                'row L1→L5 p50/p99 (ms)': `${round(outcome.rowP50Ms)} / ${round(outcome.rowP99Ms)}`,
+                'api CPU (s)': round(api.cpuSeconds() - cpuBefore.api, 1),
+                'worker CPU (s)': round(worker.cpuSeconds() - cpuBefore.worker, 1),
+                'simulator CPU (s)': round(cpuSeconds(process.cpuUsage(cpuBefore.sim)), 1),
+                'load at start': load,
+              };
+              rows.push(row);
+              console.log(`  ${JSON.stringify(row)}`);
+            }
+            rows
+              .filter((r) => r.N === n && r.run === run)
+              .forEach((r) => {
+                r['api peak RSS (MB)'] = round(api.peakRssMb());
+                r['worker peak RSS (MB)'] = round(worker.peakRssMb());
+              });
+          } finally {
+            await api.stop();
+            await worker.stop();
+          }
+        }
+      }
+    } finally {
+      await db.end();
+    }
+
+    // Raw limits, same Redis and same database, api and worker stopped.
+    console.log('  raw limits…');
+    for (let i = 0; i < 2; i++) {
+      const noop = await bullmqNoop(prefix, rawJobs, workerConcurrency);
+      const updates = await conditionalUpdates(database.url, rawRows, 20);
+      raw.push({
+        run: i + 1,
+        'BullMQ addBulk (jobs/s)': round(noop.addPerSecond),
+        [`BullMQ no-op add+process, concurrency ${noop.concurrency} (jobs/s)`]: round(noop.endToEndPerSecond),
+        'conditional single-row updates, 20 connections (updates/s)': round(updates.perSecond),
+      });
+      rawNoop = Math.max(Number.isNaN(rawNoop) ? 0 : rawNoop, noop.endToEndPerSecond);
+      rawUpdates = Math.max(Number.isNaN(rawUpdates) ? 0 : rawUpdates, updates.perSecond);
+    }
+  } finally {
+    await fleet.stop();
+    dropRedisPrefix(prefix);
+    await database.drop();
+  }
+
+  for (const row of rows) {
+    const rate = Number(row['meters/s']);
+    row['% of no-op jobs/s'] = Number.isFinite(rate) ? `${round((100 * rate) / rawNoop, 1)} %` : '–';
+    row['% of raw updates/s (5 per meter)'] = Number.isFinite(rate)
+      ? `${round((100 * 5 * rate) / rawUpdates, 1)} %`
+      : '–';
+  }
+  printTable('Fan-out', rows);
+  printTable('Raw limits (same Redis, same database)', raw);
+  const redis = redisInfo('memory');
+  const settings =
+    `Settings: ${gateways} simulated G13 gateways × ${perGateway} meters, ${tls ? 'HTTPS' : 'plain HTTP'}, ` +
+    `latency ${latencyMs} ms per answer, max_in_flight ${maxInFlight} per gateway, WORKER_CONCURRENCY ${workerConcurrency}, ` +
+    `LOG_LEVEL ${process.env.LOG_LEVEL ?? 'warn'}; simulator in the benchmark process, api and worker as child processes. ` +
+    `Redis used_memory_peak ${redis.used_memory_peak_human ?? '?'}.`;
+  if (!flag('no-results')) {
+    appendResults('Fan-out', facts, commandLine('bench:fanout'), [
+      settings,
+      markdownTable(rows),
+      'Raw limits in the same run:',
+      markdownTable(raw),
+    ]);
+    console.log('\nAppended to bench/RESULTS.md');
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: Error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,60 @@
+/**
+ * Summarises a V8 .cpuprofile (from `--cpu-prof`): self time by function and by package/file, top entries.
+ *
+ *   node dist/bench/bench/profile-summary.js <file.cpuprofile> [top]
+ */
+import { readFileSync } from 'node:fs';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
+
+function area(url: string): string {
+  if (!url) return '(native/idle)';
+  const nm = url.lastIndexOf('node_modules/');
+  if (nm >= 0) {
+    const rest = url.slice(nm + 13).split('/');
+    return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
+  }
+  if (url.startsWith('node:')) return url;
+  const dist = url.indexOf('/dist/');
+  return dist >= 0 ? url.slice(dist + 6) : url;
+}
+
+function main(): void {
+  const [file, topText] = process.argv.slice(2);
+  const top = Number(topText ?? 25);
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<number, number>();
+  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  const byFunction = new Map<string, number>();
+  const byArea = new Map<string, number>();
+  for (const [id, us] of self) {
+    const frame = byId.get(id)!.callFrame;
+    const fn = `${frame.functionName || '(anonymous)'} ${area(frame.url)}:${frame.lineNumber + 1}`;
+    byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
+    byArea.set(area(frame.url), (byArea.get(area(frame.url)) ?? 0) + us);
+  }
+  const show = (title: string, map: Map<string, number>) => {
+    console.log(`\n${title} (of ${(total / 1e6).toFixed(1)} s sampled)`);
+    [...map.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .forEach(([name, us]) => console.log(`${((100 * us) / total).toFixed(1).padStart(5)} %  ${name}`));
+  };
+  show('Self time by package / file', byArea);
+  show('Self time by function', byFunction);
+}
+
+main();
