@@ -36,15 +36,23 @@ export interface TransactionRow {
   status_5_datetime: Date | null;
 }
 
+/**
+ * `serials` are on the gateway and in the registry as m1…mN; `unregisteredSerials` are on the gateway's bus
+ * only (not registered on the gateway, not in the registry), for device_creation.
+ */
 export async function startG13HeadEnd(
   label: string,
   serials: string[],
   environment: Record<string, string> = {},
+  unregisteredSerials: string[] = [],
 ): Promise<G13HeadEnd> {
   const database: TestDatabase = await createMigratedDatabase(label);
   const redis = await DisposableRedis.start();
   const gateway = await startG13Simulator({
-    meters: serials.map((serial) => ({ serial, phases: 3 as const })),
+    meters: [
+      ...serials.map((serial) => ({ serial, phases: 3 as const })),
+      ...unregisteredSerials.map((serial) => ({ serial, phases: 1 as const, registered: false })),
+    ],
     users: [{ name: 'hes', password: 'gateway-secret' }],
   });
   applyEnvironment(

@@ -7,6 +7,7 @@ import { LoggingModule, MetricsModule } from '@hes/observability';
 import { JobDispatcher, QueueModule } from '@hes/queue';
 import {
   CommunicationHistoryRepository,
+  DeviceCreationService,
   DeviceDirectory,
   MeterVisualsRepository,
   TransactionStatusRepository,
@@ -58,6 +59,7 @@ import { McsReconcileJob } from './mcs/mcs-reconcile.job';
     LoadSheddingActionJob,
     TransactionStatusRepository,
     DeviceDirectory,
+    DeviceCreationService,
     MeterVisualsRepository,
     CommunicationHistoryRepository,
     UdilCommandRunner,

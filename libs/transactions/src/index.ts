@@ -8,3 +8,4 @@ export * from './communication-history.repository';
 export * from './udil-command-runner';
 export * from './udil-read-runner';
 export * from './poll-schedule.repository';
+export * from './device-creation.service';

@@ -6,13 +6,7 @@ import { APP_CONFIG, AppConfig } from '@hes/config';
 import { DriverRegistry, OnDemandType, UdilCommand } from '@hes/drivers';
 import { JobName, JobQueueRepository } from '@hes/queue';
 import { UdilRequestError, UdilValue, formatUdilDatetime } from '@hes/udil';
-import {
-  COMMANDS_WITHOUT_FLOW,
-  COMMAND_PLANS,
-  readRefusalOf,
-  refusalOf,
-  transactionType,
-} from './udil-command-plans';
+import { COMMAND_PLANS, readRefusalOf, refusalOf, transactionType } from './udil-command-plans';
 import { transactionJobId, transactionJobOptions } from './transaction-jobs';
 import { NewStatusRow, TransactionStatusRepository } from './transaction-status.repository';
 
@@ -52,6 +46,9 @@ interface RegisteredDevice {
   driver: string;
   activation_status: number;
 }
+
+/** Jobs per addBulk call when a transaction is queued. */
+const QUEUE_SLICE = 1000;
 
 /** Commands that must reach a device even when it is inactive (they are what changes that). */
 const ALLOWED_WHEN_INACTIVE = new Set([UdilCommand.MeterStatusUpdate, UdilCommand.DeviceCreation]);
@@ -121,7 +118,7 @@ export class TransactionAcceptanceService {
         return {
           globalDeviceId,
           msn: device?.msn ?? msn ?? null,
-          refusal: this.refusal(operation, globalDeviceId, device),
+          refusal: this.refusal(operation, globalDeviceId, device, msn),
         };
       });
       await this.statuses.insert(
@@ -154,13 +151,17 @@ export class TransactionAcceptanceService {
     // Committed: now queue. If the queue backend is down the rows stay pending and the reconciler queues them.
     if (outcome.queued.length > 0) {
       try {
-        await this.queues.addBulk(
-          outcome.queued.map((globalDeviceId) => ({
-            name: JobName.TransactionExecute,
-            data: { transactionid: request.transactionid, globalDeviceId },
-            opts: transactionJobOptions(this.config, request.transactionid, globalDeviceId),
-          })),
-        );
+        // In slices: workers start on the first devices while the rest are still being queued, and a
+        // 100 000-device fan-out is not one huge Redis MULTI.
+        for (let i = 0; i < outcome.queued.length; i += QUEUE_SLICE) {
+          await this.queues.addBulk(
+            outcome.queued.slice(i, i + QUEUE_SLICE).map((globalDeviceId) => ({
+              name: JobName.TransactionExecute,
+              data: { transactionid: request.transactionid, globalDeviceId },
+              opts: transactionJobOptions(this.config, request.transactionid, globalDeviceId),
+            })),
+          );
+        }
       } catch (error) {
         this.logger.warn(
           { transactionid: request.transactionid, error: (error as Error).message },
@@ -175,10 +176,15 @@ export class TransactionAcceptanceService {
     operation: TransactionOperation,
     globalDeviceId: string,
     device: RegisteredDevice | undefined,
+    requestedMsn?: string,
   ): string | undefined {
     const command = operation.kind === 'command' ? operation.command : undefined;
-    const missingFlow = command && COMMANDS_WITHOUT_FLOW.get(command);
-    if (missingFlow) return missingFlow;
+    if (command === UdilCommand.DeviceCreation) {
+      // A new device, or the same one again (its attributes are updated); never another meter's id.
+      return device && device.msn !== requestedMsn
+        ? `global_device_id ${globalDeviceId} is already registered with msn ${device.msn}`
+        : undefined;
+    }
     if (!device)
       return `global_device_id ${globalDeviceId} is not registered (create it with device_creation)`;
     if (device.activation_status === 0 && !(command && ALLOWED_WHEN_INACTIVE.has(command))) {
@@ -203,24 +209,24 @@ export class TransactionAcceptanceService {
     );
     if (owned.length === 0) return [];
     const rows = await this.statuses.findByTransactions(owned.map((o) => o.transactionid));
-    const zone = this.config.TIME_ZONE;
+    const datetime = memoisedDatetimeFormat(this.config.TIME_ZONE);
     return rows.map((row) => ({
       transactionid: row.transactionid,
       global_device_id: row.global_device_id,
       msn: row.msn ?? '',
       type: row.type,
       type_parameters: row.type_parameters ?? '',
-      command_receiving_datetime: formatUdilDatetime(row.command_receiving_datetime, zone),
+      command_receiving_datetime: datetime(row.command_receiving_datetime),
       status_level: String(row.status_level),
-      status_1_datetime: formatUdilDatetime(row.status_1_datetime, zone),
-      status_2_datetime: formatUdilDatetime(row.status_2_datetime, zone),
-      status_3_datetime: formatUdilDatetime(row.status_3_datetime, zone),
-      status_4_datetime: formatUdilDatetime(row.status_4_datetime, zone),
-      status_5_datetime: formatUdilDatetime(row.status_5_datetime, zone),
+      status_1_datetime: datetime(row.status_1_datetime),
+      status_2_datetime: datetime(row.status_2_datetime),
+      status_3_datetime: datetime(row.status_3_datetime),
+      status_4_datetime: datetime(row.status_4_datetime),
+      status_5_datetime: datetime(row.status_5_datetime),
       indv_status: String(row.indv_status),
       request_cancelled: String(row.request_cancelled),
       request_cancel_reason: row.request_cancel_reason ?? '',
-      request_cancel_datetime: formatUdilDatetime(row.request_cancel_datetime, zone),
+      request_cancel_datetime: datetime(row.request_cancel_datetime),
       response_data: responseData(row.response_data),
     }));
   }
@@ -286,6 +292,22 @@ export class TransactionAcceptanceService {
       message: `${cancelled.size} of ${globalDeviceIds.length} device(s) cancelled`,
     };
   }
+}
+
+/**
+ * formatUdilDatetime, remembered per whole second for one answer: the rows of a transaction share most
+ * of their datetimes to the second (all of command_receiving_datetime, and a fan-out finishes tens or
+ * hundreds of meters per second), and formatting in a time zone is the costly part of the answer.
+ */
+function memoisedDatetimeFormat(zone: string): (value: Date | null) => string {
+  const seen = new Map<number, string>();
+  return (value) => {
+    if (!value) return formatUdilDatetime(value, zone);
+    const second = Math.floor(value.getTime() / 1000);
+    let text = seen.get(second);
+    if (text === undefined) seen.set(second, (text = formatUdilDatetime(value, zone)));
+    return text;
+  };
 }
 
 /** response_data holds JSON (read results) or a sentence (a reason); JSON is returned as data. */

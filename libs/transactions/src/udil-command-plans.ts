@@ -45,17 +45,6 @@ export function refusalOf(command: UdilCommand, driver: DeviceDriver): string | 
 }
 
 /**
- * Commands accepted by the API whose execution flow this version does not have yet: devices are
- * refused at acceptance with this remark rather than accepted and failed later.
- */
-export const COMMANDS_WITHOUT_FLOW: ReadonlyMap<UdilCommand, string> = new Map([
-  [
-    UdilCommand.DeviceCreation,
-    'device_creation is not carried out by this head-end version (provision devices through the registry)',
-  ],
-]);
-
-/**
  * Why `driver` cannot serve an on-demand read of `type`. VISL (the meter's visuals) is composed by the
  * head-end from a fresh instantaneous read and its METER_VISUALS row, so it needs INST.
  */

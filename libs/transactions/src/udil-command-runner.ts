@@ -246,12 +246,8 @@ export class UdilCommandRunner {
         };
       }
       case UdilCommand.DeviceCreation:
-        // Carried out by dedicated flows (schedule of relay operations, registration on a gateway).
-        throw new UnsupportedOperationError(
-          driver?.name ?? target.device.driver,
-          command,
-          'not yet carried out by this head-end',
-        );
+        // The executor hands device_creation to DeviceCreationService (the device is not registered yet).
+        throw new Error('device_creation is carried out by DeviceCreationService, not the command runner');
     }
   }
 
