@@ -26,7 +26,7 @@ export const G13_COMMAND_TABLE: Readonly<Record<UdilCommand, G13CapabilityEntry>
   [UdilCommand.LoadSheddingScheduling]: {
     supported: false,
     remark:
-      'not implemented: the G13 only offers output actions inside tariff day profiles, which would overwrite the TOU calendar',
+      'not available on the G13: it only offers output actions inside tariff day profiles, which would overwrite the TOU calendar',
   },
   [UdilCommand.TimeOfUseChange]: {
     supported: true,
