@@ -84,14 +84,20 @@ describe('UDIL transactions against the G13 simulator', () => {
     expect(visuals.rows[0]).toMatchObject({ auxr_status: 0, last_command: 'AUX_RELAY_OPERATIONS' });
     expect(visuals.rows[0].last_contactor_off_datetime).toBeInstanceOf(Date);
     const history = await headEnd.db.query(
-      `SELECT communication_status, message_log FROM udil.device_communication_history WHERE global_device_id = 'm1'`,
+      `SELECT communication_status, message_log, bytes_sent, bytes_received, connection_duration
+         FROM udil.device_communication_history WHERE global_device_id = 'm1'`,
     );
-    expect(
-      history.rows.some(
-        (r: { communication_status: number; message_log: string }) =>
-          r.communication_status === 1 && /\/io/.test(r.message_log),
-      ),
-    ).toBe(true);
+    const success = (
+      history.rows as {
+        communication_status: number;
+        message_log: string;
+        bytes_sent: number;
+        bytes_received: number;
+      }[]
+    ).find((r) => r.communication_status === 1 && /\/io/.test(r.message_log));
+    // The relay command's JSON was sent and the gateway's answers were received.
+    expect(success?.bytes_sent).toBeGreaterThan(0);
+    expect(success?.bytes_received).toBeGreaterThan(0);
 
     await relay(nextId(), ['m1', 'm2'], 1);
     await waitFor(

@@ -83,6 +83,8 @@ export interface OperationContext {
   progress(level: ProgressLevel, note?: string): void | Promise<void>;
   /** One line of the DEVICE_COMMUNICATION_HISTORY message_log, e.g. "GET /meters/123/energy/active 200". */
   log?(line: string): void;
+  /** Bytes of one exchange's request and answer bodies (DEVICE_COMMUNICATION_HISTORY bytes_sent/received). */
+  traffic?(sent: number, received: number): void;
   signal?: AbortSignal;
 }
 

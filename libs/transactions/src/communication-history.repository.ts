@@ -11,6 +11,8 @@ export interface CommunicationRecord {
   startedAt: Date;
   endedAt: Date;
   meterDatetime?: Date | null;
+  bytesSent?: number;
+  bytesReceived?: number;
 }
 
 /** DEVICE_COMMUNICATION_HISTORY (UDIL 3.2 §3.1.7): one row per communication attempt. */
@@ -21,8 +23,9 @@ export class CommunicationHistoryRepository {
   async record(entry: CommunicationRecord): Promise<void> {
     await this.dataSource.query(
       `INSERT INTO udil.device_communication_history
-         (global_device_id, msn, meter_datetime, communication_status, message_log, connection_duration, mdc_read_datetime)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+         (global_device_id, msn, meter_datetime, communication_status, message_log, connection_duration, mdc_read_datetime,
+          bytes_sent, bytes_received)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
       [
         entry.globalDeviceId,
         entry.msn,
@@ -31,6 +34,8 @@ export class CommunicationHistoryRepository {
         entry.messageLog.join('\n'),
         Math.round((entry.endedAt.getTime() - entry.startedAt.getTime()) / 1000),
         entry.endedAt,
+        entry.bytesSent ?? null,
+        entry.bytesReceived ?? null,
       ],
     );
   }

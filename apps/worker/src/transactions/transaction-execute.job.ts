@@ -70,9 +70,14 @@ export class TransactionExecuteJob {
       messageLog.push(`${formatUdilDatetime(new Date(), this.config.TIME_ZONE)} ${line}`);
     let gate: Promise<void> = Promise.resolve();
     const abort = new AbortController();
+    const traffic = { sent: 0, received: 0 };
     const ctx: OperationContext = {
       log,
       signal: abort.signal,
+      traffic: (sent, received) => {
+        traffic.sent += sent;
+        traffic.received += received;
+      },
       progress: (level: ProgressLevel, note?: string) => {
         if (note) log(note);
         gate = gate.then(async () => {
@@ -121,14 +126,14 @@ export class TransactionExecuteJob {
           last_command_resp_datetime: new Date(),
           last_communication_datetime: new Date(),
         }),
-        this.recordHistory(globalDeviceId, target, true, messageLog, startedAt),
+        this.recordHistory(globalDeviceId, target, true, messageLog, startedAt, traffic),
       ]);
       return summary;
     } catch (error) {
       await gate.catch(() => undefined);
       if (error instanceof TransactionCancelledError) {
         log(`STOPPED ${error.message}`);
-        await this.recordHistory(globalDeviceId, target, false, messageLog, startedAt);
+        await this.recordHistory(globalDeviceId, target, false, messageLog, startedAt, traffic);
         return 'cancelled';
       }
       const attempt = job.attemptsMade + 1;
@@ -136,7 +141,7 @@ export class TransactionExecuteJob {
       const retryable = error instanceof DriverError && error.retryable && attempt < attempts;
       const reason = describe(error, attempt, attempts);
       log(`FAIL ${reason}`);
-      await this.recordHistory(globalDeviceId, target, false, messageLog, startedAt);
+      await this.recordHistory(globalDeviceId, target, false, messageLog, startedAt, traffic);
       if (retryable) throw error;
       await this.statuses.fail(transactionid, globalDeviceId, reason);
       await this.visuals.update(globalDeviceId, target?.device.msn ?? row.msn, {
@@ -155,6 +160,7 @@ export class TransactionExecuteJob {
     successful: boolean,
     messageLog: string[],
     startedAt: Date,
+    traffic: { sent: number; received: number },
   ): Promise<void> {
     await this.history.record({
       globalDeviceId,
@@ -163,6 +169,8 @@ export class TransactionExecuteJob {
       messageLog,
       startedAt,
       endedAt: new Date(),
+      bytesSent: traffic.sent,
+      bytesReceived: traffic.received,
     });
   }
 }

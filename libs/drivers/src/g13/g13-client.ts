@@ -401,9 +401,11 @@ export class G13Client {
             clearTimeout(timer);
             ctx.signal?.removeEventListener('abort', onAbort);
             const link = res.headers.link;
+            const received = Buffer.concat(chunks);
+            ctx.traffic?.(payload === undefined ? 0 : Buffer.byteLength(payload), received.length);
             resolve({
               status: res.statusCode ?? 0,
-              body: Buffer.concat(chunks).toString('utf8'),
+              body: received.toString('utf8'),
               link: Array.isArray(link) ? link[0] : link,
             });
           });
