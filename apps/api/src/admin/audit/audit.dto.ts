@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length } from 'class-validator';
-import { PageQueryDto } from '../common/page-query.dto';
+import { PageQueryDto, PageOf } from '../common/page-query.dto';
 
 export class AuditQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: 'gateway.create' })
@@ -84,16 +84,7 @@ export class AuditEntryDto {
   detail!: string | null;
 }
 
-export class AuditPageDto {
-  @ApiProperty({ type: [AuditEntryDto] })
-  items!: AuditEntryDto[];
-  @ApiProperty({ example: 1 })
-  total!: number;
-  @ApiProperty({ example: 1 })
-  page!: number;
-  @ApiProperty({ example: 50 })
-  pageSize!: number;
-}
+export class AuditPageDto extends PageOf(AuditEntryDto) {}
 
 export class DeviceCommandDto {
   @ApiProperty({ example: 'tx-20261121-0001' })
@@ -127,13 +118,4 @@ export class DeviceCommandDto {
   response_data!: string | null;
 }
 
-export class DeviceCommandPageDto {
-  @ApiProperty({ type: [DeviceCommandDto] })
-  items!: DeviceCommandDto[];
-  @ApiProperty({ example: 1 })
-  total!: number;
-  @ApiProperty({ example: 1 })
-  page!: number;
-  @ApiProperty({ example: 50 })
-  pageSize!: number;
-}
+export class DeviceCommandPageDto extends PageOf(DeviceCommandDto) {}

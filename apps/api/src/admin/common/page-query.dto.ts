@@ -1,4 +1,5 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type as ClassType } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
@@ -35,4 +36,22 @@ export interface Paged<T> {
 
 export function paged<T>(query: PageQueryDto, items: T[], total: number): Paged<T> {
   return { items, total, page: query.page, pageSize: query.pageSize };
+}
+
+/**
+ * The Swagger class of a page of `item` (generics are erased at run time, so each item type needs a
+ * concrete class): `export class DevicePageDto extends PageOf(DeviceDto) {}`.
+ */
+export function PageOf<T>(item: ClassType<T>): ClassType<Paged<T>> {
+  class Page implements Paged<T> {
+    @ApiProperty({ type: [item] })
+    items!: T[];
+    @ApiProperty({ example: 1 })
+    total!: number;
+    @ApiProperty({ example: 1 })
+    page!: number;
+    @ApiProperty({ example: 50 })
+    pageSize!: number;
+  }
+  return Page;
 }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
-import { PageQueryDto } from '../common/page-query.dto';
+import { PageQueryDto, PageOf } from '../common/page-query.dto';
 
 export class DeviceListQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: '0b0c6f0e-8f5e-4f0c-9a43-54a5e6c7d001' })
@@ -68,16 +68,7 @@ export class DeviceDto {
   updatedAt!: Date;
 }
 
-export class DevicePageDto {
-  @ApiProperty({ type: [DeviceDto] })
-  items!: DeviceDto[];
-  @ApiProperty({ example: 1 })
-  total!: number;
-  @ApiProperty({ example: 1 })
-  page!: number;
-  @ApiProperty({ example: 50 })
-  pageSize!: number;
-}
+export class DevicePageDto extends PageOf(DeviceDto) {}
 
 export class DeviceTransactionDto {
   @ApiProperty({ example: 'tx-20261121-0001' })

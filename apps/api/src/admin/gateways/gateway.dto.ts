@@ -14,7 +14,7 @@ import {
   Min,
 } from 'class-validator';
 import type { TlsMode } from '@hes/database';
-import { PageQueryDto } from '../common/page-query.dto';
+import { PageQueryDto, PageOf } from '../common/page-query.dto';
 
 export const TLS_MODES: readonly TlsMode[] = ['verify', 'pinned', 'insecure'];
 
@@ -146,16 +146,7 @@ export class GatewayDto {
   updatedAt!: Date;
 }
 
-export class GatewayPageDto {
-  @ApiProperty({ type: [GatewayDto] })
-  items!: GatewayDto[];
-  @ApiProperty({ example: 1 })
-  total!: number;
-  @ApiProperty({ example: 1 })
-  page!: number;
-  @ApiProperty({ example: 50 })
-  pageSize!: number;
-}
+export class GatewayPageDto extends PageOf(GatewayDto) {}
 
 export class ConnectionTestDto {
   @ApiProperty({ example: '0b0c6f0e-8f5e-4f0c-9a43-54a5e6c7d001' })

@@ -14,7 +14,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { MPCB_AUTHORIZATION_ENCODINGS, type MpcbAuthorizationEncoding } from '@hes/mpcb';
-import { PageQueryDto } from '../common/page-query.dto';
+import { PageQueryDto, PageOf } from '../common/page-query.dto';
 
 /** As `assertIdentifier` of the MPCB wire format: fits a file name and an unquoted CSV cell. */
 const IDENTIFIER = /^[A-Za-z0-9](?:[A-Za-z0-9_.\- ]{0,98}[A-Za-z0-9_.-])?$/;
@@ -248,16 +248,7 @@ export class MpcbSiteDto {
   parameterCount!: number;
 }
 
-export class MpcbSitePageDto {
-  @ApiProperty({ type: [MpcbSiteDto] })
-  items!: MpcbSiteDto[];
-  @ApiProperty({ example: 1 })
-  total!: number;
-  @ApiProperty({ example: 1 })
-  page!: number;
-  @ApiProperty({ example: 50 })
-  pageSize!: number;
-}
+export class MpcbSitePageDto extends PageOf(MpcbSiteDto) {}
 
 export class MonitoringUnitDto {
   @ApiProperty({ example: '5a1c2d3e-0000-4000-8000-000000000002' })

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { POLLED_TYPES, type PolledType } from '@hes/transactions';
-import { PageQueryDto } from '../common/page-query.dto';
+import { PageQueryDto, PageOf } from '../common/page-query.dto';
 
 /** Longest interval: 31 days, as the poll_schedules CHECK constraint. */
 export const MAX_INTERVAL_MINUTES = 44_640;
@@ -79,16 +79,7 @@ export class PollScheduleDto {
   consecutiveFailures!: number;
 }
 
-export class PollSchedulePageDto {
-  @ApiProperty({ type: [PollScheduleDto] })
-  items!: PollScheduleDto[];
-  @ApiProperty({ example: 1 })
-  total!: number;
-  @ApiProperty({ example: 1 })
-  page!: number;
-  @ApiProperty({ example: 50 })
-  pageSize!: number;
-}
+export class PollSchedulePageDto extends PageOf(PollScheduleDto) {}
 
 export class PollNowDto extends PollScheduleDto {
   @ApiProperty({ example: 'm1 LPRO is due now: the next polling tick reads it' })
