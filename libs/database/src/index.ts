@@ -5,3 +5,4 @@ export * from './database.module';
 export * from './repositories/gateway.repository';
 export * from './repositories/worker-heartbeat.repository';
 export * from './query-result.util';
+export * from './statement-batcher';

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { StatementBatcher } from '@hes/database';
 
 export interface CommunicationRecord {
   globalDeviceId: string;
@@ -15,28 +16,52 @@ export interface CommunicationRecord {
   bytesReceived?: number;
 }
 
-/** DEVICE_COMMUNICATION_HISTORY (UDIL 3.2 §3.1.7): one row per communication attempt. */
+const COLUMNS = `global_device_id, msn, meter_datetime, communication_status, message_log, connection_duration,
+          mdc_read_datetime, bytes_sent, bytes_received`;
+
+/** The row's values, in the order of COLUMNS. */
+function valuesOf(entry: CommunicationRecord): unknown[] {
+  return [
+    entry.globalDeviceId,
+    entry.msn,
+    entry.meterDatetime ?? null,
+    entry.successful ? 1 : 0,
+    entry.messageLog.join('\n'),
+    Math.round((entry.endedAt.getTime() - entry.startedAt.getTime()) / 1000),
+    entry.endedAt,
+    entry.bytesSent ?? null,
+    entry.bytesReceived ?? null,
+  ];
+}
+
+/**
+ * DEVICE_COMMUNICATION_HISTORY (UDIL 3.2 §3.1.7): one row per communication attempt. Rows recorded
+ * by concurrent jobs are inserted together (see {@link StatementBatcher}).
+ */
 @Injectable()
 export class CommunicationHistoryRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async record(entry: CommunicationRecord): Promise<void> {
-    await this.dataSource.query(
-      `INSERT INTO udil.device_communication_history
-         (global_device_id, msn, meter_datetime, communication_status, message_log, connection_duration, mdc_read_datetime,
-          bytes_sent, bytes_received)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [
-        entry.globalDeviceId,
-        entry.msn,
-        entry.meterDatetime ?? null,
-        entry.successful ? 1 : 0,
-        entry.messageLog.join('\n'),
-        Math.round((entry.endedAt.getTime() - entry.startedAt.getTime()) / 1000),
-        entry.endedAt,
-        entry.bytesSent ?? null,
-        entry.bytesReceived ?? null,
-      ],
-    );
+  record(entry: CommunicationRecord): Promise<void> {
+    return this.inserts.submit(entry);
   }
+
+  private readonly inserts = new StatementBatcher<CommunicationRecord, void>({
+    single: async (entry) => {
+      await this.dataSource.query(
+        `INSERT INTO udil.device_communication_history (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        valuesOf(entry),
+      );
+    },
+    many: async (entries) => {
+      const rows = entries.map(valuesOf);
+      await this.dataSource.query(
+        `INSERT INTO udil.device_communication_history (${COLUMNS})
+         SELECT * FROM unnest($1::varchar[], $2::bigint[], $3::timestamptz[], $4::int[], $5::text[], $6::int[],
+                              $7::timestamptz[], $8::int[], $9::int[])`,
+        COLUMNS.split(',').map((_, column) => rows.map((row) => row[column])),
+      );
+      return entries.map(() => undefined);
+    },
+  });
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
-import { Device, Gateway, GatewayCredentials, GatewayRepository } from '@hes/database';
+import { In, Repository } from 'typeorm';
+import { Device, Gateway, GatewayCredentials, GatewayRepository, StatementBatcher } from '@hes/database';
 import { DeviceAddress, DriverError, GatewayEndpoint } from '@hes/drivers';
 
 /** What a driver needs to reach a gateway: its registry row with the credentials decrypted. */
@@ -35,7 +35,7 @@ export class DeviceDirectory {
   ) {}
 
   async resolve(globalDeviceId: string): Promise<ResolvedDevice> {
-    const device = await this.devices.findOne({ where: { globalDeviceId }, relations: { gateway: true } });
+    const device = await this.lookups.submit(globalDeviceId);
     if (!device)
       throw new DriverError('refused', `global_device_id ${globalDeviceId} is no longer registered`, false);
     const gateway = device.gateway;
@@ -53,4 +53,18 @@ export class DeviceDirectory {
       },
     };
   }
+
+  /** Devices looked up by concurrent jobs are read together, with their gateways, in one query. */
+  private readonly lookups = new StatementBatcher<string, Device | null>({
+    single: (globalDeviceId) =>
+      this.devices.findOne({ where: { globalDeviceId }, relations: { gateway: true } }),
+    many: async (ids) => {
+      const found = await this.devices.find({
+        where: { globalDeviceId: In(ids) },
+        relations: { gateway: true },
+      });
+      const byId = new Map(found.map((device) => [device.globalDeviceId, device]));
+      return ids.map((id) => byId.get(id) ?? null);
+    },
+  });
 }

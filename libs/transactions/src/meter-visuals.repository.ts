@@ -1,14 +1,27 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { StatementBatcher } from '@hes/database';
 
 export type VisualsValue = string | number | Date | null;
 
 const COLUMN = /^[a-z][a-z0-9_]*$/;
 
-/** METER_VISUALS: one row per device, changed columns replaced by the latest known values. */
+interface VisualsUpdate {
+  globalDeviceId: string;
+  msn: string | null;
+  columns: Record<string, VisualsValue>;
+}
+
+/**
+ * METER_VISUALS: one row per device, changed columns replaced by the latest known values. Concurrent
+ * updates naming the same columns are written as one upsert (see {@link StatementBatcher}).
+ */
 @Injectable()
 export class MeterVisualsRepository {
+  /** One batcher per set of column names: a set upsert names its columns once. */
+  private readonly upserts = new Map<string, StatementBatcher<VisualsUpdate, void>>();
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** Upserts the given columns (names come from code, never from requests). */
@@ -17,16 +30,43 @@ export class MeterVisualsRepository {
     msn: string | null,
     columns: Record<string, VisualsValue>,
   ): Promise<void> {
-    const names = Object.keys(columns);
+    const names = Object.keys(columns).sort();
     for (const name of names) if (!COLUMN.test(name)) throw new Error(`not a meter_visuals column: ${name}`);
-    const values = names.map((n) => columns[n]);
-    const assignments = names.map((n) => `"${n}" = EXCLUDED."${n}"`);
-    await this.dataSource.query(
-      `INSERT INTO udil.meter_visuals (global_device_id, msn${names.map((n) => `, "${n}"`).join('')})
-       VALUES ($1, $2${names.map((_, i) => `, $${i + 3}`).join('')})
-       ON CONFLICT (global_device_id) DO UPDATE SET msn = COALESCE(EXCLUDED.msn, udil.meter_visuals.msn),
-         ${[...assignments, 'db_datetime = now()'].join(', ')}`,
-      [globalDeviceId, msn, ...values],
-    );
+    const signature = names.join(',');
+    let batcher = this.upserts.get(signature);
+    if (!batcher) {
+      batcher = this.batcherFor(names);
+      this.upserts.set(signature, batcher);
+    }
+    await batcher.submit({ globalDeviceId, msn, columns });
+  }
+
+  private batcherFor(names: string[]): StatementBatcher<VisualsUpdate, void> {
+    const quoted = names.map((n) => `"${n}"`);
+    const conflict = `ON CONFLICT (global_device_id) DO UPDATE SET msn = COALESCE(EXCLUDED.msn, udil.meter_visuals.msn),
+         ${[...quoted.map((q) => `${q} = EXCLUDED.${q}`), 'db_datetime = now()'].join(', ')}`;
+    return new StatementBatcher<VisualsUpdate, void>({
+      key: (u) => u.globalDeviceId,
+      single: async ({ globalDeviceId, msn, columns }) => {
+        await this.dataSource.query(
+          `INSERT INTO udil.meter_visuals (global_device_id, msn${quoted.map((q) => `, ${q}`).join('')})
+           VALUES ($1, $2${names.map((_, i) => `, $${i + 3}`).join('')})
+           ${conflict}`,
+          [globalDeviceId, msn, ...names.map((n) => columns[n])],
+        );
+      },
+      // The rows travel as one JSON array; jsonb_populate_recordset gives each value its column's type.
+      many: async (updates) => {
+        const rows = updates.map((u) => ({ ...u.columns, global_device_id: u.globalDeviceId, msn: u.msn }));
+        await this.dataSource.query(
+          `INSERT INTO udil.meter_visuals (global_device_id, msn${quoted.map((q) => `, ${q}`).join('')})
+           SELECT global_device_id, msn${quoted.map((q) => `, ${q}`).join('')}
+             FROM jsonb_populate_recordset(NULL::udil.meter_visuals, $1::jsonb)
+           ${conflict}`,
+          [JSON.stringify(rows)],
+        );
+        return updates.map(() => undefined);
+      },
+    });
   }
 }

@@ -7,6 +7,7 @@ import { DriverRegistry, OnDemandType, UdilCommand } from '@hes/drivers';
 import { JobName, JobQueueRepository } from '@hes/queue';
 import { UdilRequestError, UdilValue, formatUdilDatetime } from '@hes/udil';
 import { COMMAND_PLANS, readRefusalOf, refusalOf, transactionType } from './udil-command-plans';
+import { interleaveByGateway } from './gateway-interleave';
 import { transactionJobId, transactionJobOptions } from './transaction-jobs';
 import { NewStatusRow, TransactionStatusRepository } from './transaction-status.repository';
 
@@ -45,6 +46,7 @@ interface RegisteredDevice {
   msn: string;
   driver: string;
   activation_status: number;
+  gateway_id: string | null;
 }
 
 /** Jobs per addBulk call when a transaction is queued. */
@@ -109,7 +111,7 @@ export class TransactionAcceptanceService {
       }
 
       const registered = await manager.query<RegisteredDevice[]>(
-        `SELECT global_device_id, msn::text AS msn, driver, activation_status FROM public.devices WHERE global_device_id = ANY($1)`,
+        `SELECT global_device_id, msn::text AS msn, driver, activation_status, gateway_id FROM public.devices WHERE global_device_id = ANY($1)`,
         [request.devices.map((d) => d.globalDeviceId)],
       );
       const byId = new Map(registered.map((d) => [d.global_device_id, d]));
@@ -145,7 +147,8 @@ export class TransactionAcceptanceService {
         request.transactionid,
         JSON.stringify(answer),
       ]);
-      return { answer, queued: accepted.map((r) => r.globalDeviceId) };
+      const queued = interleaveByGateway(accepted, (r) => byId.get(r.globalDeviceId)?.gateway_id ?? null);
+      return { answer, queued: queued.map((r) => r.globalDeviceId) };
     });
 
     // Committed: now queue. If the queue backend is down the rows stay pending and the reconciler queues them.

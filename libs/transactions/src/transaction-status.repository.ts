@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { returnedRows } from '@hes/database';
+import { returnedRows, StatementBatcher } from '@hes/database';
 
 export type StatusLevel = 0 | 1 | 2 | 3 | 4 | 5;
 
@@ -44,86 +44,24 @@ interface RowUpdate<V> {
   value: V;
 }
 
-interface Waiting<V> extends RowUpdate<V> {
-  resolve(updated: boolean): void;
-  reject(error: unknown): void;
-}
-
-/** Rows per set update, and set updates in flight at once per kind (per process). */
-const BATCH_MAX_ROWS = 500;
-const BATCH_MAX_IN_FLIGHT = 2;
+const keyOf = (transactionid: string, globalDeviceId: string) => `${transactionid}\u0000${globalDeviceId}`;
 
 /**
- * Group commit for conditional single-row updates. A call made while fewer than BATCH_MAX_IN_FLIGHT
- * statements are running goes out at once (on the next turn of the event loop, alone: the single-row
- * statement); calls made meanwhile wait for a statement to finish and then go together as one
- * `UPDATE … FROM unnest(…)`. Every row keeps its own WHERE clause, and each caller learns whether its
- * own row was updated (RETURNING the keys). A row appears at most once per statement. If a set update
- * fails (a deadlock with a concurrent cancel, say), its rows are retried one statement each, so every
- * caller gets the answer, or the error, of its own row.
+ * A conditional single-row update sent in sets (see {@link StatementBatcher}): every row keeps its own
+ * WHERE clause, and each caller learns whether its own row was updated (RETURNING the keys).
  */
-class RowUpdateBatcher<V> {
-  private readonly waiting: Waiting<V>[] = [];
-  private inFlight = 0;
-  private scheduled = false;
-
-  constructor(
-    private readonly single: (update: RowUpdate<V>) => Promise<boolean>,
-    private readonly many: (updates: RowUpdate<V>[]) => Promise<RowKey[]>,
-  ) {}
-
-  submit(update: RowUpdate<V>): Promise<boolean> {
-    return new Promise<boolean>((resolve, reject) => {
-      this.waiting.push({ ...update, resolve, reject });
-      this.schedule();
-    });
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.inFlight >= BATCH_MAX_IN_FLIGHT || this.waiting.length === 0) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.flush();
-    });
-  }
-
-  private flush(): void {
-    while (this.inFlight < BATCH_MAX_IN_FLIGHT && this.waiting.length > 0) {
-      const batch: Waiting<V>[] = [];
-      const keys = new Set<string>();
-      const rest: Waiting<V>[] = [];
-      for (const item of this.waiting) {
-        const key = `${item.transactionid}\u0000${item.globalDeviceId}`;
-        if (batch.length < BATCH_MAX_ROWS && !keys.has(key)) {
-          keys.add(key);
-          batch.push(item);
-        } else rest.push(item);
-      }
-      this.waiting.splice(0, this.waiting.length, ...rest);
-      this.inFlight += 1;
-      void this.run(batch).finally(() => {
-        this.inFlight -= 1;
-        this.schedule();
-      });
-    }
-  }
-
-  private async run(batch: Waiting<V>[]): Promise<void> {
-    if (batch.length > 1) {
-      try {
-        const updated = new Set(
-          (await this.many(batch)).map((r) => `${r.transactionid}\u0000${r.global_device_id}`),
-        );
-        for (const item of batch)
-          item.resolve(updated.has(`${item.transactionid}\u0000${item.globalDeviceId}`));
-        return;
-      } catch {
-        // fall through: one statement per row
-      }
-    }
-    await Promise.all(batch.map((item) => this.single(item).then(item.resolve, item.reject)));
-  }
+function rowUpdates<V>(
+  single: (update: RowUpdate<V>) => Promise<boolean>,
+  many: (updates: RowUpdate<V>[]) => Promise<RowKey[]>,
+): StatementBatcher<RowUpdate<V>, boolean> {
+  return new StatementBatcher<RowUpdate<V>, boolean>({
+    key: (u) => keyOf(u.transactionid, u.globalDeviceId),
+    single,
+    async many(updates) {
+      const updated = new Set((await many(updates)).map((r) => keyOf(r.transactionid, r.global_device_id)));
+      return updates.map((u) => updated.has(keyOf(u.transactionid, u.globalDeviceId)));
+    },
+  });
 }
 
 const LEVEL_COLUMNS = [
@@ -169,14 +107,30 @@ export class TransactionStatusRepository {
     );
   }
 
+  /** One row; concurrent calls are read together in one statement (see {@link StatementBatcher}). */
   find(transactionid: string, globalDeviceId: string): Promise<TransactionStatusRow | undefined> {
-    return this.dataSource
-      .query<TransactionStatusRow[]>(
-        `SELECT * FROM udil.transaction_status WHERE transactionid = $1 AND global_device_id = $2`,
-        [transactionid, globalDeviceId],
-      )
-      .then((rows) => rows[0]);
+    return this.rowReads.submit({ transactionid, global_device_id: globalDeviceId });
   }
+
+  private readonly rowReads = new StatementBatcher<RowKey, TransactionStatusRow | undefined>({
+    single: ({ transactionid, global_device_id }) =>
+      this.dataSource
+        .query<TransactionStatusRow[]>(
+          `SELECT * FROM udil.transaction_status WHERE transactionid = $1 AND global_device_id = $2`,
+          [transactionid, global_device_id],
+        )
+        .then((rows) => rows[0]),
+    many: async (keys) => {
+      const rows = await this.dataSource.query<TransactionStatusRow[]>(
+        `SELECT t.* FROM unnest($1::text[], $2::text[]) AS k(transactionid, global_device_id)
+           JOIN udil.transaction_status t
+             ON t.transactionid = k.transactionid AND t.global_device_id = k.global_device_id`,
+        [keys.map((k) => k.transactionid), keys.map((k) => k.global_device_id)],
+      );
+      const byKey = new Map(rows.map((row) => [keyOf(row.transactionid, row.global_device_id), row]));
+      return keys.map((k) => byKey.get(keyOf(k.transactionid, k.global_device_id)));
+    },
+  });
 
   findByTransactions(transactionids: string[]): Promise<TransactionStatusRow[]> {
     return this.dataSource.query<TransactionStatusRow[]>(
@@ -188,7 +142,7 @@ export class TransactionStatusRepository {
   /**
    * Moves a live row up to `level`; false when it was cancelled, finished or already there.
    * Calls made while a previous statement is in flight are sent together as one set update (see
-   * {@link RowUpdateBatcher}); each row keeps its own condition, so a cancel race is still decided by
+   * {@link StatementBatcher}); each row keeps its own condition, so a cancel race is still decided by
    * the database row by row.
    */
   advance(
@@ -204,7 +158,7 @@ export class TransactionStatusRepository {
     return this.completions.submit({ transactionid, globalDeviceId, value: responseData });
   }
 
-  private readonly advances = new RowUpdateBatcher<number>(
+  private readonly advances = rowUpdates<number>(
     async ({ transactionid, globalDeviceId, value: level }) => {
       const rows = returnedRows(
         await this.dataSource.query(
@@ -233,7 +187,7 @@ export class TransactionStatusRepository {
       ),
   );
 
-  private readonly completions = new RowUpdateBatcher<string>(
+  private readonly completions = rowUpdates<string>(
     async ({ transactionid, globalDeviceId, value: responseData }) => {
       const rows = returnedRows(
         await this.dataSource.query(

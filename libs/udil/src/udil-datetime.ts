@@ -10,8 +10,45 @@ export function parseUdilDatetime(text: string, zone: string): Date | undefined 
   return parsed.isValid ? parsed.toJSDate() : undefined;
 }
 
+/** Offsets (minutes east of UTC) of a zone by UTC minute; bounded, cleared when full. */
+const offsetsByZone = new Map<string, Map<number, number>>();
+const MAX_CACHED_MINUTES = 4096;
+
+/**
+ * The zone's offset at `ms`, computed by luxon (Intl) once per UTC minute: time-zone transitions in
+ * force today fall on whole minutes, so every instant of a minute shares its offset.
+ */
+function offsetMinutes(ms: number, zone: string): number | undefined {
+  let offsets = offsetsByZone.get(zone);
+  if (!offsets) {
+    offsets = new Map();
+    offsetsByZone.set(zone, offsets);
+  }
+  const minute = Math.floor(ms / 60_000);
+  let offset = offsets.get(minute);
+  if (offset === undefined) {
+    const at = DateTime.fromMillis(minute * 60_000, { zone });
+    if (!at.isValid) return undefined;
+    if (offsets.size >= MAX_CACHED_MINUTES) offsets.clear();
+    offset = at.offset;
+    offsets.set(minute, offset);
+  }
+  return offset;
+}
+
+const two = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+
 /** Formats an instant as UDIL wall-clock time in `zone`; empty string for null. */
 export function formatUdilDatetime(value: Date | null | undefined, zone: string): string {
   if (!value) return '';
-  return DateTime.fromJSDate(value, { zone }).toFormat(UDIL_DATETIME_FORMAT);
+  const ms = value.getTime();
+  const offset = Number.isNaN(ms) ? undefined : offsetMinutes(ms, zone);
+  // An invalid date or zone: luxon says what it is ("Invalid DateTime"), as it always has.
+  if (offset === undefined) return DateTime.fromJSDate(value, { zone }).toFormat(UDIL_DATETIME_FORMAT);
+  const wall = new Date(ms + offset * 60_000);
+  const year = wall.getUTCFullYear();
+  if (year < 1000 || year > 9999) return DateTime.fromJSDate(value, { zone }).toFormat(UDIL_DATETIME_FORMAT);
+  return `${year}-${two(wall.getUTCMonth() + 1)}-${two(wall.getUTCDate())} ${two(wall.getUTCHours())}:${two(
+    wall.getUTCMinutes(),
+  )}:${two(wall.getUTCSeconds())}`;
 }

@@ -1,0 +1,180 @@
+import { randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { CredentialCipher, Device, Gateway, GatewayRepository, createDataSourceOptions } from '@hes/database';
+import {
+  CommunicationHistoryRepository,
+  DeviceDirectory,
+  MeterVisualsRepository,
+  TransactionStatusRepository,
+} from '@hes/transactions';
+import { TestDatabase, createMigratedDatabase } from './support/test-database';
+
+/**
+ * The repositories that many concurrent jobs call one row at a time send those calls together as set
+ * statements (StatementBatcher). These calls are made all at once, so the set paths run, and each
+ * caller must still get its own row's answer.
+ */
+describe('UDIL writes and reads grouped across concurrent jobs', () => {
+  let database: TestDatabase;
+  let dataSource: DataSource;
+  const ids = Array.from({ length: 60 }, (_, i) => `dev-${String(i).padStart(3, '0')}`);
+  const at = (second: number) => new Date(Date.UTC(2026, 10, 21, 5, 0, second));
+
+  beforeAll(async () => {
+    database = await createMigratedDatabase('batched');
+    dataSource = new DataSource(createDataSourceOptions(database.url));
+    await dataSource.initialize();
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+
+  it('METER_VISUALS: concurrent upserts land per device, in call order, typed, keeping a known msn', async () => {
+    const visuals = new MeterVisualsRepository(dataSource);
+    await Promise.all(
+      ids.map((id, i) => visuals.update(id, String(3_100_000_000 + i), { last_command: 'first' })),
+    );
+    await Promise.all(
+      ids.flatMap((id, i) => [
+        visuals.update(id, null, {
+          last_command: 'AUX_RELAY_OPERATIONS',
+          last_command_resp: `resp ${i}`,
+          last_command_resp_datetime: at(i),
+        }),
+        // a second update of the same device, made at the same moment: it must win, being later
+        visuals.update(id, null, { last_command: 'TIME_SYNCHRONIZATION', active_energy_pos_tl: i + 0.125 }),
+      ]),
+    );
+    const rows = await dataSource.query<Record<string, unknown>[]>(
+      `SELECT global_device_id, msn::text AS msn, last_command, last_command_resp, last_command_resp_datetime,
+              active_energy_pos_tl::text AS energy
+         FROM udil.meter_visuals ORDER BY global_device_id`,
+    );
+    expect(rows).toEqual(
+      ids.map((id, i) => ({
+        global_device_id: id,
+        msn: String(3_100_000_000 + i),
+        last_command: 'TIME_SYNCHRONIZATION',
+        last_command_resp: `resp ${i}`,
+        last_command_resp_datetime: at(i),
+        energy: (i + 0.125).toFixed(3),
+      })),
+    );
+  });
+
+  it('DEVICE_COMMUNICATION_HISTORY: every concurrent record becomes its own row', async () => {
+    const history = new CommunicationHistoryRepository(dataSource);
+    await Promise.all(
+      ids.map((id, i) =>
+        history.record({
+          globalDeviceId: id,
+          msn: String(3_100_000_000 + i),
+          successful: i % 3 !== 0,
+          messageLog: [`line 1 of ${id}`, `line 2 of ${id}`],
+          startedAt: at(0),
+          endedAt: at(i),
+          bytesSent: i * 10,
+          bytesReceived: i * 20,
+        }),
+      ),
+    );
+    const rows = await dataSource.query<Record<string, unknown>[]>(
+      `SELECT global_device_id, msn::text AS msn, communication_status, message_log, connection_duration,
+              mdc_read_datetime, bytes_sent, bytes_received
+         FROM udil.device_communication_history ORDER BY global_device_id`,
+    );
+    expect(rows).toEqual(
+      ids.map((id, i) => ({
+        global_device_id: id,
+        msn: String(3_100_000_000 + i),
+        communication_status: i % 3 !== 0 ? 1 : 0,
+        message_log: `line 1 of ${id}\nline 2 of ${id}`,
+        connection_duration: i,
+        mdc_read_datetime: at(i),
+        bytes_sent: i * 10,
+        bytes_received: i * 20,
+      })),
+    );
+  });
+
+  it('TRANSACTION_STATUS: concurrent reads and conditional level changes answer per row', async () => {
+    const statuses = new TransactionStatusRepository(dataSource);
+    await dataSource.transaction((manager) =>
+      statuses.insert(
+        manager,
+        'T-batch',
+        'TIME_SYNCHRONIZATION',
+        '{}',
+        ids.map((id, i) => ({
+          globalDeviceId: id,
+          msn: String(i),
+          refusal: i % 10 === 0 ? 'refused' : undefined,
+        })),
+      ),
+    );
+    const found = await Promise.all([...ids, 'unknown'].map((id) => statuses.find('T-batch', id)));
+    expect(found.map((row) => row?.global_device_id)).toEqual([...ids, undefined]);
+    expect(found.slice(0, -1).map((row) => row?.request_cancelled)).toEqual(
+      ids.map((_, i) => (i % 10 === 0 ? 1 : 0)),
+    );
+
+    const advanced = await Promise.all(ids.map((id) => statuses.advance('T-batch', id, 1)));
+    expect(advanced).toEqual(ids.map((_, i) => i % 10 !== 0));
+    // the same row asked twice at once: the first call moves it, the second finds it there already
+    const twice = await Promise.all([
+      statuses.advance('T-batch', ids[1], 2),
+      statuses.advance('T-batch', ids[1], 2),
+    ]);
+    expect(twice).toEqual([true, false]);
+    const completed = await Promise.all(ids.map((id) => statuses.complete('T-batch', id, `done ${id}`)));
+    expect(completed).toEqual(ids.map((_, i) => i % 10 !== 0));
+    const [summary] = await dataSource.query<{ done: number; with_answer: number }[]>(
+      `SELECT count(*) FILTER (WHERE status_level = 5 AND indv_status = 1)::int AS done,
+              count(*) FILTER (WHERE response_data = 'done ' || global_device_id)::int AS with_answer
+         FROM udil.transaction_status WHERE transactionid = 'T-batch'`,
+    );
+    expect(summary).toEqual({ done: 54, with_answer: 54 });
+  });
+
+  it('device lookups made at once are read together, each with its own gateway and credentials', async () => {
+    const cipher = new CredentialCipher(randomBytes(32));
+    const gateways = new GatewayRepository(dataSource.getRepository(Gateway), cipher);
+    const [east, west] = await Promise.all([
+      gateways.create({
+        name: 'east',
+        driver: 'g13',
+        endpoint: 'https://east.example',
+        username: 'e',
+        password: 'pe',
+      }),
+      gateways.create({
+        name: 'west',
+        driver: 'g13',
+        endpoint: 'https://west.example',
+        username: 'w',
+        password: 'pw',
+      }),
+    ]);
+    await dataSource.getRepository(Device).save(
+      ids.map((id, i) => ({
+        globalDeviceId: id,
+        msn: String(3_100_000_000 + i),
+        driver: 'g13',
+        gatewayId: i % 2 === 0 ? east.id : west.id,
+      })),
+    );
+    const directory = new DeviceDirectory(dataSource.getRepository(Device), gateways);
+    const resolved = await Promise.all(ids.map((id) => directory.resolve(id)));
+    expect(
+      resolved.map((r) => [r.device.globalDeviceId, r.address.gateway.name, r.address.gateway.password]),
+    ).toEqual(ids.map((id, i) => [id, i % 2 === 0 ? 'east' : 'west', i % 2 === 0 ? 'pe' : 'pw']));
+    const missing = await Promise.allSettled([directory.resolve(ids[0]), directory.resolve('nobody')]);
+    expect(missing[0].status).toBe('fulfilled');
+    expect(missing[1]).toMatchObject({
+      status: 'rejected',
+      reason: { message: expect.stringMatching(/nobody is no longer registered/) },
+    });
+  });
+});
