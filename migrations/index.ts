@@ -4,6 +4,7 @@ import { Mpcb1763700000100 } from './1763700000100-mpcb';
 import { Mcs1763700000200 } from './1763700000200-mcs';
 import { Admin1763700000300 } from './1763700000300-admin';
 import { Polling1763700000400 } from './1763700000400-polling';
+import { McsClients1763700000500 } from './1763700000500-mcs-clients';
 
 /** Every migration, in order. Listed explicitly so that compiled and test runs load the same set. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   Mcs1763700000200,
   Admin1763700000300,
   Polling1763700000400,
+  McsClients1763700000500,
 ];

@@ -9,3 +9,6 @@ export * from './mcs-meter-resolver';
 export * from './mcs-collection.service';
 export * from './mcs-result-delivery.service';
 export * from './mcs-access';
+export * from './mcs-client.repository';
+export * from './mcs-client-access';
+export * from './mcs-access.module';

@@ -8,7 +8,10 @@ import { AdminDevicesController } from './devices/admin-devices.controller';
 import { AdminDevicesService } from './devices/admin-devices.service';
 import { AdminGatewaysController } from './gateways/admin-gateways.controller';
 import { AdminGatewaysService } from './gateways/admin-gateways.service';
+import { McsAccessModule } from '@hes/mcs';
 import { MpcbSiteRepository } from '@hes/mpcb';
+import { AdminMcsClientsController } from './mcs-clients/admin-mcs-clients.controller';
+import { AdminMcsClientsService } from './mcs-clients/admin-mcs-clients.service';
 import { AdminMpcbSitesController } from './mpcb-sites/admin-mpcb-sites.controller';
 import { AdminMpcbSitesService } from './mpcb-sites/admin-mpcb-sites.service';
 import { AdminPollSchedulesController } from './poll-schedules/admin-poll-schedules.controller';
@@ -18,14 +21,16 @@ import { AdminUdilClientsController } from './udil-clients/admin-udil-clients.co
 import { AdminUdilClientsService } from './udil-clients/admin-udil-clients.service';
 
 /**
- * The operators' API under /admin (docs/admin.md): gateways, devices, UDIL clients, MPCB sites, poll
- * schedules, the audit log and Bull Board at /admin/queues, all behind ADMIN_TOKEN or ADMIN_USERNAME / ADMIN_PASSWORD.
+ * The operators' API under /admin (docs/admin.md): gateways, devices, UDIL clients, MCS clients, MPCB
+ * sites, poll schedules, the audit log and Bull Board at /admin/queues, all behind ADMIN_TOKEN or ADMIN_USERNAME / ADMIN_PASSWORD.
  */
 @Module({
+  imports: [McsAccessModule],
   controllers: [
     AdminGatewaysController,
     AdminDevicesController,
     AdminUdilClientsController,
+    AdminMcsClientsController,
     AdminMpcbSitesController,
     AdminPollSchedulesController,
     AdminAuditController,
@@ -38,6 +43,7 @@ import { AdminUdilClientsService } from './udil-clients/admin-udil-clients.servi
     AdminGatewaysService,
     AdminDevicesService,
     AdminUdilClientsService,
+    AdminMcsClientsService,
     MpcbSiteRepository,
     AdminMpcbSitesService,
     AdminPollSchedulesService,

@@ -1,24 +1,19 @@
-import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { APP_CONFIG, AppConfig } from '@hes/config';
-import { McsAccessPolicy } from '@hes/mcs';
+import { McsClientAccess } from '@hes/mcs';
 
-/** MCS access control: client allow-list and optional HTTP Basic credentials (docs/mcs.md). */
+/**
+ * MCS access control (docs/mcs.md): the request must match an enabled MCS client — the registered
+ * ones (admin API) or the environment's (MCS_ALLOWED_CLIENTS, MCS_USERNAME / MCS_PASSWORD) — by its
+ * address and, when the client has credentials, by HTTP Basic authentication.
+ */
 @Injectable()
 export class McsAccessGuard implements CanActivate {
-  private readonly policy: McsAccessPolicy;
+  constructor(private readonly access: McsClientAccess) {}
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.policy = new McsAccessPolicy({
-      allowedClients: config.MCS_ALLOWED_CLIENTS,
-      username: config.MCS_USERNAME,
-      password: config.MCS_PASSWORD,
-    });
-  }
-
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<Request>();
-    this.policy.check(request.ip ?? request.socket.remoteAddress, request.headers.authorization);
+    await this.access.check(request.ip ?? request.socket.remoteAddress, request.headers.authorization);
     return true;
   }
 }

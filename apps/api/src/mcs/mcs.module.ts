@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, RouterModule } from '@nestjs/core';
 import { parseEnvironment } from '@hes/config';
-import { McsAcceptanceService, McsRequestRepository } from '@hes/mcs';
+import { McsAcceptanceService, McsAccessModule, McsRequestRepository } from '@hes/mcs';
 import { McsAccessGuard } from './mcs-access.guard';
 import { McsController } from './mcs.controller';
 import { McsExceptionFilter } from './mcs-exception.filter';
@@ -15,7 +15,7 @@ export class McsModule {
   static forRoot(basePath = parseEnvironment(process.env).MCS_BASE_PATH): DynamicModule {
     return {
       module: McsModule,
-      imports: [RouterModule.register([{ path: basePath, module: McsModule }])],
+      imports: [RouterModule.register([{ path: basePath, module: McsModule }]), McsAccessModule],
       controllers: [McsController],
       providers: [
         McsAcceptanceService,
