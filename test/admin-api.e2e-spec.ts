@@ -794,6 +794,46 @@ describe('admin API', () => {
       const names = (api.body.queues as { name: string }[]).map((q) => q.name).sort();
       expect(names).toEqual(expect.arrayContaining(['system', 'transactions']));
     });
+
+    it('writes every action taken in it to the audit log, refused ones included', async () => {
+      await http().put('/admin/queues/api/queues/system/pause').set('authorization', TOKEN).expect(200);
+      await http().put('/admin/queues/api/queues/system/resume').set('authorization', BASIC).expect(200);
+      await http()
+        .put('/admin/queues/api/queues/no-such-queue/pause')
+        .set('authorization', TOKEN)
+        .expect(404);
+      const audited = async () =>
+        (await http().get('/admin/audit?targetType=queue').set('authorization', TOKEN).expect(200)).body
+          .items as Record<string, unknown>[];
+      // Written when the answer has gone out: wait for the three rows.
+      for (let i = 0; i < 50 && (await audited()).length < 3; i += 1)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(await audited()).toEqual([
+        expect.objectContaining({
+          action: 'queue.pause',
+          target_id: 'no-such-queue',
+          result: 'failure',
+          status_code: 404,
+          actor: 'token',
+        }),
+        expect.objectContaining({
+          action: 'queue.resume',
+          target_id: 'system',
+          result: 'success',
+          actor: ADMIN_USER,
+          auth_method: 'basic',
+          detail: 'PUT /api/queues/system/resume',
+        }),
+        expect.objectContaining({
+          action: 'queue.pause',
+          target_id: 'system',
+          result: 'success',
+          actor: 'token',
+        }),
+      ]);
+      // GETs (looking) are not actions
+      expect((await audited()).some((row) => row.detail === 'GET /api/queues')).toBe(false);
+    });
   });
 
   describe('Swagger', () => {
