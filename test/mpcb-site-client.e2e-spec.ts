@@ -20,6 +20,16 @@ import { TestDatabase, createMigratedDatabase } from './support/test-database';
 import { SiteClient, createSiteClient, mpcbSettings } from './mpcb-support';
 
 const KEY = 'c2l0ZV8yMTg4LHZlcl7xLjAs5OjAy#####';
+
+/** The suite's fake clock; while `tick` is set, every reading of it moves it on by that much (a slow server). */
+class TickingClock extends ManualClock {
+  tick = 0;
+  override now(): Date {
+    const at = super.now();
+    if (this.tick > 0) this.set(new Date(at.getTime() + this.tick));
+    return at;
+  }
+}
 const SITE_ID = 'site_1234';
 const UNIT_ID = 'Stack1';
 
@@ -28,7 +38,7 @@ describe('MPCB site client against the iServer 2 and central server simulators',
   let iserver: IServer2SimulatorHandle;
   let central: MpcbCentralSimulatorHandle;
   let client: SiteClient;
-  let clock: ManualClock;
+  let clock: TickingClock;
   let site: MpcbSite;
   let unit: MpcbMonitoringUnit;
   let analyser: MpcbAnalyser;
@@ -54,7 +64,7 @@ describe('MPCB site client against the iServer 2 and central server simulators',
     Logger.overrideLogger(false); // the refusals this suite provokes are logged as warnings
     database = await createMigratedDatabase('mpcb_client');
     iserver = await startIServer2Simulator({ port: 0, probeCount: 1 });
-    clock = new ManualClock(new Date(Math.floor(Date.now() / 1000) * 1000));
+    clock = new TickingClock(new Date(Math.floor(Date.now() / 1000) * 1000));
     central = await startMpcbCentralSimulator({
       port: 0,
       now: () => clock.now(),
@@ -169,6 +179,9 @@ describe('MPCB site client against the iServer 2 and central server simulators',
 
     const uploadsOf = (route: 'realtime' | 'delayed') =>
       central.uploads(SITE_ID).filter((u) => u.route === route);
+    // Files sent within one second still get names of their own, a second apart.
+    const names = central.uploads(SITE_ID).map((u) => u.zipName);
+    expect(new Set(names).size).toBe(names.length);
     const delayedRows = uploadsOf('delayed').flatMap((u) => u.rows);
     const delayedTimes = delayedRows.map((r) => r.unixTimestamp);
     expect(delayedTimes).toEqual([...delayedTimes].sort((a, b) => a - b)); // in time order
@@ -189,6 +202,37 @@ describe('MPCB site client against the iServer 2 and central server simulators',
         expect(upload.receivedAt.getTime() - row.unixTimestamp * 1000).toBeLessThanOrEqual(120_000);
     const uploads = await client.readings.uploads(unit.id);
     expect(uploads.filter((u) => u.status === 'unreachable')).toHaveLength(20);
+  });
+
+  it('stops catching up at half the transmission interval when the server is slow, and goes on next cycle', async () => {
+    await central.goDown();
+    await acquireFor(900); // 180 readings
+    await central.comeUp();
+    // Real-time: the last 30 s (6 readings), so that they are still fresh after the slow cycle; the other
+    // 174 go delayed, 4 files of at most 50.
+    client.settings.realtimeWindowSeconds = 30;
+    clock.tick = 10_000; // each reading of the clock takes 10 s: the cycle's 30 s are gone after one file
+    let result: Awaited<ReturnType<typeof transmit>>;
+    try {
+      result = await transmit();
+    } finally {
+      clock.tick = 0;
+      client.settings.realtimeWindowSeconds = 100;
+    }
+    expect(result.batches.map((b) => `${b.route} ${b.status}`)).toEqual([
+      'realtime accepted',
+      'delayed accepted',
+    ]);
+    expect((await stored()).filter((r) => r.sentAt === null)).toHaveLength(124);
+    // the next cycle, at normal speed, takes up to the file cap (3)
+    result = await transmit();
+    expect(result.batches.map((b) => `${b.route} ${b.status}`)).toEqual([
+      'delayed accepted',
+      'delayed accepted',
+      'delayed accepted',
+    ]);
+    expect((await stored()).every((r) => r.sentAt !== null)).toBe(true);
+    expect(central.duplicates(SITE_ID)).toEqual([]);
   });
 
   it('sends through delayedUpload what the server refuses as too old for real-time', async () => {

@@ -136,7 +136,7 @@ export const environmentSchema = z
     MPCB_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
     /** Readings per upload file, and delayed files sent per transmission cycle while catching up. */
     MPCB_DELAYED_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(1000),
-    MPCB_DELAYED_BATCHES_PER_CYCLE: z.coerce.number().int().min(1).max(1000).default(20),
+    MPCB_DELAYED_BATCHES_PER_CYCLE: z.coerce.number().int().min(1).max(1000).default(200),
     /** Multipart field that carries the zip. */
     MPCB_UPLOAD_FIELD_NAME: z
       .string()

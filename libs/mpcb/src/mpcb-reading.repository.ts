@@ -132,6 +132,15 @@ export class MpcbReadingRepository {
     );
   }
 
+  /** The data file name of the unit's latest upload, if it has any. */
+  async lastFileName(monitoringUnitRef: string): Promise<string | undefined> {
+    const rows = await this.dataSource.query<{ file_name: string }[]>(
+      `SELECT file_name FROM mpcb.uploads WHERE monitoring_unit_ref = $1 ORDER BY started_at DESC, file_name DESC LIMIT 1`,
+      [monitoringUnitRef],
+    );
+    return rows[0]?.file_name;
+  }
+
   async startUpload(
     monitoringUnitRef: string,
     route: UploadRoute,

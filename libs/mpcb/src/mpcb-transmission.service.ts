@@ -12,6 +12,8 @@ import {
   MpcbResponseFlags,
   buildUploadPackage,
   isSuccessStatus,
+  parseDataFileName,
+  parseFileTimestamp,
   readResponseFlags,
 } from './mpcb-wire-format';
 
@@ -129,7 +131,11 @@ export class MpcbTransmissionService {
         await this.readings.markForDelayed(realtime.map((r) => r.id));
     }
 
+    // Catching up stops at the file cap or at half the transmission interval, whichever comes first, so
+    // that a slow central server cannot make a cycle run into the next one (which would skip the site).
+    const budgetEnds = this.clock.now().getTime() + this.settings.transmissionIntervalSeconds * 500;
     for (let count = 0; count < this.settings.delayedBatchesPerCycle; count++) {
+      if (count > 0 && this.clock.now().getTime() >= budgetEnds) break;
       const delayed = await this.readings.pendingDelayed(unit.id, since, this.settings.delayedBatchSize);
       if (delayed.length === 0) break;
       const outcome = await this.sendBatch(site, unit, 'delayed', delayed);
@@ -140,6 +146,20 @@ export class MpcbTransmissionService {
 
     const instructions = flags ? await this.instructions.handle(site, unit, flags) : [];
     return { siteId: site.siteId, monitoringId: unit.monitoringId, batches, instructions };
+  }
+
+  /**
+   * The time in the name of the unit's next file: now, or one second after the unit's previous file when
+   * that one already has this second's name (catching up sends several files a second, and a server that
+   * keeps uploads by file name must not overwrite one with the next). Only the name moves: the Timestamp
+   * header stays the real time.
+   */
+  private async fileTime(site: MpcbSite, unit: MpcbMonitoringUnit, at: Date): Promise<Date> {
+    const previous = await this.readings.lastFileName(unit.id);
+    if (!previous) return at;
+    const { timestamp } = parseDataFileName(previous, site.siteId);
+    const next = parseFileTimestamp(timestamp, this.settings.timeZone).getTime() + 1000;
+    return next > at.getTime() ? new Date(next) : at;
   }
 
   private async sendBatch(
@@ -153,7 +173,7 @@ export class MpcbTransmissionService {
       siteId: site.siteId,
       monitoringId: unit.monitoringId,
       siteKey: site.siteKey,
-      at,
+      at: await this.fileTime(site, unit, at),
       timeZone: this.settings.timeZone,
       rows: readings.map((reading) => toDataRow(site, unit, reading)),
     });

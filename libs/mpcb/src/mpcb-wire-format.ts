@@ -165,6 +165,13 @@ export function fileTimestamp(at: Date, timeZone: string): string {
   return zoned(at, timeZone).toFormat('yyyyLLddHHmmss');
 }
 
+/** The instant of a file-name timestamp written by fileTimestamp (wall-clock time of the zone). */
+export function parseFileTimestamp(stamp: string, timeZone: string): Date {
+  const parsed = DateTime.fromFormat(stamp, 'yyyyLLddHHmmss', { zone: timeZone });
+  if (!parsed.isValid) throw new MpcbFormatError(`file timestamp "${stamp}" is not %Y%m%d%H%M%S`);
+  return parsed.toJSDate();
+}
+
 /** "%Y-%m-%dT%H:%M:%SZ" of an instant as wall-clock time of the zone, with a literal Z. */
 export function headerTimestamp(at: Date, timeZone: string): string {
   return zoned(at, timeZone).toFormat("yyyy-LL-dd'T'HH:mm:ss'Z'");
