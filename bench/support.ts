@@ -450,3 +450,21 @@ export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
+
+/** Appends a run to bench/RESULTS.md unless `--no-results` was given. */
+export function recordRun(title: string, facts: MachineFacts, script: string, sections: string[]): void {
+  if (flag('no-results')) return;
+  appendResults(title, facts, commandLine(script), sections);
+  console.log('\nAppended to bench/RESULTS.md');
+}
+
+/** Runs a benchmark's main function: exit code 0, or the error printed and exit code 1. */
+export function runBenchmark(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (error: Error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
