@@ -157,8 +157,13 @@ export class MpcbTransmissionService {
   private async fileTime(site: MpcbSite, unit: MpcbMonitoringUnit, at: Date): Promise<Date> {
     const previous = await this.readings.lastFileName(unit.id);
     if (!previous) return at;
-    const { timestamp } = parseDataFileName(previous, site.siteId);
-    const next = parseFileTimestamp(timestamp, this.settings.timeZone).getTime() + 1000;
+    let next: number;
+    try {
+      const { timestamp } = parseDataFileName(previous, site.siteId);
+      next = parseFileTimestamp(timestamp, this.settings.timeZone).getTime() + 1000;
+    } catch {
+      return at; // a name of another form (the site id was changed since): nothing to follow
+    }
     return next > at.getTime() ? new Date(next) : at;
   }
 

@@ -51,7 +51,7 @@ export function queueBoardAction(method: string, path: string): { action: string
 /**
  * Bull Board (every queue of ALL_QUEUES) at /admin/queues, behind the admin credentials. Mounted on the
  * Express instance when the module initialises: after Nest's routes, before its not-found handler.
- * Every action taken in it (anything but GET) is written to the admin audit log when answered.
+ * Every action taken in it (anything but GET) is written to the admin audit log once answered (or aborted).
  */
 @Injectable()
 export class QueueBoard implements OnModuleInit {
@@ -84,7 +84,7 @@ export class QueueBoard implements OnModuleInit {
       const principal = this.authenticator.authenticate(request.headers.authorization);
       (request as Request & { [ADMIN_PRINCIPAL]?: typeof principal })[ADMIN_PRINCIPAL] = principal;
       if (request.method !== 'GET' && request.method !== 'HEAD')
-        response.once('finish', () => void this.recordAction(request, response, principal));
+        response.once('close', () => void this.recordAction(request, response, principal));
       next();
     } catch (error) {
       if (!(error instanceof AdminAuthenticationError)) return next(error);
@@ -104,7 +104,9 @@ export class QueueBoard implements OnModuleInit {
   ): Promise<void> {
     const path = request.originalUrl.slice(QUEUE_BOARD_PATH.length) || '/';
     const { action, queue } = queueBoardAction(request.method, path);
-    const failed = response.statusCode >= 400;
+    // Closed before the answer was sent: the action may or may not have happened.
+    const answered = response.writableFinished;
+    const failed = !answered || response.statusCode >= 400;
     try {
       await this.audit.record({
         actor: principal.actor,
@@ -116,7 +118,10 @@ export class QueueBoard implements OnModuleInit {
         request: redact(request.body),
         result: failed ? 'failure' : 'success',
         statusCode: response.statusCode,
-        detail: `${request.method} ${path}`.slice(0, 2000),
+        detail: `${request.method} ${path}${answered ? '' : ' (connection closed before the answer)'}`.slice(
+          0,
+          2000,
+        ),
       });
     } catch (error) {
       // The action has happened: the missing audit row is logged loudly.
