@@ -138,6 +138,40 @@ describe('UDIL writes and reads grouped across concurrent jobs', () => {
     expect(summary).toEqual({ done: 54, with_answer: 54 });
   });
 
+  it('TRANSACTION_STATUS: concurrent starts move live rows to level 1 and answer nothing for the others', async () => {
+    const statuses = new TransactionStatusRepository(dataSource);
+    const devices = ids.slice(0, 20);
+    await dataSource.transaction((manager) =>
+      statuses.insert(
+        manager,
+        'T-start',
+        'AUX_RELAY_OPERATIONS',
+        '{}',
+        devices.map((id, i) => ({
+          globalDeviceId: id,
+          msn: String(i),
+          refusal: i === 0 ? 'refused' : undefined,
+        })),
+      ),
+    );
+    await statuses.advance('T-start', devices[1], 3); // a retry: the previous attempt got to level 3
+    await statuses.complete('T-start', devices[2], 'done'); // finished
+    const [before] = await dataSource.query<{ db_datetime: Date }[]>(
+      `SELECT db_datetime FROM udil.transaction_status WHERE transactionid = 'T-start' AND global_device_id = $1`,
+      [devices[1]],
+    );
+    const started = await Promise.all([...devices, 'unknown'].map((id) => statuses.start('T-start', id)));
+    expect(started.map((row) => row?.status_level)).toEqual([
+      undefined, // refused at acceptance (cancelled by the MDC)
+      3,
+      undefined, // finished
+      ...devices.slice(3).map(() => 1),
+      undefined,
+    ]);
+    expect(started[3]?.status_1_datetime).toBeInstanceOf(Date);
+    expect(started[1]?.db_datetime).toEqual(before.db_datetime); // a row already under way is left as it was
+  });
+
   it('device lookups made at once are read together, each with its own gateway and credentials', async () => {
     const cipher = new CredentialCipher(randomBytes(32));
     const gateways = new GatewayRepository(dataSource.getRepository(Gateway), cipher);

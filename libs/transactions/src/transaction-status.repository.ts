@@ -64,6 +64,11 @@ function rowUpdates<V>(
   });
 }
 
+/** Level 1 for a row at 0; a row already further keeps its level, datetimes and db_datetime. */
+const START_ASSIGNMENTS = `status_level = GREATEST(status_level, 1),
+       status_1_datetime = COALESCE(status_1_datetime, now()),
+       db_datetime = CASE WHEN status_level = 0 THEN now() ELSE db_datetime END`;
+
 const LEVEL_COLUMNS = [
   '',
   'status_1_datetime',
@@ -106,6 +111,42 @@ export class TransactionStatusRepository {
       ],
     );
   }
+
+  /**
+   * Starts a device's part of a transaction: a live row (neither cancelled nor finished) moves to level 1
+   * if it is at 0, and is answered as it then stands; undefined for a row that is cancelled, finished or
+   * unknown. One statement instead of a read and an update; grouped across jobs like {@link advance}.
+   */
+  start(transactionid: string, globalDeviceId: string): Promise<TransactionStatusRow | undefined> {
+    return this.starts.submit({ transactionid, global_device_id: globalDeviceId });
+  }
+
+  private readonly starts = new StatementBatcher<RowKey, TransactionStatusRow | undefined>({
+    key: (k) => keyOf(k.transactionid, k.global_device_id),
+    single: ({ transactionid, global_device_id }) =>
+      this.dataSource
+        .query(
+          `UPDATE udil.transaction_status SET ${START_ASSIGNMENTS}
+            WHERE transactionid = $1 AND global_device_id = $2 AND request_cancelled = 0 AND indv_status = 0
+            RETURNING *`,
+          [transactionid, global_device_id],
+        )
+        .then((result) => returnedRows<TransactionStatusRow>(result)[0]),
+    many: async (keys) => {
+      const rows = returnedRows<TransactionStatusRow>(
+        await this.dataSource.query(
+          `UPDATE udil.transaction_status AS t SET ${START_ASSIGNMENTS}
+             FROM unnest($1::text[], $2::text[]) AS k(transactionid, global_device_id)
+            WHERE t.transactionid = k.transactionid AND t.global_device_id = k.global_device_id
+              AND t.request_cancelled = 0 AND t.indv_status = 0
+            RETURNING t.*`,
+          [keys.map((k) => k.transactionid), keys.map((k) => k.global_device_id)],
+        ),
+      );
+      const byKey = new Map(rows.map((row) => [keyOf(row.transactionid, row.global_device_id), row]));
+      return keys.map((k) => byKey.get(keyOf(k.transactionid, k.global_device_id)));
+    },
+  });
 
   /** One row; concurrent calls are read together in one statement (see {@link StatementBatcher}). */
   find(transactionid: string, globalDeviceId: string): Promise<TransactionStatusRow | undefined> {

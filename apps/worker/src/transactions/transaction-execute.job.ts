@@ -53,10 +53,9 @@ export class TransactionExecuteJob {
     { transactionid, globalDeviceId }: JobPayloads[JobName.TransactionExecute],
     job: Job,
   ): Promise<string> {
-    const row = await this.statuses.find(transactionid, globalDeviceId);
-    if (!row || row.request_cancelled === 1 || row.indv_status !== 0) return 'nothing to do';
-    if (row.status_level === 0 && !(await this.statuses.advance(transactionid, globalDeviceId, 1)))
-      return 'cancelled before start';
+    // Level 1, or the row as a previous attempt left it; nothing when it was cancelled or has finished.
+    const row = await this.statuses.start(transactionid, globalDeviceId);
+    if (!row) return 'nothing to do (cancelled, finished or unknown)';
     const command = row.type.toLowerCase();
     const isRead = READS.has(row.type);
     if (!isRead && !COMMANDS.has(command)) {
