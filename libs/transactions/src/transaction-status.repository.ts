@@ -24,6 +24,7 @@ export interface TransactionStatusRow {
   request_cancel_reason: string | null;
   request_cancel_datetime: Date | null;
   response_data: string | null;
+  db_datetime: Date;
 }
 
 export interface NewStatusRow {
