@@ -1,10 +1,10 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { randomBytes } from 'node:crypto';
 import { DataSource, QueryFailedError } from 'typeorm';
 import { returnedRows } from '@hes/database';
 import { McsClientAccess } from '@hes/mcs';
 import { hashSecret } from '@hes/udil';
+import { generatedPassword } from '../common/generated-password';
 import { PageQueryDto, Paged, paged } from '../common/page-query.dto';
 import {
   CreateMcsClientDto,
@@ -28,10 +28,6 @@ interface McsClientRow {
 
 /** Every column but the password hash, which is never answered. */
 const COLUMNS = 'id, name, allowed_addresses, username, enabled, last_seen_at, created_at, updated_at';
-
-function generatedPassword(): string {
-  return randomBytes(18).toString('base64url');
-}
 
 /** A unique violation of public.mcs_clients as the 409 naming the field; anything else is thrown again. */
 function conflictOf(error: unknown, input: { name?: string; username?: string }): never {

@@ -1,9 +1,10 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { returnedRows } from '@hes/database';
 import { hashSecret } from '@hes/udil';
+import { generatedPassword } from '../common/generated-password';
 import {
   CreateUdilClientDto,
   RevokedKeysDto,
@@ -26,10 +27,6 @@ const SELECT_CLIENTS = `
          (SELECT count(*)::int FROM public.udil_private_keys k
            WHERE k.client_id = c.id AND k.revoked_at IS NULL AND k.expires_at > now()) AS active_keys
     FROM public.udil_clients c`;
-
-function generatedPassword(): string {
-  return randomBytes(18).toString('base64url');
-}
 
 function generatedCode(): string {
   return String(randomInt(100_000, 1_000_000));
