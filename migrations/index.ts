@@ -5,6 +5,7 @@ import { Mcs1763700000200 } from './1763700000200-mcs';
 import { Admin1763700000300 } from './1763700000300-admin';
 import { Polling1763700000400 } from './1763700000400-polling';
 import { McsClients1763700000500 } from './1763700000500-mcs-clients';
+import { Udil33Columns1764400000000 } from './1764400000000-udil-3-3';
 
 /** Every migration, in order. Listed explicitly so that compiled and test runs load the same set. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   Admin1763700000300,
   Polling1763700000400,
   McsClients1763700000500,
+  Udil33Columns1764400000000,
 ];

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { TestDatabase, createMigratedDatabase } from './support/test-database';
-import { UDIL_2019_FIELDS, UDIL_3_2_FIELDS, UDIL_KEYS } from './support/udil-spec-fields';
+import { UDIL_2019_FIELDS, UDIL_3_2_FIELDS, UDIL_3_3_FIELDS, UDIL_KEYS } from './support/udil-spec-fields';
 
 /**
  * Columns the head-end adds to a UDIL table, each for a reason (README, "UDIL schema"):
@@ -59,12 +59,18 @@ describe('UDIL schema against the specifications', () => {
     expect(fields.filter((field) => !columns.has(field))).toEqual([]);
   });
 
+  it.each(Object.entries(UDIL_3_3_FIELDS))('%s has every UDIL 3.3 field', async (table, fields) => {
+    const columns = await columnsOf(table);
+    expect(fields.filter((field) => !columns.has(field))).toEqual([]);
+  });
+
   it.each(tables)(
     '%s has no column that neither specification names, but the listed extensions',
     async (table) => {
       const known = new Set([
         ...(UDIL_2019_FIELDS[table] ?? []),
         ...UDIL_3_2_FIELDS[table],
+        ...(UDIL_3_3_FIELDS[table] ?? []),
         ...(HEAD_END_EXTENSIONS[table] ?? []),
       ]);
       const columns = await columnsOf(table);

@@ -650,6 +650,32 @@ export const UDIL_3_2_FIELDS: Record<string, string[]> = {
   ],
 };
 
+const APMS = ['ovfc', 'uvfc', 'ocfc', 'olfc', 'vufc', 'pffc', 'cufc', 'hapf'];
+const APMS_FIELDS = [
+  'critical_event_threshold_limit',
+  'critical_event_log_time',
+  'tripping_event_threshold_limit',
+  'tripping_event_log_time',
+  'enable_tripping',
+];
+
+/**
+ * What revision 3.3 adds (../shared/specs/udil-3.3-notes.md): INSTANTANEOUS_DATA and METER_VISUALS columns,
+ * and the METER_VISUALS state that the PMAL and APMS parameter reads answer with (`<type>_datetime` and the
+ * five threshold fields of apms_tripping_events, as the notes name them).
+ */
+export const UDIL_3_3_FIELDS: Record<string, string[]> = {
+  instantaneous_data: ['current_total', 'voltage_average', 'pf_phase_a', 'pf_phase_b', 'pf_phase_c'],
+  meter_visuals: [
+    'pf_phase_a',
+    'pf_phase_b',
+    'pf_phase_c',
+    'pmal_datetime',
+    'pmal_major_alarms_list',
+    ...APMS.flatMap((type) => [`${type}_datetime`, ...APMS_FIELDS.map((field) => `${type}_${field}`)]),
+  ],
+};
+
 /** Composite keys as the 2019 document marks them (METER_VISUALS: one row per device; TRANSACTION_STATUS: one row per transaction and device). */
 export const UDIL_KEYS: Record<string, string[]> = {
   instantaneous_data: ['global_device_id', 'meter_datetime'],
