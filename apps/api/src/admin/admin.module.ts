@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AdminAuditController } from './audit/admin-audit.controller';
 import { AdminAuditInterceptor } from './audit/admin-audit.interceptor';
 import { AdminAuditRepository } from './audit/admin-audit.repository';
+import { AdminTransactions } from './audit/admin-transaction';
 import { AdminAuthGuard } from './auth/admin-auth.guard';
 import { AdminAuthenticator } from './auth/admin-authenticator';
 import { AdminDevicesController } from './devices/admin-devices.controller';
@@ -39,6 +40,7 @@ import { AdminUdilClientsService } from './udil-clients/admin-udil-clients.servi
     AdminAuthenticator,
     AdminAuthGuard,
     AdminAuditRepository,
+    AdminTransactions,
     AdminAuditInterceptor,
     AdminGatewaysService,
     AdminDevicesService,

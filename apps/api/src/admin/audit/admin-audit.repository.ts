@@ -1,6 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { StorableLimits, storableJson, storableText } from '../../common/unsafe-text';
+
+/** How much of a request body the audit log keeps: a bulk registration of 10 000 rows is summarised. */
+export const AUDIT_REQUEST_LIMITS: StorableLimits = { maxStringLength: 2000, maxItems: 100, maxDepth: 8 };
 
 export type AuditResult = 'success' | 'failure';
 
@@ -88,22 +92,29 @@ function where(filters: Record<string, string | undefined>): { clause: string; v
 export class AdminAuditRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async record(entry: NewAuditEntry): Promise<void> {
-    await this.dataSource.query(
+  /**
+   * Writes an audit row (with `manager`, in its transaction). Whatever the request carried is stored
+   * safely: NUL characters and unpaired surrogates become U+FFFD, texts longer than their column are cut
+   * with a marker, and the body is bounded (AUDIT_REQUEST_LIMITS).
+   */
+  async record(entry: NewAuditEntry, manager: EntityManager = this.dataSource.manager): Promise<void> {
+    const text = (value: string | null, length: number) =>
+      value === null ? null : storableText(value, length);
+    await manager.query(
       `INSERT INTO public.admin_audit_log
          (actor, auth_method, remote_address, action, target_type, target_id, request, result, status_code, detail)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
       [
-        entry.actor,
+        storableText(entry.actor, 100),
         entry.authMethod,
-        entry.remoteAddress,
-        entry.action,
-        entry.targetType,
-        entry.targetId,
-        entry.request === null ? null : JSON.stringify(entry.request),
+        text(entry.remoteAddress, 64),
+        storableText(entry.action, 64),
+        storableText(entry.targetType, 32),
+        text(entry.targetId, 100),
+        entry.request === null ? null : JSON.stringify(storableJson(entry.request, AUDIT_REQUEST_LIMITS)),
         entry.result,
         entry.statusCode,
-        entry.detail,
+        text(entry.detail, 2000),
       ],
     );
   }

@@ -4,6 +4,7 @@ import { DataSource, QueryFailedError } from 'typeorm';
 import { returnedRows } from '@hes/database';
 import { McsClientAccess } from '@hes/mcs';
 import { hashSecret } from '@hes/udil';
+import { AdminTransactions } from '../audit/admin-transaction';
 import { generatedPassword } from '../common/generated-password';
 import { PageQueryDto, Paged, paged } from '../common/page-query.dto';
 import {
@@ -65,6 +66,7 @@ export class AdminMcsClientsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly access: McsClientAccess,
+    private readonly transactions: AdminTransactions,
   ) {}
 
   async create(input: CreateMcsClientDto): Promise<McsClientSecretsDto> {
@@ -189,7 +191,10 @@ export class AdminMcsClientsService {
     } catch (error) {
       conflictOf(error, input);
     } finally {
+      // Dropped now and again once the change is committed (AdminTransactions), so that no MCS request
+      // in between keeps the clients as they were.
       this.access.invalidate();
+      this.transactions.afterCommit(() => this.access.invalidate());
     }
   }
 }

@@ -1,0 +1,111 @@
+/**
+ * Text that PostgreSQL cannot store or that no client meant to send: NUL characters (refused by `text` and
+ * `jsonb`) and unpaired UTF-16 surrogates (refused by `jsonb`, silently changed to U+FFFD by UTF-8
+ * encoding elsewhere). Used by the admin API to refuse such input with a 400 naming the field, and to store
+ * whatever it records (the audit log) safely; usable by any other API for the same checks.
+ */
+
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one (code units, no `u` flag). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
+
+/** The text with unpaired surrogates and NUL characters replaced by U+FFFD. */
+export function wellFormedText(text: string): string {
+  return text.replace(LONE_SURROGATES, '\uFFFD').replaceAll('\u0000', '\uFFFD');
+}
+
+/** Why a string cannot be accepted, or null when it can. */
+export function unsafeTextProblem(text: string): string | null {
+  if (text.includes('\u0000')) return 'must not contain NUL characters (\\u0000)';
+  if (LONE_SURROGATE.test(text)) return 'must not contain unpaired UTF-16 surrogates';
+  return null;
+}
+
+export interface UnsafeText {
+  /** Where it is: `name`, `devices[2].msn`, or the prefix given for the root. */
+  path: string;
+  problem: string;
+}
+
+/** How deep `findUnsafeText` looks; deeper values are left to the validators of their own DTOs. */
+const MAX_DEPTH = 32;
+
+function join(parent: string, key: string | number): string {
+  if (typeof key === 'number') return `${parent}[${key}]`;
+  return parent ? `${parent}.${key}` : key;
+}
+
+/**
+ * The first string (or object key) of `value` that `unsafeTextProblem` refuses, with its path; null
+ * when there is none. `root` names the value itself when it is a string (`body`, a parameter name).
+ */
+export function findUnsafeText(value: unknown, root = '', depth = 0): UnsafeText | null {
+  if (typeof value === 'string') {
+    const problem = unsafeTextProblem(value);
+    return problem ? { path: root || 'value', problem } : null;
+  }
+  if (value === null || typeof value !== 'object' || depth >= MAX_DEPTH) return null;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const found = findUnsafeText(value[index], join(root, index), depth + 1);
+      if (found) return found;
+    }
+    return null;
+  }
+  for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+    const keyProblem = unsafeTextProblem(key);
+    if (keyProblem) return { path: join(root, wellFormedText(key)), problem: `(a field name) ${keyProblem}` };
+    const found = findUnsafeText(item, join(root, key), depth + 1);
+    if (found) return found;
+  }
+  return null;
+}
+
+/**
+ * A string that can be stored anywhere: unpaired surrogates and NUL characters become U+FFFD, and a
+ * string longer than `maxLength` is cut with a marker saying how long it was (the result is at most
+ * `maxLength` characters, never splitting a surrogate pair).
+ */
+export function storableText(text: string, maxLength: number): string {
+  const clean = wellFormedText(text);
+  if (clean.length <= maxLength) return clean;
+  const long = `…[truncated, ${text.length} characters]`;
+  // Too small a room for the whole marker: an ellipsis still says the text was cut.
+  const marker = long.length * 2 <= maxLength ? long : '…';
+  // A cut between the halves of a pair leaves a lone high surrogate: drop it.
+  const head = clean.slice(0, maxLength - marker.length);
+  return (/[\uD800-\uDBFF]$/.test(head) ? head.slice(0, -1) : head) + marker;
+}
+
+export interface StorableLimits {
+  /** Longest string kept whole (object keys are cut at 100 characters). */
+  maxStringLength: number;
+  /** Items of an array, and fields of an object, kept. */
+  maxItems: number;
+  /** Nesting kept; deeper values are replaced by a marker. */
+  maxDepth: number;
+}
+
+/**
+ * A JSON value that PostgreSQL `jsonb` accepts and that stays small: every string made storable with
+ * `storableText`, arrays and objects cut to `maxItems` (with a marker entry), nesting to `maxDepth`.
+ */
+export function storableJson(value: unknown, limits: StorableLimits, depth = 0): unknown {
+  if (typeof value === 'string') return storableText(value, limits.maxStringLength);
+  if (value === null || typeof value !== 'object') {
+    return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
+  }
+  if (depth >= limits.maxDepth) return '[nested too deep: left out]';
+  if (Array.isArray(value)) {
+    const kept = value.slice(0, limits.maxItems).map((item) => storableJson(item, limits, depth + 1));
+    if (value.length > limits.maxItems) kept.push(`[${value.length - limits.maxItems} more items left out]`);
+    return kept;
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  const kept: Record<string, unknown> = {};
+  for (const [key, item] of entries.slice(0, limits.maxItems))
+    kept[storableText(key, 100)] = storableJson(item, limits, depth + 1);
+  if (entries.length > limits.maxItems)
+    kept['[left out]'] = `${entries.length - limits.maxItems} more fields`;
+  return kept;
+}
