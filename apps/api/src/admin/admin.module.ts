@@ -1,4 +1,6 @@
-import { Module } from '@nestjs/common';
+import { Inject, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { text } from 'express';
+import { APP_CONFIG, AppConfig } from '@hes/config';
 import { AdminAuditController } from './audit/admin-audit.controller';
 import { AdminAuditInterceptor } from './audit/admin-audit.interceptor';
 import { AdminAuditRepository } from './audit/admin-audit.repository';
@@ -7,6 +9,8 @@ import { AdminAuthGuard } from './auth/admin-auth.guard';
 import { AdminAuthenticator } from './auth/admin-authenticator';
 import { AdminDevicesController } from './devices/admin-devices.controller';
 import { AdminDevicesService } from './devices/admin-devices.service';
+import { AdminGatewayMetersController } from './devices/admin-gateway-meters.controller';
+import { DeviceRegistryService } from './devices/device-registry.service';
 import { AdminGatewaysController } from './gateways/admin-gateways.controller';
 import { AdminGatewaysService } from './gateways/admin-gateways.service';
 import { McsAccessModule } from '@hes/mcs';
@@ -29,6 +33,7 @@ import { AdminUdilClientsService } from './udil-clients/admin-udil-clients.servi
   imports: [McsAccessModule],
   controllers: [
     AdminGatewaysController,
+    AdminGatewayMetersController,
     AdminDevicesController,
     AdminUdilClientsController,
     AdminMcsClientsController,
@@ -44,6 +49,7 @@ import { AdminUdilClientsService } from './udil-clients/admin-udil-clients.servi
     AdminAuditInterceptor,
     AdminGatewaysService,
     AdminDevicesService,
+    DeviceRegistryService,
     AdminUdilClientsService,
     AdminMcsClientsService,
     MpcbSiteRepository,
@@ -52,4 +58,13 @@ import { AdminUdilClientsService } from './udil-clients/admin-udil-clients.servi
     QueueBoard,
   ],
 })
-export class AdminModule {}
+export class AdminModule implements NestModule {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  /** Bulk device registration also takes a CSV document (text/csv), within the body size limit. */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply(text({ type: 'text/csv', limit: this.config.REQUEST_BODY_LIMIT }))
+      .forRoutes({ path: 'admin/devices/bulk', method: RequestMethod.POST });
+  }
+}

@@ -7,6 +7,8 @@ import { AdminAuthenticationError } from '../auth/admin-authenticator';
 export interface AdminErrorBody {
   statusCode: number;
   message: string;
+  /** Per-row outcomes of a refused bulk request. */
+  rows?: unknown[];
 }
 
 /** Writes an admin error: plain JSON `{statusCode, message}`, with the challenge of a 401. */
@@ -15,9 +17,10 @@ export function sendAdminError(
   status: number,
   message: string,
   challenge?: string,
+  rows?: unknown[],
 ): void {
   if (challenge) response.setHeader('WWW-Authenticate', challenge);
-  const body: AdminErrorBody = { statusCode: status, message };
+  const body: AdminErrorBody = { statusCode: status, message, ...(rows ? { rows } : {}) };
   response.status(status).json(body);
 }
 
@@ -42,8 +45,16 @@ export class AdminExceptionFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     if (exception instanceof AdminAuthenticationError)
       return sendAdminError(response, exception.statusCode, exception.message, exception.challenge);
-    if (exception instanceof HttpException)
-      return sendAdminError(response, exception.getStatus(), httpMessage(exception));
+    if (exception instanceof HttpException) {
+      const rows = (exception.getResponse() as { rows?: unknown }).rows;
+      return sendAdminError(
+        response,
+        exception.getStatus(),
+        httpMessage(exception),
+        undefined,
+        Array.isArray(rows) ? rows : undefined,
+      );
+    }
     if (exception instanceof QueryFailedError) {
       const code = (exception.driverError as { code?: string } | undefined)?.code;
       if (code === '23505') return sendAdminError(response, 409, 'already exists');

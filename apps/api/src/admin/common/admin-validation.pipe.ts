@@ -14,7 +14,10 @@ export function validationMessages(error: ValidationError, parent = ''): string[
     // class-validator's messages begin with the property name; nested ones get their full path.
     parent && text.startsWith(error.property) ? `${path}${text.slice(error.property.length)}` : text,
   );
-  return [...own, ...(error.children ?? []).flatMap((child) => validationMessages(child, path))];
+  // Two rules of a field may share a message (IsString and Matches): say it once.
+  return [
+    ...new Set([...own, ...(error.children ?? []).flatMap((child) => validationMessages(child, path))]),
+  ];
 }
 
 const classValidation = new ValidationPipe({

@@ -11,6 +11,7 @@ import {
   DeviceListQueryDto,
   DeviceTransactionDto,
 } from './device.dto';
+import { REGISTRY_FIELDS } from './device-registration.dto';
 
 const RECENT_TRANSACTIONS = 20;
 const RECENT_COMMUNICATIONS = 10;
@@ -117,9 +118,10 @@ export class AdminDevicesService {
       driver: device.driver,
       gatewayId: device.gatewayId,
       serialOnGateway: device.serialOnGateway,
+      ...Object.fromEntries(
+        REGISTRY_FIELDS.map(({ field }) => [field, (device as unknown as Record<string, unknown>)[field]]),
+      ),
       activationStatus: device.activationStatus,
-      deviceType: device.deviceType,
-      phase: device.phase,
       createdAt: device.createdAt,
       updatedAt: device.updatedAt,
     };

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
 import { PageQueryDto, PageOf } from '../common/page-query.dto';
+import { DeviceRegistryFieldsDto } from './device-registration.dto';
 
 export class DeviceListQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: '0b0c6f0e-8f5e-4f0c-9a43-54a5e6c7d001' })
@@ -45,7 +46,7 @@ export class DeviceGatewayDto {
   enabled!: boolean;
 }
 
-export class DeviceDto {
+export class DeviceDto extends DeviceRegistryFieldsDto {
   @ApiProperty({ example: 'm1' })
   globalDeviceId!: string;
   @ApiProperty({ example: '3100001001' })
@@ -54,14 +55,10 @@ export class DeviceDto {
   driver!: string;
   @ApiProperty({ example: '0b0c6f0e-8f5e-4f0c-9a43-54a5e6c7d001', nullable: true })
   gatewayId!: string | null;
-  @ApiProperty({ example: '3100001001', nullable: true })
+  @ApiProperty({ example: 'ABB_8', nullable: true, description: 'the meter as its gateway names it' })
   serialOnGateway!: string | null;
   @ApiProperty({ example: 1, enum: [0, 1], description: '1 active, 0 inactive (neither read nor commanded)' })
-  activationStatus!: number;
-  @ApiProperty({ example: 1, nullable: true, description: '1 meter, 2 DCU, 3 other' })
-  deviceType!: number | null;
-  @ApiProperty({ example: 3, nullable: true, description: '1 single phase, 3 three phase' })
-  phase!: number | null;
+  declare activationStatus: number;
   @ApiProperty({ example: '2026-11-21T10:00:00.000Z' })
   createdAt!: Date;
   @ApiProperty({ example: '2026-11-21T10:00:00.000Z' })
