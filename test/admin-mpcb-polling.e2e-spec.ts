@@ -184,6 +184,7 @@ describe('admin API: MPCB sites and poll schedules', () => {
         softwareVersionId: 'ver_2.1',
         authorizationEncoding: 'hash',
         hasSiteKey: true,
+        centralServerUrl: null,
         enabled: true,
         serverConfigLastUpdatedTime: null,
         siteConfigLastUpdatedTime: null,

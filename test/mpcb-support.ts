@@ -54,12 +54,14 @@ export async function createSiteClient(
   databaseUrl: string,
   settings: MpcbSettings,
   clock: ManualClock,
+  /** CREDENTIALS_ENCRYPTION_KEY of an api sharing the database (site keys it stored are read back). */
+  encryptionKey: Buffer = randomBytes(32),
 ): Promise<SiteClient> {
   const dataSource = new DataSource(
     createDataSourceOptions(databaseUrl, `mpcb-${randomBytes(3).toString('hex')}`),
   );
   await dataSource.initialize();
-  const cipher = new CredentialCipher(randomBytes(32));
+  const cipher = new CredentialCipher(encryptionKey);
   const gateways = new GatewayRepository(dataSource.getRepository(Gateway), cipher);
   const drivers = new DriverRegistry();
   drivers.register(new IServer2Driver());

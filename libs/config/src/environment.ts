@@ -114,7 +114,7 @@ export const environmentSchema = z
       .default('20mb'),
     /** MPCB OCEMS site client (docs/mpcb.md). Nothing is acquired or sent unless MPCB_ENABLED is true. */
     MPCB_ENABLED: booleanFlag.default(false),
-    /** Base URL of the central server; each route is relative to it unless it is a full URL itself. */
+    /** Base URL of the central server for sites without their own (`centralServerUrl`); routes are relative to it unless full URLs. */
     MPCB_BASE_URL: urlWithProtocol(['http:', 'https:']).default('https://onlinecems.ecmpcb.in/mpcb'),
     MPCB_ROUTE_REALTIME_UPLOAD: mpcbRoute.default('realtimeUpload'),
     MPCB_ROUTE_DELAYED_UPLOAD: mpcbRoute.default('delayedUpload'),

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { MPCB_CLOCK, MpcbClock } from './mpcb-clock';
 import { authorizationHeader } from './mpcb-crypto';
-import { MpcbRouteName, MPCB_SETTINGS, MpcbSettings, routeUrl } from './mpcb-settings';
+import { MpcbRouteName, MPCB_SETTINGS, MpcbSettings, siteRouteUrl } from './mpcb-settings';
 import type { MpcbSite } from './mpcb-site.repository';
 import { headerTimestamp } from './mpcb-wire-format';
 
@@ -29,10 +29,12 @@ export interface ZipUpload {
   zip: Buffer;
 }
 
-type SiteCredentials = Pick<MpcbSite, 'siteId' | 'softwareVersionId' | 'siteKey' | 'authorizationEncoding'>;
+/** What a request needs of its site: the credentials, and its own central server when it has one. */
+type SiteCredentials = Pick<MpcbSite, 'siteId' | 'softwareVersionId' | 'siteKey' | 'authorizationEncoding'> &
+  Partial<Pick<MpcbSite, 'centralServerUrl'>>;
 
 /**
- * HTTP to the MPCB central server. Every request carries `Timestamp` (zone wall-clock time with a literal
+ * HTTP to the MPCB central server (the site's own `centralServerUrl` when set, else MPCB_BASE_URL). Every request carries `Timestamp` (zone wall-clock time with a literal
  * Z, set `timestampLagSeconds` in the past) and `Authorization: Basic <encrypted digest>` computed for
  * that very timestamp just before sending.
  */
@@ -86,7 +88,7 @@ export class MpcbCentralClient {
     route: MpcbRouteName,
     body: FormData | string,
   ): Promise<CentralAnswer> {
-    const url = routeUrl(this.settings, route);
+    const url = siteRouteUrl(this.settings, site, route);
     const headers: Record<string, string> = {
       ...this.authenticationHeaders(site),
       Accept: 'application/json',

@@ -80,3 +80,24 @@ export function routeUrl(settings: Pick<MpcbSettings, 'baseUrl' | 'routes'>, rou
   if (/^https?:\/\//i.test(value)) return value;
   return `${settings.baseUrl.replace(/\/+$/, '')}/${value.replace(/^\/+/, '')}`;
 }
+
+/**
+ * The URL of a route for a site: a site with its own central server (`centralServerUrl`) sends every route
+ * there — a relative route joined to the site's address, an absolute one with its path kept and its origin
+ * replaced by the site's (a site's credentials never go to another server); a site without one uses
+ * `routeUrl` (MPCB_BASE_URL, absolute routes as they are).
+ */
+export function siteRouteUrl(
+  settings: Pick<MpcbSettings, 'baseUrl' | 'routes'>,
+  site: { centralServerUrl?: string | null },
+  route: MpcbRouteName,
+): string {
+  const own = site.centralServerUrl;
+  if (!own) return routeUrl(settings, route);
+  const value = settings.routes[route];
+  if (/^https?:\/\//i.test(value)) {
+    const absolute = new URL(value);
+    return `${new URL(own).origin}${absolute.pathname}${absolute.search}`;
+  }
+  return routeUrl({ baseUrl: own, routes: settings.routes }, route);
+}

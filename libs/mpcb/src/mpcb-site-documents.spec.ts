@@ -6,7 +6,7 @@ import {
   readServerConfiguration,
   sensorKey,
 } from './mpcb-site-documents';
-import { DEFAULT_MPCB_ROUTES, routeUrl } from './mpcb-settings';
+import { DEFAULT_MPCB_ROUTES, routeUrl, siteRouteUrl } from './mpcb-settings';
 import { linearise, qualityOf } from './mpcb-acquisition.service';
 import { inCalibration } from './mpcb-calibration.repository';
 
@@ -206,5 +206,21 @@ describe('MPCB acquisition rules', () => {
     expect(routeUrl(settings, 'realtimeUpload')).toBe('https://onlinecems.ecmpcb.in/mpcb/realtimeUpload');
     expect(routeUrl(settings, 'getConfig')).toBe('https://onlinecems.ecmpcb.in/mpcb/MPCBServer/getConfig');
     expect(routeUrl(settings, 'uploadConfig')).toBe('http://10.0.0.1:8080/x/uploadConfig');
+  });
+
+  it("sends every route of a site with its own central server there, the site's address winning", () => {
+    const settings = {
+      baseUrl: 'https://onlinecems.ecmpcb.in/mpcb',
+      routes: { ...DEFAULT_MPCB_ROUTES, uploadConfig: 'http://10.0.0.1:8080/x/uploadConfig?v=2' },
+    };
+    const site = { centralServerUrl: 'http://127.0.0.1:9001/test-board/' };
+    expect(siteRouteUrl(settings, site, 'realtimeUpload')).toBe(
+      'http://127.0.0.1:9001/test-board/realtimeUpload',
+    );
+    expect(siteRouteUrl(settings, site, 'uploadConfig')).toBe('http://127.0.0.1:9001/x/uploadConfig?v=2');
+    expect(siteRouteUrl(settings, { centralServerUrl: null }, 'realtimeUpload')).toBe(
+      'https://onlinecems.ecmpcb.in/mpcb/realtimeUpload',
+    );
+    expect(siteRouteUrl(settings, {}, 'uploadConfig')).toBe('http://10.0.0.1:8080/x/uploadConfig?v=2');
   });
 });

@@ -22,6 +22,8 @@ export interface MpcbSite {
   /** Decrypted only when read for use. */
   siteKey: string;
   authorizationEncoding: MpcbAuthorizationEncoding;
+  /** The site's own central server (base URL); null: MPCB_BASE_URL. */
+  centralServerUrl: string | null;
   enabled: boolean;
   serverConfigLastUpdatedTime: string | null;
   siteConfigLastUpdatedTime: string | null;
@@ -73,7 +75,16 @@ export interface NewSite {
   softwareVersionId: string;
   siteKey: string;
   authorizationEncoding?: MpcbAuthorizationEncoding;
+  centralServerUrl?: string | null;
 }
+
+/** A change of a site: what is left out is kept; `centralServerUrl: null` returns to MPCB_BASE_URL. */
+export type SiteChanges = Partial<
+  Pick<
+    NewSite,
+    'siteUid' | 'siteName' | 'siteLabel' | 'softwareVersionId' | 'siteKey' | 'authorizationEncoding'
+  > & { centralServerUrl: string | null; enabled: boolean }
+>;
 
 export interface NewParameter {
   parameterId: string;
@@ -111,6 +122,7 @@ interface SiteRow {
   software_version_id: string;
   site_key_encrypted: string;
   authorization_encoding: MpcbAuthorizationEncoding;
+  central_server_url: string | null;
   enabled: boolean;
   server_config_last_updated_time: string | null;
   site_config_last_updated_time: string | null;
@@ -176,6 +188,27 @@ export function checkParameter(input: NewParameter): void {
     throw new MpcbConfigurationError('a meter source needs the meter serial and the quantity name');
 }
 
+/** Validates the fields of a site that are given. */
+function checkSiteChanges(input: SiteChanges): void {
+  try {
+    if (input.siteUid !== undefined) assertIdentifier('siteUid', input.siteUid);
+    if (input.siteKey !== undefined) siteKeyBytes(input.siteKey);
+  } catch (error) {
+    throw new MpcbConfigurationError((error as Error).message);
+  }
+  const version = input.softwareVersionId;
+  if (version !== undefined && (!version.trim() || version.includes(',')))
+    throw new MpcbConfigurationError('softwareVersionId must be non-empty and contain no comma');
+  const encoding = input.authorizationEncoding;
+  if (encoding !== undefined && !MPCB_AUTHORIZATION_ENCODINGS.includes(encoding))
+    throw new MpcbConfigurationError(
+      `authorizationEncoding must be one of ${MPCB_AUTHORIZATION_ENCODINGS.join(', ')}`,
+    );
+  const url = input.centralServerUrl;
+  if (url !== undefined && url !== null && !/^https?:\/\/[^\s/]+/i.test(url))
+    throw new MpcbConfigurationError('centralServerUrl must be an http(s) URL');
+}
+
 /** Sites, monitoring units, analysers and parameters, with the driver source of each parameter. */
 @Injectable()
 export class MpcbSiteRepository {
@@ -187,22 +220,14 @@ export class MpcbSiteRepository {
   async createSite(input: NewSite): Promise<MpcbSite> {
     try {
       assertIdentifier('siteId', input.siteId);
-      assertIdentifier('siteUid', input.siteUid ?? input.siteId);
-      siteKeyBytes(input.siteKey);
     } catch (error) {
       throw new MpcbConfigurationError((error as Error).message);
     }
-    if (!input.softwareVersionId.trim() || input.softwareVersionId.includes(','))
-      throw new MpcbConfigurationError('softwareVersionId must be non-empty and contain no comma');
-    const encoding = input.authorizationEncoding ?? 'hash';
-    if (!MPCB_AUTHORIZATION_ENCODINGS.includes(encoding))
-      throw new MpcbConfigurationError(
-        `authorizationEncoding must be one of ${MPCB_AUTHORIZATION_ENCODINGS.join(', ')}`,
-      );
+    checkSiteChanges({ ...input, siteUid: input.siteUid ?? input.siteId });
     const rows = await this.dataSource.query<SiteRow[]>(
       `INSERT INTO mpcb.sites (site_id, site_uid, site_name, site_label, software_version_id, site_key_encrypted,
-                               authorization_encoding)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+                               authorization_encoding, central_server_url)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
       [
         input.siteId,
         input.siteUid ?? input.siteId,
@@ -210,10 +235,75 @@ export class MpcbSiteRepository {
         input.siteLabel ?? '',
         input.softwareVersionId,
         this.cipher.encrypt(input.siteKey),
-        encoding,
+        input.authorizationEncoding ?? 'hash',
+        input.centralServerUrl ?? null,
       ],
     );
     return this.toSite(rows[0]);
+  }
+
+  /** Changes what is given and keeps the rest; false when there is no such site. */
+  async updateSite(siteRef: string, changes: SiteChanges): Promise<boolean> {
+    checkSiteChanges(changes);
+    const columns: [string, unknown][] = [
+      ['site_uid', changes.siteUid],
+      ['site_name', changes.siteName],
+      ['site_label', changes.siteLabel],
+      ['software_version_id', changes.softwareVersionId],
+      [
+        'site_key_encrypted',
+        changes.siteKey === undefined ? undefined : this.cipher.encrypt(changes.siteKey),
+      ],
+      ['authorization_encoding', changes.authorizationEncoding],
+      ['central_server_url', changes.centralServerUrl],
+      ['enabled', changes.enabled],
+    ];
+    const given = columns.filter(([, value]) => value !== undefined);
+    const rows = await this.dataSource.query<{ id: string }[]>(
+      `UPDATE mpcb.sites SET ${given.map(([column], i) => `${column} = $${i + 2}`).join(', ')}${given.length ? ', ' : ''}
+              updated_at = now()
+        WHERE id = $1 RETURNING id`,
+      [siteRef, ...given.map(([, value]) => value)],
+    );
+    return rows.length > 0;
+  }
+
+  /** Readings of the site not yet accepted by the central server. */
+  async unsentReadingCount(siteRef: string): Promise<number> {
+    const [row] = await this.dataSource.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM mpcb.readings r JOIN mpcb.monitoring_units u ON u.id = r.monitoring_unit_ref
+        WHERE u.site_ref = $1 AND r.sent_at IS NULL`,
+      [siteRef],
+    );
+    return row.n;
+  }
+
+  /**
+   * Deletes a site with its whole tree, its readings, upload log, calibrations and instruction log (the
+   * schema cascades from the monitoring units). Uploads of other sites refer to none of them.
+   */
+  async deleteSite(siteRef: string): Promise<{ readings: number }> {
+    const [row] = await this.dataSource.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM mpcb.readings r JOIN mpcb.monitoring_units u ON u.id = r.monitoring_unit_ref
+        WHERE u.site_ref = $1`,
+      [siteRef],
+    );
+    // Readings refer to their upload without a cascade: they go first, then the units take the rest.
+    await this.dataSource.query(
+      `DELETE FROM mpcb.readings r USING mpcb.monitoring_units u WHERE u.id = r.monitoring_unit_ref AND u.site_ref = $1`,
+      [siteRef],
+    );
+    await this.dataSource.query(`DELETE FROM mpcb.sites WHERE id = $1`, [siteRef]);
+    return { readings: row.n };
+  }
+
+  /** A parameter of an analyser, or null. */
+  async findParameter(analyserRef: string, parameterId: string): Promise<MpcbParameter | null> {
+    const rows = await this.dataSource.query<ParameterRow[]>(
+      `SELECT * FROM mpcb.parameters WHERE analyser_ref = $1 AND parameter_id = $2`,
+      [analyserRef, parameterId],
+    );
+    return rows[0] ? toParameter(rows[0]) : null;
   }
 
   async setSoftwareVersion(siteRef: string, softwareVersionId: string): Promise<void> {
@@ -468,6 +558,7 @@ export class MpcbSiteRepository {
       softwareVersionId: row.software_version_id,
       siteKey: this.cipher.decrypt(row.site_key_encrypted),
       authorizationEncoding: row.authorization_encoding,
+      centralServerUrl: row.central_server_url,
       enabled: row.enabled,
       serverConfigLastUpdatedTime: row.server_config_last_updated_time,
       siteConfigLastUpdatedTime: row.site_config_last_updated_time,

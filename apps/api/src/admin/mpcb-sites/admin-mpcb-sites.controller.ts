@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -34,9 +34,14 @@ import {
   MpcbSiteListQueryDto,
   MpcbSitePageDto,
   MpcbSiteTreeDto,
+  DeleteMpcbSiteQueryDto,
+  MpcbSiteRemovalDto,
+  PATCH_PARAMETER_EXAMPLES,
   PUT_PARAMETER_EXAMPLES,
+  ParameterChangesDto,
   ParameterDto,
   PutParameterDto,
+  UpdateMpcbSiteDto,
 } from './mpcb-site.dto';
 
 const SITE_NOT_FOUND = ApiNotFoundResponse({
@@ -89,6 +94,79 @@ export class AdminMpcbSitesController {
   @SITE_NOT_FOUND
   tree(@Param('id', uuidParam) id: string): Promise<MpcbSiteTreeDto> {
     return this.sites.tree(id);
+  }
+
+  @Patch(':id')
+  @SITE_ID
+  @Audited('mpcb-site.update', 'mpcb-site')
+  @ApiOperation({
+    summary:
+      'Change a site: what is left out is kept (siteId does not change; null centralServerUrl: MPCB_BASE_URL)',
+  })
+  @ApiBody({
+    type: UpdateMpcbSiteDto,
+    examples: {
+      server: {
+        summary: 'its own central server and PKCS#7 encoding',
+        value: { centralServerUrl: 'https://test.onlinecems.ecmpcb.in/mpcb', authorizationEncoding: 'pkcs7' },
+      },
+      version: { summary: 'a new software version from MPCB', value: { softwareVersionId: 'ver_2.2' } },
+    },
+  })
+  @ApiOkResponse({ type: MpcbSiteDto })
+  @ApiBadRequestResponse({
+    type: AdminErrorDto,
+    example: { statusCode: 400, message: 'centralServerUrl must be an http(s) URL' },
+  })
+  @SITE_NOT_FOUND
+  update(@Param('id', uuidParam) id: string, @Body() body: UpdateMpcbSiteDto): Promise<MpcbSiteDto> {
+    return this.sites.update(id, body);
+  }
+
+  @Post(':id/disable')
+  @HttpCode(200)
+  @SITE_ID
+  @Audited('mpcb-site.disable', 'mpcb-site')
+  @ApiOperation({ summary: 'Disable a site: it neither acquires nor uploads; its unsent readings wait' })
+  @ApiOkResponse({ type: MpcbSiteDto })
+  @SITE_NOT_FOUND
+  disable(@Param('id', uuidParam) id: string): Promise<MpcbSiteDto> {
+    return this.sites.update(id, { enabled: false });
+  }
+
+  @Post(':id/enable')
+  @HttpCode(200)
+  @SITE_ID
+  @Audited('mpcb-site.enable', 'mpcb-site')
+  @ApiOperation({ summary: 'Enable a site again: acquisition and uploads resume, waiting readings go first' })
+  @ApiOkResponse({ type: MpcbSiteDto })
+  @SITE_NOT_FOUND
+  enable(@Param('id', uuidParam) id: string): Promise<MpcbSiteDto> {
+    return this.sites.update(id, { enabled: true });
+  }
+
+  @Delete(':id')
+  @SITE_ID
+  @Audited('mpcb-site.delete', 'mpcb-site')
+  @ApiOperation({
+    summary:
+      'Delete a site with its configuration, readings and upload log (refused while readings are unsent)',
+  })
+  @ApiOkResponse({ type: MpcbSiteRemovalDto })
+  @ApiConflictResponse({
+    type: AdminErrorDto,
+    example: {
+      statusCode: 409,
+      message:
+        'id: site site_1001 has 12 readings the central server has not accepted yet; disable the site and let them upload, or delete with ?discardUnsentReadings=true',
+    },
+  })
+  @SITE_NOT_FOUND
+  remove(
+    @Param('id', uuidParam) id: string,
+    @Query() query: DeleteMpcbSiteQueryDto,
+  ): Promise<MpcbSiteRemovalDto> {
+    return this.sites.remove(id, query.discardUnsentReadings ?? false);
   }
 
   @Post(':id/monitoring-units')
@@ -172,7 +250,7 @@ export class AdminMpcbSitesController {
     summary:
       'Add or update a parameter of an analyser, with its source (iServer 2 channel or G13 meter value)',
     description:
-      'A source left out keeps the stored one, null removes it. A sensor source needs an OMEGA_ISERVER2 gateway and a channel like p1ch0; a meter source an ABB_G13 gateway, the meter serial and the UDIL column name of the value.',
+      'Fields left out keep their values (as PATCH); null clears a gauge limit or the source. A new parameter needs parameterName and unit; its other fields take their defaults (coefficients 1 and 0, no gauge limits, channel 0, no source). A sensor source needs an OMEGA_ISERVER2 gateway and a channel like p1ch0; a meter source an ABB_G13 gateway, the meter serial and the UDIL column name of the value.',
   })
   @ApiBody({ type: PutParameterDto, examples: PUT_PARAMETER_EXAMPLES })
   @ApiOkResponse({ type: ParameterDto })
@@ -198,7 +276,38 @@ export class AdminMpcbSitesController {
     @Param('parameterId', parameterIdParam) parameterId: string,
     @Body() body: PutParameterDto,
   ): Promise<ParameterDto> {
-    return this.sites.putParameter(id, analyserId, parameterId, body);
+    return this.sites.putParameter(id, analyserId, parameterId, body, 'put');
+  }
+
+  @Patch(':id/analysers/:analyserId/parameters/:parameterId')
+  @SITE_ID
+  @ANALYSER_ID
+  @PARAMETER_ID
+  @Audited('mpcb-site.patch-parameter', 'mpcb-site')
+  @ApiOperation({
+    summary:
+      'Change some fields of an existing parameter: what is left out is kept, null clears a gauge limit or the source',
+  })
+  @ApiBody({ type: ParameterChangesDto, examples: PATCH_PARAMETER_EXAMPLES })
+  @ApiOkResponse({ type: ParameterDto })
+  @ApiBadRequestResponse({
+    type: AdminErrorDto,
+    example: { statusCode: 400, message: 'gaugeMinimum: 600 is greater than gaugeMaximum 500' },
+  })
+  @ApiNotFoundResponse({
+    type: AdminErrorDto,
+    example: {
+      statusCode: 404,
+      message: 'parameterId: no parameter NOx in analyser 5a1c2d3e-0000-4000-8000-000000000003',
+    },
+  })
+  patchParameter(
+    @Param('id', uuidParam) id: string,
+    @Param('analyserId', analyserIdParam) analyserId: string,
+    @Param('parameterId', parameterIdParam) parameterId: string,
+    @Body() body: ParameterChangesDto,
+  ): Promise<ParameterDto> {
+    return this.sites.putParameter(id, analyserId, parameterId, body, 'patch');
   }
 
   @Post(':id/analysers/:analyserId/maintenance')

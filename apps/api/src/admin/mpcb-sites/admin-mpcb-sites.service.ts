@@ -23,8 +23,10 @@ import {
   MpcbSiteListQueryDto,
   MpcbSiteTreeDto,
   ParameterDto,
+  ParameterChangesDto,
   ParameterSourceDto,
-  PutParameterDto,
+  UpdateMpcbSiteDto,
+  MpcbSiteRemovalDto,
 } from './mpcb-site.dto';
 
 /** The driver a parameter source of each kind reads through. */
@@ -41,6 +43,7 @@ interface SiteViewRow {
   site_label: string;
   software_version_id: string;
   authorization_encoding: MpcbAuthorizationEncoding;
+  central_server_url: string | null;
   has_site_key: boolean;
   enabled: boolean;
   server_config_last_updated_time: string | null;
@@ -52,6 +55,7 @@ interface SiteViewRow {
 /** Every column of a site but its key, with the counts of its tree. */
 const SITE_VIEW = `
   SELECT s.id, s.site_id, s.site_uid, s.site_name, s.site_label, s.software_version_id, s.authorization_encoding,
+         s.central_server_url,
          s.site_key_encrypted <> '' AS has_site_key, s.enabled, s.server_config_last_updated_time,
          s.site_config_last_updated_time,
          (SELECT count(*)::int FROM mpcb.monitoring_units u WHERE u.site_ref = s.id) AS monitoring_unit_count,
@@ -163,17 +167,66 @@ export class AdminMpcbSitesService {
   }
 
   /**
-   * Adds or updates the parameter `parameterId` of an analyser. A source left out keeps the stored
-   * one; `null` removes it; a given one must name a gateway with the driver of its kind.
+   * Changes a site: what is left out is kept. Disabling stops its acquisition and uploads (its unsent
+   * readings wait); a new central server address applies to the worker's next request.
+   */
+  async update(id: string, input: UpdateMpcbSiteDto): Promise<MpcbSiteDto> {
+    if (Object.values(input).every((value) => value === undefined))
+      throw new BadRequestException('body: name at least one field to change');
+    const changed = await configured(() => this.sites.updateSite(id, input));
+    if (!changed) throw new NotFoundException(`id: no MPCB site ${id}`);
+    return this.require(id);
+  }
+
+  /**
+   * Deletes a site and everything it has: monitoring units, analysers, parameters, readings, upload log,
+   * calibrations and instruction log. Readings the central server has accepted are kept there; readings it
+   * has not are refused to be lost (409) unless `discardUnsentReadings`.
+   */
+  async remove(id: string, discardUnsentReadings: boolean): Promise<MpcbSiteRemovalDto> {
+    const site = await this.require(id);
+    const unsent = await this.sites.unsentReadingCount(id);
+    if (unsent > 0 && !discardUnsentReadings)
+      throw new ConflictException(
+        `id: site ${site.siteId} has ${unsent} readings the central server has not accepted yet; disable the site and let them upload, or delete with ?discardUnsentReadings=true`,
+      );
+    const { readings } = await this.sites.deleteSite(id);
+    return {
+      id,
+      message: `site ${site.siteId} deleted with its monitoring units, analysers, parameters, upload log and ${readings} readings (${unsent} not yet sent)`,
+    };
+  }
+
+  /**
+   * PUT and PATCH of the parameter `parameterId` of an analyser: what is left out is kept (`null` clears
+   * a gauge limit or the source). PATCH needs the parameter to exist (404); PUT creates a missing one,
+   * which needs `parameterName` and `unit`. A source given must name a gateway with the driver of its kind.
    */
   async putParameter(
     id: string,
     analyserId: string,
     parameterId: string,
-    input: PutParameterDto,
+    input: ParameterChangesDto,
+    mode: 'put' | 'patch' = 'put',
   ): Promise<ParameterDto> {
     await this.require(id);
     await this.requireAnalyser(id, analyserId);
+    const existing = await this.sites.findParameter(analyserId, parameterId);
+    if (!existing && mode === 'patch')
+      throw new NotFoundException(`parameterId: no parameter ${parameterId} in analyser ${analyserId}`);
+    const parameterName = input.parameterName ?? existing?.parameterName;
+    const unit = input.unit ?? existing?.unit;
+    if (parameterName === undefined || unit === undefined)
+      throw new BadRequestException(
+        `${parameterName === undefined ? 'parameterName' : 'unit'}: required to create the parameter ${parameterId}`,
+      );
+    const kept = <K extends 'gaugeMinimum' | 'gaugeMaximum'>(key: K) =>
+      input[key] === undefined ? (existing?.[key] ?? null) : input[key];
+    const [gaugeMinimum, gaugeMaximum] = [kept('gaugeMinimum'), kept('gaugeMaximum')];
+    if (gaugeMinimum !== null && gaugeMaximum !== null && gaugeMinimum > gaugeMaximum)
+      throw new BadRequestException(
+        `gaugeMinimum: ${gaugeMinimum} is greater than gaugeMaximum ${gaugeMaximum}`,
+      );
     const source = input.source ? await this.checkSource(input.source) : input.source;
     const parameter = await configured(() =>
       this.sites.upsertParameter(
@@ -181,13 +234,13 @@ export class AdminMpcbSitesService {
         analyserId,
         {
           parameterId,
-          parameterName: input.parameterName,
-          unit: input.unit,
-          coefficientA: input.coefficientA,
-          coefficientB: input.coefficientB,
-          gaugeMinimum: input.gaugeMinimum,
-          gaugeMaximum: input.gaugeMaximum,
-          channelNo: input.channelNo,
+          parameterName,
+          unit,
+          coefficientA: input.coefficientA ?? existing?.coefficientA,
+          coefficientB: input.coefficientB ?? existing?.coefficientB,
+          gaugeMinimum,
+          gaugeMaximum,
+          channelNo: input.channelNo ?? existing?.channelNo,
           source,
         },
         source !== undefined,
@@ -267,6 +320,7 @@ function siteView(row: SiteViewRow): MpcbSiteDto {
     siteLabel: row.site_label,
     softwareVersionId: row.software_version_id,
     authorizationEncoding: row.authorization_encoding,
+    centralServerUrl: row.central_server_url,
     hasSiteKey: row.has_site_key,
     enabled: row.enabled,
     serverConfigLastUpdatedTime: row.server_config_last_updated_time,

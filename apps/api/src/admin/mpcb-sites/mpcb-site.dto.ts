@@ -6,6 +6,7 @@ import {
   IsNumber,
   IsOptional,
   IsString,
+  IsUrl,
   IsUUID,
   Length,
   Matches,
@@ -30,6 +31,42 @@ const csvText = (name: string) =>
 
 export const SOURCE_KINDS = ['sensor', 'meter'] as const;
 
+/** Validates a field only when it is given: null is refused like any other wrong value. */
+const present = () => ValidateIf((_object: object, value: unknown) => value !== undefined);
+
+const centralServerUrlProperty = () =>
+  ApiPropertyOptional({
+    example: 'https://onlinecems.ecmpcb.in/mpcb',
+    nullable: true,
+    description:
+      "the site's own central server (base URL of its routes); null or left out: MPCB_BASE_URL. It wins over MPCB_BASE_URL for every route of the site",
+  });
+const centralServerUrlRule = () =>
+  IsUrl(
+    { require_protocol: true, require_tld: false, protocols: ['http', 'https'] },
+    { message: 'centralServerUrl must be an http(s) URL' },
+  );
+
+/** The rules of a field, in one decorator (shared by creation and PATCH). */
+function rules(...decorators: PropertyDecorator[]): PropertyDecorator {
+  return (target, key) => decorators.forEach((decorator) => decorator(target, key));
+}
+const siteTextRules = () => rules(IsString(), MaxLength(200));
+const softwareVersionRules = () =>
+  rules(
+    IsString(),
+    Matches(/^[^,]*[^,\s][^,]*$/, { message: 'softwareVersionId must be non-empty and contain no comma' }),
+    MaxLength(100),
+  );
+const siteKeyRules = () =>
+  rules(
+    IsString(),
+    Length(32, 500, { message: 'siteKey must have at least 32 (and at most 500) characters' }),
+    Matches(/^(?:[\x20-\x7e]{32}|[\x20-\x7e]*$)/, {
+      message: 'siteKey: its first 32 characters must be printable ASCII',
+    }),
+  );
+
 export class CreateMpcbSiteDto {
   @ApiProperty({ example: 'site_1001', description: 'the siteId given by MPCB (unique)', maxLength: 100 })
   @identifier('siteId')
@@ -42,14 +79,12 @@ export class CreateMpcbSiteDto {
 
   @ApiPropertyOptional({ example: 'Sugar mill, Satara', maxLength: 200 })
   @IsOptional()
-  @IsString()
-  @MaxLength(200)
+  @siteTextRules()
   siteName?: string;
 
   @ApiPropertyOptional({ example: 'Boiler stack', maxLength: 200 })
   @IsOptional()
-  @IsString()
-  @MaxLength(200)
+  @siteTextRules()
   siteLabel?: string;
 
   @ApiProperty({
@@ -57,9 +92,7 @@ export class CreateMpcbSiteDto {
     description: 'software_version_id registered with MPCB',
     maxLength: 100,
   })
-  @IsString()
-  @Matches(/^[^,]*[^,\s][^,]*$/, { message: 'softwareVersionId must be non-empty and contain no comma' })
-  @MaxLength(100)
+  @softwareVersionRules()
   softwareVersionId!: string;
 
   @ApiProperty({
@@ -68,11 +101,7 @@ export class CreateMpcbSiteDto {
       'the site key MPCB issued: at least 32 characters, the first 32 printable ASCII. Stored encrypted, never returned',
     writeOnly: true,
   })
-  @IsString()
-  @Length(32, 500, { message: 'siteKey must have at least 32 (and at most 500) characters' })
-  @Matches(/^(?:[\x20-\x7e]{32}|[\x20-\x7e]*$)/, {
-    message: 'siteKey: its first 32 characters must be printable ASCII',
-  })
+  @siteKeyRules()
   siteKey!: string;
 
   @ApiPropertyOptional({
@@ -83,6 +112,85 @@ export class CreateMpcbSiteDto {
   @IsOptional()
   @IsIn(MPCB_AUTHORIZATION_ENCODINGS)
   authorizationEncoding?: MpcbAuthorizationEncoding;
+
+  @centralServerUrlProperty()
+  @IsOptional()
+  @centralServerUrlRule()
+  centralServerUrl?: string | null;
+}
+
+/**
+ * PATCH of a site: what is left out is kept. `siteId` is the site's identity at MPCB and does not change;
+ * `centralServerUrl: null` returns the site to MPCB_BASE_URL; `siteKey` replaces the key (write-only).
+ */
+export class UpdateMpcbSiteDto {
+  @ApiPropertyOptional({ example: 'site_1001' })
+  @present()
+  @identifier('siteUid')
+  siteUid?: string;
+
+  @ApiPropertyOptional({ example: 'Sugar mill, Satara', maxLength: 200 })
+  @present()
+  @siteTextRules()
+  siteName?: string;
+
+  @ApiPropertyOptional({ example: 'Boiler stack', maxLength: 200 })
+  @present()
+  @siteTextRules()
+  siteLabel?: string;
+
+  @ApiPropertyOptional({ example: 'ver_2.2', description: 'software_version_id registered with MPCB' })
+  @present()
+  @softwareVersionRules()
+  softwareVersionId?: string;
+
+  @ApiPropertyOptional({
+    example: 'Q2hhbmdlIHRoaXMgc2l0ZSBrZXkgMDEyMzQ1Njc4OQ',
+    description: 'a new site key (as on creation); stored encrypted, never returned',
+    writeOnly: true,
+  })
+  @present()
+  @siteKeyRules()
+  siteKey?: string;
+
+  @ApiPropertyOptional({ enum: MPCB_AUTHORIZATION_ENCODINGS, example: 'pkcs7' })
+  @present()
+  @IsIn(MPCB_AUTHORIZATION_ENCODINGS, {
+    message: `authorizationEncoding must be one of ${MPCB_AUTHORIZATION_ENCODINGS.join(', ')}`,
+  })
+  authorizationEncoding?: MpcbAuthorizationEncoding;
+
+  @centralServerUrlProperty()
+  @IsOptional()
+  @centralServerUrlRule()
+  centralServerUrl?: string | null;
+
+  @ApiPropertyOptional({ example: false, description: 'a disabled site neither acquires nor uploads' })
+  @present()
+  @IsBoolean({ message: 'enabled must be true or false' })
+  enabled?: boolean;
+}
+
+export class DeleteMpcbSiteQueryDto {
+  @ApiPropertyOptional({
+    example: false,
+    default: false,
+    description: 'delete even when readings were not yet accepted by the central server (they are lost)',
+  })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'discardUnsentReadings must be true or false' })
+  discardUnsentReadings?: boolean;
+}
+
+export class MpcbSiteRemovalDto {
+  @ApiProperty({ example: '5a1c2d3e-0000-4000-8000-000000000001' })
+  id!: string;
+  @ApiProperty({
+    example:
+      'site site_1001 deleted with its monitoring units, analysers, parameters, upload log and 8640 readings (0 not yet sent)',
+  })
+  message!: string;
 }
 
 export class MpcbSiteListQueryDto extends PageQueryDto {
@@ -159,45 +267,60 @@ export class ParameterSourceDto {
   quantity?: string;
 }
 
-export class PutParameterDto {
-  @ApiProperty({ example: 'SO2', maxLength: 100 })
+/**
+ * The fields of a parameter. PATCH: what is left out is kept; `null` clears the gauge limits or the
+ * source. PUT behaves the same on an existing parameter, and creates a missing one, which then needs
+ * `parameterName` and `unit` (the rest takes its default).
+ */
+export class ParameterChangesDto {
+  @ApiPropertyOptional({ example: 'SO2', maxLength: 100, description: 'required to create a parameter' })
+  @present()
   @IsString()
   @MaxLength(100)
   @csvText('parameterName')
-  parameterName!: string;
+  parameterName?: string;
 
-  @ApiProperty({ example: 'mg/Nm3', maxLength: 50 })
+  @ApiPropertyOptional({ example: 'mg/Nm3', maxLength: 50, description: 'required to create a parameter' })
+  @present()
   @IsString()
   @MaxLength(50)
   @csvText('unit')
-  unit!: string;
+  unit?: string;
 
   @ApiPropertyOptional({
     example: 1,
     default: 1,
     description: 'validated = coefficientA × raw + coefficientB',
   })
-  @IsOptional()
+  @present()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   coefficientA?: number;
 
   @ApiPropertyOptional({ example: 0, default: 0 })
-  @IsOptional()
+  @present()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   coefficientB?: number;
 
-  @ApiPropertyOptional({ example: 0, nullable: true, description: 'readings below are flagged O' })
+  @ApiPropertyOptional({
+    example: 0,
+    nullable: true,
+    description: 'readings below are flagged O; null: no limit',
+  })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   gaugeMinimum?: number | null;
 
-  @ApiPropertyOptional({ example: 500, nullable: true, description: 'readings above are flagged O' })
+  @ApiPropertyOptional({
+    example: 500,
+    nullable: true,
+    description: 'readings above are flagged O; null: no limit',
+  })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   gaugeMaximum?: number | null;
 
   @ApiPropertyOptional({ example: '0', default: '0', maxLength: 20 })
-  @IsOptional()
+  @present()
   @Matches(/^[A-Za-z0-9_.-]{1,20}$/, { message: 'channelNo must be 1 to 20 letters, digits or _ . -' })
   channelNo?: string;
 
@@ -212,6 +335,8 @@ export class PutParameterDto {
   @Type(() => ParameterSourceDto)
   source?: ParameterSourceDto | null;
 }
+
+export class PutParameterDto extends ParameterChangesDto {}
 
 export class MaintenanceDto {
   @ApiProperty({ example: true, description: 'readings of an analyser in maintenance are flagged M' })
@@ -234,6 +359,12 @@ export class MpcbSiteDto {
   softwareVersionId!: string;
   @ApiProperty({ enum: MPCB_AUTHORIZATION_ENCODINGS, example: 'hash' })
   authorizationEncoding!: MpcbAuthorizationEncoding;
+  @ApiProperty({
+    example: null,
+    nullable: true,
+    description: "the site's own central server; null: MPCB_BASE_URL",
+  })
+  centralServerUrl!: string | null;
   @ApiProperty({ example: true, description: 'a site key is stored (encrypted; it is never returned)' })
   hasSiteKey!: boolean;
   @ApiProperty({ example: true })
@@ -360,7 +491,16 @@ export const PUT_PARAMETER_EXAMPLES = {
     },
   },
   keepSource: {
-    summary: 'change the name or coefficients, keep the source',
-    value: { parameterName: 'SO2', unit: 'ppm', coefficientA: 2.62 },
+    summary: 'change the coefficients, keep everything else',
+    value: { coefficientA: 2.62 },
   },
+};
+
+/** Example bodies of PATCH …/parameters/:parameterId. */
+export const PATCH_PARAMETER_EXAMPLES = {
+  unit: {
+    summary: 'a new unit and factor; gauge limits and source kept',
+    value: { unit: 'ppm', coefficientA: 2.62 },
+  },
+  noLimit: { summary: 'no upper gauge limit any more', value: { gaugeMaximum: null } },
 };
