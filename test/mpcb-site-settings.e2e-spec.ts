@@ -169,7 +169,11 @@ describe('MPCB sites changed through the admin API, as the site client sees them
     const bad = await call('patch', `/admin/mpcb-sites/${site.a.id}`, { centralServerUrl: 'ftp://x' }).expect(
       400,
     );
-    expect(bad.body.message).toBe('centralServerUrl must be an http(s) URL');
+    expect(bad.body.message).toBe('centralServerUrl must be an http(s) URL without credentials');
+    const withPassword = await call('patch', `/admin/mpcb-sites/${site.a.id}`, {
+      centralServerUrl: 'https://user:secret@central.example/mpcb',
+    }).expect(400);
+    expect(withPassword.body.message).toBe('centralServerUrl must be an http(s) URL without credentials');
     const nullVersion = await call('patch', `/admin/mpcb-sites/${site.a.id}`, { softwareVersionId: null });
     expect(nullVersion.status).toBe(400);
     expect(nullVersion.body.message).toMatch(/^softwareVersionId must /);

@@ -116,7 +116,7 @@ export class AdminMpcbSitesController {
   @ApiOkResponse({ type: MpcbSiteDto })
   @ApiBadRequestResponse({
     type: AdminErrorDto,
-    example: { statusCode: 400, message: 'centralServerUrl must be an http(s) URL' },
+    example: { statusCode: 400, message: 'centralServerUrl must be an http(s) URL without credentials' },
   })
   @SITE_NOT_FOUND
   update(@Param('id', uuidParam) id: string, @Body() body: UpdateMpcbSiteDto): Promise<MpcbSiteDto> {

@@ -43,8 +43,8 @@ const centralServerUrlProperty = () =>
   });
 const centralServerUrlRule = () =>
   IsUrl(
-    { require_protocol: true, require_tld: false, protocols: ['http', 'https'] },
-    { message: 'centralServerUrl must be an http(s) URL' },
+    { require_protocol: true, require_tld: false, protocols: ['http', 'https'], disallow_auth: true },
+    { message: 'centralServerUrl must be an http(s) URL without credentials' },
   );
 
 /** The rules of a field, in one decorator (shared by creation and PATCH). */
