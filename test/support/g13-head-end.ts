@@ -4,7 +4,7 @@ import { App } from 'supertest/types';
 import { createApiApp } from '../../apps/api/src/bootstrap';
 import { createWorkerApp } from '../../apps/worker/src/bootstrap';
 import { G13SimulatorHandle, startG13Simulator } from '../../apps/simulator/src/g13';
-import { GatewayRepository } from '@hes/database';
+import { GatewayRepository, NewGateway } from '@hes/database';
 import { DisposableRedis } from './redis-server';
 import { TestDatabase, createMigratedDatabase } from './test-database';
 import { applyEnvironment, testEnvironment, waitFor } from './test-environment';
@@ -13,6 +13,8 @@ import { authorizedKey } from './udil-client';
 /** A whole head-end (api + worker in-process) in front of one simulated G13 gateway, meters m1…mN. */
 export interface G13HeadEnd {
   api: INestApplication<App>;
+  /** The registry id of the gateway. */
+  gatewayId: string;
   gateway: G13SimulatorHandle;
   redis: DisposableRedis;
   db: Client;
@@ -45,12 +47,22 @@ export async function startG13HeadEnd(
   serials: string[],
   environment: Record<string, string> = {},
   unregisteredSerials: string[] = [],
+  setup: {
+    /** Serials served by the manual-only meter model (the manual's example answers, 404 for the rest). */
+    manualOnly?: string[];
+    /** Gateway registry settings, e.g. clockTimeZone. */
+    gateway?: Partial<NewGateway>;
+  } = {},
 ): Promise<G13HeadEnd> {
   const database: TestDatabase = await createMigratedDatabase(label);
   const redis = await DisposableRedis.start();
   const gateway = await startG13Simulator({
     meters: [
-      ...serials.map((serial) => ({ serial, phases: 3 as const })),
+      ...serials.map((serial) => ({
+        serial,
+        phases: 3 as const,
+        model: setup.manualOnly?.includes(serial) ? ('manual-only' as const) : undefined,
+      })),
       ...unregisteredSerials.map((serial) => ({ serial, phases: 1 as const, registered: false })),
     ],
     users: [{ name: 'hes', password: 'gateway-secret' }],
@@ -76,6 +88,7 @@ export async function startG13HeadEnd(
     password: 'gateway-secret',
     maxInFlight: 2,
     requestTimeoutMs: 3000,
+    ...setup.gateway,
   });
   const db = new Client({ connectionString: database.url });
   await db.connect();
@@ -90,6 +103,7 @@ export async function startG13HeadEnd(
   let worker: INestApplication | undefined;
   const headEnd: G13HeadEnd = {
     api,
+    gatewayId: registered.id,
     gateway,
     redis,
     db,

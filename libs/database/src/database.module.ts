@@ -5,9 +5,10 @@ import { CredentialCipher } from './credential-cipher';
 import { createDataSourceOptions } from './data-source-options';
 import { ENTITIES } from './entities';
 import { GatewayRepository } from './repositories/gateway.repository';
+import { MeterResourceRepository } from './repositories/meter-resources.repository';
 import { WorkerHeartbeatRepository } from './repositories/worker-heartbeat.repository';
 
-const REPOSITORIES = [GatewayRepository, WorkerHeartbeatRepository];
+const REPOSITORIES = [GatewayRepository, MeterResourceRepository, WorkerHeartbeatRepository];
 
 /** Postgres through TypeORM: the connection, the registry entities and their repositories. */
 @Global()

@@ -61,6 +61,11 @@ export interface GatewayEndpoint {
   /** Requests kept in flight towards this gateway at most. */
   maxInFlight: number;
   requestTimeoutMs: number;
+  /**
+   * IANA zone the clocks behind this gateway keep (G13 meter date-times, iServer 2 timestamps carry no
+   * offset). The registry defaults it to the head-end's TIME_ZONE; absent means UTC.
+   */
+  clockTimeZone?: string | null;
 }
 
 /** One device behind a gateway. */
@@ -86,6 +91,41 @@ export interface OperationContext {
   /** Bytes of one exchange's request and answer bodies (DEVICE_COMMUNICATION_HISTORY bytes_sent/received). */
   traffic?(sent: number, received: number): void;
   signal?: AbortSignal;
+  /**
+   * A remark about a read that succeeded with less than asked: e.g. the resources the meter does not
+   * provide, whose fields stay empty. The caller carries it into the read's outcome.
+   */
+  remark?(text: string): void;
+}
+
+/** Optional resources of one meter as discovered: name → the meter provides it. */
+export type MeterResources = Record<string, boolean>;
+
+/**
+ * Where a driver keeps what it discovered about each meter's resources (PostgreSQL in the
+ * applications, memory in a bare driver), so that a read skips what a meter lacks instead of asking
+ * every time.
+ */
+export interface MeterResourceCatalogue {
+  load(gatewayId: string, serial: string): Promise<MeterResources | undefined>;
+  save(gatewayId: string, serial: string, resources: MeterResources): Promise<void>;
+}
+
+/** A catalogue in memory (a driver used without a database). */
+export class InMemoryMeterResourceCatalogue implements MeterResourceCatalogue {
+  private readonly entries = new Map<string, MeterResources>();
+  load(gatewayId: string, serial: string): Promise<MeterResources | undefined> {
+    return Promise.resolve(this.entries.get(`${gatewayId}\n${serial}`));
+  }
+  save(gatewayId: string, serial: string, resources: MeterResources): Promise<void> {
+    this.entries.set(`${gatewayId}\n${serial}`, { ...resources });
+    return Promise.resolve();
+  }
+}
+
+/** What the installation gives each driver it creates. */
+export interface DriverServices {
+  meterResources?: MeterResourceCatalogue;
 }
 
 export interface DateRange {
@@ -196,6 +236,8 @@ export interface SamplingConfiguration {
 /** Energy-meter operations (G13 and future meter vendors). Absent methods are unsupported. */
 export interface MeterOperations {
   discoverMeters?(gateway: GatewayEndpoint, ctx: OperationContext): Promise<DiscoveredMeter[]>;
+  /** Asks the meter which optional resources it has, and keeps the answer in the driver's catalogue. */
+  discoverResources?(device: DeviceAddress, ctx: OperationContext): Promise<MeterResources>;
   registerMeter?(device: DeviceAddress, ctx: OperationContext): Promise<void>;
   readClock?(device: DeviceAddress, ctx: OperationContext): Promise<Date>;
   setClock?(device: DeviceAddress, time: Date, ctx: OperationContext): Promise<void>;

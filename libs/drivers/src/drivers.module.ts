@@ -1,4 +1,5 @@
 import { Global, Module, OnApplicationShutdown } from '@nestjs/common';
+import { MeterResourceRepository } from '@hes/database';
 import { DriverRegistry } from './driver-registry';
 import { INSTALLED_DRIVERS } from './installed-drivers';
 
@@ -8,9 +9,11 @@ import { INSTALLED_DRIVERS } from './installed-drivers';
   providers: [
     {
       provide: DriverRegistry,
-      useFactory: () => {
+      // Drivers keep each meter's discovered resources in PostgreSQL, shared by every worker.
+      inject: [{ token: MeterResourceRepository, optional: true }],
+      useFactory: (meterResources?: MeterResourceRepository) => {
         const registry = new DriverRegistry();
-        for (const create of INSTALLED_DRIVERS) registry.register(create());
+        for (const create of INSTALLED_DRIVERS) registry.register(create({ meterResources }));
         return registry;
       },
     },

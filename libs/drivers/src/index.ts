@@ -4,3 +4,4 @@ export * from './g13';
 export * from './iserver2';
 export * from './drivers.module';
 export * from './installed-drivers';
+export * from './kit';

@@ -199,7 +199,11 @@ export class MpcbAcquisitionService {
     if (!gateway.enabled) throw new DriverError('refused', `gateway ${gateway.name} is disabled`, false);
     return {
       driver: this.drivers.get(gateway.driver),
-      endpoint: gatewayEndpointOf(gateway, this.gateways.credentialsOf(gateway)),
+      endpoint: gatewayEndpointOf(
+        gateway,
+        this.gateways.credentialsOf(gateway),
+        this.gateways.clockZoneOf(gateway),
+      ),
     };
   }
 

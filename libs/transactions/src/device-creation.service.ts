@@ -55,7 +55,7 @@ export class DeviceCreationService {
       const driver = this.drivers.get(gateway.driver);
       if (!driver.discoverMeters) continue;
       const meters = await driver.discoverMeters(
-        gatewayEndpointOf(gateway, this.gateways.credentialsOf(gateway)),
+        gatewayEndpointOf(gateway, this.gateways.credentialsOf(gateway), this.gateways.clockZoneOf(gateway)),
         ctx,
       );
       if (meters.some((meter) => meter.serial === dsn)) {
@@ -71,7 +71,11 @@ export class DeviceCreationService {
       try {
         await driver.registerMeter(
           {
-            gateway: gatewayEndpointOf(gateway, this.gateways.credentialsOf(gateway)),
+            gateway: gatewayEndpointOf(
+              gateway,
+              this.gateways.credentialsOf(gateway),
+              this.gateways.clockZoneOf(gateway),
+            ),
             serial: dsn,
             globalDeviceId,
             msn: dsn,

@@ -5,7 +5,11 @@ import { Device, Gateway, GatewayCredentials, GatewayRepository, StatementBatche
 import { DeviceAddress, DriverError, GatewayEndpoint } from '@hes/drivers';
 
 /** What a driver needs to reach a gateway: its registry row with the credentials decrypted. */
-export function gatewayEndpointOf(gateway: Gateway, credentials: GatewayCredentials): GatewayEndpoint {
+export function gatewayEndpointOf(
+  gateway: Gateway,
+  credentials: GatewayCredentials,
+  clockTimeZone: string,
+): GatewayEndpoint {
   return {
     id: gateway.id,
     name: gateway.name,
@@ -18,6 +22,7 @@ export function gatewayEndpointOf(gateway: Gateway, credentials: GatewayCredenti
     password: credentials.password,
     maxInFlight: gateway.maxInFlight,
     requestTimeoutMs: gateway.requestTimeoutMs,
+    clockTimeZone,
   };
 }
 
@@ -49,7 +54,11 @@ export class DeviceDirectory {
         globalDeviceId,
         msn: device.msn,
         serial: device.serialOnGateway ?? device.msn,
-        gateway: gatewayEndpointOf(gateway, this.gateways.credentialsOf(gateway)),
+        gateway: gatewayEndpointOf(
+          gateway,
+          this.gateways.credentialsOf(gateway),
+          this.gateways.clockZoneOf(gateway),
+        ),
       },
     };
   }

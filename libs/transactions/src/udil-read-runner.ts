@@ -19,6 +19,8 @@ export interface ReadOutcome {
   /** TRANSACTION_STATUS.response_data: the rows read, as UDIL strings (spec 4.14). */
   response: string;
   rows: number;
+  /** What the device could not provide (its fields are empty), when the read succeeded with less. */
+  remarks?: string;
 }
 
 const TABLE_OF: Record<Exclude<OnDemandType, OnDemandType.Visuals>, ReadingTable> = {
@@ -93,6 +95,16 @@ export class UdilReadRunner {
     ctx: OperationContext,
   ): Promise<ReadOutcome> {
     const device = target.address;
+    // A read that succeeds with less than asked says so (the resources the meter lacks).
+    const remarks: string[] = [];
+    const caller = ctx;
+    ctx = {
+      ...caller,
+      remark: (text) => {
+        remarks.push(text);
+        caller.remark?.(text);
+      },
+    };
     const owner = { globalDeviceId: device.globalDeviceId, msn: target.device.msn };
     const operation = <K extends keyof DeviceDriver>(name: K): NonNullable<DeviceDriver[K]> => {
       const fn = driver?.[name];
@@ -129,10 +141,27 @@ export class UdilReadRunner {
         `SELECT * FROM udil.meter_visuals WHERE global_device_id = $1`,
         [owner.globalDeviceId],
       );
-      return { response: JSON.stringify([this.format(visuals)]), rows: 1 };
+      return { ...this.outcome([this.format(visuals)], remarks), rows: 1 };
     }
     // The response is the rows as the table holds them (readings of one timestamp merged on its key).
-    return { response: JSON.stringify(stored.rows.map((row) => this.format(row))), rows: stored.rows.length };
+    return {
+      ...this.outcome(
+        stored.rows.map((row) => this.format(row)),
+        remarks,
+      ),
+      rows: stored.rows.length,
+    };
+  }
+
+  /**
+   * response_data: the rows, each with the read's remarks when the device could not provide
+   * everything; with no row, the remarks themselves (response_data holds JSON or a sentence).
+   */
+  private outcome(rows: Record<string, string>[], remarks: string[]): Omit<ReadOutcome, 'rows'> {
+    if (remarks.length === 0) return { response: JSON.stringify(rows) };
+    const text = remarks.join('; ');
+    if (rows.length === 0) return { response: `no rows read: ${text}`, remarks: text };
+    return { response: JSON.stringify(rows.map((row) => ({ ...row, remarks: text }))), remarks: text };
   }
 
   private required(range: DateRange | undefined): DateRange {

@@ -17,6 +17,7 @@ import {
   LP_TOTAL_ITEMS,
   toMinutes,
 } from './g13-meter-model';
+import { G13BadRequest, manualOnlyAnswer } from './g13-manual-only-meter';
 import { G13_PARAMETER_MAP, G13_STORABLE_QUANTITIES } from './g13-quantities';
 
 /**
@@ -83,6 +84,9 @@ export interface G13SimulatorHandle {
   readonly requests: G13RequestRecord[];
   /** Most requests the gateway was handling at once since start (or resetStats). */
   peakConcurrency(): number;
+  /** Resolves once no request is being handled (answers to abandoned requests included). */
+  whenIdle(): Promise<void>;
+  /** Starts a new statistics period: an empty request log, concurrency counted afresh. */
   resetStats(): void;
   meter(serial: string): G13MeterModel;
   /** Output port state (1 = ON) of a meter, after bringing the meter up to date. */
@@ -219,11 +223,13 @@ function generateCertificate(): { key: string; cert: string; fingerprint256: str
 export async function startG13Simulator(options: G13SimulatorOptions = {}): Promise<G13SimulatorHandle> {
   const tls = options.tls ?? true;
   const meters = new Map<string, G13MeterModel>();
+  const manualOnly = new Set<string>();
   for (const meterOptions of options.meters ?? [
     { serial: 'ABB_1', phases: 3 },
     { serial: 'ABB_2', phases: 1 },
   ]) {
     meters.set(meterOptions.serial, new G13MeterModel(meterOptions));
+    if (meterOptions.model === 'manual-only') manualOnly.add(meterOptions.serial);
   }
   const users = (options.users ?? [{ name: 'admin', password: 'admin' }]).map((u) => ({ ...u }));
   const mustChangePassword = new Set(options.defaultPasswordMode ? users.map((u) => u.name) : []);
@@ -237,7 +243,9 @@ export async function startG13Simulator(options: G13SimulatorOptions = {}): Prom
   const meterFaults = new Map<string, G13FaultSpec>();
   const lastErrors = new Map<number, string>();
   let requestCounter = 0;
-  const requests: G13RequestRecord[] = [];
+  // Replaced (not emptied) by resetStats: a request is logged in the log current when it arrived, so a
+  // slow answer to a request an earlier test abandoned never shows up in a later test's log.
+  let requests: G13RequestRecord[] = [];
 
   const meterOf = (serial: string): G13MeterModel => {
     const meter = meters.get(serial);
@@ -264,23 +272,45 @@ export async function startG13Simulator(options: G13SimulatorOptions = {}): Prom
     return faults;
   };
 
+  // Concurrency is counted per statistics period, like the request log: requests still in flight from
+  // before resetStats (answers nobody waits for any more) do not count in the next period.
   let inFlight = 0;
   let peak = 0;
+  let period = 0;
+  // Every request being handled, whatever its period, and who waits for there to be none.
+  let handling = 0;
+  let idleWaiters: Array<() => void> = [];
   const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const id = ++requestCounter;
+    const arrivedIn = period;
     inFlight += 1;
+    handling += 1;
     peak = Math.max(peak, inFlight);
     res.once('close', () => {
-      inFlight -= 1;
+      if (arrivedIn === period) inFlight -= 1;
+    });
+    // Handled = answered and logged, even when the client gave up waiting long before.
+    const handled = () => {
+      handling -= 1;
+      if (handling > 0) return;
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    };
+    let bodyReceived = false;
+    req.once('close', () => {
+      if (!bodyReceived) handled();
     });
     const chunks: Buffer[] = [];
     let size = 0;
+    const log = requests;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size <= MAX_PAYLOAD + 1) chunks.push(chunk);
     });
     req.on('end', () => {
-      void respond(req, res, id, Buffer.concat(chunks), size);
+      bodyReceived = true;
+      void respond(req, res, id, Buffer.concat(chunks), size, log).finally(handled);
     });
   };
 
@@ -290,11 +320,12 @@ export async function startG13Simulator(options: G13SimulatorOptions = {}): Prom
     id: number,
     payload: Buffer,
     size: number,
+    log: G13RequestRecord[],
   ): Promise<void> => {
     const method = req.method ?? 'GET';
     const rawUrl = req.url ?? '/';
     const path = rawUrl.split('?')[0];
-    const record = (status: number) => requests.push({ method, path: rawUrl, status, bytes: size });
+    const record = (status: number) => log.push({ method, path: rawUrl, status, bytes: size });
     const send = (
       status: number,
       body: string,
@@ -352,18 +383,23 @@ export async function startG13Simulator(options: G13SimulatorOptions = {}): Prom
       return;
     }
 
-    const route = routes.find((r) => r.method === method && r.pattern.test(path));
-    if (!route) return sendError(404, 'URI not found.');
-    const params = (route.pattern.exec(path) ?? [])
-      .slice(1)
-      .filter((p): p is string => p !== undefined)
-      .map(decodeURIComponent);
+    const manualOnlyMeter = serial !== undefined && segments.length > 2 && manualOnly.has(serial);
+    const route = manualOnlyMeter
+      ? undefined
+      : routes.find((r) => r.method === method && r.pattern.test(path));
+    if (!route && !manualOnlyMeter) return sendError(404, 'URI not found.');
+    const params = route
+      ? (route.pattern.exec(path) ?? [])
+          .slice(1)
+          .filter((p): p is string => p !== undefined)
+          .map(decodeURIComponent)
+      : [serial!];
     let meter: G13MeterModel | undefined;
-    if (route.meter) {
+    if (manualOnlyMeter || route?.meter) {
       meter = meters.get(params[0]);
       if (!meter || !meter.registered) return sendError(404, 'URI not found.');
       const faults = [gatewayFault, meterFault];
-      const cosemStatus = route.cosemStatus ?? 500;
+      const cosemStatus = route?.cosemStatus ?? 500;
       if (meterFaults.get(meter.serial)?.offline || faults.some((f) => f?.offline))
         return sendError(cosemStatus, COSEM);
       if (faults.some((f) => f?.cosemError || (f?.errorRate !== undefined && Math.random() < f.errorRate)))
@@ -373,9 +409,16 @@ export async function startG13Simulator(options: G13SimulatorOptions = {}): Prom
 
     let answer: Json;
     try {
-      answer = route.handle({ meter, params: route.meter ? params.slice(1) : params, body, user });
+      if (route) answer = route.handle({ meter, params: route.meter ? params.slice(1) : params, body, user });
+      else {
+        // A manual-only meter answers the manual's examples and has nothing else.
+        const manual = manualOnlyAnswer(method, `/${segments.slice(2).join('/')}`);
+        if (!manual) return sendError(404, 'URI not found.');
+        answer = manual;
+      }
     } catch (error) {
       if (error instanceof HttpError) return sendError(error.status, error.des);
+      if (error instanceof G13BadRequest) return sendError(400, error.message);
       return sendError(500, COSEM);
     }
     const text = JSON.stringify(answer, null, 1);
@@ -427,11 +470,17 @@ export async function startG13Simulator(options: G13SimulatorOptions = {}): Prom
     certificateFingerprintSha256: certificate?.fingerprint256,
     users,
     serials: [...meters.keys()],
-    requests,
+    get requests() {
+      return requests;
+    },
     peakConcurrency: () => peak,
+    whenIdle: () =>
+      handling === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve)),
     resetStats() {
-      requests.length = 0;
-      peak = inFlight;
+      requests = [];
+      period += 1;
+      inFlight = 0;
+      peak = 0;
     },
     meter: meterOf,
     readOutput(serial, port) {

@@ -33,6 +33,11 @@ export interface G13MeterOptions {
   supplyRelayPort?: number;
   /** Days of history (load profile, previous values, demand) to build at start. Default 35. */
   historyDays?: number;
+  /**
+   * simulated (default): every resource, from the live model. manual-only: exactly the manual's example
+   * answers and 404 for the rest (g13-manual-only-meter.ts).
+   */
+  model?: 'simulated' | 'manual-only';
 }
 
 export interface G13AlarmConfig {

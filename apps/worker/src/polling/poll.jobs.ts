@@ -83,7 +83,7 @@ export class PollJobs implements OnApplicationBootstrap {
         progress: () => undefined,
         log,
       });
-      const summary = `${outcome.rows} ${dataType} row(s) read`;
+      const summary = `${outcome.rows} ${dataType} row(s) read${outcome.remarks ? ` (${outcome.remarks})` : ''}`;
       log(`OK ${summary}`);
       await this.schedules.recordOutcome(globalDeviceId, dataType, true, summary);
       await this.history.record({

@@ -113,7 +113,10 @@ export class TransactionExecuteJob {
           : await this.runner.run(command as UdilCommand, parameters, target, driver, ctx));
       await gate;
       await this.statuses.complete(transactionid, globalDeviceId, outcome.response);
-      const summary = 'rows' in outcome ? `${outcome.rows} ${row.type} row(s) read` : outcome.response;
+      const summary =
+        'rows' in outcome
+          ? `${outcome.rows} ${row.type} row(s) read${outcome.remarks ? ` (${outcome.remarks})` : ''}`
+          : outcome.response;
       log(`OK ${summary}`);
       // Two independent tables: written side by side (one round trip of waiting instead of two).
       await Promise.all([

@@ -43,6 +43,10 @@ export class Gateway {
   @Column({ name: 'request_timeout_ms', type: 'integer', default: 10000 })
   requestTimeoutMs!: number;
 
+  /** IANA zone the clocks behind this gateway keep; null = the head-end's TIME_ZONE. */
+  @Column({ name: 'clock_time_zone', type: 'varchar', length: 64, nullable: true })
+  clockTimeZone!: string | null;
+
   @Column({ type: 'boolean', default: true })
   enabled!: boolean;
 

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@hes/config';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { CredentialCipher } from '../credential-cipher';
@@ -16,6 +17,7 @@ export interface NewGateway {
   password?: string | null;
   maxInFlight?: number;
   requestTimeoutMs?: number;
+  clockTimeZone?: string | null;
 }
 
 export interface GatewayCredentials {
@@ -28,7 +30,14 @@ export class GatewayRepository {
   constructor(
     @InjectRepository(Gateway) private readonly gateways: Repository<Gateway>,
     private readonly cipher: CredentialCipher,
+    /** Absent (a repository made by hand in a test): the clocks default to UTC. */
+    @Optional() @Inject(APP_CONFIG) private readonly config?: Pick<AppConfig, 'TIME_ZONE'>,
   ) {}
+
+  /** The IANA zone the clocks behind the gateway keep: its own setting, else the head-end's TIME_ZONE. */
+  clockZoneOf(gateway: Gateway): string {
+    return gateway.clockTimeZone ?? this.config?.TIME_ZONE ?? 'UTC';
+  }
 
   async create(input: NewGateway): Promise<Gateway> {
     const { password, ...rest } = input;

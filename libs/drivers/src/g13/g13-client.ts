@@ -1,9 +1,15 @@
-import type { Duplex } from 'node:stream';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { isIP } from 'node:net';
-import { TLSSocket, connect as connectTls } from 'node:tls';
-import { DriverError, GatewayEndpoint, OperationContext, ProgressLevel } from '../driver.contract';
+import { DriverError, GatewayEndpoint, OperationContext } from '../driver.contract';
+import {
+  ProgressTracker,
+  certificateMatchesPin,
+  isCertificateError,
+  normalizeFingerprint,
+  tlsAgentFor,
+} from '../kit';
+
+export { ProgressTracker, normalizeFingerprint };
 
 /**
  * Typed HTTP(S) client for one ABB G13 gateway (manual chapter 6): Basic authentication, the
@@ -31,24 +37,6 @@ export interface G13ClientOptions {
   retryDelayMs?: number;
 }
 
-/**
- * Progress that only goes up, and at most once per level. The caller's promise is awaited: when it
- * rejects (transaction cancelled) the rejection propagates and the operation stops there.
- */
-export class ProgressTracker {
-  private level = 1;
-  /** The caller's answer to the highest level reached: concurrent steps all wait for it. */
-  private last: Promise<void> = Promise.resolve();
-  constructor(private readonly ctx: OperationContext) {}
-  reach(level: ProgressLevel, note?: string): Promise<void> {
-    if (level > this.level) {
-      this.level = level;
-      this.last = Promise.resolve(this.ctx.progress(level, note));
-    }
-    return this.last;
-  }
-}
-
 class Semaphore {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
@@ -74,66 +62,6 @@ interface RawResponse {
   link?: string;
 }
 
-const TLS_VERIFY_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'CERT_SIGNATURE_FAILURE',
-]);
-
-/**
- * An HTTPS agent for a pinned gateway: a connection is handed to the request only after its
- * handshake completed and the certificate's SHA-256 matched, so nothing (credentials included) is
- * ever written to a gateway presenting another certificate.
- */
-class PinnedAgent extends https.Agent {
-  constructor(
-    options: https.AgentOptions,
-    private readonly pin: string,
-  ) {
-    super(options);
-  }
-
-  // Node's Agent accepts a connection delivered later through the callback (return value undefined).
-  override createConnection(
-    options: https.RequestOptions,
-    callback?: (error: Error | null, socket: Duplex) => void,
-  ): undefined {
-    let settled = false;
-    const settle = (error: Error | null, socket?: Duplex) => {
-      if (settled) return;
-      settled = true;
-      // On error the agent ignores the socket argument.
-      callback?.(error, socket as Duplex);
-    };
-    const socket = connectTls({
-      host: options.host ?? undefined,
-      port: Number(options.port),
-      // SNI carries host names only (RFC 6066), never an IP address.
-      servername: options.servername ?? (options.host && !isIP(options.host) ? options.host : undefined),
-      rejectUnauthorized: false,
-    });
-    socket.once('secureConnect', () => {
-      const certificate = socket.getPeerCertificate();
-      if (certificate?.fingerprint256 && normalizeFingerprint(certificate.fingerprint256) === this.pin) {
-        settle(null, socket);
-      } else {
-        socket.destroy();
-        settle(new Error('gateway certificate does not match the pinned SHA-256 fingerprint'));
-      }
-    });
-    socket.once('error', (error: Error) => settle(error));
-    return undefined;
-  }
-}
-
-export function normalizeFingerprint(fingerprint: string): string {
-  return fingerprint.replace(/[^0-9a-f]/gi, '').toUpperCase();
-}
-
 function describeBody(body: string): string | undefined {
   try {
     const parsed: unknown = JSON.parse(body);
@@ -157,6 +85,8 @@ export class G13Client {
   private readonly pin?: string;
   private readonly retries: number;
   private readonly retryDelayMs: number;
+  private inFlight = 0;
+  private closed = false;
 
   constructor(
     readonly gateway: GatewayEndpoint,
@@ -174,35 +104,26 @@ export class G13Client {
     this.retryDelayMs = options.retryDelayMs ?? 100;
     if (gateway.username)
       this.authorization = `Basic ${Buffer.from(`${gateway.username}:${gateway.password ?? ''}`).toString('base64')}`;
+    const sockets = { keepAlive: true, maxSockets: Math.max(1, gateway.maxInFlight) };
     if (this.base.protocol === 'https:') {
-      if (gateway.tlsMode === 'pinned') {
-        if (!gateway.tlsFingerprintSha256)
-          throw new DriverError(
-            'refused',
-            `G13 gateway ${gateway.name}: TLS mode "pinned" needs a certificate fingerprint`,
-            false,
-          );
+      if (gateway.tlsMode === 'pinned' && gateway.tlsFingerprintSha256)
         this.pin = normalizeFingerprint(gateway.tlsFingerprintSha256);
-      }
-      const agentOptions: https.AgentOptions = {
-        keepAlive: true,
-        maxSockets: Math.max(1, gateway.maxInFlight),
-        // verify: system CAs or the gateway's own CA. pinned: the chain is not trusted, the
-        // certificate's SHA-256 is compared on connection instead. insecure: explicitly allowed.
-        rejectUnauthorized: gateway.tlsMode === 'verify',
-        ca: gateway.tlsMode === 'verify' && gateway.tlsCaPem ? gateway.tlsCaPem : undefined,
-        // A resumed TLS session does not present the certificate again: every pinned connection
-        // makes a full handshake so the fingerprint can be checked.
-        maxCachedSessions: gateway.tlsMode === 'pinned' ? 0 : undefined,
-      };
-      this.agent = this.pin ? new PinnedAgent(agentOptions, this.pin) : new https.Agent(agentOptions);
+      // verify: system CAs or the gateway's own CA. pinned: the chain is not trusted, the certificate's
+      // SHA-256 is compared on every handshake before the connection is used. insecure: explicit.
+      this.agent = tlsAgentFor(gateway, sockets);
     } else {
-      this.agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, gateway.maxInFlight) });
+      this.agent = new http.Agent(sockets);
     }
   }
 
+  /**
+   * Releases the pooled connections once the requests in flight have answered: a client replaced after
+   * a settings change finishes the operations that already hold it (each of its later requests on a
+   * connection of its own, closed after it), while new operations get the new client.
+   */
   close(): void {
-    this.agent.destroy();
+    this.closed = true;
+    if (this.inFlight === 0) this.agent.destroy();
   }
 
   /** Sends one request (with retries when retry-safe) and returns the parsed JSON answer. */
@@ -215,6 +136,11 @@ export class G13Client {
         `${request.method} ${request.path}: payload of ${bytes} bytes exceeds the G13 limit of ${G13_MAX_PAYLOAD_BYTES} bytes and this resource cannot be split`,
         false,
       );
+    // Level 3 means a retry-safe exchange with the gateway succeeded before any write goes out: a write
+    // that would be the first request is preceded by one (GET /about), its progress awaited, so a
+    // cancel that won at level 2 stops the operation before the meter is asked to act.
+    if (!request.retrySafe && progress.level < 3)
+      await this.request({ method: 'GET', path: '/about', retrySafe: true }, ctx, progress);
     const attempts = request.retrySafe ? 1 + this.retries : 1;
     let lastError: DriverError | undefined;
     for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -244,13 +170,7 @@ export class G13Client {
     progress: ProgressTracker,
   ): Promise<T> {
     await progress.reach(2, `${request.method} ${request.path}`);
-    const release = await this.semaphore.acquire();
-    let response: RawResponse;
-    try {
-      response = await this.send(request.method, request.path, payload, ctx);
-    } finally {
-      release();
-    }
+    const response = await this.exchange(request.method, request.path, payload, ctx);
     ctx.log?.(`${request.method} ${request.path} ${response.status}`);
     if (response.status !== 401) await progress.reach(3, 'gateway accepted the credentials');
     const label = `${request.method} ${request.path}`;
@@ -314,16 +234,31 @@ export class G13Client {
   private async lastError(link: string | undefined, ctx: OperationContext): Promise<string | undefined> {
     const match = /\/lasterror\/(\d+)/.exec(link ?? '');
     if (!match) return undefined;
-    const release = await this.semaphore.acquire();
     try {
-      const response = await this.send('GET', `/lasterror/${match[1]}`, undefined, ctx);
+      const response = await this.exchange('GET', `/lasterror/${match[1]}`, undefined, ctx);
       ctx.log?.(`GET /lasterror/${match[1]} ${response.status}`);
       if (response.status !== 200) return undefined;
       return describeBody(response.body);
     } catch {
       return undefined;
+    }
+  }
+
+  /** One request within the gateway's in-flight limit; a closed client releases its sockets after the last. */
+  private async exchange(
+    method: G13Method,
+    path: string,
+    payload: string | undefined,
+    ctx: OperationContext,
+  ): Promise<RawResponse> {
+    this.inFlight += 1;
+    const release = await this.semaphore.acquire();
+    try {
+      return await this.send(method, path, payload, ctx);
     } finally {
       release();
+      this.inFlight -= 1;
+      if (this.closed && this.inFlight === 0) this.agent.destroy();
     }
   }
 
@@ -411,15 +346,9 @@ export class G13Client {
           });
         },
       );
-      req.on('socket', (socket) => {
-        if (this.pin && socket instanceof TLSSocket)
-          socket.once('secureConnect', () => {
-            if (!this.pinAccepted(socket)) fail(this.pinError(label));
-          });
-      });
       req.on('error', (error: NodeJS.ErrnoException) => {
         const code = error.code ?? '';
-        if (TLS_VERIFY_CODES.has(code) || /certificate/i.test(error.message))
+        if (isCertificateError(error))
           fail(
             new DriverError(
               'authentication',
@@ -440,13 +369,9 @@ export class G13Client {
     });
   }
 
+  /** Defence in depth: the pinned agent hands over only matching connections; the answer's socket is checked again. */
   private pinAccepted(socket: unknown): boolean {
-    if (!this.pin) return true;
-    if (!(socket instanceof TLSSocket)) return false;
-    const certificate = socket.getPeerCertificate();
-    return (
-      Boolean(certificate?.fingerprint256) && normalizeFingerprint(certificate.fingerprint256) === this.pin
-    );
+    return !this.pin || certificateMatchesPin(socket, this.pin);
   }
 
   private pinError(label: string): DriverError {

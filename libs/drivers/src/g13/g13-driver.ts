@@ -6,10 +6,13 @@ import {
   DiscoveredMeter,
   DriverError,
   GatewayEndpoint,
+  InMemoryMeterResourceCatalogue,
   InstantaneousReading,
   LoadLimit,
   LoadProfileReading,
   MeterEventReading,
+  MeterResourceCatalogue,
+  MeterResources,
   MonthlyBillingReading,
   OperationContext,
   SamplingConfiguration,
@@ -17,13 +20,17 @@ import {
   UnsupportedOperationError,
 } from '../driver.contract';
 import { G13_CAPABILITIES } from './g13-capabilities';
+import { DateTime } from 'luxon';
+import { ClientCache, ProgressTracker } from '../kit';
+import { G13_MAX_PAYLOAD_BYTES, G13Client, G13ClientOptions, G13Request } from './g13-client';
 import {
-  G13_MAX_PAYLOAD_BYTES,
-  G13Client,
-  G13ClientOptions,
-  G13Request,
-  ProgressTracker,
-} from './g13-client';
+  G13_RESOURCES,
+  G13_RESOURCE_NAMES,
+  G13Resource,
+  isNotFound,
+  knownResources,
+  missingRemark,
+} from './g13-resources';
 import { G13AlarmDefinition } from './g13-event-codes';
 import {
   G13DateTimeAnswer,
@@ -60,6 +67,14 @@ export interface G13DriverOptions extends G13ClientOptions {
   loadLimitOutputPort?: number;
   /** Location given to meters registered through device creation. Default "HES". */
   registrationLocation?: string;
+  /** Where each meter's discovered resources are kept (default: in memory). */
+  meterResources?: MeterResourceCatalogue;
+}
+
+/** What one read knows of its meter's resources, and which it had to leave out. */
+interface ResourceSession {
+  profile: Partial<Record<G13Resource, boolean>>;
+  missing: Set<G13Resource>;
 }
 
 interface G13MetersAnswer {
@@ -105,11 +120,21 @@ function toSeconds(range: DateRange): DateRange {
 
 class Exchange {
   readonly progress: ProgressTracker;
+  /** The clock zone of the meters behind this gateway. */
+  readonly zone: string;
   constructor(
     private readonly client: G13Client,
     readonly ctx: OperationContext,
   ) {
     this.progress = new ProgressTracker(ctx);
+    this.zone = client.gateway.clockTimeZone || 'UTC';
+  }
+  /** A G13 date-time in the meters' clock zone. */
+  format(date: Date): string {
+    return formatG13DateTime(date, this.zone);
+  }
+  parse(text: string, field?: string): Date {
+    return parseG13DateTime(text, field, this.zone);
   }
   get<T>(path: string): Promise<T> {
     return this.client.request<T>({ method: 'GET', path, retrySafe: true }, this.ctx, this.progress);
@@ -126,37 +151,93 @@ class Exchange {
 export class G13Driver implements DeviceDriver {
   readonly name = 'ABB_G13' as const;
   readonly capabilities = G13_CAPABILITIES;
-  private readonly clients = new Map<string, { key: string; client: G13Client }>();
+  private readonly clients = new ClientCache((gateway) => new G13Client(gateway, this.options));
+  private readonly catalogue: MeterResourceCatalogue;
 
-  constructor(private readonly options: G13DriverOptions = {}) {}
-
-  async close(): Promise<void> {
-    for (const { client } of this.clients.values()) client.close();
-    this.clients.clear();
-    return Promise.resolve();
+  constructor(private readonly options: G13DriverOptions = {}) {
+    this.catalogue = options.meterResources ?? new InMemoryMeterResourceCatalogue();
   }
 
-  private client(gateway: GatewayEndpoint): G13Client {
-    const key = JSON.stringify([
-      gateway.endpoint,
-      gateway.tlsMode,
-      gateway.tlsCaPem,
-      gateway.tlsFingerprintSha256,
-      gateway.username,
-      gateway.password,
-      gateway.maxInFlight,
-      gateway.requestTimeoutMs,
-    ]);
-    const cached = this.clients.get(gateway.id);
-    if (cached?.key === key) return cached.client;
-    cached?.client.close();
-    const client = new G13Client(gateway, this.options);
-    this.clients.set(gateway.id, { key, client });
-    return client;
+  async close(): Promise<void> {
+    await this.clients.closeAll();
   }
 
   private exchange(gateway: GatewayEndpoint, ctx: OperationContext): Exchange {
-    return new Exchange(this.client(gateway), ctx);
+    return new Exchange(this.clients.get(gateway), ctx);
+  }
+
+  async discoverResources(device: DeviceAddress, ctx: OperationContext): Promise<MeterResources> {
+    const x = this.exchange(device.gateway, ctx);
+    const profile = await this.discover(device, x);
+    await x.meterReached('meter resources discovered');
+    return profile;
+  }
+
+  /**
+   * Asks the meter for each optional resource (a 404 means it has none) after its clock (a 404 there
+   * means the gateway does not know the serial), and keeps the answer in the catalogue.
+   */
+  private async discover(device: DeviceAddress, x: Exchange): Promise<Record<G13Resource, boolean>> {
+    await x.get(G13Driver.meterPath(device, '/datetime'));
+    const profile = {} as Record<G13Resource, boolean>;
+    for (const name of G13_RESOURCE_NAMES) {
+      const probe = name === 'events' ? `/events/${x.format(new Date())}/1` : G13_RESOURCES[name].probe;
+      try {
+        await x.get(G13Driver.meterPath(device, probe));
+        profile[name] = true;
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+        profile[name] = false;
+      }
+    }
+    await this.catalogue.save(device.gateway.id, device.serial, profile);
+    const lacking = G13_RESOURCE_NAMES.filter((name) => !profile[name]);
+    x.ctx.log?.(
+      `meter ${device.serial} resources discovered${lacking.length ? `; lacks ${lacking.join(', ')}` : ': all'}`,
+    );
+    return profile;
+  }
+
+  /** The meter's resources as catalogued, discovered first when unknown. */
+  private async session(device: DeviceAddress, x: Exchange): Promise<ResourceSession> {
+    let profile = knownResources(await this.catalogue.load(device.gateway.id, device.serial));
+    if (G13_RESOURCE_NAMES.some((name) => profile[name] === undefined))
+      profile = await this.discover(device, x);
+    return { profile, missing: new Set() };
+  }
+
+  /**
+   * GET of an optional resource: skipped (undefined) when the meter lacks it. A 404 where the catalogue
+   * had the resource means the meter changed: its resources are discovered again.
+   */
+  private async optional<T>(
+    device: DeviceAddress,
+    x: Exchange,
+    session: ResourceSession,
+    name: G13Resource,
+    suffix: string,
+  ): Promise<T | undefined> {
+    if (session.profile[name] === false) {
+      session.missing.add(name);
+      return undefined;
+    }
+    try {
+      return await x.get<T>(G13Driver.meterPath(device, suffix));
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      x.ctx.log?.(`meter ${device.serial} no longer answers ${suffix}: rediscovering its resources`);
+      session.profile = await this.discover(device, x);
+      session.missing.add(name);
+      return undefined;
+    }
+  }
+
+  /** Tells the caller which resources the read had to leave out. */
+  private static remark(device: DeviceAddress, x: Exchange, session: ResourceSession): void {
+    const remark = missingRemark(device, session.missing);
+    if (!remark) return;
+    x.ctx.log?.(remark);
+    x.ctx.remark?.(remark);
   }
 
   private static meterPath(device: DeviceAddress, suffix: string): string {
@@ -218,32 +299,40 @@ export class G13Driver implements DeviceDriver {
     const x = this.exchange(device.gateway, ctx);
     const answer = await x.get<G13DateTimeAnswer>(G13Driver.meterPath(device, '/datetime'));
     await x.meterReached('clock read');
-    return parseG13DateTime(answer.datetime);
+    return x.parse(answer.datetime);
   }
 
   async setClock(device: DeviceAddress, time: Date, ctx: OperationContext): Promise<void> {
     const x = this.exchange(device.gateway, ctx);
-    await x.send('POST', G13Driver.meterPath(device, '/datetime'), { datetime: formatG13DateTime(time) });
+    await x.send('POST', G13Driver.meterPath(device, '/datetime'), { datetime: x.format(time) });
     await x.meterReached('clock set');
   }
 
   async readInstantaneous(device: DeviceAddress, ctx: OperationContext): Promise<InstantaneousReading> {
     const x = this.exchange(device.gateway, ctx);
+    const session = await this.session(device, x);
     const clock = await x.get<G13DateTimeAnswer>(G13Driver.meterPath(device, '/datetime'));
     await x.meterReached('meter answered');
-    const instrument = await x.get<G13InstrumentAnswer>(G13Driver.meterPath(device, '/instrument'));
-    const power = await x.get<G13PowerAnswer>(G13Driver.meterPath(device, '/power'));
-    const tariff = await x.get<G13TariffAnswer>(G13Driver.meterPath(device, '/tariff'));
-    return mapInstantaneous(clock, instrument, power, tariff);
+    const read = <T>(name: G13Resource) =>
+      this.optional<T>(device, x, session, name, G13_RESOURCES[name].probe);
+    const instrument = await read<G13InstrumentAnswer>('instrument');
+    const power = await read<G13PowerAnswer>('power');
+    const tariff = await read<G13TariffAnswer>('tariff');
+    G13Driver.remark(device, x, session);
+    return mapInstantaneous(clock, instrument, power, tariff, x.zone);
   }
 
   async readBilling(device: DeviceAddress, ctx: OperationContext): Promise<BillingReading> {
     const x = this.exchange(device.gateway, ctx);
+    const session = await this.session(device, x);
     const clock = await x.get<G13DateTimeAnswer>(G13Driver.meterPath(device, '/datetime'));
     await x.meterReached('meter answered');
-    const active = await x.get<G13EnergyAnswer>(G13Driver.meterPath(device, '/energy/active'));
-    const reactive = await x.get<G13EnergyAnswer>(G13Driver.meterPath(device, '/energy/reactive'));
-    return mapBilling(clock, active, reactive);
+    const read = (name: G13Resource) =>
+      this.optional<G13EnergyAnswer>(device, x, session, name, G13_RESOURCES[name].probe);
+    const active = await read('activeEnergy');
+    const reactive = await read('reactiveEnergy');
+    G13Driver.remark(device, x, session);
+    return mapBilling(clock, active, reactive, x.zone);
   }
 
   async readMonthlyBilling(
@@ -253,32 +342,44 @@ export class G13Driver implements DeviceDriver {
   ): Promise<MonthlyBillingReading[]> {
     const range = toSeconds(requested);
     const x = this.exchange(device.gateway, ctx);
+    const session = await this.session(device, x);
     const rows: MonthlyBillingReading[] = [];
     let from = range.from;
     for (;;) {
-      const answer = await x.get<G13PreviousValuesAnswer>(
-        G13Driver.meterPath(
-          device,
-          `/previousvalues/${formatG13DateTime(from)}/${formatG13DateTime(range.to)}`,
-        ),
+      const answer = await this.optional<G13PreviousValuesAnswer>(
+        device,
+        x,
+        session,
+        'previousValues',
+        `/previousvalues/${x.format(from)}/${x.format(range.to)}`,
       );
-      await x.meterReached('previous values read');
-      const page = mapPreviousValues(answer);
+      await x.meterReached(answer ? 'previous values read' : 'meter has no previous values');
+      if (!answer) break;
+      const page = mapPreviousValues(answer, x.zone);
       rows.push(...page.filter((r) => r.meter_datetime >= range.from && r.meter_datetime <= range.to));
       if (page.length < PREVIOUS_VALUES_PER_REQUEST) break;
       const last = page[page.length - 1].meter_datetime;
       if (last >= range.to) break;
       from = new Date(last.getTime() + 1000);
     }
-    if (rows.length === 0) return rows;
+    if (rows.length === 0) {
+      G13Driver.remark(device, x, session);
+      return rows;
+    }
     // The billing-period maximum demand comes from the demand records ending at the same time.
-    const demandConfig = await x.get<G13DemandConfigAnswer>(
-      G13Driver.meterPath(device, '/demand/configuration'),
+    const demandConfig = await this.optional<G13DemandConfigAnswer>(
+      device,
+      x,
+      session,
+      'demand',
+      G13_RESOURCES.demand.probe,
     );
+    G13Driver.remark(device, x, session);
+    if (!demandConfig) return rows;
     const demand = await x.get<G13DemandAnswer>(
-      G13Driver.meterPath(device, `/demand/${formatG13DateTime(range.from)}/${formatG13DateTime(range.to)}`),
+      G13Driver.meterPath(device, `/demand/${x.format(range.from)}/${x.format(range.to)}`),
     );
-    const maxima = mapDemandMaxima(demandConfig, demand);
+    const maxima = mapDemandMaxima(demandConfig, demand, x.zone);
     return rows.map((row) => ({ ...row, ...maxima.get(row.meter_datetime.getTime()) }));
   }
 
@@ -289,10 +390,17 @@ export class G13Driver implements DeviceDriver {
   ): Promise<LoadProfileReading[]> {
     const range = toSeconds(requested);
     const x = this.exchange(device.gateway, ctx);
-    const config = await x.get<G13LoadProfileConfigAnswer>(
-      G13Driver.meterPath(device, '/loadprofiles/configuration'),
+    const session = await this.session(device, x);
+    const config = await this.optional<G13LoadProfileConfigAnswer>(
+      device,
+      x,
+      session,
+      'loadProfiles',
+      G13_RESOURCES.loadProfiles.probe,
     );
-    await x.meterReached('load-profile configuration read');
+    await x.meterReached(config ? 'load-profile configuration read' : 'meter has no load profiles');
+    G13Driver.remark(device, x, session);
+    if (!config) return [];
     const rows: LoadProfileReading[] = [];
     const channels = (config.lpconfig ?? [])
       .map(([interval, quantity], index) => ({ channel: index + 1, interval, quantity }))
@@ -305,12 +413,9 @@ export class G13Driver implements DeviceDriver {
       );
     for (const { channel, interval, quantity } of channels) {
       const answer = await x.get<G13LoadProfileAnswer>(
-        G13Driver.meterPath(
-          device,
-          `/loadprofiles/${channel}/${formatG13DateTime(range.from)}/${formatG13DateTime(range.to)}`,
-        ),
+        G13Driver.meterPath(device, `/loadprofiles/${channel}/${x.format(range.from)}/${x.format(range.to)}`),
       );
-      rows.push(...mapLoadProfileChannel(answer, quantity, channel, interval));
+      rows.push(...mapLoadProfileChannel(answer, quantity, channel, interval, x.zone));
     }
     return mergeLoadProfileRows(
       rows.filter((r) => r.meter_datetime >= range.from && r.meter_datetime <= range.to),
@@ -324,17 +429,30 @@ export class G13Driver implements DeviceDriver {
   ): Promise<MeterEventReading[]> {
     const range = toSeconds(requested);
     const x = this.exchange(device.gateway, ctx);
-    const alarms = await x.get<G13AlarmsAnswer>(G13Driver.meterPath(device, '/alarms/configuration'));
-    await x.meterReached('alarm configuration read');
+    const session = await this.session(device, x);
+    // Without the alarm configuration, alarm events keep the G13's own names (ALARMn_ACTIVE_INFO).
+    const alarms = await this.optional<G13AlarmsAnswer>(
+      device,
+      x,
+      session,
+      'alarms',
+      G13_RESOURCES.alarms.probe,
+    );
+    await x.meterReached(alarms ? 'alarm configuration read' : 'meter answered');
     const seen = new Set<string>();
     const rows: MeterEventReading[] = [];
     let until = range.to;
     for (;;) {
-      const answer = await x.get<G13EventsAnswer>(
-        G13Driver.meterPath(device, `/events/${formatG13DateTime(until)}/${EVENTS_PER_REQUEST}`),
+      const answer = await this.optional<G13EventsAnswer>(
+        device,
+        x,
+        session,
+        'events',
+        `/events/${x.format(until)}/${EVENTS_PER_REQUEST}`,
       );
+      if (!answer) break;
       const logs = [answer.system ?? [], answer.quality ?? [], answer.event ?? []];
-      for (const row of mapEvents(answer, alarms.alarmconfig ?? [])) {
+      for (const row of mapEvents(answer, alarms?.alarmconfig ?? [], x.zone)) {
         const key = `${row.event_datetime.getTime()}|${row.event_code}|${row.event_description}`;
         if (seen.has(key) || row.event_datetime < range.from || row.event_datetime > range.to) continue;
         seen.add(key);
@@ -343,10 +461,11 @@ export class G13Driver implements DeviceDriver {
       // Each log answers newest first, at most 100 entries: a full log may hold older ones.
       const full = logs.filter((log) => log.length >= EVENTS_PER_REQUEST);
       if (full.length === 0) break;
-      const oldest = Math.max(...full.map((log) => parseG13DateTime(log[log.length - 1].datetime).getTime()));
+      const oldest = Math.max(...full.map((log) => x.parse(log[log.length - 1].datetime).getTime()));
       if (oldest < range.from.getTime() || oldest >= until.getTime()) break;
       until = new Date(oldest);
     }
+    G13Driver.remark(device, x, session);
     return rows.sort(
       (a, b) => a.event_datetime.getTime() - b.event_datetime.getTime() || a.event_code - b.event_code,
     );
@@ -515,7 +634,8 @@ export class G13Driver implements DeviceDriver {
         `billing snapshot interval ${sampling.intervalMinutes} min: the G13 stores daily (1440), weekly (10080) or monthly (43200) previous values`,
         false,
       );
-    const weekday = ((sampling.activationDatetime.getUTCDay() + 6) % 7) + 1;
+    // Monday 1 … Sunday 7, in the meter's clock zone.
+    const weekday = DateTime.fromJSDate(sampling.activationDatetime, { zone: x.zone }).weekday;
     await x.send('POST', G13Driver.meterPath(device, '/previousvalues/configuration'), {
       interval,
       ...(interval === 'weekly' ? { weekday } : {}),

@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import {
   BillingReading,
   DriverError,
@@ -12,7 +13,8 @@ import { G13AlarmDefinition, mapG13LogId } from './g13-event-codes';
 /**
  * G13 JSON answers (manual chapter 6) → UDIL rows (migrations/1763700000000-udil-schema.ts).
  * Energies in kWh / kvarh, powers in kW / kvar, as UDIL; the G13 reports "value", "unit" pairs
- * whose unit decides the scale. G13 date-times carry no zone: the gateway is expected to run on UTC.
+ * whose unit decides the scale. G13 date-times carry no offset: they are read and written in the
+ * gateway's clock zone (GatewayEndpoint.clockTimeZone, UTC when absent).
  */
 
 export type G13ValuePair = [string, string];
@@ -72,17 +74,28 @@ export interface G13LoadProfileConfigAnswer {
   lpconfig: Array<[number, number, number]>;
 }
 
-export function parseG13DateTime(text: string, field = 'datetime'): Date {
+/** A G13 date-time (no offset, meter local time in `zone`) → the instant it names. */
+export function parseG13DateTime(text: string, field = 'datetime', zone = 'UTC'): Date {
   const match = /^(\d{4})[-:](\d{2})[-:](\d{2})T(\d{2}):(\d{2}):(\d{2})$/.exec(
     String(text).replace(/\s+/g, ''),
   );
   if (!match) throw new DriverError('protocol', `G13 ${field} "${text}" is not a date-time`, false);
-  const [, y, mo, d, h, mi, s] = match.map(Number);
-  return new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  const [, year, month, day, hour, minute, second] = match.map(Number);
+  if (zone === 'UTC') return new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  const local = DateTime.fromObject({ year, month, day, hour, minute, second }, { zone });
+  if (!local.isValid)
+    throw new DriverError(
+      'protocol',
+      `G13 ${field} "${text}" in zone ${zone}: ${local.invalidReason}`,
+      false,
+    );
+  return local.toJSDate();
 }
 
-export function formatG13DateTime(date: Date): string {
-  return date.toISOString().slice(0, 19);
+/** An instant → a G13 date-time in the meter's clock zone. */
+export function formatG13DateTime(date: Date, zone = 'UTC'): string {
+  if (zone === 'UTC') return date.toISOString().slice(0, 19);
+  return DateTime.fromJSDate(date, { zone }).toFormat("yyyy-MM-dd'T'HH:mm:ss");
 }
 
 const SCALE: Readonly<Record<string, number>> = { k: 1, M: 1000, G: 1_000_000 };
@@ -140,12 +153,13 @@ export function mapEnergyRegisters(
 
 export function mapBilling(
   clock: G13DateTimeAnswer,
-  active: G13EnergyAnswer,
+  active: G13EnergyAnswer | undefined,
   reactive: G13EnergyAnswer | undefined,
+  zone = 'UTC',
 ): BillingReading {
   return {
-    meter_datetime: parseG13DateTime(clock.datetime),
-    ...mapEnergyRegisters(active, 'active_energy'),
+    meter_datetime: parseG13DateTime(clock.datetime, 'datetime', zone),
+    ...(active ? mapEnergyRegisters(active, 'active_energy') : {}),
     ...(reactive ? mapEnergyRegisters(reactive, 'reactive_energy') : {}),
   };
 }
@@ -153,21 +167,22 @@ export function mapBilling(
 /** /datetime, /instrument, /power and /tariff → instantaneous_data. */
 export function mapInstantaneous(
   clock: G13DateTimeAnswer,
-  instrument: G13InstrumentAnswer,
-  power: G13PowerAnswer,
+  instrument: G13InstrumentAnswer | undefined,
+  power: G13PowerAnswer | undefined,
   tariff: G13TariffAnswer | undefined,
+  zone = 'UTC',
 ): InstantaneousReading {
-  const row: InstantaneousReading = { meter_datetime: parseG13DateTime(clock.datetime) };
+  const row: InstantaneousReading = { meter_datetime: parseG13DateTime(clock.datetime, 'datetime', zone) };
   (['a', 'b', 'c'] as const).forEach((phase, index) => {
-    const line = instrument[`l${index + 1}`];
+    const line = instrument?.[`l${index + 1}`];
     if (!line) return;
     row[`current_phase_${phase}`] = round(plainValue(line.current));
     row[`voltage_phase_${phase}`] = round(plainValue(line.voltage));
   });
-  row.frequency = round(plainValue(instrument.frequency?.frequency));
-  row.average_pf = round(plainValue(instrument.total?.powerfactor));
-  const active = kiloValue(power.active?.total);
-  const reactive = kiloValue(power.reactive?.total);
+  row.frequency = round(plainValue(instrument?.frequency?.frequency));
+  row.average_pf = round(plainValue(instrument?.total?.powerfactor));
+  const active = kiloValue(power?.active?.total);
+  const reactive = kiloValue(power?.reactive?.total);
   if (active !== undefined) {
     row.aggregate_active_pwr_pos = round(Math.max(active, 0));
     row.aggregate_active_pwr_neg = round(Math.max(-active, 0));
@@ -202,13 +217,13 @@ function registerValue(value: number, unit: string): number {
  * Previous values (6.3.69) → monthly_billing_data, one row per snapshot. Status bits: bit1 data
  * error and a clear bit0 (not available) leave the column empty; bit2 (power off) keeps the value.
  */
-export function mapPreviousValues(answer: G13PreviousValuesAnswer): MonthlyBillingReading[] {
+export function mapPreviousValues(answer: G13PreviousValuesAnswer, zone = 'UTC'): MonthlyBillingReading[] {
   const rows: MonthlyBillingReading[] = [];
   for (const item of answer.items ?? []) {
     const timeTag = item.find((entry): entry is { time: string } => !Array.isArray(entry));
     if (!timeTag) throw new DriverError('protocol', 'G13 previous-value snapshot without a time tag', false);
     const row: MonthlyBillingReading = {
-      meter_datetime: parseG13DateTime(timeTag.time, 'previous-value time'),
+      meter_datetime: parseG13DateTime(timeTag.time, 'previous-value time', zone),
     };
     item
       .filter((entry): entry is [string, string] => Array.isArray(entry))
@@ -265,6 +280,7 @@ export function mapLoadProfileChannel(
   quantity: number,
   channel: number,
   intervalSeconds: number,
+  zone = 'UTC',
 ): LoadProfileReading[] {
   const target = LOAD_PROFILE_COLUMNS[quantity];
   if (!target) return [];
@@ -284,7 +300,7 @@ export function mapLoadProfileChannel(
       );
     const bad = (Number(status) & 0x20) !== 0;
     rows.push({
-      meter_datetime: parseG13DateTime(time, 'load-profile time'),
+      meter_datetime: parseG13DateTime(time, 'load-profile time', zone),
       channel_id: channel,
       interval: intervalSeconds / 60,
       [target.column]: bad ? null : round(target.kind === 'register' ? registerValue(value, unit) : value),
@@ -315,13 +331,14 @@ export function mergeLoadProfileRows(rows: LoadProfileReading[]): LoadProfileRea
 export function mapEvents(
   answer: G13EventsAnswer,
   alarms: readonly G13AlarmDefinition[] = [],
+  zone = 'UTC',
 ): MeterEventReading[] {
   const rows: MeterEventReading[] = [];
   for (const log of ['system', 'quality', 'event'] as const) {
     for (const entry of answer[log] ?? []) {
       if (typeof entry?.logid !== 'number')
         throw new DriverError('protocol', `G13 ${log} log entry without a logid`, false);
-      const at = parseG13DateTime(entry.datetime, 'event datetime');
+      const at = parseG13DateTime(entry.datetime, 'event datetime', zone);
       const mapped = mapG13LogId(entry.logid, alarms);
       rows.push({ event_datetime: at, event_code: mapped.code, event_description: mapped.description });
       if (entry.logid === 2055 && (entry.duration ?? 0) > 0) {
@@ -357,6 +374,7 @@ const MAX_DEMAND_CODES = new Set([5, 6, 7, 13, 14, 15]);
 export function mapDemandMaxima(
   config: G13DemandConfigAnswer,
   answer: G13DemandAnswer,
+  zone = 'UTC',
 ): Map<number, UdilRow> {
   const maxima = new Map<number, UdilRow>();
   const index = (config.dmc ?? []).findIndex(
@@ -371,7 +389,9 @@ export function mapDemandMaxima(
     const status = Number(record[0]);
     if ((status & 0x02) !== 0 || (status & 0x01) === 0) continue;
     const value = kiloValue([record[1], unit]);
-    maxima.set(parseG13DateTime(timeTag.time, 'demand time').getTime(), { active_mdi_pos_tl: round(value) });
+    maxima.set(parseG13DateTime(timeTag.time, 'demand time', zone).getTime(), {
+      active_mdi_pos_tl: round(value),
+    });
   }
   return maxima;
 }

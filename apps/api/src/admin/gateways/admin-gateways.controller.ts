@@ -24,6 +24,7 @@ import {
   GatewayDto,
   GatewayListQueryDto,
   GatewayPageDto,
+  MeterResourcesDto,
 } from './gateway.dto';
 
 const ID = ApiParam({ name: 'id', example: '0b0c6f0e-8f5e-4f0c-9a43-54a5e6c7d001' });
@@ -148,6 +149,37 @@ export class AdminGatewaysController {
   @NOT_FOUND
   discoverMeters(@Param('id', uuidParam) id: string): Promise<DiscoveryDto> {
     return this.gateways.discoverMeters(id);
+  }
+
+  @Post(':id/meters/:serial/rediscover')
+  @HttpCode(200)
+  @ID
+  @ApiParam({ name: 'serial', example: 'ABB_8', description: 'the meter serial as the gateway names it' })
+  @Audited('gateway.rediscover-meter', 'gateway')
+  @ApiOperation({
+    summary: 'Discover again which optional resources a meter provides (reads skip what it lacks)',
+    description:
+      'Reads also rediscover a meter by themselves when a resource it had answers 404. The answer replaces the catalogued resources.',
+  })
+  @ApiOkResponse({
+    type: MeterResourcesDto,
+    example: {
+      id: '0b0c6f0e-8f5e-4f0c-9a43-54a5e6c7d001',
+      serial: 'ABB_8',
+      resources: { activeEnergy: true, reactiveEnergy: false, alarms: false },
+      message: 'meter ABB_8 lacks reactiveEnergy, alarms',
+    },
+  })
+  @ApiBadGatewayResponse({
+    type: AdminErrorDto,
+    example: { statusCode: 502, message: 'feeder-12-g13 (unreachable): connect ECONNREFUSED 10.20.0.12:443' },
+  })
+  @NOT_FOUND
+  rediscoverMeter(
+    @Param('id', uuidParam) id: string,
+    @Param('serial') serial: string,
+  ): Promise<MeterResourcesDto> {
+    return this.gateways.rediscoverMeterResources(id, serial);
   }
 
   @Post(':id/disable')

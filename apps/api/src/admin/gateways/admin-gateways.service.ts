@@ -26,6 +26,7 @@ import {
   DiscoveryDto,
   GatewayDto,
   GatewayListQueryDto,
+  MeterResourcesDto,
 } from './gateway.dto';
 
 /** A driver operation run from the admin API, with the progress and log lines it reported. */
@@ -174,6 +175,53 @@ export class AdminGatewaysService {
     };
   }
 
+  /**
+   * Asks one meter which optional resources it has (G13: reactive energy, alarms, demand, load
+   * profiles…) and replaces what the catalogue held; reads skip what it lacks from then on.
+   */
+  async rediscoverMeterResources(id: string, serial: string): Promise<MeterResourcesDto> {
+    const gateway = await this.require(id);
+    const driver = this.driverOf(gateway);
+    if (!driver.discoverResources)
+      throw new UnprocessableEntityException(
+        new UnsupportedOperationError(driver.name, 'meter resource discovery').message,
+      );
+    const device = await this.devices.findOne({
+      select: { globalDeviceId: true, msn: true },
+      where: [
+        { gatewayId: id, serialOnGateway: serial },
+        { gatewayId: id, msn: serial },
+      ],
+    });
+    let resources: Record<string, boolean>;
+    try {
+      resources = await driver.discoverResources(
+        {
+          gateway: this.endpointOf(gateway),
+          serial,
+          globalDeviceId: device?.globalDeviceId ?? '',
+          msn: device?.msn ?? serial,
+        },
+        probe(gateway).ctx,
+      );
+    } catch (error) {
+      if (error instanceof DriverError && error.kind === 'refused')
+        throw new NotFoundException(`serial: ${error.message}`);
+      if (error instanceof DriverError)
+        throw new BadGatewayException(`${gateway.name} (${error.kind}): ${error.message}`);
+      throw error;
+    }
+    const lacking = Object.keys(resources).filter((name) => !resources[name]);
+    return {
+      id,
+      serial,
+      resources,
+      message: lacking.length
+        ? `meter ${serial} lacks ${lacking.join(', ')}`
+        : `meter ${serial} provides every resource the driver reads`,
+    };
+  }
+
   private async require(id: string): Promise<Gateway> {
     const gateway = await this.gateways.findById(id);
     if (!gateway) throw new NotFoundException(`id: no gateway ${id}`);
@@ -187,7 +235,11 @@ export class AdminGatewaysService {
   }
 
   private endpointOf(gateway: Gateway): GatewayEndpoint {
-    return gatewayEndpointOf(gateway, this.gateways.credentialsOf(gateway));
+    return gatewayEndpointOf(
+      gateway,
+      this.gateways.credentialsOf(gateway),
+      this.gateways.clockZoneOf(gateway),
+    );
   }
 
   private async deviceCounts(ids: string[]): Promise<Map<string, number>> {
@@ -215,6 +267,7 @@ export class AdminGatewaysService {
       hasPassword: Boolean(gateway.passwordEncrypted),
       maxInFlight: gateway.maxInFlight,
       requestTimeoutMs: gateway.requestTimeoutMs,
+      clockTimeZone: this.gateways.clockZoneOf(gateway),
       enabled: gateway.enabled,
       deviceCount,
       createdAt: gateway.createdAt,

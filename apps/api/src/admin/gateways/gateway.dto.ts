@@ -6,6 +6,7 @@ import {
   IsInt,
   IsOptional,
   IsString,
+  IsTimeZone,
   IsUrl,
   Length,
   Matches,
@@ -94,6 +95,15 @@ export class CreateGatewayDto {
   @Min(100)
   @Max(120_000)
   requestTimeoutMs?: number;
+
+  @ApiPropertyOptional({
+    example: 'Asia/Karachi',
+    description:
+      "IANA zone the clocks behind this gateway keep (G13 meters, iServer 2): every date-time read from or written to it is in this zone. Default: the head-end's TIME_ZONE",
+  })
+  @IsOptional()
+  @IsTimeZone({ message: 'clockTimeZone must be an IANA time zone such as Asia/Karachi' })
+  clockTimeZone?: string;
 }
 
 export class GatewayListQueryDto extends PageQueryDto {
@@ -136,6 +146,11 @@ export class GatewayDto {
   maxInFlight!: number;
   @ApiProperty({ example: 10000 })
   requestTimeoutMs!: number;
+  @ApiProperty({
+    example: 'Asia/Karachi',
+    description: "the zone of the gateway's clocks (its setting, or the head-end's TIME_ZONE)",
+  })
+  clockTimeZone!: string;
   @ApiProperty({ example: true })
   enabled!: boolean;
   @ApiProperty({ example: 3, description: 'devices registered behind this gateway' })
@@ -197,6 +212,20 @@ export class DiscoveryDto {
   meters!: DiscoveredMeterDto[];
 }
 
+export class MeterResourcesDto {
+  @ApiProperty({ example: '0b0c6f0e-8f5e-4f0c-9a43-54a5e6c7d001' })
+  id!: string;
+  @ApiProperty({ example: 'ABB_8' })
+  serial!: string;
+  @ApiProperty({
+    example: { activeEnergy: true, reactiveEnergy: false, alarms: false, loadProfiles: false },
+    description: 'optional resources of the meter: name → provided',
+  })
+  resources!: Record<string, boolean>;
+  @ApiProperty({ example: 'meter ABB_8 lacks reactiveEnergy, alarms, loadProfiles' })
+  message!: string;
+}
+
 /** Example body of POST /admin/gateways. */
 export const CREATE_GATEWAY_EXAMPLE = {
   name: 'feeder-12-g13',
@@ -208,4 +237,5 @@ export const CREATE_GATEWAY_EXAMPLE = {
   password: 'gateway-secret',
   maxInFlight: 2,
   requestTimeoutMs: 10000,
+  clockTimeZone: 'Asia/Karachi',
 };

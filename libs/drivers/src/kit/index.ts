@@ -1,0 +1,3 @@
+export * from './progress';
+export * from './tls';
+export * from './client-cache';

@@ -1,0 +1,116 @@
+import type { Duplex } from 'node:stream';
+import * as https from 'node:https';
+import { isIP } from 'node:net';
+import { TLSSocket, connect as connectTls } from 'node:tls';
+import { DriverError, GatewayEndpoint } from '../driver.contract';
+
+/**
+ * TLS per gateway, shared by every driver that speaks TLS (HTTPS, wss): `verify` (system CAs or the
+ * gateway's CA), `pinned` (SHA-256 of the certificate, checked on every handshake before anything is
+ * written) or `insecure` (a self-signed certificate accepted explicitly).
+ */
+
+/** "3a:bc:…" or "3ABC…" → "3ABC…". */
+export function normalizeFingerprint(fingerprint: string): string {
+  return fingerprint.replace(/[^0-9a-f]/gi, '').toUpperCase();
+}
+
+/** True when the socket's peer certificate has the pinned SHA-256 fingerprint. */
+export function certificateMatchesPin(socket: unknown, pin: string): boolean {
+  if (!(socket instanceof TLSSocket)) return false;
+  const certificate = socket.getPeerCertificate();
+  return Boolean(certificate?.fingerprint256) && normalizeFingerprint(certificate.fingerprint256) === pin;
+}
+
+export const PIN_MISMATCH = 'gateway certificate does not match the pinned SHA-256 fingerprint';
+
+/** Node's certificate verification error codes (an authentication failure, never retried). */
+export const TLS_VERIFY_CODES: ReadonlySet<string> = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_SIGNATURE_FAILURE',
+]);
+
+/** True when a connection error is a failed certificate check (verification or pin). */
+export function isCertificateError(error: NodeJS.ErrnoException): boolean {
+  return TLS_VERIFY_CODES.has(error.code ?? '') || /certificate/i.test(error.message);
+}
+
+/**
+ * An HTTPS agent for a pinned gateway: a connection is handed to a request only after its handshake
+ * completed and the certificate's SHA-256 matched, so nothing (credentials included) is ever written to
+ * a peer presenting another certificate. Works for `https.request` and as the `agent` of a `ws`
+ * WebSocket. Session resumption is off: every connection presents its certificate.
+ */
+export class PinnedAgent extends https.Agent {
+  readonly pin: string;
+  constructor(options: https.AgentOptions, pin: string) {
+    super({ ...options, rejectUnauthorized: false, maxCachedSessions: 0 });
+    this.pin = normalizeFingerprint(pin);
+  }
+
+  // Node's Agent accepts a connection delivered later through the callback (return value undefined).
+  override createConnection(
+    options: https.RequestOptions,
+    callback?: (error: Error | null, socket: Duplex) => void,
+  ): undefined {
+    const socket = connectTls({
+      host: options.host ?? undefined,
+      port: Number(options.port),
+      // SNI carries host names only (RFC 6066), never an IP address.
+      servername: options.servername ?? (options.host && !isIP(options.host) ? options.host : undefined),
+      rejectUnauthorized: false,
+    });
+    // Both listeners are removed once one fired: a kept-alive socket carries none of them on reuse.
+    const onSecure = () => {
+      socket.off('error', onError);
+      if (certificateMatchesPin(socket, this.pin)) callback?.(null, socket);
+      else {
+        socket.destroy();
+        callback?.(new Error(PIN_MISMATCH), socket);
+      }
+    };
+    const onError = (error: Error) => {
+      socket.off('secureConnect', onSecure);
+      callback?.(error, socket);
+    };
+    socket.once('secureConnect', onSecure);
+    socket.once('error', onError);
+    return undefined;
+  }
+}
+
+export interface TlsAgentSettings {
+  keepAlive?: boolean;
+  maxSockets?: number;
+}
+
+/**
+ * The HTTPS agent of a gateway for its TLS mode (also usable as a `ws` agent). Refuses, as a DriverError
+ * naming the gateway, a pinned mode without a fingerprint.
+ */
+export function tlsAgentFor(gateway: GatewayEndpoint, settings: TlsAgentSettings = {}): https.Agent {
+  const base: https.AgentOptions = { keepAlive: settings.keepAlive, maxSockets: settings.maxSockets };
+  switch (gateway.tlsMode) {
+    case 'pinned':
+      if (!gateway.tlsFingerprintSha256)
+        throw new DriverError(
+          'refused',
+          `gateway ${gateway.name}: TLS mode "pinned" needs a certificate fingerprint`,
+          false,
+        );
+      return new PinnedAgent(base, gateway.tlsFingerprintSha256);
+    case 'insecure':
+      return new https.Agent({ ...base, rejectUnauthorized: false });
+    default:
+      return new https.Agent({
+        ...base,
+        rejectUnauthorized: true,
+        ca: gateway.tlsCaPem ? gateway.tlsCaPem : undefined,
+      });
+  }
+}
