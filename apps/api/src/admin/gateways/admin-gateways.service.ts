@@ -188,9 +188,10 @@ export class AdminGatewaysService {
       );
     const device = await this.devices.findOne({
       select: { globalDeviceId: true, msn: true },
+      // msn is a number: a serial such as ABB_8 can only be the serial on the gateway.
       where: [
         { gatewayId: id, serialOnGateway: serial },
-        { gatewayId: id, msn: serial },
+        ...(/^\d{1,18}$/.test(serial) ? [{ gatewayId: id, msn: serial }] : []),
       ],
     });
     let resources: Record<string, boolean>;
