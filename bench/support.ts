@@ -295,8 +295,9 @@ export async function provision(
   const ids: string[] = [];
   try {
     const { rows } = await db.query<{ id: string; name: string }>(
-      `INSERT INTO public.gateways (name, driver, endpoint, tls_mode, tls_fingerprint_sha256, username, password_encrypted, max_in_flight, request_timeout_ms)
-       SELECT g.name, 'ABB_G13', g.endpoint, g.mode, g.fingerprint, g.username, g.password, $6, 30000
+      // The simulated meters' clocks run on UTC.
+      `INSERT INTO public.gateways (name, driver, endpoint, tls_mode, tls_fingerprint_sha256, username, password_encrypted, max_in_flight, request_timeout_ms, clock_time_zone)
+       SELECT g.name, 'ABB_G13', g.endpoint, g.mode, g.fingerprint, g.username, g.password, $6, 30000, 'UTC'
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $7::text[]) AS g(name, endpoint, mode, fingerprint, username, password)
        RETURNING id, name`,
       [

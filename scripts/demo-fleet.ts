@@ -75,9 +75,10 @@ export async function provisionDemoFleet(
       password: string,
     ) => {
       const { rows } = await db.query<{ id: string }>(
-        `INSERT INTO public.gateways (name, driver, endpoint, tls_mode, tls_fingerprint_sha256, username, password_encrypted, max_in_flight, request_timeout_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 2, 10000)
-         ON CONFLICT (name) DO UPDATE SET driver = EXCLUDED.driver, endpoint = EXCLUDED.endpoint, tls_mode = EXCLUDED.tls_mode,
+        // The simulators' clocks run on UTC (docs/g13.md): their gateways say so.
+        `INSERT INTO public.gateways (name, driver, endpoint, tls_mode, tls_fingerprint_sha256, username, password_encrypted, max_in_flight, request_timeout_ms, clock_time_zone)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 2, 10000, 'UTC')
+         ON CONFLICT (name) DO UPDATE SET driver = EXCLUDED.driver, endpoint = EXCLUDED.endpoint, tls_mode = EXCLUDED.tls_mode, clock_time_zone = EXCLUDED.clock_time_zone,
            tls_fingerprint_sha256 = EXCLUDED.tls_fingerprint_sha256, username = EXCLUDED.username,
            password_encrypted = EXCLUDED.password_encrypted, enabled = true, updated_at = now()
          RETURNING id`,

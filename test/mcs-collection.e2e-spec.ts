@@ -160,6 +160,8 @@ describe('MCS collections against the G13 simulator', () => {
       password: 'gateway-secret',
       maxInFlight: 2,
       requestTimeoutMs: 3000,
+      // The simulated meters' clocks run on UTC.
+      clockTimeZone: 'UTC',
     });
     remoteAddress = new URL(gateway.url).host;
     db = new Client({ connectionString: database.url });

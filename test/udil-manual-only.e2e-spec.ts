@@ -16,7 +16,11 @@ describe('UDIL reads against a G13 serving only the manual examples', () => {
   let sequence = 0;
 
   beforeAll(async () => {
-    headEnd = await startG13HeadEnd('udil_manual', [MANUAL], { ADMIN_TOKEN }, [], { manualOnly: [MANUAL] });
+    headEnd = await startG13HeadEnd('udil_manual', [MANUAL], { ADMIN_TOKEN }, [], {
+      manualOnly: [MANUAL],
+      // Left to the default: the head-end's TIME_ZONE (Asia/Karachi).
+      gateway: { clockTimeZone: null },
+    });
   });
   afterAll(() => headEnd?.stop());
 

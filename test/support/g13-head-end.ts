@@ -88,6 +88,8 @@ export async function startG13HeadEnd(
     password: 'gateway-secret',
     maxInFlight: 2,
     requestTimeoutMs: 3000,
+    // The simulated meters' clocks run on UTC (a gateway left to the default would be TIME_ZONE).
+    clockTimeZone: 'UTC',
     ...setup.gateway,
   });
   const db = new Client({ connectionString: database.url });

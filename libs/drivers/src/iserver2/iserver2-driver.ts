@@ -327,7 +327,8 @@ export class IServer2Driver implements DeviceDriver {
       const url = `${this.cgiBaseUrl(gateway)}/cgi-bin/query?${buildExtractQuery(range, columns)}`;
       const csv = await this.httpGet(gateway, url, observer);
       const readings: SensorReading[] = [];
-      for (const row of parseExtract(csv, columns)) {
+      // Extract times without an offset are in the unit's clock zone.
+      for (const row of parseExtract(csv, columns, gateway.clockTimeZone || 'UTC')) {
         for (const [key, meta] of metas) {
           const value = row.values[key];
           if (value === null || value === undefined) continue;

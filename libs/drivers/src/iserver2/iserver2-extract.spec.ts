@@ -62,6 +62,14 @@ describe('iServer 2 CGI extract', () => {
     expect(parseExtractTime('1736452316').toISOString()).toBe('2025-01-09T19:51:56.000Z');
     expect(parseExtractTime('2025-01-09 19:51:56').toISOString()).toBe('2025-01-09T19:51:56.000Z');
     expect(parseExtractTime('2025-01-09T19:51:56+01:00').toISOString()).toBe('2025-01-09T18:51:56.000Z');
+    // A time without offset is in the unit's clock zone (the gateway's clockTimeZone).
+    expect(parseExtractTime('2025-01-09 19:51:56', 'Asia/Kolkata').toISOString()).toBe(
+      '2025-01-09T14:21:56.000Z',
+    );
+    expect(parseExtractTime('2025-01-09T19:51:56+01:00', 'Asia/Kolkata').toISOString()).toBe(
+      '2025-01-09T18:51:56.000Z',
+    );
+    expect(formatExtractTime(new Date('2025-01-09T14:21:56Z'), 'Asia/Kolkata')).toBe('2025-01-09 19:51:56');
     expect(() => parseExtractTime('yesterday')).toThrow(IServer2ProtocolError);
     expect(formatExtractTime(new Date('2025-01-09T19:51:56.700Z'))).toBe('2025-01-09 19:51:56');
   });

@@ -1,3 +1,5 @@
+import { DateTime } from 'luxon';
+
 /**
  * The CGI extract of logged data (guide 4.1):
  *   GET /cgi-bin/query?startTime=<UTC>&endTime=<UTC>&p1ch0=<header>&…&relay1=<header>&contact1=<header>…
@@ -72,7 +74,11 @@ export function csvCell(text: string): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-export function parseExtractTime(text: string): Date {
+/**
+ * An extract time: epoch seconds, an ISO date-time with its offset, or a date-time without offset,
+ * which the unit wrote in its clock zone (the gateway's clockTimeZone; UTC when absent).
+ */
+export function parseExtractTime(text: string, zone = 'UTC'): Date {
   const trimmed = text.trim();
   let time: Date;
   if (/^\d+$/.test(trimmed)) time = new Date(Number(trimmed) * 1000);
@@ -81,7 +87,9 @@ export function parseExtractTime(text: string): Date {
       trimmed,
     );
     if (!match) throw new IServer2ProtocolError(`extract time "${text}" is not a date`);
-    time = new Date(match[8] ? trimmed.replace(' ', 'T') : `${trimmed.replace(' ', 'T')}Z`);
+    if (match[8] || zone === 'UTC')
+      time = new Date(match[8] ? trimmed.replace(' ', 'T') : `${trimmed.replace(' ', 'T')}Z`);
+    else time = DateTime.fromISO(trimmed.replace(' ', 'T'), { zone }).toJSDate();
   }
   if (Number.isNaN(time.getTime())) throw new IServer2ProtocolError(`extract time "${text}" is not a date`);
   return time;
@@ -91,7 +99,7 @@ export function parseExtractTime(text: string): Date {
  * Reads the extract. Columns are matched by the header text the request asked for, so their order in the
  * answer does not matter; a requested column missing from the answer is a protocol error.
  */
-export function parseExtract(csv: string, columns: readonly ExtractColumn[]): ExtractRow[] {
+export function parseExtract(csv: string, columns: readonly ExtractColumn[], zone = 'UTC'): ExtractRow[] {
   const lines = csv.split(/\r?\n/).filter((line) => line.trim() !== '');
   if (lines.length === 0) throw new IServer2ProtocolError('extract answer is empty (no header row)');
   const headers = splitCsvLine(lines[0]).map((header) => header.trim());
@@ -120,11 +128,12 @@ export function parseExtract(csv: string, columns: readonly ExtractColumn[]): Ex
         values[key] = value;
       }
     }
-    return { time: parseExtractTime(cells[0]), values };
+    return { time: parseExtractTime(cells[0], zone), values };
   });
 }
 
-/** "2025-01-02 20:00:05" (UTC), the time format of the extract. */
-export function formatExtractTime(time: Date): string {
-  return time.toISOString().slice(0, 19).replace('T', ' ');
+/** "2025-01-02 20:00:05" in the unit's clock zone (UTC by default), the time format of the extract. */
+export function formatExtractTime(time: Date, zone = 'UTC'): string {
+  if (zone === 'UTC') return time.toISOString().slice(0, 19).replace('T', ' ');
+  return DateTime.fromJSDate(time, { zone }).toFormat('yyyy-MM-dd HH:mm:ss');
 }
