@@ -5,8 +5,10 @@ import {
   InMemoryMeterResourceCatalogue,
   OperationContext,
   ProgressLevel,
+  ProgressTracker,
 } from '@hes/drivers';
-import { G13Driver } from '@hes/drivers/g13';
+import { G13Client, G13Driver } from '@hes/drivers/g13';
+import { surveyDataOf } from '@hes/mcs';
 import { TLSSocket } from 'node:tls';
 import { G13SimulatorHandle, startG13Simulator } from '../apps/simulator/src/g13';
 
@@ -18,6 +20,7 @@ import { G13SimulatorHandle, startG13Simulator } from '../apps/simulator/src/g13
 
 const MANUAL = 'ABB_8';
 const FULL = '3100001001';
+const SINGLE = '3100001002';
 const SPARE = '3100001003';
 const KARACHI = 'Asia/Karachi';
 
@@ -70,6 +73,7 @@ describe('G13 in the field', () => {
       meters: [
         { serial: MANUAL, phases: 3, model: 'manual-only' },
         { serial: FULL, phases: 3, historyDays: 3 },
+        { serial: SINGLE, phases: 1, historyDays: 1 },
         { serial: SPARE, phases: 3, historyDays: 1, registered: false },
       ],
       users: [{ name: 'hes', password: 's3cret' }],
@@ -238,6 +242,80 @@ describe('G13 in the field', () => {
       expect(error).toBeInstanceOf(DriverError);
       expect((error as DriverError).kind).toBe('refused');
       expect(await catalogue.load(gateway.id, 'NO_SUCH_METER')).toBeUndefined();
+    });
+  });
+
+  describe('MCS survey: what the meter has, nothing it does not', () => {
+    const lastHours = (hours: number) => ({ from: new Date(Date.now() - hours * 3_600_000), to: new Date() });
+
+    it('a 3-phase meter: the documented quantities its 8 load-profile channels record', async () => {
+      const rows = await driver.readLoadProfile(
+        device(FULL, { clockTimeZone: null }),
+        lastHours(6),
+        recorder(),
+      );
+      const survey = surveyDataOf(rows);
+      expect(survey.map((c) => c.name)).toEqual([
+        'kWh Import',
+        'kWh Export',
+        'kvarh Import',
+        'kvarh Export',
+        'Voltage L1',
+        'Voltage L2',
+        'Voltage L3',
+        'Current L1',
+      ]);
+      for (const channel of survey) expect(channel.readings.length).toBeGreaterThan(0);
+    });
+
+    it('a 1-phase meter: no voltage L2/L3, its power factor instead', async () => {
+      const rows = await driver.readLoadProfile(
+        device(SINGLE, { clockTimeZone: null }),
+        lastHours(6),
+        recorder(),
+      );
+      expect(surveyDataOf(rows).map((c) => c.name)).toEqual([
+        'kWh Import',
+        'kWh Export',
+        'kvarh Import',
+        'kvarh Export',
+        'Voltage L1',
+        'Current L1',
+        'Power factor',
+      ]);
+    });
+
+    it('a 1-phase meter refuses a phase-2 channel, and a channel already configured for one is skipped', async () => {
+      const lpconfig = [
+        [900, 1, 3000],
+        [3600, 72, 1000],
+      ];
+      const client = new G13Client(gateway);
+      try {
+        const ctx = recorder();
+        const refused = await failure(
+          client.request(
+            { method: 'POST', path: `/meters/${SINGLE}/loadprofiles/configuration`, body: { lpconfig } },
+            ctx,
+            new ProgressTracker(ctx),
+          ),
+        );
+        expect((refused as DriverError).kind).toBe('refused');
+        expect(refused.message).toMatch(/Invalid quantity/);
+      } finally {
+        client.close();
+      }
+      const meter = sim.meter(SINGLE);
+      const saved = meter.lpConfig.map((c) => [...c] as [number, number, number]);
+      try {
+        meter.configureLoadProfile(lpconfig as Array<[number, number, number]>);
+        const ctx = recorder();
+        const rows = await driver.readLoadProfile(device(SINGLE, { clockTimeZone: null }), lastHours(3), ctx);
+        expect(rows.some((r) => 'voltage_phase_b' in r)).toBe(false);
+        expect(ctx.lines).toContain(`channel 2 (quantity 72) skipped: meter ${SINGLE} is 1-phase`);
+      } finally {
+        meter.configureLoadProfile(saved);
+      }
     });
   });
 

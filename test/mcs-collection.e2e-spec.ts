@@ -270,9 +270,17 @@ describe('MCS collections against the G13 simulator', () => {
       units: 'kWh',
       readings: expected,
     });
-    expect(survey.map((c) => c.name)).toEqual(
-      expect.arrayContaining(['kWh Export', 'kvarh Import', 'Voltage L1']),
-    );
+    // One survey object per documented quantity the meter records (a 3-phase G13 meter: 8 channels).
+    expect(survey.map((c) => c.name)).toEqual([
+      'kWh Import',
+      'kWh Export',
+      'kvarh Import',
+      'kvarh Export',
+      'Voltage L1',
+      'Voltage L2',
+      'Voltage L3',
+      'Current L1',
+    ]);
 
     // The same data is in the UDIL tables, and collection-status answers the delivered document.
     const lp = await db.query(

@@ -1,4 +1,4 @@
-import { G13_STORABLE_QUANTITIES, quantityName, quantityUnit } from './g13-quantities';
+import { G13_PARAMETER_MAP, G13_STORABLE_QUANTITIES, quantityName, quantityUnit } from './g13-quantities';
 
 /**
  * One simulated ABB meter behind a G13 gateway. State evolves from the meter's own clock: energy
@@ -177,17 +177,13 @@ export class G13MeterModel {
   readonly seasonProfiles: G13SeasonProfile[] = [{ day: 1, month: 1, profile: 'Year', weekprofile: 'Week1' }];
   readonly specialDays: G13SpecialDay[] = [];
 
-  lpConfig: Array<[number, number, number]> = [
-    [900, 1, 3000],
-    [900, 2, 3000],
-    [900, 21, 3000],
-    [900, 69, 3000],
-    [900, 70, 3000],
-    [3600, 72, 1000],
-    [3600, 75, 1000],
-    [86400, 33, 400],
-  ];
-  private lpStore: LoadProfileItem[][] = [[], [], [], [], [], [], [], []];
+  /**
+   * The load-profile channels (at most 8, manual 6.3.75), by default the quantities a head-end survey
+   * wants that the meter measures: energies both ways, then the phase quantities it has. A 3-phase meter
+   * fills its 8 channels (voltages L2/L3 hourly); a 1-phase meter has no L2/L3 and records its power factor.
+   */
+  lpConfig: Array<[number, number, number]>;
+  private lpStore: LoadProfileItem[][];
 
   pvInterval: G13PreviousValueInterval = 'monthly';
   pvWeekday = 1;
@@ -226,6 +222,28 @@ export class G13MeterModel {
     this.baseLoadW = options.phases === 3 ? 6000 + 8000 * this.seed : 800 + 2500 * this.seed;
     this.powerFactor = 0.9 + 0.08 * this.seed;
     this.label = options.phases === 3 ? 'A44 552-100' : 'B21 212-100';
+    this.lpConfig =
+      options.phases === 3
+        ? [
+            [900, 1, 3000],
+            [900, 2, 3000],
+            [900, 21, 3000],
+            [900, 22, 3000],
+            [900, 69, 3000],
+            [900, 70, 3000],
+            [3600, 72, 1000],
+            [3600, 75, 1000],
+          ]
+        : [
+            [900, 1, 3000],
+            [900, 2, 3000],
+            [900, 21, 3000],
+            [900, 22, 3000],
+            [900, 69, 3000],
+            [900, 70, 3000],
+            [900, 82, 3000],
+          ];
+    this.lpStore = this.lpConfig.map(() => []);
     this.manufacturingSerial = String(Math.floor(10_000_000 + this.seed * 89_999_999));
     // Registers start from a meter-specific reading, then history is integrated up to now.
     const historyMs = (options.historyDays ?? 35) * 86_400_000;
@@ -663,6 +681,11 @@ export class G13MeterModel {
 
   static storable(kind: keyof typeof G13_STORABLE_QUANTITIES, id: number): boolean {
     return (G13_STORABLE_QUANTITIES[kind] as readonly number[]).includes(id);
+  }
+
+  /** Whether this meter measures the quantity: a 1-phase meter has no L2/L3 (nor line-to-line) quantities. */
+  measures(id: number): boolean {
+    return this.phases === 3 || !/_L[23]/.test(G13_PARAMETER_MAP[id] ?? '');
   }
 }
 

@@ -75,7 +75,17 @@ export interface G13DriverOptions extends G13ClientOptions {
 interface ResourceSession {
   profile: Partial<Record<G13Resource, boolean>>;
   missing: Set<G13Resource>;
+  /** From the meter's label (/info, Annexure 1) when known: a 1-phase meter has no L2/L3 quantities. */
+  singlePhase?: boolean;
 }
+
+/** load_profile_data columns of phases 2 and 3, which a 1-phase meter does not measure. */
+const SECOND_AND_THIRD_PHASE = new Set([
+  'voltage_phase_b',
+  'voltage_phase_c',
+  'current_phase_b',
+  'current_phase_c',
+]);
 
 interface G13MetersAnswer {
   locations?: Array<{
@@ -177,9 +187,16 @@ export class G13Driver implements DeviceDriver {
    * Asks the meter for each optional resource (a 404 means it has none) after its clock (a 404 there
    * means the gateway does not know the serial), and keeps the answer in the catalogue.
    */
-  private async discover(device: DeviceAddress, x: Exchange): Promise<Record<G13Resource, boolean>> {
+  private async discover(device: DeviceAddress, x: Exchange): Promise<MeterResources> {
     await x.get(G13Driver.meterPath(device, '/datetime'));
-    const profile = {} as Record<G13Resource, boolean>;
+    const profile: MeterResources = {};
+    try {
+      const info = await x.get<G13InfoAnswer>(G13Driver.meterPath(device, '/info'));
+      const phases = phasesFromLabel(info.manufacturing?.label);
+      if (phases) profile.singlePhase = phases === 1;
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
     for (const name of G13_RESOURCE_NAMES) {
       const probe = name === 'events' ? `/events/${x.format(new Date())}/1` : G13_RESOURCES[name].probe;
       try {
@@ -200,10 +217,10 @@ export class G13Driver implements DeviceDriver {
 
   /** The meter's resources as catalogued, discovered first when unknown. */
   private async session(device: DeviceAddress, x: Exchange): Promise<ResourceSession> {
-    let profile = knownResources(await this.catalogue.load(device.gateway.id, device.serial));
-    if (G13_RESOURCE_NAMES.some((name) => profile[name] === undefined))
-      profile = await this.discover(device, x);
-    return { profile, missing: new Set() };
+    let stored = await this.catalogue.load(device.gateway.id, device.serial);
+    if (G13_RESOURCE_NAMES.some((name) => typeof stored?.[name] !== 'boolean'))
+      stored = await this.discover(device, x);
+    return { profile: knownResources(stored), missing: new Set(), singlePhase: stored?.singlePhase };
   }
 
   /**
@@ -226,7 +243,7 @@ export class G13Driver implements DeviceDriver {
     } catch (error) {
       if (!isNotFound(error)) throw error;
       x.ctx.log?.(`meter ${device.serial} no longer answers ${suffix}: rediscovering its resources`);
-      session.profile = await this.discover(device, x);
+      session.profile = knownResources(await this.discover(device, x));
       session.missing.add(name);
       return undefined;
     }
@@ -404,7 +421,17 @@ export class G13Driver implements DeviceDriver {
     const rows: LoadProfileReading[] = [];
     const channels = (config.lpconfig ?? [])
       .map(([interval, quantity], index) => ({ channel: index + 1, interval, quantity }))
-      .filter((c) => c.interval > 0 && LOAD_PROFILE_COLUMNS[c.quantity] !== undefined);
+      .filter((c) => c.interval > 0 && LOAD_PROFILE_COLUMNS[c.quantity] !== undefined)
+      .filter((c) => {
+        // A 1-phase meter has no phase 2 or 3: a channel configured for one holds no measurement.
+        const phaseless =
+          session.singlePhase && SECOND_AND_THIRD_PHASE.has(LOAD_PROFILE_COLUMNS[c.quantity].column);
+        if (phaseless)
+          ctx.log?.(
+            `channel ${c.channel} (quantity ${c.quantity}) skipped: meter ${device.serial} is 1-phase`,
+          );
+        return !phaseless;
+      });
     if (channels.length === 0)
       throw new DriverError(
         'refused',
