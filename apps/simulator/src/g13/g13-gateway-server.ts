@@ -1045,7 +1045,11 @@ function buildRoutes(state: RouteState): Route[] {
           if (!Array.isArray(entry) || entry.length !== 3) throw invalid();
           const [interval, quantity, count] = entry as unknown[];
           if (!LP_INTERVALS.includes(interval as number)) throw invalid('Invalid interval.');
-          if (!isInt(quantity, 1, 255) || !G13MeterModel.storable('lp', quantity) || !meter.measures(quantity))
+          if (
+            !isInt(quantity, 1, 255) ||
+            !G13MeterModel.storable('lp', quantity) ||
+            !meter.measures(quantity)
+          )
             throw invalid('Invalid quantity.');
           if (!isInt(count, 1, LP_TOTAL_ITEMS)) throw invalid();
           total += count;
