@@ -189,7 +189,7 @@ describe('G13 in the field', () => {
       const asked = (suffix: string) => sim.requests.filter((r) => r.path.endsWith(suffix)).length;
       expect(asked('/energy/reactive')).toBe(1);
       expect(asked('/alarms/configuration')).toBe(1);
-      expect(await catalogue.load(gateway.id, MANUAL)).toMatchObject({
+      expect((await catalogue.load(gateway.id, MANUAL))?.resources).toMatchObject({
         activeEnergy: true,
         reactiveEnergy: false,
         alarms: false,
@@ -219,7 +219,7 @@ describe('G13 in the field', () => {
       expect(row.active_energy_pos_tl).toBe(1271.31);
       expect(ctx.lines.some((l) => /no longer answers \/energy\/reactive: rediscovering/.test(l))).toBe(true);
       expect(ctx.remarks).toEqual([expect.stringMatching(/reactive energy registers/)]);
-      expect(await catalogue.load(gateway.id, MANUAL)).toMatchObject({
+      expect((await catalogue.load(gateway.id, MANUAL))?.resources).toMatchObject({
         reactiveEnergy: false,
         alarms: false,
       });
@@ -235,6 +235,34 @@ describe('G13 in the field', () => {
       });
       const after = await driver.readBilling(device(FULL), recorder());
       expect(typeof after.reactive_energy_pos_tl).toBe('number');
+    });
+
+    it('resources catalogued longer ago than the maximum age are discovered again (a meter may have gained some)', async () => {
+      const aged = new G13Driver({ meterResources: catalogue, meterResourcesMaxAgeMs: 3_600_000 });
+      try {
+        const all = await aged.discoverResources(device(FULL), recorder());
+        await catalogue.save(
+          gateway.id,
+          FULL,
+          { ...all, reactiveEnergy: false },
+          new Date(Date.now() - 7_200_000),
+        );
+        sim.resetStats();
+        const row = await aged.readBilling(device(FULL), recorder());
+        expect(typeof row.reactive_energy_pos_tl).toBe('number');
+        expect(sim.requests.filter((r) => r.path.endsWith('/energy/reactive'))).toHaveLength(2);
+        expect((await catalogue.load(gateway.id, FULL))?.resources.reactiveEnergy).toBe(true);
+        // Fresh again: the next read asks only what it reads.
+        sim.resetStats();
+        await aged.readBilling(device(FULL), recorder());
+        expect(sim.requests.map((r) => r.path.replace(`/meters/${FULL}`, ''))).toEqual([
+          '/datetime',
+          '/energy/active',
+          '/energy/reactive',
+        ]);
+      } finally {
+        await aged.close();
+      }
     });
 
     it('an unknown serial is still refused (its clock answers 404), never an empty read', async () => {

@@ -88,6 +88,13 @@ export const environmentSchema = z
     HEARTBEAT_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
     /** Time zone of the datetimes exchanged with MDM systems (UDIL "yyyy-MM-dd HH:mm:ss"). */
     TIME_ZONE: timeZone.default('Asia/Karachi'),
+    /** Age after which a meter's catalogued resources are discovered again on its next read (new resources). */
+    METER_RESOURCES_MAX_AGE_HOURS: z.coerce
+      .number()
+      .int()
+      .min(1, 'must be at least 1')
+      .max(8784)
+      .default(168),
     /** Key that encrypts gateway credentials at rest (AES-256-GCM). */
     CREDENTIALS_ENCRYPTION_KEY: encryptionKey,
     /** Lifetime of a UDIL privatekey; the spec requires at least 30 minutes. */

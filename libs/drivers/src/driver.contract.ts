@@ -101,24 +101,35 @@ export interface OperationContext {
 /** Optional resources of one meter as discovered: name → the meter provides it. */
 export type MeterResources = Record<string, boolean>;
 
+/** A meter's resources as catalogued, with when they were discovered. */
+export interface CataloguedResources {
+  resources: MeterResources;
+  discoveredAt: Date;
+}
+
 /**
  * Where a driver keeps what it discovered about each meter's resources (PostgreSQL in the
  * applications, memory in a bare driver), so that a read skips what a meter lacks instead of asking
  * every time.
  */
 export interface MeterResourceCatalogue {
-  load(gatewayId: string, serial: string): Promise<MeterResources | undefined>;
+  load(gatewayId: string, serial: string): Promise<CataloguedResources | undefined>;
   save(gatewayId: string, serial: string, resources: MeterResources): Promise<void>;
 }
 
 /** A catalogue in memory (a driver used without a database). */
 export class InMemoryMeterResourceCatalogue implements MeterResourceCatalogue {
-  private readonly entries = new Map<string, MeterResources>();
-  load(gatewayId: string, serial: string): Promise<MeterResources | undefined> {
+  private readonly entries = new Map<string, CataloguedResources>();
+  load(gatewayId: string, serial: string): Promise<CataloguedResources | undefined> {
     return Promise.resolve(this.entries.get(`${gatewayId}\n${serial}`));
   }
-  save(gatewayId: string, serial: string, resources: MeterResources): Promise<void> {
-    this.entries.set(`${gatewayId}\n${serial}`, { ...resources });
+  save(
+    gatewayId: string,
+    serial: string,
+    resources: MeterResources,
+    discoveredAt = new Date(),
+  ): Promise<void> {
+    this.entries.set(`${gatewayId}\n${serial}`, { resources: { ...resources }, discoveredAt });
     return Promise.resolve();
   }
 }
@@ -126,6 +137,8 @@ export class InMemoryMeterResourceCatalogue implements MeterResourceCatalogue {
 /** What the installation gives each driver it creates. */
 export interface DriverServices {
   meterResources?: MeterResourceCatalogue;
+  /** Age after which a meter's catalogued resources are discovered again (METER_RESOURCES_MAX_AGE_HOURS). */
+  meterResourcesMaxAgeMs?: number;
 }
 
 export interface DateRange {

@@ -1,4 +1,5 @@
 import { Global, Module, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@hes/config';
 import { MeterResourceRepository } from '@hes/database';
 import { DriverRegistry } from './driver-registry';
 import { INSTALLED_DRIVERS } from './installed-drivers';
@@ -10,10 +11,15 @@ import { INSTALLED_DRIVERS } from './installed-drivers';
     {
       provide: DriverRegistry,
       // Drivers keep each meter's discovered resources in PostgreSQL, shared by every worker.
-      inject: [{ token: MeterResourceRepository, optional: true }],
-      useFactory: (meterResources?: MeterResourceRepository) => {
+      inject: [
+        { token: MeterResourceRepository, optional: true },
+        { token: APP_CONFIG, optional: true },
+      ],
+      useFactory: (meterResources?: MeterResourceRepository, config?: AppConfig) => {
         const registry = new DriverRegistry();
-        for (const create of INSTALLED_DRIVERS) registry.register(create({ meterResources }));
+        const meterResourcesMaxAgeMs = config ? config.METER_RESOURCES_MAX_AGE_HOURS * 3_600_000 : undefined;
+        for (const create of INSTALLED_DRIVERS)
+          registry.register(create({ meterResources, meterResourcesMaxAgeMs }));
         return registry;
       },
     },

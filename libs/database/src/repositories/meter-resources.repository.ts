@@ -13,12 +13,15 @@ export type StoredMeterResources = Record<string, boolean>;
 export class MeterResourceRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async load(gatewayId: string, serial: string): Promise<StoredMeterResources | undefined> {
-    const [row] = await this.dataSource.query<{ resources: StoredMeterResources }[]>(
-      `SELECT resources FROM public.meter_resources WHERE gateway_id = $1 AND serial = $2`,
+  async load(
+    gatewayId: string,
+    serial: string,
+  ): Promise<{ resources: StoredMeterResources; discoveredAt: Date } | undefined> {
+    const [row] = await this.dataSource.query<{ resources: StoredMeterResources; discovered_at: Date }[]>(
+      `SELECT resources, discovered_at FROM public.meter_resources WHERE gateway_id = $1 AND serial = $2`,
       [gatewayId, serial],
     );
-    return row?.resources;
+    return row ? { resources: row.resources, discoveredAt: row.discovered_at } : undefined;
   }
 
   async save(gatewayId: string, serial: string, resources: StoredMeterResources): Promise<void> {

@@ -69,6 +69,8 @@ export interface G13DriverOptions extends G13ClientOptions {
   registrationLocation?: string;
   /** Where each meter's discovered resources are kept (default: in memory). */
   meterResources?: MeterResourceCatalogue;
+  /** A meter's resources older than this are discovered again on its next read (default 7 days). */
+  meterResourcesMaxAgeMs?: number;
 }
 
 /** What one read knows of its meter's resources, and which it had to leave out. */
@@ -193,7 +195,8 @@ export class G13Driver implements DeviceDriver {
     try {
       const info = await x.get<G13InfoAnswer>(G13Driver.meterPath(device, '/info'));
       const phases = phasesFromLabel(info.manufacturing?.label);
-      if (phases) profile.singlePhase = phases === 1;
+      // Phases 2 and 3 are a resource of the meter like the others: a 1-phase meter lacks them.
+      if (phases) profile.secondAndThirdPhase = phases === 3;
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
@@ -217,10 +220,21 @@ export class G13Driver implements DeviceDriver {
 
   /** The meter's resources as catalogued, discovered first when unknown. */
   private async session(device: DeviceAddress, x: Exchange): Promise<ResourceSession> {
-    let stored = await this.catalogue.load(device.gateway.id, device.serial);
-    if (G13_RESOURCE_NAMES.some((name) => typeof stored?.[name] !== 'boolean'))
+    const catalogued = await this.catalogue.load(device.gateway.id, device.serial);
+    let stored = catalogued?.resources;
+    const maxAgeMs = this.options.meterResourcesMaxAgeMs ?? 7 * 86_400_000;
+    // Unknown, incomplete (a resource this driver version added) or old enough to have changed.
+    if (
+      !catalogued ||
+      Date.now() - catalogued.discoveredAt.getTime() > maxAgeMs ||
+      G13_RESOURCE_NAMES.some((name) => typeof stored?.[name] !== 'boolean')
+    )
       stored = await this.discover(device, x);
-    return { profile: knownResources(stored), missing: new Set(), singlePhase: stored?.singlePhase };
+    return {
+      profile: knownResources(stored),
+      missing: new Set(),
+      singlePhase: stored?.secondAndThirdPhase === false,
+    };
   }
 
   /**
