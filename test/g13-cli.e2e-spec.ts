@@ -18,6 +18,7 @@ describe('g13 simulator command', () => {
       '--latency',
       '--host',
       '--http',
+      '--manual-only',
     ]);
   });
 
@@ -29,6 +30,7 @@ describe('g13 simulator command', () => {
       latency: 0,
       host: '127.0.0.1',
       http: true,
+      manualOnly: 0,
     });
     try {
       const text = describeG13Fleet(fleet);
@@ -46,6 +48,39 @@ describe('g13 simulator command', () => {
           .on('error', reject);
       });
       expect(status).toBe(200);
+    } finally {
+      await fleet.stop();
+    }
+  });
+
+  it('--manual-only: the last meters of each gateway answer only the manual examples', async () => {
+    const fleet = await startG13FleetFromCommand({
+      gateways: 1,
+      meters: 2,
+      port: 0,
+      latency: 0,
+      host: '127.0.0.1',
+      http: true,
+      manualOnly: 1,
+    });
+    try {
+      const [gateway] = fleet.gateways;
+      expect(describeG13Fleet(fleet)).toContain(`${gateway.serials[1]} (manual examples only)`);
+      const get = (path: string) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          http
+            .get(`${gateway.url}${path}`, { auth: `admin:${gateway.password}` }, (res) => {
+              let body = '';
+              res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+            })
+            .on('error', reject);
+        });
+      const clock = await get(`/meters/${gateway.serials[1]}/datetime`);
+      expect(clock.status).toBe(200);
+      expect(JSON.parse(clock.body)).toMatchObject({ datetime: '2012-08-05T01:11:31' });
+      expect((await get(`/meters/${gateway.serials[1]}/energy/reactive`)).status).toBe(404);
+      expect((await get(`/meters/${gateway.serials[0]}/energy/reactive`)).status).toBe(200);
     } finally {
       await fleet.stop();
     }

@@ -8,6 +8,7 @@ export interface G13CommandOptions {
   latency: number;
   host: string;
   http: boolean;
+  manualOnly: number;
 }
 
 function nonNegativeInteger(value: string): number {
@@ -28,7 +29,12 @@ export function describeG13Fleet(fleet: G13Fleet): string {
         ...(gateway.certificateFingerprintSha256
           ? [`  certificate SHA-256: ${gateway.certificateFingerprintSha256}`]
           : []),
-        `  meters: ${gateway.meters.map((m) => `${m.serial} (${m.phases}-phase)`).join(', ')}`,
+        `  meters: ${gateway.meters
+          .map(
+            (m) =>
+              `${m.serial} (${m.model === 'manual-only' ? 'manual examples only' : `${m.phases}-phase`})`,
+          )
+          .join(', ')}`,
         `  try: curl ${insecure}-u ${gateway.username}:${gateway.password} ${gateway.url}/meters/${gateway.serials[0] ?? '<serial>'}/energy/active`,
         '',
       ].join('\n');
@@ -44,6 +50,7 @@ export function startG13FleetFromCommand(options: G13CommandOptions): Promise<G1
     latencyMs: options.latency,
     tls: !options.http,
     host: options.host,
+    manualOnlyMetersPerGateway: options.manualOnly,
   });
 }
 
@@ -63,6 +70,12 @@ export function registerG13Command(program: Command): void {
     .option('--latency <ms>', 'latency added to every answer', nonNegativeInteger, 0)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--http', 'plain HTTP instead of HTTPS with a self-signed certificate', false)
+    .option(
+      '--manual-only <n>',
+      "the last n meters of each gateway serve only the manual's example resources (404 for the rest)",
+      nonNegativeInteger,
+      0,
+    )
     .action(async (options: G13CommandOptions) => {
       const fleet = await startG13FleetFromCommand(options);
       process.stdout.write(describeG13Fleet(fleet));

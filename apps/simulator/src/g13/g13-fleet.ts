@@ -12,6 +12,8 @@ export interface G13FleetOptions {
   host?: string;
   /** Days of history each meter builds at start (default 35). */
   historyDays?: number;
+  /** The last this-many meters of each gateway serve only the manual's example resources (default 0). */
+  manualOnlyMetersPerGateway?: number;
 }
 
 export interface G13FleetGateway {
@@ -20,7 +22,7 @@ export interface G13FleetGateway {
   username: string;
   password: string;
   certificateFingerprintSha256?: string;
-  meters: Array<{ serial: string; phases: 1 | 3 }>;
+  meters: Array<{ serial: string; phases: 1 | 3; model: 'simulated' | 'manual-only' }>;
   serials: string[];
 }
 
@@ -44,6 +46,10 @@ export async function startG13Fleet(options: G13FleetOptions): Promise<G13Fleet>
         phases: m % 3 === 2 ? 1 : 3,
         location: `Feeder ${g + 1}`,
         historyDays: options.historyDays,
+        model:
+          m >= options.metersPerGateway - (options.manualOnlyMetersPerGateway ?? 0)
+            ? 'manual-only'
+            : 'simulated',
       }));
       const password = `g13-${g + 1}-secret`;
       const handle = await startG13Simulator({
@@ -62,7 +68,7 @@ export async function startG13Fleet(options: G13FleetOptions): Promise<G13Fleet>
         username: 'admin',
         password,
         certificateFingerprintSha256: handle.certificateFingerprintSha256,
-        meters: meters.map((m) => ({ serial: m.serial, phases: m.phases })),
+        meters: meters.map((m) => ({ serial: m.serial, phases: m.phases, model: m.model ?? 'simulated' })),
         serials: meters.map((m) => m.serial),
       });
     }
