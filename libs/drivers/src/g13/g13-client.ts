@@ -139,8 +139,14 @@ export class G13Client {
     // Level 3 means a retry-safe exchange with the gateway succeeded before any write goes out: a write
     // that would be the first request is preceded by one (GET /about), its progress awaited, so a
     // cancel that won at level 2 stops the operation before the meter is asked to act.
-    if (!request.retrySafe && progress.level < 3)
-      await this.request({ method: 'GET', path: '/about', retrySafe: true }, ctx, progress);
+    if (!request.retrySafe && progress.level < 3) {
+      try {
+        await this.request({ method: 'GET', path: '/about', retrySafe: true }, ctx, progress);
+      } catch (error) {
+        // Refused (404, 403) after the gateway accepted the credentials: level 3 holds, the write may go.
+        if (!(error instanceof DriverError && error.kind === 'refused' && progress.level >= 3)) throw error;
+      }
+    }
     const attempts = request.retrySafe ? 1 + this.retries : 1;
     let lastError: DriverError | undefined;
     for (let attempt = 1; attempt <= attempts; attempt++) {
