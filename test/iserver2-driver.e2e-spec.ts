@@ -199,7 +199,7 @@ describe('OMEGA_ISERVER2 driver against the simulator', () => {
       sensors: 3,
       outputs: 2,
       firmware: '2.6.4.0',
-      core: '3.68.21.3',
+      core: '3.44.15.3', // 0x03441503 read in hex (guide 3.5.2)
       manufactured: new Date('2002-09-09T07:19:01Z'),
       calibrated: new Date('2002-09-09T07:19:01Z'),
     });

@@ -2,7 +2,7 @@
  * The OMEGA_ISERVER2 driver when the unit misbehaves: expired tokens, refused logins, answers that come
  * too late, sockets dropped mid-command or while idle, a unit that is down and comes back.
  */
-import { DriverError } from '@hes/drivers';
+import { DriverError, OperationContext } from '@hes/drivers';
 import { IServer2Driver } from '@hes/drivers/iserver2';
 import { IServer2SimulatorHandle, startIServer2Simulator } from '../apps/simulator/src/iserver2';
 import { gatewayFor, recordingContext } from './iserver2-support';
@@ -184,5 +184,101 @@ describe('OMEGA_ISERVER2 driver: fault paths', () => {
     });
     setTimeout(() => controller.abort(), 50);
     await expect(pending).rejects.toMatchObject({ message: expect.stringContaining('aborted') });
+  });
+
+  describe('progress is awaited: a cancel that wins at level 2 stops the command', () => {
+    /**
+     * A transaction row as the database decides it (ARCHITECTURE.md core idea 2): a level update succeeds
+     * only while the row is not cancelled, a cancel only at levels 0–2. The driver's progress calls are
+     * the level updates.
+     */
+    function transactionRow(): {
+      ctx: OperationContext & { levels: number[] };
+      cancel(): boolean;
+      level(): number;
+    } {
+      let level = 1;
+      let cancelled = false;
+      const levels: number[] = [];
+      const ctx = {
+        levels,
+        progress: async (next: number): Promise<void> => {
+          await Promise.resolve(); // a database round trip
+          if (cancelled) throw new Error(`transaction cancelled before level ${next}`);
+          level = next;
+          levels.push(next);
+        },
+      };
+      return {
+        ctx,
+        cancel: () => {
+          if (level > 2) return false;
+          cancelled = true;
+          return true;
+        },
+        level: () => level,
+      };
+    }
+
+    it('a cancel racing the write wins at level 2: the write never reaches the unit', async () => {
+      const gateway = gatewayFor(sim);
+      await driver.readCalibration(gateway, 'p1ch0', recordingContext()); // socket open, logged in
+      const row = transactionRow();
+      let cancelAccepted: boolean | undefined;
+      const racing: OperationContext = {
+        progress: async (level) => {
+          await row.ctx.progress(level);
+          // The operator's cancel arrives right after level 2 was stamped, before the driver goes on.
+          if (level === 2) cancelAccepted = row.cancel();
+        },
+      };
+      await expect(
+        driver.writeCalibration(gateway, { channel: 'p1ch0', gain: 2, offset: 1 }, racing),
+      ).rejects.toThrow('transaction cancelled before level 3');
+      expect(cancelAccepted).toBe(true);
+      expect(row.ctx.levels).toEqual([2]);
+      expect(row.level()).toBe(2);
+      const writes = sim.stats().commands.adjustInfo ?? 0;
+      expect(writes).toBe(1); // the read above; no write
+      expect(await driver.readCalibration(gateway, 'p1ch0', recordingContext())).toEqual({
+        channel: 'p1ch0',
+        gain: 1,
+        offset: 0,
+      });
+    });
+
+    it('a cancel that comes after level 3 is refused and the write completes', async () => {
+      const gateway = gatewayFor(sim);
+      const row = transactionRow();
+      let cancelAccepted: boolean | undefined;
+      const late: OperationContext = {
+        progress: async (level) => {
+          await row.ctx.progress(level);
+          if (level === 3) cancelAccepted = row.cancel();
+        },
+      };
+      await driver.writeCalibration(gateway, { channel: 'p1ch1', gain: 2, offset: 1 }, late);
+      expect(cancelAccepted).toBe(false);
+      expect(row.ctx.levels).toEqual([2, 3, 4]);
+      expect(await driver.readCalibration(gateway, 'p1ch1', recordingContext())).toMatchObject({ gain: 2 });
+    });
+
+    it('a refused level 4 ends a multi-command operation before its next command', async () => {
+      const gateway = gatewayFor(sim);
+      const refusing: OperationContext = {
+        progress: (level) => (level === 4 ? Promise.reject(new Error('level 4 refused')) : undefined),
+      };
+      await expect(driver.readSensors(gateway, refusing)).rejects.toThrow('level 4 refused');
+      expect(sim.stats().commands.probeList).toBe(1);
+      expect(sim.stats().commands.sensorMeta).toBeUndefined();
+    });
+
+    it('a refused level 2 opens no socket', async () => {
+      const refusing: OperationContext = {
+        progress: () => Promise.reject(new Error('cancelled at level 1')),
+      };
+      await expect(driver.readSensors(gatewayFor(sim), refusing)).rejects.toThrow('cancelled at level 1');
+      expect(sim.stats().connections).toBe(0);
+    });
   });
 });

@@ -20,10 +20,17 @@ async function rawSession(url: string): Promise<{ send(message: unknown): Promis
   return {
     send: (message) =>
       new Promise<Json>((resolve, reject) => {
-        socket.once('message', (data: WebSocket.RawData) =>
-          resolve(JSON.parse((data as Buffer).toString('utf8')) as Json),
-        );
-        socket.once('close', () => reject(new Error('closed')));
+        // Both listeners go once the exchange ends, so that they do not pile up on the one socket.
+        const onClose = (): void => {
+          socket.off('message', onMessage);
+          reject(new Error('closed'));
+        };
+        const onMessage = (data: WebSocket.RawData): void => {
+          socket.off('close', onClose);
+          resolve(JSON.parse((data as Buffer).toString('utf8')) as Json);
+        };
+        socket.once('message', onMessage);
+        socket.once('close', onClose);
         socket.send(typeof message === 'string' ? message : JSON.stringify(message));
       }),
     close: () => socket.close(),

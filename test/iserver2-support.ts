@@ -6,11 +6,16 @@ export function gatewayFor(
   sim: IServer2SimulatorHandle,
   overrides: Partial<GatewayEndpoint> = {},
 ): GatewayEndpoint {
+  return gatewayAt(sim.endpoint, overrides);
+}
+
+/** A gateway for any unit model at `endpoint` (the guide model's, a TLS impostor's…). */
+export function gatewayAt(endpoint: string, overrides: Partial<GatewayEndpoint> = {}): GatewayEndpoint {
   return {
     id: 'gw-iserver2',
     name: 'iServer 2 simulator',
     driver: 'OMEGA_ISERVER2',
-    endpoint: sim.endpoint,
+    endpoint,
     tlsMode: 'verify',
     username: 'admin',
     password: '00000000',

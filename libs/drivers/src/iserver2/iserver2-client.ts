@@ -9,6 +9,7 @@
  */
 import WebSocket from 'ws';
 import { DriverError } from '../driver.contract';
+import { connectPinnedTls, isCertificateRefusal } from './pinned-tls';
 import {
   CommandParams,
   IServer2CommandName,
@@ -33,17 +34,28 @@ export interface IServer2ClientOptions {
   maxBackoffMs?: number;
   /** Close the socket after this long without commands (default 60 s; 0 keeps it open). */
   idleCloseMs?: number;
+  /** TLS options of a wss:// URL in the verify and insecure modes. */
   webSocket?: WebSocket.ClientOptions;
+  /**
+   * SHA-256 of the unit's certificate (TLS mode "pinned", wss:// only): the TLS connection is made and
+   * its certificate compared before the WebSocket upgrade is written (pinned-tls.ts).
+   */
+  pinnedCertificateSha256?: string;
 }
 
-/** What one caller wants to hear about its command (progress, log lines, cancellation). */
+/**
+ * What one caller wants to hear about its command (progress, log lines, cancellation). The progress hooks
+ * may return a promise: the client awaits it before its next step, and a rejection (the transaction was
+ * cancelled meanwhile) ends the command there: `connecting` before the socket is opened, `ready` before
+ * the command is written; `sent` is awaited before the answer is handed back.
+ */
 export interface ExchangeObserver {
   /** A socket is being opened. */
-  connecting?(): void;
+  connecting?(): void | Promise<void>;
   /** Socket open and logged in. */
-  ready?(): void;
+  ready?(): void | Promise<void>;
   /** The command has been written to the socket. */
-  sent?(command: IServer2CommandName): void;
+  sent?(command: IServer2CommandName): void | Promise<void>;
   log?(line: string): void;
   signal?: AbortSignal;
 }
@@ -238,13 +250,13 @@ export class IServer2Client {
         throw new DriverError('protocol', 'iServer 2 login succeeded without a token', false);
       this.token = body.token.trim();
     }
-    observer.ready?.();
+    await observer.ready?.();
   }
 
   private async ensureOpen(observer: ExchangeObserver): Promise<void> {
     if (this.socket?.readyState === WebSocket.OPEN) return;
     this.socket = undefined;
-    observer.connecting?.();
+    await observer.connecting?.();
     const attempts = Math.max(1, this.options.connectAttempts ?? 3);
     const backoff = this.options.backoffMs ?? 200;
     const maxBackoff = this.options.maxBackoffMs ?? 5000;
@@ -252,7 +264,7 @@ export class IServer2Client {
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0) await delay(Math.min(backoff * 2 ** (attempt - 1), maxBackoff), observer.signal);
       try {
-        this.socket = await this.open();
+        this.socket = await this.open(observer.signal);
         observer.log?.(`WS ${this.options.url} open`);
         return;
       } catch (error) {
@@ -260,6 +272,13 @@ export class IServer2Client {
         observer.log?.(
           `WS ${this.options.url} attempt ${attempt + 1}/${attempts} failed: ${errorText(error)}`,
         );
+        if (isCertificateRefusal(error))
+          throw new DriverError(
+            'authentication',
+            `TLS with ${this.options.url} refused: ${errorText(error)}`,
+            false,
+            error,
+          );
       }
     }
     throw new DriverError(
@@ -270,12 +289,27 @@ export class IServer2Client {
     );
   }
 
-  private open(): Promise<WebSocket> {
-    return new Promise((resolve, reject) => {
-      const socket = new WebSocket(this.options.url, {
-        handshakeTimeout: this.options.timeoutMs,
-        ...this.options.webSocket,
+  private async open(signal?: AbortSignal): Promise<WebSocket> {
+    const options: WebSocket.ClientOptions = {
+      handshakeTimeout: this.options.timeoutMs,
+      ...this.options.webSocket,
+    };
+    const pin = this.options.pinnedCertificateSha256;
+    if (pin !== undefined) {
+      const url = new URL(this.options.url);
+      if (url.protocol !== 'wss:') throw new Error('a pinned certificate needs a wss:// endpoint');
+      const verified = await connectPinnedTls({
+        host: url.hostname.replace(/^\[|\]$/g, ''),
+        port: Number(url.port || 443),
+        pin,
+        timeoutMs: this.options.timeoutMs,
+        signal,
       });
+      // ws writes its upgrade request on the connection it is given: this one is already verified.
+      options.createConnection = () => verified;
+    }
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(this.options.url, options);
       const fail = (error: Error): void => {
         socket.removeAllListeners();
         socket.on('error', () => undefined);
@@ -370,6 +404,9 @@ export class IServer2Client {
         reject(aborted());
       };
       observer.signal?.addEventListener('abort', onAbort, { once: true });
+      // Level 4 is reported once the command is written; its answer is handed back only after the
+      // caller accepted that step (a rejection ends the operation; the socket stays in step).
+      let acknowledged: Promise<void> = Promise.resolve();
       this.pending = {
         command,
         keys: answerKeys,
@@ -377,7 +414,7 @@ export class IServer2Client {
           finish();
           const status = answerStatus(message, command) ?? 'answered';
           observer.log?.(`WS ${command} ${summary(body)} -> ${status} (${Date.now() - started} ms)`);
-          resolve(message);
+          acknowledged.then(() => resolve(message), reject);
         },
         reject: (error) => {
           finish();
@@ -391,7 +428,11 @@ export class IServer2Client {
             new DriverError('unreachable', `sending ${command}: ${error.message}`, true, error),
           );
       });
-      if (command !== 'login') observer.sent?.(command);
+      if (command !== 'login') {
+        acknowledged = Promise.resolve().then(() => observer.sent?.(command));
+        // Seen by the resolve above; an exchange that fails first reports its own error instead.
+        acknowledged.catch(() => undefined);
+      }
     });
   }
 }

@@ -6,9 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import https from 'node:https';
-import type { PeerCertificate } from 'node:tls';
+import { Logger } from '@nestjs/common';
 import axios, { AxiosError } from 'axios';
-import WebSocket from 'ws';
 import {
   DateRange,
   DeviceDriver,
@@ -24,7 +23,8 @@ import {
   UnsupportedOperationError,
 } from '../driver.contract';
 import { ExchangeObserver, IServer2Client } from './iserver2-client';
-import { ExtractColumn, buildExtractQuery, parseExtract } from './iserver2-extract';
+import { ExtractColumn, buildExtractQuery, readExtract } from './iserver2-extract';
+import { PinnedTlsAgent, isCertificateRefusal, pinOf, verifyingTlsOptions } from './pinned-tls';
 import {
   AlarmInfoAnswer,
   AlarmTriggerAnswer,
@@ -163,25 +163,37 @@ export interface IServer2DriverOptions {
    * port 80 (443), or the port given as `cgiPort` in the endpoint's query ("ws://unit:8081/?cgiPort=8080").
    */
   cgiBaseUrl?(gateway: GatewayEndpoint): string;
+  /** Where field anomalies are warned (default: the Nest logger "OMEGA_ISERVER2"). */
+  warn?(message: string): void;
 }
 
-/** Progress levels only go up; a level reached directly also reports the ones below it. */
-function observerFor(
-  ctx: OperationContext,
-): ExchangeObserver & { reach(level: ProgressLevel, note?: string): void } {
-  let reached = 1;
-  const reach = (level: ProgressLevel, note?: string): void => {
-    while (reached < level) {
-      reached++;
-      // Sensor operations are not cancellable UDIL transactions: nothing to wait for.
-      void ctx.progress(reached as ProgressLevel, reached === level ? note : undefined);
+/**
+ * Progress levels only go up; a level reached directly also reports the ones below it. Every call is
+ * awaited in order: when one rejects (the transaction was cancelled meanwhile, ARCHITECTURE.md core idea
+ * 2), the later levels are not reported and the client stops before its next step.
+ */
+class AwaitedProgress {
+  private reached = 1;
+  private last: Promise<void> = Promise.resolve();
+  constructor(private readonly ctx: OperationContext) {}
+
+  reach(level: ProgressLevel, note?: string): Promise<void> {
+    while (this.reached < level) {
+      this.reached++;
+      const step = this.reached as ProgressLevel;
+      const text = step === level ? note : undefined;
+      this.last = this.last.then(() => this.ctx.progress(step, text));
     }
-  };
+    return this.last;
+  }
+}
+
+function observerFor(ctx: OperationContext): ExchangeObserver {
+  const progress = new AwaitedProgress(ctx);
   return {
-    reach,
-    connecting: () => reach(2, 'opening WebSocket'),
-    ready: () => reach(3, 'WebSocket open, logged in'),
-    sent: (command) => reach(4, command),
+    connecting: () => progress.reach(2, 'opening WebSocket'),
+    ready: () => progress.reach(3, 'WebSocket open, logged in'),
+    sent: (command) => progress.reach(4, command),
     log: (line) => ctx.log?.(line),
     signal: ctx.signal,
   };
@@ -192,36 +204,18 @@ function round(value: number, precision: number): number {
   return Number(value.toFixed(digits));
 }
 
-function fingerprintOf(cert: PeerCertificate): string {
-  return createHash('sha256').update(cert.raw).digest('hex');
-}
-
-/** TLS options for wss:// and https:// per the gateway's TLS mode. */
-function tlsOptions(gateway: GatewayEndpoint): https.AgentOptions {
-  switch (gateway.tlsMode) {
-    case 'insecure':
-      return { rejectUnauthorized: false };
-    case 'pinned': {
-      const wanted = (gateway.tlsFingerprintSha256 ?? '').replace(/:/g, '').toLowerCase();
-      return {
-        rejectUnauthorized: false,
-        checkServerIdentity: (_host, cert) =>
-          fingerprintOf(cert) === wanted
-            ? undefined
-            : new Error('certificate fingerprint does not match the pin'),
-      };
-    }
-    default:
-      return gateway.tlsCaPem ? { ca: gateway.tlsCaPem } : {};
-  }
-}
-
 export class IServer2Driver implements DeviceDriver {
   readonly name = ISERVER2_DRIVER_NAME;
   readonly capabilities = ISERVER2_CAPABILITIES;
-  private readonly clients = new Map<string, IServer2Client>();
+  private readonly clients = new Map<string, { key: string; client: IServer2Client }>();
+  /** "<gateway id>\n<command>" already warned of a mismatched echo. */
+  private readonly warnedEchoes = new Set<string>();
+  private readonly warn: (message: string) => void;
 
-  constructor(private readonly options: IServer2DriverOptions = {}) {}
+  constructor(private readonly options: IServer2DriverOptions = {}) {
+    const logger = new Logger(ISERVER2_DRIVER_NAME);
+    this.warn = options.warn ?? ((message) => logger.warn(message));
+  }
 
   /** The refusal, with its remark, for a UDIL command or on-demand type on an iServer 2 device. */
   unsupported(operation: UdilCommand | OnDemandType): UnsupportedOperationError {
@@ -236,7 +230,7 @@ export class IServer2Driver implements DeviceDriver {
   async close(): Promise<void> {
     const clients = [...this.clients.values()];
     this.clients.clear();
-    await Promise.all(clients.map((client) => client.close()));
+    await Promise.all(clients.map(({ client }) => client.close()));
   }
 
   // --------------------------------------------------------------------------------------------------
@@ -252,7 +246,7 @@ export class IServer2Driver implements DeviceDriver {
         if (probe.connected !== 1) continue;
         for (const channel of probe.sensors) {
           const address = { probe: probe.probe, channel };
-          const meta = await this.sensorMeta(client, address, observer);
+          const meta = await this.sensorMeta(gateway, client, address, observer);
           const data = readAnswer.sensorData(await client.command('sensorData', address, [], observer));
           readings.push({
             channel: channelId(probe.probe, channel),
@@ -278,7 +272,7 @@ export class IServer2Driver implements DeviceDriver {
     return this.guard(async () => {
       const message = await this.clientFor(gateway).command('adjustInfo', address, [], observer);
       const answer = readAnswer.adjustInfo(message);
-      this.checkEcho(answer, address, 'adjustInfo');
+      this.checkEcho(gateway, answer, address, 'adjustInfo', observer);
       return { channel: channelId(address.probe, address.channel), gain: answer.gain, offset: answer.offset };
     });
   }
@@ -299,7 +293,13 @@ export class IServer2Driver implements DeviceDriver {
         [],
         observer,
       );
-      this.checkEcho(readAnswer.channelWrite(message, 'adjustInfo'), address, 'adjustInfo');
+      this.checkEcho(
+        gateway,
+        readAnswer.channelWrite(message, 'adjustInfo'),
+        address,
+        'adjustInfo',
+        observer,
+      );
     });
   }
 
@@ -320,15 +320,18 @@ export class IServer2Driver implements DeviceDriver {
       for (const address of addresses)
         metas.set(
           channelId(address.probe, address.channel),
-          await this.sensorMeta(client, address, observer),
+          await this.sensorMeta(gateway, client, address, observer),
         );
       // The requested header of each column is the channel id itself: unambiguous, free of commas.
       const columns: ExtractColumn[] = [...metas.keys()].map((key) => ({ key, header: key }));
       const url = `${this.cgiBaseUrl(gateway)}/cgi-bin/query?${buildExtractQuery(range, columns)}`;
       const csv = await this.httpGet(gateway, url, observer);
-      const readings: SensorReading[] = [];
       // Extract times without an offset are in the unit's clock zone.
-      for (const row of parseExtract(csv, columns, gateway.clockTimeZone || 'UTC')) {
+      const extract = readExtract(csv, columns, gateway.clockTimeZone || 'UTC');
+      if (extract.missingColumns.length > 0)
+        observer.log?.(`extract has no column for ${extract.missingColumns.join(', ')}: no samples for them`);
+      const readings: SensorReading[] = [];
+      for (const row of extract.rows) {
         for (const [key, meta] of metas) {
           const value = row.values[key];
           if (value === null || value === undefined) continue;
@@ -366,7 +369,7 @@ export class IServer2Driver implements DeviceDriver {
         const sensors: Record<string, unknown>[] = [];
         for (const channel of probe.sensors) {
           const address = { probe: probe.probe, channel };
-          const sensorMeta = await this.sensorMeta(client, address, observer);
+          const sensorMeta = await this.sensorMeta(gateway, client, address, observer);
           const alarm = readAnswer.alarmStatus(await client.command('alarmStatus', address, [], observer));
           sensors.push({
             channel: channelId(probe.probe, channel),
@@ -420,8 +423,8 @@ export class IServer2Driver implements DeviceDriver {
       const answer = readAnswer.alarmInfo(
         await this.clientFor(gateway).command('alarmInfo', address, [], observer),
       );
-      this.checkEcho(answer, address, 'alarmInfo');
-      return this.alarmSettings(answer);
+      this.checkEcho(gateway, answer, address, 'alarmInfo', observer);
+      return this.alarmSettings(answer, address);
     });
   }
 
@@ -456,7 +459,7 @@ export class IServer2Driver implements DeviceDriver {
         [],
         observer,
       );
-      this.checkEcho(readAnswer.channelWrite(message, 'alarmInfo'), address, 'alarmInfo');
+      this.checkEcho(gateway, readAnswer.channelWrite(message, 'alarmInfo'), address, 'alarmInfo', observer);
     });
   }
 
@@ -471,7 +474,7 @@ export class IServer2Driver implements DeviceDriver {
       const answer = readAnswer.alarmStatus(
         await this.clientFor(gateway).command('alarmStatus', address, [], observer),
       );
-      this.checkEcho(answer, address, 'alarmStatus');
+      this.checkEcho(gateway, answer, address, 'alarmStatus', observer);
       return {
         channel: channelId(address.probe, address.channel),
         low: (answer.value & 1) !== 0,
@@ -657,7 +660,13 @@ export class IServer2Driver implements DeviceDriver {
         await this.clientFor(gateway).command('probeConfig', { probe, deviceName: name }, [], observer),
       );
       if (answer.probe !== probe)
-        throw new IServer2ProtocolError(`probeConfig for probe ${probe} answered for probe ${answer.probe}`);
+        this.reportMismatchedEcho(
+          gateway,
+          'probeConfig',
+          `probe ${probe}`,
+          `probe ${answer.probe}`,
+          observer,
+        );
     });
   }
 
@@ -738,39 +747,67 @@ export class IServer2Driver implements DeviceDriver {
 
   // --------------------------------------------------------------------------------------------------
 
+  /**
+   * One client per unit, keyed by everything that defines the connection (endpoint, credentials, time-out,
+   * TLS mode, pin, CA). A client whose settings changed is closed and replaced, so that a socket opened
+   * under an old pin or CA is never reused.
+   */
   private clientFor(gateway: GatewayEndpoint): IServer2Client {
     const username = gateway.username ?? this.options.defaultUsername ?? 'admin';
     const password = gateway.password ?? '';
     const key = createHash('sha256')
       .update(
-        [gateway.id, gateway.endpoint, username, password, gateway.requestTimeoutMs, gateway.tlsMode].join(
-          '\n',
-        ),
+        JSON.stringify([
+          gateway.endpoint,
+          username,
+          password,
+          gateway.requestTimeoutMs,
+          gateway.tlsMode,
+          gateway.tlsFingerprintSha256 ?? null,
+          gateway.tlsCaPem ?? null,
+        ]),
       )
       .digest('hex');
-    let client = this.clients.get(key);
-    if (!client) {
-      const url = new URL(gateway.endpoint);
-      if (url.protocol !== 'ws:' && url.protocol !== 'wss:')
-        throw new DriverError(
-          'unsupported',
-          `iServer 2 endpoint must be ws:// or wss://, not ${gateway.endpoint}`,
-          false,
-        );
-      client = new IServer2Client({
-        url: `${url.protocol}//${url.host}/`,
-        username,
-        password,
-        timeoutMs: gateway.requestTimeoutMs,
-        connectAttempts: this.options.connectAttempts,
-        backoffMs: this.options.backoffMs,
-        maxBackoffMs: this.options.maxBackoffMs,
-        idleCloseMs: this.options.idleCloseMs,
-        webSocket: url.protocol === 'wss:' ? (tlsOptions(gateway) as WebSocket.ClientOptions) : undefined,
-      });
-      this.clients.set(key, client);
-    }
+    const cached = this.clients.get(gateway.id);
+    if (cached?.key === key) return cached.client;
+    const url = new URL(gateway.endpoint);
+    if (url.protocol !== 'ws:' && url.protocol !== 'wss:')
+      throw new DriverError(
+        'unsupported',
+        `iServer 2 endpoint must be ws:// or wss://, not ${gateway.endpoint}`,
+        false,
+      );
+    const secure = url.protocol === 'wss:';
+    const client = new IServer2Client({
+      url: `${url.protocol}//${url.host}/`,
+      username,
+      password,
+      timeoutMs: gateway.requestTimeoutMs,
+      connectAttempts: this.options.connectAttempts,
+      backoffMs: this.options.backoffMs,
+      maxBackoffMs: this.options.maxBackoffMs,
+      idleCloseMs: this.options.idleCloseMs,
+      pinnedCertificateSha256: secure ? this.pin(gateway) : undefined,
+      webSocket: secure && gateway.tlsMode !== 'pinned' ? verifyingTlsOptions(gateway) : undefined,
+    });
+    if (cached) void cached.client.close();
+    this.clients.set(gateway.id, { key, client });
     return client;
+  }
+
+  private pin(gateway: GatewayEndpoint): string | undefined {
+    try {
+      return pinOf(gateway);
+    } catch (error) {
+      throw new DriverError('refused', `iServer 2 ${gateway.name}: ${(error as Error).message}`, false);
+    }
+  }
+
+  private httpsAgent(gateway: GatewayEndpoint): https.Agent {
+    const pin = this.pin(gateway);
+    return pin
+      ? new PinnedTlsAgent(pin, gateway.requestTimeoutMs)
+      : new https.Agent(verifyingTlsOptions(gateway));
   }
 
   private cgiBaseUrl(gateway: GatewayEndpoint): string {
@@ -791,7 +828,7 @@ export class IServer2Driver implements DeviceDriver {
         timeout: gateway.requestTimeoutMs,
         signal: observer.signal,
         validateStatus: () => true,
-        httpsAgent: url.startsWith('https:') ? new https.Agent(tlsOptions(gateway)) : undefined,
+        httpsAgent: url.startsWith('https:') ? this.httpsAgent(gateway) : undefined,
       });
       observer.log?.(`GET ${path} ${response.status} (${Date.now() - started} ms)`);
       if (response.status === 401 || response.status === 403)
@@ -809,6 +846,14 @@ export class IServer2Driver implements DeviceDriver {
       if (error instanceof DriverError) throw error;
       const code = error instanceof AxiosError ? error.code : undefined;
       observer.log?.(`GET ${path} failed: ${code ?? String(error)}`);
+      const cause = error instanceof AxiosError && error.cause ? error.cause : error;
+      if (isCertificateRefusal(cause) || isCertificateRefusal(error))
+        throw new DriverError(
+          'authentication',
+          `iServer 2 extract: TLS refused: ${(error as Error).message}`,
+          false,
+          error,
+        );
       if (code === 'ECONNABORTED' || code === 'ETIMEDOUT')
         throw new DriverError(
           'timeout',
@@ -821,12 +866,13 @@ export class IServer2Driver implements DeviceDriver {
   }
 
   private async sensorMeta(
+    gateway: GatewayEndpoint,
     client: IServer2Client,
     address: SensorAddress,
     observer: ExchangeObserver,
   ): Promise<SensorMetaAnswer> {
     const meta = readAnswer.sensorMeta(await client.command('sensorMeta', address, [], observer));
-    this.checkEcho(meta, address, 'sensorMeta');
+    this.checkEcho(gateway, meta, address, 'sensorMeta', observer);
     return meta;
   }
 
@@ -893,11 +939,11 @@ export class IServer2Driver implements DeviceDriver {
     };
   }
 
-  private alarmSettings(answer: AlarmInfoAnswer): AlarmSettings {
+  private alarmSettings(answer: AlarmInfoAnswer, address: SensorAddress): AlarmSettings {
     const type = ALARM_TYPES[answer.type];
     if (!type) throw new IServer2ProtocolError(`alarmInfo.type ${answer.type} is not 0–3`);
     return {
-      channel: channelId(answer.probe, answer.channel),
+      channel: this.key(address),
       type,
       lowThreshold: answer.lowThreshold,
       highThreshold: answer.highThreshold,
@@ -932,16 +978,44 @@ export class IServer2Driver implements DeviceDriver {
       );
   }
 
-  /** The unit echoes probe and channel: an answer for another sensor is not ours. */
+  /**
+   * The unit echoes probe and channel. With one command in flight per socket the answer belongs to the
+   * request whatever it echoes: the guide's own adjustInfo and alarmInfo read examples (3.7.3, 3.8.3)
+   * answer channel 0 to a request for channel 1. A mismatch is logged with the exchange and warned once
+   * per unit and command.
+   */
   private checkEcho(
+    gateway: GatewayEndpoint,
     answer: { probe: number; channel: number },
     address: SensorAddress,
     command: string,
+    observer: ExchangeObserver,
   ): void {
     if (answer.probe !== address.probe || answer.channel !== address.channel)
-      throw new IServer2ProtocolError(
-        `${command} for ${this.key(address)} answered for ${channelId(answer.probe, answer.channel)}`,
+      this.reportMismatchedEcho(
+        gateway,
+        command,
+        this.key(address),
+        channelId(answer.probe, answer.channel),
+        observer,
       );
+  }
+
+  private reportMismatchedEcho(
+    gateway: GatewayEndpoint,
+    command: string,
+    asked: string,
+    echoed: string,
+    observer: ExchangeObserver,
+  ): void {
+    observer.log?.(`${command} for ${asked} answered as ${echoed}: taken as the answer to ${asked}`);
+    const once = `${gateway.id}\n${command}`;
+    if (this.warnedEchoes.has(once)) return;
+    this.warnedEchoes.add(once);
+    this.warn(
+      `iServer 2 ${gateway.name} (${gateway.id}) answers ${command} for ${asked} as ${echoed}; the answer is ` +
+        'taken for the request (one command in flight per socket). Warned once per unit and command.',
+    );
   }
 
   /** Turns message-shape errors into DriverError('protocol'); DriverErrors pass through. */

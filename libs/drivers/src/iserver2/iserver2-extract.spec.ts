@@ -3,6 +3,7 @@ import {
   formatExtractTime,
   parseExtract,
   parseExtractTime,
+  readExtract,
   splitCsvLine,
 } from './iserver2-extract';
 import { IServer2ProtocolError } from './iserver2-messages';
@@ -50,12 +51,98 @@ describe('iServer 2 CGI extract', () => {
     ]);
   });
 
-  it('fails on a missing column, a ragged row or a bad value', () => {
-    const columns = [{ key: 'p1ch0', header: 'p1ch0' }];
-    expect(() => parseExtract('Time,p1ch1\n', columns)).toThrow(IServer2ProtocolError);
-    expect(() => parseExtract('Time,p1ch0\n2025-01-02 20:00:00\n', columns)).toThrow(/cells/);
-    expect(() => parseExtract('Time,p1ch0\n2025-01-02 20:00:00,abc\n', columns)).toThrow(/abc/);
-    expect(() => parseExtract('', columns)).toThrow(/empty/);
+  describe('tolerates the variants a unit may send (the answer format is our guess)', () => {
+    const columns = [
+      { key: 'p1ch0', header: 'Temperature' },
+      { key: 'p1ch1', header: 'Humidity' },
+    ];
+    const expected = [
+      { time: new Date('2025-01-02T20:00:00Z'), values: { p1ch0: 23.4, p1ch1: 45 } },
+      { time: new Date('2025-01-02T20:00:05Z'), values: { p1ch0: 23.5, p1ch1: 46.1 } },
+    ];
+    const cases: [string, string][] = [
+      [
+        'header, comma, CRLF',
+        'Time,Temperature,Humidity\r\n2025-01-02 20:00:00,23.4,45\r\n2025-01-02 20:00:05,23.5,46.1\r\n',
+      ],
+      [
+        'LF, no final line end',
+        'Time,Temperature,Humidity\n2025-01-02 20:00:00,23.4,45\n2025-01-02 20:00:05,23.5,46.1',
+      ],
+      [
+        'CR line ends',
+        'Time,Temperature,Humidity\r2025-01-02 20:00:00,23.4,45\r2025-01-02 20:00:05,23.5,46.1\r',
+      ],
+      [
+        'byte-order mark and blank lines',
+        '\uFEFFTime,Temperature,Humidity\n\n2025-01-02 20:00:00,23.4,45\n \n2025-01-02 20:00:05,23.5,46.1\n\n',
+      ],
+      ['no header: columns in request order', '2025-01-02 20:00:00,23.4,45\n2025-01-02 20:00:05,23.5,46.1\n'],
+      [
+        'columns in another order, header case and spaces',
+        'TIMESTAMP , humidity , TEMPERATURE\n2025-01-02 20:00:00,45,23.4\n2025-01-02 20:00:05,46.1,23.5\n',
+      ],
+      [
+        'every cell quoted',
+        '"Date Time","Temperature","Humidity"\n"2025-01-02 20:00:00","23.4","45"\n"2025-01-02 20:00:05","23.5","46.1"\n',
+      ],
+      [
+        'semicolons with decimal commas',
+        'Time;Temperature;Humidity\n2025-01-02 20:00:00;23,4;45\n2025-01-02 20:00:05;23,5;46,1\n',
+      ],
+      [
+        'tabs',
+        'Time\tTemperature\tHumidity\n2025-01-02 20:00:00\t23.4\t45\n2025-01-02 20:00:05\t23.5\t46.1\n',
+      ],
+      [
+        'date and time in two columns',
+        'Date,Time,Temperature,Humidity\n2025-01-02,20:00:00,23.4,45\n2025-01-02,20:00:05,23.5,46.1\n',
+      ],
+      ['headerless date and time columns', '2025/01/02,20:00:00,23.4,45\n2025/01/02,20:00:05,23.5,46.1\n'],
+      ['UTC seconds', 'Time,Temperature,Humidity\n1735848000,23.4,45\n1735848005,23.5,46.1\n'],
+      ['UTC milliseconds', 'Time,Temperature,Humidity\n1735848000000,23.4,45\n1735848005000,23.5,46.1\n'],
+      [
+        'ISO 8601 with Z and with an offset',
+        'Time,Temperature,Humidity\n2025-01-02T20:00:00Z,23.4,45\n2025-01-02T21:00:05+01:00,23.5,46.1\n',
+      ],
+      [
+        'US date with AM/PM',
+        'Time,Temperature,Humidity\n01/02/2025 08:00:00 PM,23.4,45\n1/2/2025 8:00:05 PM,23.5,46.1\n',
+      ],
+    ];
+    it.each(cases)('%s', (_name, text) => {
+      expect(parseExtract(text, columns)).toEqual(expected);
+    });
+
+    it('missing fields: short rows, no-sample markers and an absent column are no sample', () => {
+      const table = readExtract(
+        'Time,Temperature,Relay1\n2025-01-02 20:00:00,23.4\n2025-01-02 20:00:05,N/A,ON\n2025-01-02 20:00:10,-,off\n',
+        [
+          { key: 'p1ch0', header: 'Temperature' },
+          { key: 'relay1', header: 'Relay1' },
+          { key: 'p1ch1', header: 'Humidity' },
+        ],
+      );
+      expect(table.missingColumns).toEqual(['p1ch1']);
+      expect(table.rows.map((row) => row.values)).toEqual([
+        { p1ch0: 23.4, relay1: null, p1ch1: null },
+        { p1ch0: null, relay1: 1, p1ch1: null },
+        { p1ch0: null, relay1: 0, p1ch1: null },
+      ]);
+    });
+
+    it('an empty answer or a header alone is no rows', () => {
+      expect(parseExtract('', columns)).toEqual([]);
+      expect(parseExtract('Time,Temperature,Humidity\r\n', columns)).toEqual([]);
+    });
+
+    it('still refuses what cannot be read', () => {
+      expect(() => parseExtract('Time,Other\n2025-01-02 20:00:00,1\n', columns)).toThrow(
+        /none of the requested/,
+      );
+      expect(() => parseExtract('Time,Temperature\n2025-01-02 20:00:00,abc\n', columns)).toThrow(/abc/);
+      expect(() => parseExtract('Time,Temperature\nyesterday,1\n', columns)).toThrow(IServer2ProtocolError);
+    });
   });
 
   it('reads the time formats it may meet', () => {
@@ -76,5 +163,6 @@ describe('iServer 2 CGI extract', () => {
 
   it('splits quoted CSV cells', () => {
     expect(splitCsvLine('a,"b,c","d ""e"""')).toEqual(['a', 'b,c', 'd "e"']);
+    expect(splitCsvLine('a;"b;c";d', ';')).toEqual(['a', 'b;c', 'd']);
   });
 });

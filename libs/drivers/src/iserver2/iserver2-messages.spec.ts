@@ -86,7 +86,8 @@ describe('iServer 2 messages: the guide examples', () => {
     );
     expect(answer.probeModel).toBe('SP-003-1');
     expect(versionString(answer.firmwareVer)).toBe('2.6.4.0');
-    expect(versionString(answer.coreVer)).toBe('3.68.21.3');
+    expect(versionString(answer.coreVer)).toBe('3.44.15.3'); // 0x03441503, read in hex (3.5.2)
+    expect(versionString(0x0a0b1000)).toBe('a.b.10.0');
     expect(probeDate(answer.manufacturedDate).toISOString()).toBe('2002-09-09T07:19:01.000Z');
   });
 

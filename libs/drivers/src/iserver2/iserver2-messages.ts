@@ -686,7 +686,11 @@ export function probeDate(value: number): Date {
   return new Date((value + PROBE_DATE_EPOCH_OFFSET_SECONDS) * 1000);
 }
 
-/** 0x02060400 → "2.6.4.0" (guide 3.5.2). */
+/**
+ * firmwareVer/coreVer (guide 3.5.2): "Decimal representation of the … version, convert to hex to get the
+ * version number (e.g. 2.6.4.0 is 0x02060400)". Each byte of the hex form is one part, written in hex:
+ * the guide's coreVer 54793475 = 0x03441503 is "3.44.15.3" (not "3.68.21.3", its bytes in decimal).
+ */
 export function versionString(value: number): string {
-  return [24, 16, 8, 0].map((shift) => (value >>> shift) & 0xff).join('.');
+  return [24, 16, 8, 0].map((shift) => ((value >>> shift) & 0xff).toString(16)).join('.');
 }

@@ -1,0 +1,191 @@
+/**
+ * The OMEGA_ISERVER2 driver against two device models: our simulator, and a unit that answers exactly as
+ * the guide's examples print (test/support/iserver2-guide-unit.ts). Every driver operation runs against
+ * both; the guide's quirks (channel 0 echoed for channel 1, "probeld", probeEventList beside the body,
+ * dbupdate beside systemMeta) must not break any of them.
+ */
+import { GatewayEndpoint, OperationContext } from '@hes/drivers';
+import { IServer2Driver } from '@hes/drivers/iserver2';
+import { IServer2SimulatorHandle, startIServer2Simulator } from '../apps/simulator/src/iserver2';
+import { GUIDE_SENSOR_TIME, GuideUnitHandle, startGuideUnit } from './support/iserver2-guide-unit';
+import { gatewayAt, recordingContext } from './iserver2-support';
+
+function gateway(endpoint: string, id: string): GatewayEndpoint {
+  return gatewayAt(endpoint, { id, name: id });
+}
+
+type Operation = [name: string, run: (ctx: OperationContext) => Promise<unknown>];
+
+/** Every public operation of the driver, per channel where it takes one (probe 1: channels 0–2). */
+function operations(driver: IServer2Driver, gw: GatewayEndpoint): Operation[] {
+  const channels = ['p1ch0', 'p1ch1', 'p1ch2'];
+  const now = new Date();
+  const relay = {
+    relayId: 1,
+    name: 'Relay1',
+    normallyOpen: true,
+    latch: false,
+    log: false,
+    display: true,
+    triggers: { probeDisconnect: false, outOfMemory: false, lowBattery: true, contact: false },
+    triggeredBy: ['p1ch0'],
+  };
+  return [
+    ['readSensors', (ctx) => driver.readSensors(gw, ctx)],
+    ['readDiagnostics', (ctx) => driver.readDiagnostics(gw, ctx)],
+    [
+      'readHistory',
+      (ctx) => driver.readHistory(gw, channels, { from: new Date(now.getTime() - 60_000), to: now }, ctx),
+    ],
+    ...channels.flatMap((channel): Operation[] => [
+      [`readCalibration ${channel}`, (ctx) => driver.readCalibration(gw, channel, ctx)],
+      [
+        `writeCalibration ${channel}`,
+        (ctx) => driver.writeCalibration(gw, { channel, gain: 1, offset: 0 }, ctx),
+      ],
+      [`readAlarmSettings ${channel}`, (ctx) => driver.readAlarmSettings(gw, channel, ctx)],
+      [
+        `writeAlarmSettings ${channel}`,
+        (ctx) =>
+          driver.writeAlarmSettings(gw, { channel, type: 'high', highThreshold: 60, deadband: 5 }, ctx),
+      ],
+      [`readAlarmStatus ${channel}`, (ctx) => driver.readAlarmStatus(gw, channel, ctx)],
+    ]),
+    ['readLoggingConfig', (ctx) => driver.readLoggingConfig(gw, ctx)],
+    [
+      'writeLoggingConfig',
+      (ctx) => driver.writeLoggingConfig(gw, { intervalSeconds: 5, enabled: true }, ctx),
+    ],
+    ['readRelay 1', (ctx) => driver.readRelay(gw, 1, ctx)],
+    ['readRelay 2', (ctx) => driver.readRelay(gw, 2, ctx)],
+    ['writeRelayTrigger', (ctx) => driver.writeRelayTrigger(gw, relay, ctx)],
+    ['clearRelayLatch', (ctx) => driver.clearRelayLatch(gw, 1, ctx)],
+    ['readContactClosure', (ctx) => driver.readContactClosure(gw, ctx)],
+    [
+      'writeContactClosure',
+      (ctx) =>
+        driver.writeContactClosure(
+          gw,
+          { contactOutput: { isDisplay: 1, isLog: 0, outputType: 2, isLatch: 0 } },
+          ctx,
+        ),
+    ],
+    ['clearContactOutputLatch', (ctx) => driver.clearContactOutputLatch(gw, ctx)],
+    ['readProbeName', (ctx) => driver.readProbeName(gw, 1, ctx)],
+    ['writeProbeName', (ctx) => driver.writeProbeName(gw, 1, 'Device_06', ctx)],
+    ['readBuzzerTriggers', (ctx) => driver.readBuzzerTriggers(gw, ctx)],
+    [
+      'writeBuzzerTriggers',
+      (ctx) =>
+        driver.writeBuzzerTriggers(
+          gw,
+          {
+            alarm: { isAlarmEnabled: 0, a: 0, b: 0, c: 0, d: 0, e: 0, f: 1, g: 0 },
+            probeEventList: [{ probeInfo: { probe: 1, channel: 0, buzzer: 1 } }],
+          },
+          ctx,
+        ),
+    ],
+    ['readNotificationTriggers', (ctx) => driver.readNotificationTriggers(gw, ctx)],
+    [
+      'writeNotificationTriggers',
+      (ctx) =>
+        driver.writeNotificationTriggers(
+          gw,
+          {
+            notiInfo: { emailList: 'test@test.com', heartbeatInterval: 30, nextAlarmInterval: 30 },
+            trigger: { a: 0, b: 0, c: 0, d: 0, e: 0, f: 1, g: 0 },
+            probeEventList: [{ probeInfo: { probe: 1, channel: 0, isSend: 1 } }],
+          },
+          ctx,
+        ),
+    ],
+    ['readProbeMetadata', (ctx) => driver.readProbeMetadata(gw, 1, ctx)],
+    ['readUnitMetadata', (ctx) => driver.readUnitMetadata(gw, ctx)],
+  ];
+}
+
+/** Runs every operation; returns the names of those that failed, with their error. */
+async function failures(list: Operation[]): Promise<string[]> {
+  const failed: string[] = [];
+  for (const [name, run] of list) {
+    try {
+      await run(recordingContext());
+    } catch (error) {
+      failed.push(`${name}: ${(error as Error).message}`);
+    }
+  }
+  return failed;
+}
+
+describe('OMEGA_ISERVER2 driver against two device models', () => {
+  let guide: GuideUnitHandle;
+  let sim: IServer2SimulatorHandle;
+  let driver: IServer2Driver;
+  const warnings: string[] = [];
+
+  beforeAll(async () => {
+    guide = await startGuideUnit();
+    sim = await startIServer2Simulator({ port: 0, probeCount: 2 });
+    driver = new IServer2Driver({ warn: (message) => warnings.push(message) });
+  });
+
+  afterAll(async () => {
+    await driver.close();
+    await guide.stop();
+    await sim.stop();
+  });
+
+  it('runs every operation against our simulator', async () => {
+    const list = operations(driver, gateway(sim.endpoint, 'simulator'));
+    expect(list.length).toBe(35);
+    expect(await failures(list)).toEqual([]);
+  });
+
+  it('runs every operation against a unit answering as the guide prints', async () => {
+    const list = operations(driver, gateway(guide.endpoint, 'guide-unit'));
+    expect(await failures(list)).toEqual([]);
+  });
+
+  it('reads the guide example values, the channel asked for, and warns of the echo once per command', async () => {
+    warnings.length = 0;
+    const gw = gateway(guide.endpoint, 'guide-unit-echo');
+    const ctx = recordingContext();
+    expect(await driver.readCalibration(gw, 'p1ch1', ctx)).toEqual({ channel: 'p1ch1', gain: 1, offset: 0 });
+    expect(ctx.lines).toContain('adjustInfo for p1ch1 answered as p1ch0: taken as the answer to p1ch1');
+    await driver.readCalibration(gw, 'p1ch2', recordingContext());
+    await driver.readCalibration(gw, 'p1ch1', recordingContext());
+    expect(await driver.readAlarmSettings(gw, 'p1ch2', recordingContext())).toEqual({
+      channel: 'p1ch2',
+      type: 'none',
+      lowThreshold: 0,
+      highThreshold: 0,
+      deadband: 5,
+      latch: false,
+    });
+    await driver.readAlarmSettings(gw, 'p1ch1', recordingContext());
+    // Channel 0 is echoed right: no warning for it.
+    await driver.readCalibration(gw, 'p1ch0', recordingContext());
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toContain('adjustInfo for p1ch1 as p1ch0');
+    expect(warnings[1]).toContain('alarmInfo for p1ch2 as p1ch0');
+  });
+
+  it('reads the unit as the guide shows it: versions in hex, the sensor time as sent', async () => {
+    const gw = gateway(guide.endpoint, 'guide-unit-values');
+    expect(await driver.readProbeMetadata(gw, 1, recordingContext())).toMatchObject({
+      firmware: '2.6.4.0',
+      core: '3.44.15.3',
+      model: 'SP-003-1',
+    });
+    const readings = await driver.readSensors(gw, recordingContext());
+    expect(readings.map((r) => `${r.channel} ${r.name} ${r.value}`)).toEqual([
+      'p1ch0 Temperature 52.9',
+      'p1ch1 Humidity 52.9',
+      'p1ch2 Barometer 52.9',
+    ]);
+    expect(readings[0].timestamp).toEqual(new Date(GUIDE_SENSOR_TIME * 1000));
+    const buzzer = await driver.readBuzzerTriggers(gw, recordingContext());
+    expect(buzzer.probeEventList).toHaveLength(7); // printed beside the body in 3.12.3
+  });
+});

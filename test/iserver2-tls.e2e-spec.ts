@@ -1,0 +1,169 @@
+/**
+ * OMEGA_ISERVER2 over wss:// in the three TLS modes. "pinned": the right pin works, a wrong pin is
+ * refused before anything is written (the impostor receives no HTTP upgrade, no login, no command), and
+ * a CA-valid certificate does not replace the pin. "verify": a certificate signed by the gateway's CA
+ * is accepted, a self-signed one refused. "insecure": a self-signed one is accepted.
+ */
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import axios from 'axios';
+import { GatewayEndpoint } from '@hes/drivers';
+import { IServer2Driver } from '@hes/drivers/iserver2';
+import { PinnedTlsAgent } from '@hes/drivers/iserver2/pinned-tls';
+import { GuideUnitHandle, startGuideUnit } from './support/iserver2-guide-unit';
+import { testCertificates } from './support/test-certificates';
+import { gatewayAt, recordingContext } from './iserver2-support';
+
+describe('OMEGA_ISERVER2 over TLS', () => {
+  let certificates: ReturnType<typeof testCertificates>;
+  let signedUnit: GuideUnitHandle;
+  let selfSignedUnit: GuideUnitHandle;
+  let driver: IServer2Driver;
+
+  function gateway(unit: GuideUnitHandle, overrides: Partial<GatewayEndpoint>): GatewayEndpoint {
+    return gatewayAt(unit.endpoint, {
+      id: `gw-${unit.port}-${overrides.tlsMode ?? 'verify'}`,
+      name: 'iServer 2 over TLS',
+      ...overrides,
+    });
+  }
+
+  const untouched = (unit: GuideUnitHandle): void => {
+    expect(unit.upgrades()).toBe(0);
+    expect(unit.messages()).toEqual([]);
+    expect(unit.extracts()).toBe(0);
+  };
+
+  beforeAll(async () => {
+    certificates = testCertificates();
+    signedUnit = await startGuideUnit({ tls: certificates.signed });
+    selfSignedUnit = await startGuideUnit({ tls: certificates.selfSigned });
+  });
+
+  beforeEach(() => {
+    driver = new IServer2Driver({ connectAttempts: 2, backoffMs: 10 });
+  });
+
+  afterEach(async () => {
+    await driver.close();
+  });
+
+  afterAll(async () => {
+    await signedUnit.stop();
+    await selfSignedUnit.stop();
+  });
+
+  describe('pinned', () => {
+    it('works with the right pin, over wss and over https for the extract', async () => {
+      const gw = gateway(selfSignedUnit, {
+        tlsMode: 'pinned',
+        tlsFingerprintSha256: certificates.selfSigned.fingerprint256,
+      });
+      expect(await driver.readUnitMetadata(gw, recordingContext())).toMatchObject({ serial: 'F2215i030123' });
+      const to = new Date();
+      const history = await driver.readHistory(
+        gw,
+        ['p1ch0'],
+        { from: new Date(to.getTime() - 30_000), to },
+        recordingContext(),
+      );
+      expect(history.length).toBeGreaterThan(0);
+      expect(selfSignedUnit.extracts()).toBe(1);
+    });
+
+    it.each([
+      ['a self-signed impostor', () => selfSignedUnit],
+      ['an impostor whose certificate a CA signed', () => signedUnit],
+    ])('refuses %s before writing anything, not retryable', async (_name, unitOf) => {
+      const impostor = unitOf();
+      const before = { upgrades: impostor.upgrades(), messages: impostor.messages().length };
+      const wrongPin = (impostor === signedUnit ? certificates.selfSigned : certificates.signed)
+        .fingerprint256;
+      const ctx = recordingContext();
+      const error = await driver
+        .readUnitMetadata(gateway(impostor, { tlsMode: 'pinned', tlsFingerprintSha256: wrongPin }), ctx)
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ kind: 'authentication', retryable: false });
+      expect((error as Error).message).toMatch(/pinned SHA-256 fingerprint/);
+      expect(impostor.upgrades()).toBe(before.upgrades);
+      expect(impostor.messages()).toHaveLength(before.messages);
+      expect(ctx.levels).toEqual([2]); // never logged in
+    });
+
+    it('refuses a pinned gateway without a fingerprint', async () => {
+      await expect(
+        driver.readUnitMetadata(gateway(selfSignedUnit, { tlsMode: 'pinned' }), recordingContext()),
+      ).rejects.toMatchObject({ kind: 'refused', message: expect.stringMatching(/fingerprint/) });
+    });
+
+    it('the https agent of the extract hands out no connection to a wrong certificate', async () => {
+      let requests = 0;
+      const server = https.createServer(certificates.selfSigned, (_request, response) => {
+        requests++;
+        response.end('Time,p1ch0\n');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/cgi-bin/query`;
+      try {
+        await expect(
+          axios.get(url, { httpsAgent: new PinnedTlsAgent(certificates.signed.fingerprint256, 2000) }),
+        ).rejects.toThrow(/pinned SHA-256 fingerprint/);
+        expect(requests).toBe(0);
+        const right = await axios.get<string>(url, {
+          httpsAgent: new PinnedTlsAgent(certificates.selfSigned.fingerprint256, 2000),
+        });
+        expect(right.data).toBe('Time,p1ch0\n');
+        expect(requests).toBe(1);
+      } finally {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    });
+  });
+
+  describe('verify', () => {
+    it("accepts a certificate signed by the gateway's CA", async () => {
+      const gw = gateway(signedUnit, { tlsMode: 'verify', tlsCaPem: certificates.ca.cert });
+      expect(await driver.readUnitMetadata(gw, recordingContext())).toMatchObject({ model: 'iS2-THB-DP' });
+    });
+
+    it.each([
+      ['a self-signed certificate', () => selfSignedUnit, (): string | undefined => certificates.ca.cert],
+      ['a CA-signed certificate without the CA', () => signedUnit, (): string | undefined => undefined],
+    ])('refuses %s before writing anything', async (_name, unitOf, caOf) => {
+      const unit = unitOf();
+      const before = { upgrades: unit.upgrades(), messages: unit.messages().length };
+      const error = await driver
+        .readUnitMetadata(gateway(unit, { tlsMode: 'verify', tlsCaPem: caOf() }), recordingContext())
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ kind: 'authentication', retryable: false });
+      expect(unit.upgrades()).toBe(before.upgrades);
+      expect(unit.messages()).toHaveLength(before.messages);
+    });
+  });
+
+  describe('insecure', () => {
+    it('accepts a self-signed certificate', async () => {
+      const gw = gateway(selfSignedUnit, { tlsMode: 'insecure' });
+      expect(await driver.readUnitMetadata(gw, recordingContext())).toMatchObject({ manufacturer: 'Omega' });
+    });
+  });
+
+  it('a fresh impostor, refused, has heard nothing at all', async () => {
+    const impostor = await startGuideUnit({ tls: certificates.selfSigned });
+    try {
+      for (const overrides of [
+        { tlsMode: 'pinned' as const, tlsFingerprintSha256: certificates.signed.fingerprint256 },
+        { tlsMode: 'verify' as const, tlsCaPem: certificates.ca.cert },
+      ])
+        await expect(
+          driver.readSensors(gateway(impostor, overrides), recordingContext()),
+        ).rejects.toMatchObject({
+          kind: 'authentication',
+        });
+      untouched(impostor);
+    } finally {
+      await impostor.stop();
+    }
+  });
+});
