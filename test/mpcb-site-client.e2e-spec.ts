@@ -24,8 +24,12 @@ const KEY = 'c2l0ZV8yMTg4LHZlcl7xLjAs5OjAy#####';
 /** The suite's fake clock; while `tick` is set, every reading of it moves it on by that much (a slow server). */
 class TickingClock extends ManualClock {
   tick = 0;
+  /** The time, without moving it: the iServer 2 simulator's own clock reads it. */
+  peek(): Date {
+    return super.now();
+  }
   override now(): Date {
-    const at = super.now();
+    const at = this.peek();
     if (this.tick > 0) this.set(new Date(at.getTime() + this.tick));
     return at;
   }
@@ -63,8 +67,9 @@ describe('MPCB site client against the iServer 2 and central server simulators',
   beforeAll(async () => {
     Logger.overrideLogger(false); // the refusals this suite provokes are logged as warnings
     database = await createMigratedDatabase('mpcb_client');
-    iserver = await startIServer2Simulator({ port: 0, probeCount: 1 });
     clock = new TickingClock(new Date(Math.floor(Date.now() / 1000) * 1000));
+    // The unit's clock agrees with the site client's: its readings are valid (U), not clock-suspect (S).
+    iserver = await startIServer2Simulator({ port: 0, probeCount: 1, now: () => clock.peek() });
     central = await startMpcbCentralSimulator({
       port: 0,
       now: () => clock.now(),

@@ -43,6 +43,7 @@ export function mpcbSettings(baseUrl: string, overrides: Partial<MpcbSettings> =
     timeZone: 'Asia/Kolkata',
     timestampLagSeconds: 30,
     requestTimeoutMs: 3000,
+    clockToleranceSeconds: 900,
     delayedBatchSize: 1000,
     delayedBatchesPerCycle: 20,
     uploadFieldName: 'file',
@@ -69,7 +70,15 @@ export async function createSiteClient(
   const readings = new MpcbReadingRepository(dataSource);
   const calibrations = new MpcbCalibrationRepository(dataSource);
   const central = new MpcbCentralClient(settings, clock);
-  const acquisition = new MpcbAcquisitionService(sites, readings, calibrations, gateways, drivers, clock);
+  const acquisition = new MpcbAcquisitionService(
+    sites,
+    readings,
+    calibrations,
+    gateways,
+    drivers,
+    settings,
+    clock,
+  );
   const instructions = new MpcbInstructionService(
     sites,
     readings,

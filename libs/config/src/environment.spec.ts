@@ -25,6 +25,17 @@ describe('parseEnvironment', () => {
     expect(env.SWAGGER_ENABLED).toBe(true);
   });
 
+  it('validates MPCB_CLOCK_TOLERANCE_SECONDS (default 900 s, whole seconds 1–604800)', () => {
+    expect(parseEnvironment(valid).MPCB_CLOCK_TOLERANCE_SECONDS).toBe(900);
+    expect(
+      parseEnvironment({ ...valid, MPCB_CLOCK_TOLERANCE_SECONDS: '120' }).MPCB_CLOCK_TOLERANCE_SECONDS,
+    ).toBe(120);
+    for (const bad of ['0', '-5', '1.5', 'soon', '604801'])
+      expect(problemsOf({ ...valid, MPCB_CLOCK_TOLERANCE_SECONDS: bad })).toMatch(
+        /MPCB_CLOCK_TOLERANCE_SECONDS/,
+      );
+  });
+
   it('names a missing DATABASE_URL', () => {
     expect(problemsOf({ ...valid, DATABASE_URL: undefined })).toMatch(/DATABASE_URL is required/);
   });

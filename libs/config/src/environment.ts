@@ -141,6 +141,11 @@ export const environmentSchema = z
     /** The Timestamp header is set this far in the past. */
     MPCB_TIMESTAMP_LAG_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
     MPCB_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+    /**
+     * A reading whose device timestamp is further than this from its capture time (a unit whose clock
+     * stopped or was never set) is uploaded with the suspect quality code (docs/mpcb.md).
+     */
+    MPCB_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(604_800).default(900),
     /** Readings per upload file, and delayed files sent per transmission cycle while catching up. */
     MPCB_DELAYED_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(1000),
     MPCB_DELAYED_BATCHES_PER_CYCLE: z.coerce.number().int().min(1).max(1000).default(200),

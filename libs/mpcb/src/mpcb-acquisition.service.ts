@@ -12,6 +12,7 @@ import {
 import { MpcbCalibrationRepository, CalibrationWindow, inCalibration } from './mpcb-calibration.repository';
 import { MPCB_CLOCK, MpcbClock } from './mpcb-clock';
 import { MpcbReadingRepository, NewReading } from './mpcb-reading.repository';
+import { MPCB_SETTINGS, MpcbSettings } from './mpcb-settings';
 import { AcquisitionTarget, MpcbSiteRepository } from './mpcb-site.repository';
 
 /** Data quality codes written in DATA_QUALITY_CODE (docs/mpcb.md). */
@@ -24,6 +25,36 @@ export enum QualityCode {
   Maintenance = 'M',
   /** Outside the parameter's gauge range. */
   OutOfRange = 'O',
+  /**
+   * Suspect: the device's own timestamp of the reading is further than MPCB_CLOCK_TOLERANCE_SECONDS from
+   * the time it was captured (a unit whose clock stopped or was never set), so the value may not be the
+   * current one. The document lists no codes (its sample shows only U): see docs/mpcb.md for the choice.
+   */
+  Suspect = 'S',
+}
+
+/** The conditions a reading's quality code is decided from. */
+export interface ReadingCondition {
+  validated: number;
+  gaugeMinimum: number | null;
+  gaugeMaximum: number | null;
+  calibrating: boolean;
+  maintenance: boolean;
+  /** The device's timestamp of the value (null when the device gives none). */
+  deviceTime: Date | null;
+  /** When the head-end captured it. */
+  captureTime: Date;
+  clockToleranceSeconds: number;
+}
+
+/** True when the device's timestamp is further from the capture time than the tolerance. */
+export function clockSuspect(
+  deviceTime: Date | null,
+  captureTime: Date,
+  clockToleranceSeconds: number,
+): boolean {
+  if (deviceTime === null) return false;
+  return Math.abs(deviceTime.getTime() - captureTime.getTime()) > clockToleranceSeconds * 1000;
 }
 
 export interface AcquisitionFailure {
@@ -43,15 +74,16 @@ export function linearise(raw: number, coefficientA: number, coefficientB: numbe
   return Number((coefficientA * raw + coefficientB).toPrecision(12));
 }
 
-export function qualityOf(
-  validated: number,
-  gaugeMinimum: number | null,
-  gaugeMaximum: number | null,
-  calibrating: boolean,
-  maintenance: boolean,
-): QualityCode {
-  if (maintenance) return QualityCode.Maintenance;
-  if (calibrating) return QualityCode.Calibration;
+/**
+ * Precedence M > C > S > O > U: maintenance and calibration are declared states that explain the value;
+ * a suspect clock means the value may not be the current one at all, so its range says little.
+ */
+export function qualityOf(reading: ReadingCondition): QualityCode {
+  const { validated, gaugeMinimum, gaugeMaximum } = reading;
+  if (reading.maintenance) return QualityCode.Maintenance;
+  if (reading.calibrating) return QualityCode.Calibration;
+  if (clockSuspect(reading.deviceTime, reading.captureTime, reading.clockToleranceSeconds))
+    return QualityCode.Suspect;
   if (
     (gaugeMinimum !== null && validated < gaugeMinimum) ||
     (gaugeMaximum !== null && validated > gaugeMaximum)
@@ -77,6 +109,7 @@ export class MpcbAcquisitionService {
     private readonly calibrations: MpcbCalibrationRepository,
     private readonly gateways: GatewayRepository,
     private readonly drivers: DriverRegistry,
+    @Inject(MPCB_SETTINGS) private readonly settings: Pick<MpcbSettings, 'clockToleranceSeconds'>,
     @Inject(MPCB_CLOCK) private readonly clock: MpcbClock,
   ) {}
 
@@ -175,13 +208,16 @@ export class MpcbAcquisitionService {
         readingUnit: parameter.unit,
         rawReading: acquired.value,
         validatedReading: validated,
-        qualityCode: qualityOf(
+        qualityCode: qualityOf({
           validated,
-          parameter.gaugeMinimum,
-          parameter.gaugeMaximum,
+          gaugeMinimum: parameter.gaugeMinimum,
+          gaugeMaximum: parameter.gaugeMaximum,
           calibrating,
-          analyser.maintenance,
-        ),
+          maintenance: analyser.maintenance,
+          deviceTime: acquired.deviceTime,
+          captureTime: readingTime,
+          clockToleranceSeconds: this.settings.clockToleranceSeconds,
+        }),
         calibrationFlag: calibrating ? 1 : 0,
         maintenanceFlag: analyser.maintenance ? 1 : 0,
         deviceTime: acquired.deviceTime,

@@ -28,6 +28,8 @@ export interface MpcbSettings {
   /** How far in the past the Timestamp header is set. */
   timestampLagSeconds: number;
   requestTimeoutMs: number;
+  /** Device time further than this from the capture time makes a reading suspect (QualityCode.Suspect). */
+  clockToleranceSeconds: number;
   /** Readings per delayed upload file, and delayed files per transmission cycle. */
   delayedBatchSize: number;
   delayedBatchesPerCycle: number;
@@ -68,6 +70,7 @@ export function mpcbSettingsFromConfig(config: AppConfig): MpcbSettings {
     timeZone: config.MPCB_TIME_ZONE,
     timestampLagSeconds: config.MPCB_TIMESTAMP_LAG_SECONDS,
     requestTimeoutMs: config.MPCB_REQUEST_TIMEOUT_MS,
+    clockToleranceSeconds: config.MPCB_CLOCK_TOLERANCE_SECONDS,
     delayedBatchSize: config.MPCB_DELAYED_BATCH_SIZE,
     delayedBatchesPerCycle: config.MPCB_DELAYED_BATCHES_PER_CYCLE,
     uploadFieldName: config.MPCB_UPLOAD_FIELD_NAME,

@@ -175,10 +175,32 @@ describe('MPCB acquisition rules', () => {
   it('linearises without float noise and sets the quality code', () => {
     expect(linearise(1.1, 3, 0)).toBe(3.3);
     expect(linearise(20.5, 2, 1)).toBe(42);
-    expect(qualityOf(5, 0, 10, false, false)).toBe('U');
-    expect(qualityOf(11, 0, 10, false, false)).toBe('O');
-    expect(qualityOf(5, null, null, true, false)).toBe('C');
-    expect(qualityOf(5, null, null, true, true)).toBe('M');
+    const captureTime = new Date('2026-02-13T12:25:20Z');
+    const reading = {
+      validated: 5,
+      gaugeMinimum: 0,
+      gaugeMaximum: 10,
+      calibrating: false,
+      maintenance: false,
+      deviceTime: captureTime,
+      captureTime,
+      clockToleranceSeconds: 900,
+    };
+    const off = (seconds: number): Date => new Date(captureTime.getTime() + seconds * 1000);
+    expect(qualityOf(reading)).toBe('U');
+    expect(qualityOf({ ...reading, validated: 11 })).toBe('O');
+    expect(qualityOf({ ...reading, gaugeMinimum: null, gaugeMaximum: null, calibrating: true })).toBe('C');
+    expect(qualityOf({ ...reading, calibrating: true, maintenance: true })).toBe('M');
+    // The device clock: within the tolerance either way is valid, beyond it suspect.
+    expect(qualityOf({ ...reading, deviceTime: off(-900) })).toBe('U');
+    expect(qualityOf({ ...reading, deviceTime: off(900) })).toBe('U');
+    expect(qualityOf({ ...reading, deviceTime: off(-901) })).toBe('S');
+    expect(qualityOf({ ...reading, deviceTime: off(3 * 365 * 86400) })).toBe('S');
+    expect(qualityOf({ ...reading, deviceTime: null })).toBe('U'); // no device time, nothing to doubt
+    // Precedence M > C > S > O.
+    expect(qualityOf({ ...reading, deviceTime: off(-3600), validated: 11 })).toBe('S');
+    expect(qualityOf({ ...reading, deviceTime: off(-3600), calibrating: true })).toBe('C');
+    expect(qualityOf({ ...reading, deviceTime: off(-3600), maintenance: true })).toBe('M');
   });
 
   it('matches calibration windows by analyser, parameter and time', () => {

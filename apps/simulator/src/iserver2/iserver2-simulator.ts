@@ -33,6 +33,11 @@ export interface IServer2SimulatorOptions extends IServer2UnitOptions {
   tokenTtlSeconds?: number;
   /** Alarm/relay evaluation period (default 1000 ms, the unit's sampling time). */
   tickMs?: number;
+  /**
+   * The unit's clock (default the system's): sensor times, the log and the extract follow it. A test
+   * shares its fake clock, or gives one that is off to model a unit whose clock stopped or was never set.
+   */
+  now?: () => Date;
 }
 
 export interface IServer2SimulatorStats {
@@ -178,10 +183,15 @@ export async function startIServer2Simulator(
   options: IServer2SimulatorOptions = {},
 ): Promise<IServer2SimulatorHandle> {
   const host = options.host ?? '127.0.0.1';
-  const unit = new IServer2Unit({
-    ...options,
-    probes: options.probes ?? defaultProbes(options.probeCount ?? 2),
-  });
+  /** The unit's clock, UTC seconds. */
+  const now = (): number => (options.now ? options.now().getTime() : Date.now()) / 1000;
+  const unit = new IServer2Unit(
+    {
+      ...options,
+      probes: options.probes ?? defaultProbes(options.probeCount ?? 2),
+    },
+    now(),
+  );
   const passwords: Record<Role, string> = {
     admin: options.adminPassword ?? '00000000',
     user: options.userPassword ?? '00000000',
@@ -199,7 +209,6 @@ export async function startIServer2Simulator(
     extracts: 0,
     maxPendingPerConnection: 0,
   };
-  const now = (): number => Date.now() / 1000;
 
   const sensorOf = (body: Json, key: string): SimulatedSensor => {
     const probe = requiredInt(body, 'probe', key);
