@@ -9,7 +9,7 @@ import { ManualClock, MpcbMonitoringUnit } from '@hes/mpcb';
 import { IServer2SimulatorHandle, startIServer2Simulator } from '../apps/simulator/src/iserver2';
 import { MpcbCentralSimulatorHandle, startMpcbCentralSimulator } from '../apps/simulator/src/mpcb';
 import { TestDatabase, createMigratedDatabase } from './support/test-database';
-import { SiteClient, createSiteClient, mpcbSettings } from './mpcb-support';
+import { SiteClient, createSiteClient, mpcbSettings, registerIServer2 } from './mpcb-support';
 
 const KEY = 'c2l0ZV8yMTg4LHZlcl7xLjAs5OjAy#####';
 const SITE_ID = 'site_1234';
@@ -69,14 +69,7 @@ describe('MPCB: readings from a unit with a wrong clock are suspect', () => {
       ['parameter_close', closeClock],
       ['parameter_stopped', stoppedClock],
     ] as const) {
-      const gateway = await client.gateways.create({
-        name: parameterId,
-        driver: 'OMEGA_ISERVER2',
-        endpoint: sim.endpoint,
-        username: 'admin',
-        password: '00000000',
-        requestTimeoutMs: 3000,
-      });
+      const gateway = await registerIServer2(client, parameterId, sim.endpoint);
       await client.sites.addParameter(analyser.id, {
         parameterId,
         parameterName: 'TEMP',

@@ -17,7 +17,7 @@ import {
 import { IServer2SimulatorHandle, startIServer2Simulator } from '../apps/simulator/src/iserver2';
 import { MpcbCentralSimulatorHandle, startMpcbCentralSimulator } from '../apps/simulator/src/mpcb';
 import { TestDatabase, createMigratedDatabase } from './support/test-database';
-import { SiteClient, createSiteClient, mpcbSettings } from './mpcb-support';
+import { SiteClient, createSiteClient, mpcbSettings, registerIServer2 } from './mpcb-support';
 
 const KEY = 'c2l0ZV8yMTg4LHZlcl7xLjAs5OjAy#####';
 
@@ -80,14 +80,7 @@ describe('MPCB site client against the iServer 2 and central server simulators',
       mpcbSettings(central.baseUrl, { delayedBatchSize: 50, delayedBatchesPerCycle: 3 }),
       clock,
     );
-    const gateway = await client.gateways.create({
-      name: 'iserver2-sim',
-      driver: 'OMEGA_ISERVER2',
-      endpoint: iserver.endpoint,
-      username: 'admin',
-      password: '00000000',
-      requestTimeoutMs: 3000,
-    });
+    const gateway = await registerIServer2(client, 'iserver2-sim', iserver.endpoint);
     site = await client.sites.createSite({
       siteId: SITE_ID,
       siteName: 'Test industry',

@@ -117,3 +117,15 @@ export async function createSiteClient(
     },
   };
 }
+
+/** Registers an iServer 2 (simulator) as a gateway of the site client, with the guide's credentials. */
+export function registerIServer2(client: SiteClient, name: string, endpoint: string): Promise<Gateway> {
+  return client.gateways.create({
+    name,
+    driver: 'OMEGA_ISERVER2',
+    endpoint,
+    username: 'admin',
+    password: '00000000',
+    requestTimeoutMs: 3000,
+  });
+}
