@@ -188,4 +188,82 @@ describe('OMEGA_ISERVER2 driver against two device models', () => {
     const buzzer = await driver.readBuzzerTriggers(gw, recordingContext());
     expect(buzzer.probeEventList).toHaveLength(7); // printed beside the body in 3.12.3
   });
+
+  describe('reads the history whatever extract format the unit sends', () => {
+    const at = (time: number): string => new Date(time * 1000).toISOString().slice(0, 19).replace('T', ' ');
+    /** Two samples 5 s apart inside the requested range. */
+    const samples = (start: number): number[] => [start + 10, start + 15];
+    const variants: [string, (columns: string[], start: number) => string][] = [
+      [
+        'no header, LF',
+        (columns, start) =>
+          samples(start)
+            .map((t) => [at(t), ...columns.map(() => '21.5')].join(','))
+            .join('\n'),
+      ],
+      [
+        'semicolons, decimal commas, CRLF',
+        (columns, start) =>
+          [
+            ['Time', ...columns].join(';'),
+            ...samples(start).map((t) => [at(t), ...columns.map(() => '21,5')].join(';')),
+          ].join('\r\n'),
+      ],
+      [
+        'date and time columns, every cell quoted',
+        (columns, start) =>
+          [
+            ['Date', 'Time', ...columns].map((c) => `"${c}"`).join(','),
+            ...samples(start).map((t) =>
+              [at(t).slice(0, 10), at(t).slice(11), ...columns.map(() => '21.5')]
+                .map((c) => `"${c}"`)
+                .join(','),
+            ),
+          ].join('\n'),
+      ],
+    ];
+    it.each(variants)('%s', async (_name, extract) => {
+      const unit = await startGuideUnit({ extract });
+      try {
+        const to = new Date();
+        const readings = await driver.readHistory(
+          gateway(unit.endpoint, `guide-extract-${_name}`),
+          ['p1ch0', 'p1ch1'],
+          { from: new Date(to.getTime() - 60_000), to },
+          recordingContext(),
+        );
+        expect(readings).toHaveLength(4);
+        expect(readings.map((r) => r.value)).toEqual([21.5, 21.5, 21.5, 21.5]);
+        expect(readings.map((r) => `${r.channel} ${r.name}`)).toEqual([
+          'p1ch0 Temperature',
+          'p1ch1 Humidity',
+          'p1ch0 Temperature',
+          'p1ch1 Humidity',
+        ]);
+        expect(readings[2].timestamp.getTime() - readings[0].timestamp.getTime()).toBe(5000);
+      } finally {
+        await unit.stop();
+      }
+    });
+
+    it('logs a requested column the extract lacks and reads the others', async () => {
+      const unit = await startGuideUnit({
+        extract: (columns, start) => `Time,${columns[0]}\n${at(start + 10)},21.5\n`,
+      });
+      try {
+        const to = new Date();
+        const ctx = recordingContext();
+        const readings = await driver.readHistory(
+          gateway(unit.endpoint, 'guide-extract-missing'),
+          ['p1ch0', 'p1ch1'],
+          { from: new Date(to.getTime() - 60_000), to },
+          ctx,
+        );
+        expect(readings.map((r) => `${r.channel} ${r.value}`)).toEqual(['p1ch0 21.5']);
+        expect(ctx.lines).toContain('extract has no column for p1ch1: no samples for them');
+      } finally {
+        await unit.stop();
+      }
+    });
+  });
 });
