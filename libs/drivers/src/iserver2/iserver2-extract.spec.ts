@@ -149,14 +149,22 @@ describe('iServer 2 CGI extract', () => {
     expect(parseExtractTime('1736452316').toISOString()).toBe('2025-01-09T19:51:56.000Z');
     expect(parseExtractTime('2025-01-09 19:51:56').toISOString()).toBe('2025-01-09T19:51:56.000Z');
     expect(parseExtractTime('2025-01-09T19:51:56+01:00').toISOString()).toBe('2025-01-09T18:51:56.000Z');
-    // A time without offset is in the unit's clock zone (the gateway's clockTimeZone).
+    // A time without offset is wall-clock time of the unit's clock zone; epoch and offsets are absolute.
     expect(parseExtractTime('2025-01-09 19:51:56', 'Asia/Kolkata').toISOString()).toBe(
+      '2025-01-09T14:21:56.000Z',
+    );
+    expect(parseExtractTime('01/09/2025 07:51:56 PM', 'Asia/Kolkata').toISOString()).toBe(
       '2025-01-09T14:21:56.000Z',
     );
     expect(parseExtractTime('2025-01-09T19:51:56+01:00', 'Asia/Kolkata').toISOString()).toBe(
       '2025-01-09T18:51:56.000Z',
     );
+    expect(parseExtractTime('1736452316', 'Asia/Kolkata').toISOString()).toBe('2025-01-09T19:51:56.000Z');
     expect(formatExtractTime(new Date('2025-01-09T14:21:56Z'), 'Asia/Kolkata')).toBe('2025-01-09 19:51:56');
+    expect(
+      parseExtract('Date,Time,T\n2025-01-09,19:51:56,1\n', [{ key: 'p1ch0', header: 'T' }], 'Asia/Kolkata')[0]
+        .time,
+    ).toEqual(new Date('2025-01-09T14:21:56Z'));
     expect(() => parseExtractTime('yesterday')).toThrow(IServer2ProtocolError);
     expect(formatExtractTime(new Date('2025-01-09T19:51:56.700Z'))).toBe('2025-01-09 19:51:56');
   });
