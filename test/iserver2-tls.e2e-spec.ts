@@ -7,9 +7,8 @@
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import axios from 'axios';
-import { GatewayEndpoint } from '@hes/drivers';
+import { GatewayEndpoint, PinnedAgent } from '@hes/drivers';
 import { IServer2Driver } from '@hes/drivers/iserver2';
-import { PinnedTlsAgent } from '@hes/drivers/iserver2/pinned-tls';
 import { GuideUnitHandle, startGuideUnit } from './support/iserver2-guide-unit';
 import { testCertificates } from './support/test-certificates';
 import { gatewayAt, recordingContext } from './iserver2-support';
@@ -106,11 +105,11 @@ describe('OMEGA_ISERVER2 over TLS', () => {
       const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/cgi-bin/query`;
       try {
         await expect(
-          axios.get(url, { httpsAgent: new PinnedTlsAgent(certificates.signed.fingerprint256, 2000) }),
+          axios.get(url, { httpsAgent: new PinnedAgent({}, certificates.signed.fingerprint256) }),
         ).rejects.toThrow(/pinned SHA-256 fingerprint/);
         expect(requests).toBe(0);
         const right = await axios.get<string>(url, {
-          httpsAgent: new PinnedTlsAgent(certificates.selfSigned.fingerprint256, 2000),
+          httpsAgent: new PinnedAgent({}, certificates.selfSigned.fingerprint256),
         });
         expect(right.data).toBe('Time,p1ch0\n');
         expect(requests).toBe(1);

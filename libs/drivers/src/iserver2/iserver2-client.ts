@@ -9,7 +9,7 @@
  */
 import WebSocket from 'ws';
 import { DriverError } from '../driver.contract';
-import { connectPinnedTls, isCertificateRefusal } from './pinned-tls';
+import { isCertificateError } from '../kit';
 import {
   CommandParams,
   IServer2CommandName,
@@ -34,13 +34,12 @@ export interface IServer2ClientOptions {
   maxBackoffMs?: number;
   /** Close the socket after this long without commands (default 60 s; 0 keeps it open). */
   idleCloseMs?: number;
-  /** TLS options of a wss:// URL in the verify and insecure modes. */
-  webSocket?: WebSocket.ClientOptions;
   /**
-   * SHA-256 of the unit's certificate (TLS mode "pinned", wss:// only): the TLS connection is made and
-   * its certificate compared before the WebSocket upgrade is written (pinned-tls.ts).
+   * Options of the WebSocket; for wss:// its `agent` is the gateway's TLS agent (kit/tls.ts), which in
+   * the pinned mode hands over a connection only once the certificate matched the pin, so nothing (HTTP
+   * upgrade, login) is written to a unit presenting another certificate.
    */
-  pinnedCertificateSha256?: string;
+  webSocket?: WebSocket.ClientOptions;
 }
 
 /**
@@ -89,6 +88,14 @@ function delay(ms: number, signal?: AbortSignal): Promise<void> {
 
 function aborted(): DriverError {
   return new DriverError('timeout', 'iServer 2 command aborted by the caller', true);
+}
+
+/**
+ * A refused certificate (untrusted chain, wrong name, wrong pin): repeating will not help. Not an
+ * `instanceof Error` test: Node's own TLS errors may come from another realm (jest's sandbox).
+ */
+export function certificateRefused(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && isCertificateError(error as NodeJS.ErrnoException);
 }
 
 function errorText(error: unknown): string {
@@ -264,7 +271,7 @@ export class IServer2Client {
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0) await delay(Math.min(backoff * 2 ** (attempt - 1), maxBackoff), observer.signal);
       try {
-        this.socket = await this.open(observer.signal);
+        this.socket = await this.open();
         observer.log?.(`WS ${this.options.url} open`);
         return;
       } catch (error) {
@@ -272,7 +279,7 @@ export class IServer2Client {
         observer.log?.(
           `WS ${this.options.url} attempt ${attempt + 1}/${attempts} failed: ${errorText(error)}`,
         );
-        if (isCertificateRefusal(error))
+        if (certificateRefused(error))
           throw new DriverError(
             'authentication',
             `TLS with ${this.options.url} refused: ${errorText(error)}`,
@@ -289,27 +296,12 @@ export class IServer2Client {
     );
   }
 
-  private async open(signal?: AbortSignal): Promise<WebSocket> {
-    const options: WebSocket.ClientOptions = {
-      handshakeTimeout: this.options.timeoutMs,
-      ...this.options.webSocket,
-    };
-    const pin = this.options.pinnedCertificateSha256;
-    if (pin !== undefined) {
-      const url = new URL(this.options.url);
-      if (url.protocol !== 'wss:') throw new Error('a pinned certificate needs a wss:// endpoint');
-      const verified = await connectPinnedTls({
-        host: url.hostname.replace(/^\[|\]$/g, ''),
-        port: Number(url.port || 443),
-        pin,
-        timeoutMs: this.options.timeoutMs,
-        signal,
-      });
-      // ws writes its upgrade request on the connection it is given: this one is already verified.
-      options.createConnection = () => verified;
-    }
+  private open(): Promise<WebSocket> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(this.options.url, options);
+      const socket = new WebSocket(this.options.url, {
+        handshakeTimeout: this.options.timeoutMs,
+        ...this.options.webSocket,
+      });
       const fail = (error: Error): void => {
         socket.removeAllListeners();
         socket.on('error', () => undefined);

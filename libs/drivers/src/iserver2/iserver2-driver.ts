@@ -4,8 +4,6 @@
  * The iServer 2 is an environmental-sensor gateway, not an energy meter: it carries out no UDIL command
  * and serves no UDIL on-demand table (ISERVER2_UNSUPPORTED gives the remark per operation).
  */
-import { createHash } from 'node:crypto';
-import https from 'node:https';
 import { Logger } from '@nestjs/common';
 import axios, { AxiosError } from 'axios';
 import {
@@ -22,9 +20,9 @@ import {
   UdilCommand,
   UnsupportedOperationError,
 } from '../driver.contract';
-import { ExchangeObserver, IServer2Client } from './iserver2-client';
+import { ExchangeObserver, IServer2Client, certificateRefused } from './iserver2-client';
 import { ExtractColumn, buildExtractQuery, readExtract } from './iserver2-extract';
-import { PinnedTlsAgent, isCertificateRefusal, pinOf, verifyingTlsOptions } from './pinned-tls';
+import { ClientCache, ProgressTracker, tlsAgentFor } from '../kit';
 import {
   AlarmInfoAnswer,
   AlarmTriggerAnswer,
@@ -168,28 +166,17 @@ export interface IServer2DriverOptions {
 }
 
 /**
- * Progress levels only go up; a level reached directly also reports the ones below it. Every call is
- * awaited in order: when one rejects (the transaction was cancelled meanwhile, ARCHITECTURE.md core idea
- * 2), the later levels are not reported and the client stops before its next step.
+ * The kit's awaited, monotone progress (a rejection – the transaction was cancelled meanwhile – stops
+ * the client before its next step); a level reached directly also reports the ones below it.
  */
-class AwaitedProgress {
-  private reached = 1;
-  private last: Promise<void> = Promise.resolve();
-  constructor(private readonly ctx: OperationContext) {}
-
-  reach(level: ProgressLevel, note?: string): Promise<void> {
-    while (this.reached < level) {
-      this.reached++;
-      const step = this.reached as ProgressLevel;
-      const text = step === level ? note : undefined;
-      this.last = this.last.then(() => this.ctx.progress(step, text));
-    }
-    return this.last;
-  }
-}
-
 function observerFor(ctx: OperationContext): ExchangeObserver {
-  const progress = new AwaitedProgress(ctx);
+  const tracker = new ProgressTracker(ctx);
+  const progress = {
+    async reach(level: ProgressLevel, note?: string): Promise<void> {
+      for (let below = tracker.level + 1; below < level; below++) await tracker.reach(below as ProgressLevel);
+      await tracker.reach(level, note);
+    },
+  };
   return {
     connecting: () => progress.reach(2, 'opening WebSocket'),
     ready: () => progress.reach(3, 'WebSocket open, logged in'),
@@ -207,7 +194,7 @@ function round(value: number, precision: number): number {
 export class IServer2Driver implements DeviceDriver {
   readonly name = ISERVER2_DRIVER_NAME;
   readonly capabilities = ISERVER2_CAPABILITIES;
-  private readonly clients = new Map<string, { key: string; client: IServer2Client }>();
+  private readonly clients = new ClientCache<IServer2Client>((gateway) => this.createClient(gateway));
   /** "<gateway id>\n<command>" already warned of a mismatched echo. */
   private readonly warnedEchoes = new Set<string>();
   private readonly warn: (message: string) => void;
@@ -228,9 +215,7 @@ export class IServer2Driver implements DeviceDriver {
   }
 
   async close(): Promise<void> {
-    const clients = [...this.clients.values()];
-    this.clients.clear();
-    await Promise.all(clients.map(({ client }) => client.close()));
+    await this.clients.closeAll();
   }
 
   // --------------------------------------------------------------------------------------------------
@@ -747,29 +732,12 @@ export class IServer2Driver implements DeviceDriver {
 
   // --------------------------------------------------------------------------------------------------
 
-  /**
-   * One client per unit, keyed by everything that defines the connection (endpoint, credentials, time-out,
-   * TLS mode, pin, CA). A client whose settings changed is closed and replaced, so that a socket opened
-   * under an old pin or CA is never reused.
-   */
+  /** The unit's client: one per gateway, replaced (and the old one closed) when its settings change. */
   private clientFor(gateway: GatewayEndpoint): IServer2Client {
-    const username = gateway.username ?? this.options.defaultUsername ?? 'admin';
-    const password = gateway.password ?? '';
-    const key = createHash('sha256')
-      .update(
-        JSON.stringify([
-          gateway.endpoint,
-          username,
-          password,
-          gateway.requestTimeoutMs,
-          gateway.tlsMode,
-          gateway.tlsFingerprintSha256 ?? null,
-          gateway.tlsCaPem ?? null,
-        ]),
-      )
-      .digest('hex');
-    const cached = this.clients.get(gateway.id);
-    if (cached?.key === key) return cached.client;
+    return this.clients.get(gateway);
+  }
+
+  private createClient(gateway: GatewayEndpoint): IServer2Client {
     const url = new URL(gateway.endpoint);
     if (url.protocol !== 'ws:' && url.protocol !== 'wss:')
       throw new DriverError(
@@ -777,37 +745,18 @@ export class IServer2Driver implements DeviceDriver {
         `iServer 2 endpoint must be ws:// or wss://, not ${gateway.endpoint}`,
         false,
       );
-    const secure = url.protocol === 'wss:';
-    const client = new IServer2Client({
+    return new IServer2Client({
       url: `${url.protocol}//${url.host}/`,
-      username,
-      password,
+      username: gateway.username ?? this.options.defaultUsername ?? 'admin',
+      password: gateway.password ?? '',
       timeoutMs: gateway.requestTimeoutMs,
       connectAttempts: this.options.connectAttempts,
       backoffMs: this.options.backoffMs,
       maxBackoffMs: this.options.maxBackoffMs,
       idleCloseMs: this.options.idleCloseMs,
-      pinnedCertificateSha256: secure ? this.pin(gateway) : undefined,
-      webSocket: secure && gateway.tlsMode !== 'pinned' ? verifyingTlsOptions(gateway) : undefined,
+      // verify / insecure / pinned (the connection is handed over only once the certificate matched).
+      webSocket: url.protocol === 'wss:' ? { agent: tlsAgentFor(gateway) } : undefined,
     });
-    if (cached) void cached.client.close();
-    this.clients.set(gateway.id, { key, client });
-    return client;
-  }
-
-  private pin(gateway: GatewayEndpoint): string | undefined {
-    try {
-      return pinOf(gateway);
-    } catch (error) {
-      throw new DriverError('refused', `iServer 2 ${gateway.name}: ${(error as Error).message}`, false);
-    }
-  }
-
-  private httpsAgent(gateway: GatewayEndpoint): https.Agent {
-    const pin = this.pin(gateway);
-    return pin
-      ? new PinnedTlsAgent(pin, gateway.requestTimeoutMs)
-      : new https.Agent(verifyingTlsOptions(gateway));
   }
 
   private cgiBaseUrl(gateway: GatewayEndpoint): string {
@@ -828,7 +777,7 @@ export class IServer2Driver implements DeviceDriver {
         timeout: gateway.requestTimeoutMs,
         signal: observer.signal,
         validateStatus: () => true,
-        httpsAgent: url.startsWith('https:') ? this.httpsAgent(gateway) : undefined,
+        httpsAgent: url.startsWith('https:') ? tlsAgentFor(gateway) : undefined,
       });
       observer.log?.(`GET ${path} ${response.status} (${Date.now() - started} ms)`);
       if (response.status === 401 || response.status === 403)
@@ -846,8 +795,7 @@ export class IServer2Driver implements DeviceDriver {
       if (error instanceof DriverError) throw error;
       const code = error instanceof AxiosError ? error.code : undefined;
       observer.log?.(`GET ${path} failed: ${code ?? String(error)}`);
-      const cause = error instanceof AxiosError && error.cause ? error.cause : error;
-      if (isCertificateRefusal(cause) || isCertificateRefusal(error))
+      if (certificateRefused(error))
         throw new DriverError(
           'authentication',
           `iServer 2 extract: TLS refused: ${(error as Error).message}`,

@@ -8,9 +8,9 @@
  * - ",", ";" or tab between cells (with ";" or tab a decimal comma is read too);
  * - CRLF, LF or CR line ends, a byte-order mark, blank lines;
  * - cells quoted or not (RFC 4180 quoting);
- * - the time as "YYYY-MM-DD HH:MM:SS" (UTC), ISO 8601 with or without offset, "YYYY/MM/DD …",
- *   "MM/DD/YYYY …" (US, with AM/PM or not), UTC seconds or milliseconds, or split in a date and a time
- *   column;
+ * - the time as "YYYY-MM-DD HH:MM:SS" (the unit's clock zone, UTC by default), ISO 8601 with or without
+ *   offset, "YYYY/MM/DD …", "MM/DD/YYYY …" (US, with AM/PM or not), UTC seconds or milliseconds, or split
+ *   in a date and a time column;
  * - missing fields: a short row's missing cells, empty cells and "-", "N/A", "NaN", "null" are samples the
  *   unit did not log; a requested column absent from the header is reported in `missingColumns` and
  *   read as no sample; relay/contact states may be 0/1, ON/OFF, OPEN/CLOSED, TRUE/FALSE.
