@@ -3,10 +3,8 @@ import {
   DriverError,
   DriverRegistry,
   GatewayEndpoint,
-  OnDemandType,
   OperationContext,
   ProgressLevel,
-  UdilCommand,
   UnsupportedOperationError,
 } from '@hes/drivers';
 import { G13Client, G13Driver } from '@hes/drivers/g13';
@@ -458,21 +456,15 @@ describe('G13 driver against the simulator', () => {
   });
 
   describe('capabilities', () => {
-    it('declares what it supports and the registry refuses the rest per device', () => {
+    it('can do what it implements and the registry refuses the rest per device, with its reason', () => {
       const registry = new DriverRegistry();
       registry.register(driver);
-      expect(registry.assertCommand('ABB_G13', UdilCommand.AuxRelayOperations)).toBe(driver);
-      expect(registry.assertOnDemand('ABB_G13', OnDemandType.LoadProfile)).toBe(driver);
-      expect(() => registry.assertCommand('ABB_G13', UdilCommand.LoadSheddingScheduling)).toThrow(
-        'ABB_G13 driver does not support load_shedding_scheduling',
+      expect(registry.assertOperation('ABB_G13', 'operateRelay')).toBe(driver);
+      expect(registry.assertOperation('ABB_G13', 'readLoadProfile')).toBe(driver);
+      expect(() => registry.assertOperation('ABB_G13', 'readSensors')).toThrow(
+        'ABB_G13 driver does not support readSensors: the G13 gateway reads energy meters, not analyser sensors',
       );
-      expect(() => registry.assertCommand('ABB_G13', UdilCommand.UpdateIpPort)).toThrow(
-        UnsupportedOperationError,
-      );
-      expect(() => registry.assertOnDemand('ABB_G13', OnDemandType.Visuals)).toThrow(
-        UnsupportedOperationError,
-      );
-      expect(driver.capabilities.sensors).toBe(false);
+      expect(() => registry.assertOperation('ABB_G13', 'readHistory')).toThrow(UnsupportedOperationError);
     });
   });
 

@@ -7,8 +7,7 @@ import {
   DriverError,
   DriverRegistry,
   GatewayEndpoint,
-  OnDemandType,
-  UdilCommand,
+  MeterOperation,
   UnsupportedOperationError,
 } from '@hes/drivers';
 import { ISERVER2_UNSUPPORTED, IServer2Driver } from '@hes/drivers/iserver2';
@@ -377,23 +376,21 @@ describe('OMEGA_ISERVER2 driver against the simulator', () => {
     expect(after.maxPendingPerConnection).toBe(1);
   });
 
-  it('declares no UDIL command or on-demand type; the registry refuses them with a remark', () => {
-    expect(driver.capabilities).toEqual({ udilCommands: [], onDemandTypes: [], sensors: true });
+  it('implements no meter operation; the registry refuses each with a remark', () => {
     const registry = new DriverRegistry();
     registry.register(driver);
-    for (const command of Object.values(UdilCommand)) {
-      expect(() => registry.assertCommand('OMEGA_ISERVER2', command)).toThrow(UnsupportedOperationError);
-      const refusal = driver.unsupported(command);
+    for (const operation of Object.keys(ISERVER2_UNSUPPORTED) as MeterOperation[]) {
+      const asDevice: DeviceDriver = driver;
+      expect(asDevice[operation]).toBeUndefined();
+      expect(() => registry.assertOperation('OMEGA_ISERVER2', operation)).toThrow(UnsupportedOperationError);
+      const refusal = driver.unsupported(operation);
       expect(refusal.message).toBe(
-        `OMEGA_ISERVER2 driver does not support ${command}: ${ISERVER2_UNSUPPORTED[command]}`,
+        `OMEGA_ISERVER2 driver does not support ${operation}: ${ISERVER2_UNSUPPORTED[operation]}`,
       );
       expect(refusal).toBeInstanceOf(DriverError);
       expect(refusal.retryable).toBe(false);
     }
-    for (const type of Object.values(OnDemandType)) {
-      expect(() => registry.assertOnDemand('OMEGA_ISERVER2', type)).toThrow(`on-demand ${type}`);
-      expect(driver.unsupported(type).message).toContain(`on-demand ${type}: `);
-    }
+    expect(registry.assertOperation('OMEGA_ISERVER2', 'readSensors')).toBe(driver);
     const asDevice: DeviceDriver = driver;
     expect(asDevice.readInstantaneous).toBeUndefined();
     expect(asDevice.operateRelay).toBeUndefined();

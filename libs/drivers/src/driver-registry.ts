@@ -1,10 +1,4 @@
-import {
-  DeviceDriver,
-  DriverName,
-  UdilCommand,
-  OnDemandType,
-  UnsupportedOperationError,
-} from './driver.contract';
+import { DeviceDriver, DriverName, DriverOperation, operationRefusal } from './driver.contract';
 
 /** The drivers of this installation, by name. Adding a vendor = adding a folder and registering it here. */
 export class DriverRegistry {
@@ -25,18 +19,14 @@ export class DriverRegistry {
     return [...this.drivers.keys()];
   }
 
-  /** Refuses, with a remark naming driver and command, a UDIL command the driver does not carry out. */
-  assertCommand(name: DriverName, command: UdilCommand): DeviceDriver {
+  /**
+   * The driver, when it implements `operation` (and does not refuse its `variant`); otherwise an
+   * UnsupportedOperationError whose remark names the driver, the operation and the driver's reason.
+   */
+  assertOperation(name: DriverName, operation: DriverOperation, variant?: string): DeviceDriver {
     const driver = this.get(name);
-    if (!driver.capabilities.udilCommands.includes(command))
-      throw new UnsupportedOperationError(name, command);
-    return driver;
-  }
-
-  assertOnDemand(name: DriverName, type: OnDemandType): DeviceDriver {
-    const driver = this.get(name);
-    if (!driver.capabilities.onDemandTypes.includes(type))
-      throw new UnsupportedOperationError(name, `on-demand ${type}`);
+    const refusal = operationRefusal(driver, operation, variant);
+    if (refusal) throw refusal;
     return driver;
   }
 

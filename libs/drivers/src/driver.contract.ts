@@ -7,40 +7,18 @@
  * 3 connection/handshake established, 4 command sent to the meter); returning normally means 5.
  */
 
-/** UDIL write commands (UDIL 2019 §3.4.1–3.4.11), by service name. */
-export enum UdilCommand {
-  AuxRelayOperations = 'aux_relay_operations',
-  TimeSynchronization = 'time_synchronization',
-  SanctionedLoadControl = 'sanctioned_load_control',
-  LoadSheddingScheduling = 'load_shedding_scheduling',
-  TimeOfUseChange = 'time_of_use_change',
-  DeviceCreation = 'device_creation',
-  UpdateIpPort = 'update_ip_port',
-  MeterDataSampling = 'meter_data_sampling',
-  ActivateMeterOpticalPort = 'activate_meter_optical_port',
-  WakeUpSimNumberUpdate = 'wake_up_sim_number_update',
-  MeterStatusUpdate = 'meter_status_update',
-}
-
-/** UDIL on-demand types (§3.5.1). */
-export enum OnDemandType {
-  Instantaneous = 'INST',
-  Billing = 'BILL',
-  MonthlyBilling = 'MBIL',
-  LoadProfile = 'LPRO',
-  Events = 'EVNT',
-  Visuals = 'VISL',
-}
-
 export type DriverName = 'ABB_G13' | 'OMEGA_ISERVER2' | (string & {});
 
+/**
+ * What a driver can do is the set of operations (methods of MeterOperations / SensorOperations) it
+ * implements: one source, nothing to keep in step. `refusals` only explains what is missing, in the
+ * driver's own words, for the remark a refused request carries:
+ * - by operation name, why the driver has no such method (e.g. `setCommunicationAddress`);
+ * - by `operation:variant`, a variant of an implemented operation that the device refuses (e.g.
+ *   `setThresholdAlarm:voltageUnbalance`).
+ */
 export interface DriverCapabilities {
-  /** UDIL commands this driver carries out on the device itself. */
-  udilCommands: readonly UdilCommand[];
-  /** UDIL on-demand types it can read from the device. */
-  onDemandTypes: readonly OnDemandType[];
-  /** Analyser/sensor operations (MPCB acquisition, calibration, diagnostics). */
-  sensors: boolean;
+  refusals: Readonly<Partial<Record<DriverOperation | `${DriverOperation}:${string}`, string>>>;
 }
 
 export type TlsMode = 'verify' | 'pinned' | 'insecure';
@@ -317,9 +295,36 @@ export interface SensorOperations {
   readDiagnostics?(gateway: GatewayEndpoint, ctx: OperationContext): Promise<Record<string, unknown>>;
 }
 
+export type MeterOperation = keyof MeterOperations;
+export type SensorOperation = keyof SensorOperations;
+export type DriverOperation = MeterOperation | SensorOperation;
+
 export interface DeviceDriver extends MeterOperations, SensorOperations {
   readonly name: DriverName;
   readonly capabilities: DriverCapabilities;
   /** Releases sockets and agents (application shutdown). */
   close?(): Promise<void>;
+}
+
+/** True when the driver implements the operation. */
+export function implementsOperation(driver: DeviceDriver, operation: DriverOperation): boolean {
+  return typeof driver[operation] === 'function';
+}
+
+/**
+ * Why the driver cannot carry out `operation` (or its `variant`), as an UnsupportedOperationError whose
+ * message names the driver; undefined when it can.
+ */
+export function operationRefusal(
+  driver: DeviceDriver,
+  operation: DriverOperation,
+  variant?: string,
+): UnsupportedOperationError | undefined {
+  if (!implementsOperation(driver, operation))
+    return new UnsupportedOperationError(driver.name, operation, driver.capabilities.refusals[operation]);
+  const variantReason =
+    variant === undefined ? undefined : driver.capabilities.refusals[`${operation}:${variant}`];
+  return variantReason === undefined
+    ? undefined
+    : new UnsupportedOperationError(driver.name, `${operation} (${variant})`, variantReason);
 }

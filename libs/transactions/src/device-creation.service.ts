@@ -2,7 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Gateway, GatewayRepository } from '@hes/database';
-import { DeviceDriver, DriverError, DriverRegistry, OperationContext, UdilCommand } from '@hes/drivers';
+import {
+  DeviceDriver,
+  DriverError,
+  DriverRegistry,
+  OperationContext,
+  implementsOperation,
+} from '@hes/drivers';
 import { gatewayEndpointOf } from './device-directory';
 import { CommandOutcome } from './udil-command-runner';
 
@@ -43,7 +49,7 @@ export class DeviceCreationService {
       (gateway) =>
         (!existing?.gateway_id || gateway.id === existing.gateway_id) &&
         this.drivers.names().includes(gateway.driver) &&
-        this.drivers.get(gateway.driver).capabilities.udilCommands.includes(UdilCommand.DeviceCreation),
+        implementsOperation(this.drivers.get(gateway.driver), 'registerMeter'),
     );
     if (candidates.length === 0) {
       throw new DriverError('refused', 'no enabled gateway whose driver can register meters', false);

@@ -3,10 +3,17 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@hes/config';
-import { DriverRegistry, OnDemandType, UdilCommand } from '@hes/drivers';
+import { DriverRegistry } from '@hes/drivers';
 import { JobName, JobQueueRepository } from '@hes/queue';
-import { UdilRequestError, UdilValue, formatUdilDatetime } from '@hes/udil';
-import { COMMAND_PLANS, readRefusalOf, refusalOf, transactionType } from './udil-command-plans';
+import {
+  OnDemandType,
+  UDIL_COMMANDS,
+  UdilCommand,
+  UdilRequestError,
+  UdilValue,
+  formatUdilDatetime,
+} from '@hes/udil';
+import { readRefusalOf, refusalOf, transactionType } from './udil-command-plans';
 import { interleaveByGateway } from './gateway-interleave';
 import { transactionJobId, transactionJobOptions } from './transaction-jobs';
 import { NewStatusRow, TransactionStatusRepository } from './transaction-status.repository';
@@ -27,9 +34,12 @@ export interface AcceptanceAnswer {
   message: string;
 }
 
-/** What a transaction does to each device: a write command, or an on-demand read of one type. */
+/**
+ * What a transaction does to each device: a write command (requested by `service`, its 2019 or 3.x
+ * name), or an on-demand read of one type.
+ */
 export type TransactionOperation =
-  { kind: 'command'; command: UdilCommand } | { kind: 'read'; type: OnDemandType };
+  { kind: 'command'; command: UdilCommand; service: string } | { kind: 'read'; type: OnDemandType };
 
 export interface TransactionRequest {
   operation: TransactionOperation;
@@ -80,8 +90,8 @@ export class TransactionAcceptanceService {
     const fingerprint = createHash('sha256')
       .update(JSON.stringify([operation, request.parameters, request.devices]))
       .digest('hex');
-    const type = operation.kind === 'command' ? transactionType(operation.command) : operation.type;
-    const service = operation.kind === 'command' ? operation.command : 'on_demand_request';
+    const type = operation.kind === 'command' ? transactionType(operation.service) : operation.type;
+    const service = operation.kind === 'command' ? operation.service : 'on_demand_request';
 
     const outcome = await this.dataSource.transaction(async (manager) => {
       const inserted = await manager.query<unknown[]>(
@@ -193,8 +203,9 @@ export class TransactionAcceptanceService {
     if (device.activation_status === 0 && !(command && ALLOWED_WHEN_INACTIVE.has(command))) {
       return `meter ${globalDeviceId} is inactive (meter_status_update 1 activates it)`;
     }
-    // Registry commands are carried out by the head-end itself, whatever the device's driver.
-    if (command && COMMAND_PLANS[command] === 'registry') return undefined;
+    // What the head-end carries out on its own needs nothing of the device's driver.
+    const plan = command && UDIL_COMMANDS[command].plan;
+    if (plan && plan.by === 'head-end' && !plan.requires) return undefined;
     if (!this.drivers.names().includes(device.driver)) {
       return `no driver ${device.driver} is installed for ${globalDeviceId}`;
     }

@@ -1,59 +1,33 @@
-import { DeviceDriver, OnDemandType, UdilCommand } from '@hes/drivers';
+import { DeviceDriver, operationRefusal } from '@hes/drivers';
+import { ON_DEMAND_OPERATIONS, OnDemandType, UDIL_COMMANDS, UdilCommand } from '@hes/udil';
 
-/**
- * How the head-end carries out each UDIL write command for one device:
- * - `device`: only the device can do it; a driver without the capability gets the device rejected;
- * - `registry`: the head-end records it in its registry (devices, meter_visuals) and also sends it to
- *   the device when the driver supports it;
- * - load_shedding_scheduling runs natively when the driver supports it, otherwise the head-end keeps
- *   the schedule and operates the relay at each slab's action time (needs aux_relay_operations).
- */
-export type CommandPlan = 'device' | 'registry' | 'relay-schedule';
-
-export const COMMAND_PLANS: Record<UdilCommand, CommandPlan> = {
-  [UdilCommand.AuxRelayOperations]: 'device',
-  [UdilCommand.TimeSynchronization]: 'device',
-  [UdilCommand.SanctionedLoadControl]: 'device',
-  [UdilCommand.LoadSheddingScheduling]: 'relay-schedule',
-  [UdilCommand.TimeOfUseChange]: 'device',
-  [UdilCommand.DeviceCreation]: 'registry',
-  [UdilCommand.UpdateIpPort]: 'registry',
-  [UdilCommand.MeterDataSampling]: 'device',
-  [UdilCommand.ActivateMeterOpticalPort]: 'registry',
-  [UdilCommand.WakeUpSimNumberUpdate]: 'registry',
-  [UdilCommand.MeterStatusUpdate]: 'registry',
-};
-
-/** The TRANSACTION_STATUS `type` of a command: its service name, as UDIL 3.2's examples write it. */
-export function transactionType(command: UdilCommand): string {
-  return command.toUpperCase();
+/** The TRANSACTION_STATUS `type` of a write: the service name it was requested by, as UDIL 3.2's examples write it. */
+export function transactionType(service: string): string {
+  return service.toUpperCase();
 }
 
-/** Why `driver` cannot carry out `command`, or undefined when it can (possibly with the head-end's help). */
+/**
+ * Why `driver` cannot carry out `command` (UDIL_COMMANDS' plan), or undefined when it can (possibly
+ * with the head-end's help). The remark names the driver, the service and the driver's own reason.
+ */
 export function refusalOf(command: UdilCommand, driver: DeviceDriver): string | undefined {
-  const supports = (c: UdilCommand) => driver.capabilities.udilCommands.includes(c);
-  switch (COMMAND_PLANS[command]) {
-    case 'registry':
-      return undefined;
-    case 'relay-schedule':
-      return supports(command) || supports(UdilCommand.AuxRelayOperations)
-        ? undefined
-        : `${driver.name} driver supports neither ${command} nor the relay operations the head-end would schedule`;
-    case 'device':
-      return supports(command) ? undefined : `${driver.name} driver does not support ${command}`;
-  }
+  const plan = UDIL_COMMANDS[command].plan;
+  const needed = plan.by === 'device' ? plan.operation : plan.requires;
+  if (!needed) return undefined;
+  const refusal = operationRefusal(driver, needed);
+  if (!refusal) return undefined;
+  const reason = driver.capabilities.refusals[needed];
+  return plan.by === 'device'
+    ? `${driver.name} driver does not support ${command}${reason ? `: ${reason}` : ` (it has no ${needed} operation)`}`
+    : `${driver.name} driver supports neither ${command} nor the ${needed} the head-end would use for it${reason ? `: ${reason}` : ''}`;
 }
 
-/**
- * Why `driver` cannot serve an on-demand read of `type`. VISL (the meter's visuals) is composed by the
- * head-end from a fresh instantaneous read and its METER_VISUALS row, so it needs INST.
- */
+/** Why `driver` cannot serve an on-demand read of `type` (VISL needs the INST read it is composed from). */
 export function readRefusalOf(type: OnDemandType, driver: DeviceDriver): string | undefined {
-  const supports = (t: OnDemandType) => driver.capabilities.onDemandTypes.includes(t);
-  if (type === OnDemandType.Visuals) {
-    return supports(OnDemandType.Visuals) || supports(OnDemandType.Instantaneous)
-      ? undefined
-      : `${driver.name} driver can read neither VISL nor the INST data the head-end composes it from`;
-  }
-  return supports(type) ? undefined : `${driver.name} driver does not support on-demand ${type}`;
+  const operation = ON_DEMAND_OPERATIONS[type];
+  if (!operationRefusal(driver, operation)) return undefined;
+  const reason = driver.capabilities.refusals[operation];
+  return type === OnDemandType.Visuals
+    ? `${driver.name} driver can read neither VISL nor the INST data the head-end composes it from${reason ? `: ${reason}` : ''}`
+    : `${driver.name} driver does not support on-demand ${type}${reason ? `: ${reason}` : ''}`;
 }

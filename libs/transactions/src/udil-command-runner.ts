@@ -2,9 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@hes/config';
-import { DeviceDriver, OperationContext, UdilCommand, UnsupportedOperationError } from '@hes/drivers';
+import { DeviceDriver, OperationContext, UnsupportedOperationError } from '@hes/drivers';
 import { JobName, JobQueueRepository } from '@hes/queue';
-import { parseUdilDatetime } from '@hes/udil';
+import { UdilCommand, parseUdilDatetime } from '@hes/udil';
 import { ResolvedDevice } from './device-directory';
 import { PollScheduleRepository } from './poll-schedule.repository';
 import { VisualsValue } from './meter-visuals.repository';
@@ -21,7 +21,7 @@ export type StoredParameters = Record<string, unknown>;
 
 /**
  * Carries out one UDIL write command for one device, through its driver and/or the head-end registry
- * (COMMAND_PLANS). Throws DriverError for device faults; the executor decides between retry and failure.
+ * (UDIL_COMMANDS' plan). Throws DriverError for device faults; the executor decides between retry and failure.
  */
 @Injectable()
 export class UdilCommandRunner {

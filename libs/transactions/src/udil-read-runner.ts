@@ -2,16 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@hes/config';
-import {
-  DateRange,
-  DeviceDriver,
-  OnDemandType,
-  OperationContext,
-  UdilRow,
-  UnsupportedOperationError,
-} from '@hes/drivers';
+import { DateRange, DeviceDriver, OperationContext, UdilRow, UnsupportedOperationError } from '@hes/drivers';
 import { ReadingTable, UdilReadingsRepository } from '@hes/readings';
-import { formatUdilDatetime, parseUdilDatetime } from '@hes/udil';
+import { OnDemandType, formatUdilDatetime, parseUdilDatetime } from '@hes/udil';
 import { ResolvedDevice } from './device-directory';
 import { MeterVisualsRepository, VisualsValue } from './meter-visuals.repository';
 

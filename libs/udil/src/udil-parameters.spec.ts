@@ -1,4 +1,4 @@
-import { UdilCommand } from '@hes/drivers';
+import { UdilCommand } from './udil-vocabulary';
 import { formatUdilDatetime } from './udil-datetime';
 import { UdilRequestError } from './udil-error';
 import {

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { OnDemandType, UdilCommand } from '@hes/drivers';
+import { OnDemandType, UdilCommand } from './udil-vocabulary';
 import { parseUdilDatetime } from './udil-datetime';
 import { UdilRequestError } from './udil-error';
 

@@ -1,9 +1,8 @@
 import { ArgumentsHost, Catch, HttpException, Logger } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
-import { UdilCommand } from '@hes/drivers';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { UdilBody, UdilRequestError, renderUdilXml, wantsXml } from '@hes/udil';
+import { UdilBody, UdilCommand, UdilRequestError, renderUdilXml, wantsXml } from '@hes/udil';
 
 /**
  * Registered for the whole app, it answers UDIL paths only and leaves others to Nest's default.

@@ -1,4 +1,4 @@
-import { UdilCommand } from '@hes/drivers';
+import { UdilCommand } from '@hes/udil';
 
 /** The `message` of each command's answer, worded after the spec's examples (chapter 4). */
 export const COMMAND_MESSAGES: Record<UdilCommand, string> = {

@@ -3,11 +3,11 @@ import { NoFilesInterceptor } from '@nestjs/platform-express';
 import { ApiConsumes, ApiHeader, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { APP_CONFIG, AppConfig } from '@hes/config';
-import { UdilCommand } from '@hes/drivers';
 import { TransactionAcceptanceService } from '@hes/transactions';
 import {
   RawFields,
   UdilAuthService,
+  UdilCommand,
   UdilBody,
   formatUdilDatetime,
   parseCommandParameters,
@@ -236,7 +236,7 @@ export class UdilController {
       : (ids ?? []).map((globalDeviceId) => ({ globalDeviceId }));
     return this.transactions.accept(
       {
-        operation: { kind: 'command', command },
+        operation: { kind: 'command', command, service: command },
         transactionid,
         clientId,
         parameters: this.asText(rest),

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@hes/config';
-import { DateRange, DriverError, DriverRegistry, OnDemandType } from '@hes/drivers';
+import { DateRange, DriverError, DriverRegistry, implementsOperation } from '@hes/drivers';
 import { JobHandler, JobName, JobPayloads, JobQueueRepository } from '@hes/queue';
 import {
   CommunicationHistoryRepository,
@@ -10,7 +10,7 @@ import {
   PolledType,
   UdilReadRunner,
 } from '@hes/transactions';
-import { formatUdilDatetime } from '@hes/udil';
+import { ON_DEMAND_OPERATIONS, OnDemandType, formatUdilDatetime } from '@hes/udil';
 
 const CLAIM_BATCH = 10_000;
 
@@ -43,10 +43,10 @@ export class PollJobs implements OnApplicationBootstrap {
     if (!this.config.POLLING_ENABLED) return { created: 0, queued: 0 };
     let created = 0;
     for (const name of this.drivers.names()) {
-      const readable = this.drivers.get(name).capabilities.onDemandTypes;
+      const driver = this.drivers.get(name);
       const intervals: Partial<Record<PolledType, number>> = {};
       for (const type of POLLED_TYPES) {
-        if (readable.includes(type as OnDemandType))
+        if (implementsOperation(driver, ON_DEMAND_OPERATIONS[type as OnDemandType]))
           intervals[type] = this.config[`POLL_DEFAULT_MINUTES_${type}`];
       }
       created += await this.schedules.ensureDefaults(name, intervals);

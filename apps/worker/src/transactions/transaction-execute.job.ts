@@ -1,14 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Job } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hes/config';
-import {
-  DriverError,
-  DriverRegistry,
-  OnDemandType,
-  OperationContext,
-  ProgressLevel,
-  UdilCommand,
-} from '@hes/drivers';
+import { DriverError, DriverRegistry, OperationContext, ProgressLevel } from '@hes/drivers';
 import { JobHandler, JobName, JobPayloads } from '@hes/queue';
 import {
   CommunicationHistoryRepository,
@@ -20,12 +13,11 @@ import {
   UdilCommandRunner,
   UdilReadRunner,
 } from '@hes/transactions';
-import { formatUdilDatetime } from '@hes/udil';
+import { OnDemandType, UdilCommand, formatUdilDatetime, writeServiceNamed } from '@hes/udil';
 
 /** Raised inside a driver's progress callback when the row was cancelled meanwhile: stop before touching the meter. */
 class TransactionCancelledError extends Error {}
 
-const COMMANDS = new Set<string>(Object.values(UdilCommand));
 const READS = new Set<string>(Object.values(OnDemandType));
 
 /**
@@ -56,9 +48,9 @@ export class TransactionExecuteJob {
     // Level 1, or the row as a previous attempt left it; nothing when it was cancelled or has finished.
     const row = await this.statuses.start(transactionid, globalDeviceId);
     if (!row) return 'nothing to do (cancelled, finished or unknown)';
-    const command = row.type.toLowerCase();
+    const command = writeServiceNamed(row.type)?.command;
     const isRead = READS.has(row.type);
-    if (!isRead && !COMMANDS.has(command)) {
+    if (!isRead && !command) {
       await this.statuses.fail(transactionid, globalDeviceId, `unknown transaction type ${row.type}`);
       return 'failed';
     }
@@ -98,19 +90,19 @@ export class TransactionExecuteJob {
       const parameters = JSON.parse(row.type_parameters ?? '{}') as Record<string, unknown>;
       // device_creation registers a device the registry does not have yet: it finds the gateway itself.
       const created =
-        command === (UdilCommand.DeviceCreation as string)
+        command === UdilCommand.DeviceCreation
           ? await this.creation.create(globalDeviceId, row.msn ?? '', parameters, ctx)
           : undefined;
       target = await this.directory.resolve(globalDeviceId);
-      log(`${command.toUpperCase()} via ${target.address.gateway.name} (${target.device.driver})`);
+      log(`${row.type} via ${target.address.gateway.name} (${target.device.driver})`);
       const driver = this.drivers.names().includes(target.device.driver)
         ? this.drivers.get(target.device.driver)
         : undefined;
       const outcome =
         created ??
-        (isRead
-          ? await this.reads.run(row.type as OnDemandType, parameters, target, driver, ctx)
-          : await this.runner.run(command as UdilCommand, parameters, target, driver, ctx));
+        (command
+          ? await this.runner.run(command, parameters, target, driver, ctx)
+          : await this.reads.run(row.type as OnDemandType, parameters, target, driver, ctx));
       await gate;
       await this.statuses.complete(transactionid, globalDeviceId, outcome.response);
       const summary =

@@ -1,8 +1,9 @@
 /**
  * The Omega iServer 2 driver (issue #4): sensor readings, calibration (gain/offset), alarms, logging
  * interval, probe and unit metadata over the unit's JSON WebSocket; logged history over its CGI extract.
- * The iServer 2 is an environmental-sensor gateway, not an energy meter: it carries out no UDIL command
- * and serves no UDIL on-demand table (ISERVER2_UNSUPPORTED gives the remark per operation).
+ * The iServer 2 is an environmental-sensor gateway, not an energy meter: it implements no meter
+ * operation, so it carries out no UDIL command and serves no UDIL on-demand table
+ * (ISERVER2_UNSUPPORTED gives the remark per operation).
  */
 import { Logger } from '@nestjs/common';
 import axios, { AxiosError } from 'axios';
@@ -12,12 +13,11 @@ import {
   DriverCapabilities,
   DriverError,
   GatewayEndpoint,
-  OnDemandType,
+  MeterOperation,
   OperationContext,
   ProgressLevel,
   SensorCalibration,
   SensorReading,
-  UdilCommand,
   UnsupportedOperationError,
 } from '../driver.contract';
 import { ExchangeObserver, IServer2Client, certificateRefused } from './iserver2-client';
@@ -44,36 +44,27 @@ import {
 
 export const ISERVER2_DRIVER_NAME = 'OMEGA_ISERVER2';
 
-export const ISERVER2_CAPABILITIES: DriverCapabilities = {
-  udilCommands: [],
-  onDemandTypes: [],
-  sensors: true,
-};
-
 const NOT_A_METER =
   'the iServer 2 is an environmental sensor gateway (temperature, humidity, pressure), not a meter';
 
-/** Why each UDIL command and on-demand type is refused for an iServer 2 device (docs/iserver2.md). */
-export const ISERVER2_UNSUPPORTED: Readonly<Record<UdilCommand | OnDemandType, string>> = {
-  [UdilCommand.AuxRelayOperations]: `${NOT_A_METER}; its alarm relays follow sensor alarms and are configured with relayTrigger`,
-  [UdilCommand.TimeSynchronization]: 'the unit has no clock-setting command in its WebSocket interface',
-  [UdilCommand.SanctionedLoadControl]: `${NOT_A_METER}; there is no load to limit`,
-  [UdilCommand.LoadSheddingScheduling]: `${NOT_A_METER}; there is no load to shed`,
-  [UdilCommand.TimeOfUseChange]: `${NOT_A_METER}; there are no tariffs`,
-  [UdilCommand.DeviceCreation]: 'probes are discovered by the unit itself (probeList), not created',
-  [UdilCommand.UpdateIpPort]: 'the unit has no network-settings command in its WebSocket interface',
-  [UdilCommand.MeterDataSampling]:
-    'use the logging interval (logConfig) through the driver, not UDIL sampling',
-  [UdilCommand.ActivateMeterOpticalPort]: 'the unit has no optical port',
-  [UdilCommand.WakeUpSimNumberUpdate]: 'the unit has no SIM',
-  [UdilCommand.MeterStatusUpdate]: `${NOT_A_METER}; there is no meter status to set`,
-  [OnDemandType.Instantaneous]: `${NOT_A_METER}; read its sensors with readSensors`,
-  [OnDemandType.Billing]: `${NOT_A_METER}; there is no billing data`,
-  [OnDemandType.MonthlyBilling]: `${NOT_A_METER}; there is no billing data`,
-  [OnDemandType.LoadProfile]: `${NOT_A_METER}; its logged sensor data is read with readHistory`,
-  [OnDemandType.Events]: 'the unit keeps no event log reachable over its WebSocket or CGI interface',
-  [OnDemandType.Visuals]: `${NOT_A_METER}; there is no display register list`,
+/** Why each energy-meter operation is missing on an iServer 2 device (docs/iserver2.md, docs/udil.md). */
+export const ISERVER2_UNSUPPORTED: Readonly<Record<MeterOperation, string>> = {
+  discoverMeters: 'probes are discovered by the unit itself (probeList), not meters',
+  registerMeter: 'probes are discovered by the unit itself (probeList), not created',
+  readClock: `${NOT_A_METER}; its unit metadata carries no meter clock`,
+  setClock: 'the unit has no clock-setting command in its WebSocket interface',
+  readInstantaneous: `${NOT_A_METER}; read its sensors with readSensors`,
+  readBilling: `${NOT_A_METER}; there is no billing data`,
+  readMonthlyBilling: `${NOT_A_METER}; there is no billing data`,
+  readLoadProfile: `${NOT_A_METER}; its logged sensor data is read with readHistory`,
+  readEvents: 'the unit keeps no event log reachable over its WebSocket or CGI interface',
+  operateRelay: `${NOT_A_METER}; its alarm relays follow sensor alarms and are configured with relayTrigger`,
+  setLoadLimit: `${NOT_A_METER}; there is no load to limit`,
+  setTimeOfUse: `${NOT_A_METER}; there are no tariffs`,
+  configureSampling: 'use the logging interval (logConfig) through the driver, not UDIL sampling',
 };
+
+export const ISERVER2_CAPABILITIES: DriverCapabilities = { refusals: ISERVER2_UNSUPPORTED };
 
 export type AlarmType = 'none' | 'low' | 'high' | 'high-low';
 const ALARM_TYPES: readonly AlarmType[] = ['none', 'low', 'high', 'high-low'];
@@ -204,14 +195,9 @@ export class IServer2Driver implements DeviceDriver {
     this.warn = options.warn ?? ((message) => logger.warn(message));
   }
 
-  /** The refusal, with its remark, for a UDIL command or on-demand type on an iServer 2 device. */
-  unsupported(operation: UdilCommand | OnDemandType): UnsupportedOperationError {
-    const isOnDemand = (Object.values(OnDemandType) as string[]).includes(operation);
-    return new UnsupportedOperationError(
-      this.name,
-      isOnDemand ? `on-demand ${operation}` : operation,
-      ISERVER2_UNSUPPORTED[operation],
-    );
+  /** The refusal, with its remark, for an energy-meter operation on an iServer 2 device. */
+  unsupported(operation: MeterOperation): UnsupportedOperationError {
+    return new UnsupportedOperationError(this.name, operation, ISERVER2_UNSUPPORTED[operation]);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,136 @@
+import type { MeterOperation } from '@hes/drivers';
+import { OnDemandType, UdilCommand } from './udil-vocabulary';
+
+/** The two generations of the protocol served side by side: UDIL 2019 and UDIL 3.x (3.2, 3.3). */
+export type UdilGeneration = '2019' | '3';
+
+/**
+ * How the head-end carries out a write command for one device:
+ * - `device`: the device does it through its driver's `operation`; a device whose driver does not
+ *   implement it is refused at acceptance (indv_status 0, the remark names the driver and its reason);
+ * - `head-end`: the head-end does it itself (`does`: its registry, its schedules). With `requires`,
+ *   it needs that device operation to act (refused per driver without it); with `uses`, it also
+ *   sends the command to the device when the driver implements that operation.
+ */
+export type CommandPlan =
+  | { by: 'device'; operation: MeterOperation }
+  | { by: 'head-end'; does: string; requires?: MeterOperation; uses?: MeterOperation };
+
+export interface UdilServiceDefinition {
+  command: UdilCommand;
+  /** The service (route) name in each generation that has it. */
+  names: Readonly<Partial<Record<UdilGeneration, string>>>;
+  plan: CommandPlan;
+}
+
+const both = (name: string) => ({ '2019': name, '3': name });
+
+/** THE table: every UDIL write service, by both its names, and its plan. docs/udil.md renders it. */
+export const UDIL_COMMANDS: Readonly<Record<UdilCommand, UdilServiceDefinition>> = {
+  [UdilCommand.AuxRelayOperations]: {
+    command: UdilCommand.AuxRelayOperations,
+    names: both('aux_relay_operations'),
+    plan: { by: 'device', operation: 'operateRelay' },
+  },
+  [UdilCommand.TimeSynchronization]: {
+    command: UdilCommand.TimeSynchronization,
+    names: both('time_synchronization'),
+    plan: { by: 'device', operation: 'setClock' },
+  },
+  [UdilCommand.SanctionedLoadControl]: {
+    command: UdilCommand.SanctionedLoadControl,
+    names: both('sanctioned_load_control'),
+    plan: { by: 'device', operation: 'setLoadLimit' },
+  },
+  [UdilCommand.LoadSheddingScheduling]: {
+    command: UdilCommand.LoadSheddingScheduling,
+    names: both('load_shedding_scheduling'),
+    plan: {
+      by: 'head-end',
+      does: "keeps the schedule and operates the relay at each slab's action time",
+      requires: 'operateRelay',
+    },
+  },
+  [UdilCommand.TimeOfUseChange]: {
+    command: UdilCommand.TimeOfUseChange,
+    names: { '2019': 'time_of_use_change', '3': 'update_time_of_use' },
+    plan: { by: 'device', operation: 'setTimeOfUse' },
+  },
+  [UdilCommand.DeviceCreation]: {
+    command: UdilCommand.DeviceCreation,
+    names: both('device_creation'),
+    plan: {
+      by: 'head-end',
+      does: 'registers the device (gateway found by discovery or registration)',
+      uses: 'registerMeter',
+    },
+  },
+  [UdilCommand.UpdateIpPort]: {
+    command: UdilCommand.UpdateIpPort,
+    names: both('update_ip_port'),
+    plan: { by: 'head-end', does: 'records the addresses in its registry' },
+  },
+  [UdilCommand.MeterDataSampling]: {
+    command: UdilCommand.MeterDataSampling,
+    names: both('meter_data_sampling'),
+    plan: { by: 'device', operation: 'configureSampling' },
+  },
+  [UdilCommand.ActivateMeterOpticalPort]: {
+    command: UdilCommand.ActivateMeterOpticalPort,
+    names: both('activate_meter_optical_port'),
+    plan: { by: 'head-end', does: 'records the window in its registry' },
+  },
+  [UdilCommand.WakeUpSimNumberUpdate]: {
+    command: UdilCommand.WakeUpSimNumberUpdate,
+    names: { '2019': 'wake_up_sim_number_update', '3': 'update_wake_up_sim_number' },
+    plan: { by: 'head-end', does: 'records the numbers in its registry' },
+  },
+  [UdilCommand.MeterStatusUpdate]: {
+    command: UdilCommand.MeterStatusUpdate,
+    names: { '2019': 'meter_status_update', '3': 'update_meter_status' },
+    plan: {
+      by: 'head-end',
+      does: 'reads and commands only active meters (its registry holds the status)',
+    },
+  },
+};
+
+export interface UdilWriteService {
+  /** The route name, e.g. update_time_of_use. */
+  name: string;
+  command: UdilCommand;
+  generation: UdilGeneration;
+}
+
+/** Every write service name of both generations (a name both generations share is listed once, as 2019's). */
+export const UDIL_WRITE_SERVICES: readonly UdilWriteService[] = Object.values(UDIL_COMMANDS).flatMap(
+  (definition) => {
+    const services: UdilWriteService[] = [];
+    for (const generation of ['2019', '3'] as const) {
+      const name = definition.names[generation];
+      if (name && !services.some((s) => s.name === name))
+        services.push({ name, command: definition.command, generation });
+    }
+    return services;
+  },
+);
+
+const SERVICE_BY_NAME = new Map(UDIL_WRITE_SERVICES.map((s) => [s.name, s]));
+
+/** The write service of a route name or a TRANSACTION_STATUS type (any case); undefined when none. */
+export function writeServiceNamed(name: string): UdilWriteService | undefined {
+  return SERVICE_BY_NAME.get(name.toLowerCase());
+}
+
+/**
+ * The device operation an on-demand read needs. VISL (the meter's visuals) is composed by the head-end
+ * from a fresh instantaneous read and its METER_VISUALS row.
+ */
+export const ON_DEMAND_OPERATIONS: Readonly<Record<OnDemandType, MeterOperation>> = {
+  [OnDemandType.Instantaneous]: 'readInstantaneous',
+  [OnDemandType.Billing]: 'readBilling',
+  [OnDemandType.MonthlyBilling]: 'readMonthlyBilling',
+  [OnDemandType.LoadProfile]: 'readLoadProfile',
+  [OnDemandType.Events]: 'readEvents',
+  [OnDemandType.Visuals]: 'readInstantaneous',
+};
