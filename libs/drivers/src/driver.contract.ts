@@ -192,7 +192,7 @@ export interface DiscoveredMeter {
 }
 
 export interface LoadLimit {
-  /** kW */
+  /** kW; 0 removes the limit (the device's default). */
   loadLimit: number;
   maximumRetries: number;
   retryIntervalSeconds: number;
@@ -222,6 +222,46 @@ export interface SamplingConfiguration {
   intervalMinutes: number;
   initialMinute: number;
   activationDatetime: Date;
+}
+
+/** A protection function a meter or APMS watches with threshold alarms. */
+export type ThresholdFunction =
+  | 'overVoltage'
+  | 'underVoltage'
+  | 'overCurrent'
+  | 'overLoad'
+  | 'voltageUnbalance'
+  | 'phaseFailure'
+  | 'currentUnbalance'
+  | 'highApparentPower';
+
+/**
+ * Threshold alarms of one protection function. Units: V for voltage functions and phase failure, A for
+ * over-current, kW for over-load, kVA for high apparent power, % for the unbalance functions.
+ */
+export interface ThresholdAlarm {
+  function: ThresholdFunction;
+  /** Recorded as an event once the value stays past `threshold` for `delaySeconds`. */
+  critical: { threshold: number; delaySeconds: number };
+  /** Opens the supply (when `tripping`) once the value stays past `threshold` for `delaySeconds`. */
+  tripping: { threshold: number; delaySeconds: number };
+  /** False: the tripping threshold is watched and logged, the supply is left alone. */
+  trippingEnabled: boolean;
+}
+
+export interface CommunicationAddress {
+  primaryIpAddress: string;
+  secondaryIpAddress: string;
+  primaryPort: number;
+  secondaryPort: number;
+}
+
+/** When the meter closes its billing period (resets maximum demand): a day of the month and a time. */
+export interface BillingReset {
+  /** 1–28 */
+  dayOfMonth: number;
+  /** HH:mm:ss in the meter's clock. */
+  time: string;
 }
 
 /** Energy-meter operations (G13 and future meter vendors). Absent methods are unsupported. */
@@ -254,6 +294,22 @@ export interface MeterOperations {
     sampling: SamplingConfiguration,
     ctx: OperationContext,
   ): Promise<void>;
+  /** Puts the tariff back to the device's default (one tariff, no calendar in force). */
+  resetTimeOfUse?(device: DeviceAddress, ctx: OperationContext): Promise<void>;
+  setThresholdAlarm?(device: DeviceAddress, alarm: ThresholdAlarm, ctx: OperationContext): Promise<void>;
+  /** Removes the function's threshold alarms (the device's default: not watched). */
+  clearThresholdAlarm?(device: DeviceAddress, fn: ThresholdFunction, ctx: OperationContext): Promise<void>;
+  setBillingReset?(device: DeviceAddress, reset: BillingReset, ctx: OperationContext): Promise<void>;
+  /** The addresses the meter itself connects to (meters with their own modem). */
+  setCommunicationAddress?(
+    device: DeviceAddress,
+    address: CommunicationAddress,
+    ctx: OperationContext,
+  ): Promise<void>;
+  /** Opens the meter's optical port to local users between two datetimes. */
+  activateOpticalPort?(device: DeviceAddress, from: Date, to: Date, ctx: OperationContext): Promise<void>;
+  /** The numbers whose SMS or call wakes the meter's modem up. */
+  setWakeUpNumbers?(device: DeviceAddress, numbers: readonly string[], ctx: OperationContext): Promise<void>;
 }
 
 export interface SensorReading {

@@ -7,11 +7,11 @@ import { DriverRegistry } from '@hes/drivers';
 import { JobName, JobQueueRepository } from '@hes/queue';
 import {
   OnDemandType,
-  UDIL_COMMANDS,
   UdilCommand,
   UdilRequestError,
   UdilValue,
   formatUdilDatetime,
+  planOf,
 } from '@hes/udil';
 import { readRefusalOf, refusalOf, transactionType } from './udil-command-plans';
 import { interleaveByGateway } from './gateway-interleave';
@@ -130,7 +130,7 @@ export class TransactionAcceptanceService {
         return {
           globalDeviceId,
           msn: device?.msn ?? msn ?? null,
-          refusal: this.refusal(operation, globalDeviceId, device, msn),
+          refusal: this.refusal(operation, request.parameters, globalDeviceId, device, msn),
         };
       });
       await this.statuses.insert(
@@ -187,6 +187,7 @@ export class TransactionAcceptanceService {
 
   private refusal(
     operation: TransactionOperation,
+    parameters: Record<string, unknown>,
     globalDeviceId: string,
     device: RegisteredDevice | undefined,
     requestedMsn?: string,
@@ -204,14 +205,14 @@ export class TransactionAcceptanceService {
       return `meter ${globalDeviceId} is inactive (meter_status_update 1 activates it)`;
     }
     // What the head-end carries out on its own needs nothing of the device's driver.
-    const plan = command && UDIL_COMMANDS[command].plan;
+    const plan = command && planOf(command, parameters);
     if (plan && plan.by === 'head-end' && !plan.requires) return undefined;
     if (!this.drivers.names().includes(device.driver)) {
       return `no driver ${device.driver} is installed for ${globalDeviceId}`;
     }
     const driver = this.drivers.get(device.driver);
-    return command
-      ? refusalOf(command, driver)
+    return operation.kind === 'command'
+      ? refusalOf(operation.command, driver, parameters, operation.service)
       : readRefusalOf((operation as { type: OnDemandType }).type, driver);
   }
 

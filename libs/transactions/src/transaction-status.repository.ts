@@ -80,6 +80,20 @@ const LEVEL_COLUMNS = [
 ];
 
 /**
+ * Every level a row passes gets its own datetime, never empty and never earlier than the level below:
+ * reaching `level` stamps it now and stamps now on any lower level the row passed without a report (a
+ * driver that goes from 2 straight to 4). `level` is an SQL expression (a parameter or a column).
+ */
+function levelStamps(level: string, table = ''): string {
+  return [2, 3, 4, 5]
+    .map(
+      (l) =>
+        `${LEVEL_COLUMNS[l]} = CASE WHEN ${level} = ${l} THEN now() WHEN ${level} > ${l} THEN COALESCE(${table}${LEVEL_COLUMNS[l]}, now()) ELSE ${table}${LEVEL_COLUMNS[l]} END`,
+    )
+    .join(',\n       ');
+}
+
+/**
  * TRANSACTION_STATUS, written in sets. Level changes are conditional (never backwards, never on a
  * cancelled or finished row) so that a cancel racing a worker is decided by the database.
  */
@@ -204,8 +218,8 @@ export class TransactionStatusRepository {
     async ({ transactionid, globalDeviceId, value: level }) => {
       const rows = returnedRows(
         await this.dataSource.query(
-          `UPDATE udil.transaction_status SET status_level = $3, ${LEVEL_COLUMNS[level]} = now(), db_datetime = now()
-            WHERE transactionid = $1 AND global_device_id = $2 AND status_level < $3
+          `UPDATE udil.transaction_status SET status_level = $3::int, ${levelStamps('$3::int')}, db_datetime = now()
+            WHERE transactionid = $1 AND global_device_id = $2 AND status_level < $3::int
               AND request_cancelled = 0 AND indv_status = 0
             RETURNING 1`,
           [transactionid, globalDeviceId, level],
@@ -217,9 +231,7 @@ export class TransactionStatusRepository {
       returnedRows<RowKey>(
         await this.dataSource.query(
           `UPDATE udil.transaction_status AS t
-              SET status_level = v.level,
-                  ${[1, 2, 3, 4].map((l) => `${LEVEL_COLUMNS[l]} = CASE WHEN v.level = ${l} THEN now() ELSE t.${LEVEL_COLUMNS[l]} END`).join(',\n                  ')},
-                  db_datetime = now()
+              SET status_level = v.level, ${levelStamps('v.level', 't.')}, db_datetime = now()
              FROM unnest($1::text[], $2::text[], $3::int[]) AS v(transactionid, global_device_id, level)
             WHERE t.transactionid = v.transactionid AND t.global_device_id = v.global_device_id
               AND t.status_level < v.level AND t.request_cancelled = 0 AND t.indv_status = 0
@@ -234,7 +246,7 @@ export class TransactionStatusRepository {
       const rows = returnedRows(
         await this.dataSource.query(
           `UPDATE udil.transaction_status
-              SET status_level = 5, status_5_datetime = now(), indv_status = 1, response_data = $3, db_datetime = now()
+              SET status_level = 5, ${levelStamps('5')}, indv_status = 1, response_data = $3, db_datetime = now()
             WHERE transactionid = $1 AND global_device_id = $2 AND request_cancelled = 0 AND indv_status = 0
             RETURNING 1`,
           [transactionid, globalDeviceId, responseData],
@@ -246,8 +258,8 @@ export class TransactionStatusRepository {
       returnedRows<RowKey>(
         await this.dataSource.query(
           `UPDATE udil.transaction_status AS t
-              SET status_level = 5, status_5_datetime = now(), indv_status = 1, response_data = v.response_data,
-                  db_datetime = now()
+              SET status_level = 5, ${levelStamps('5', 't.')}, indv_status = 1,
+                  response_data = v.response_data, db_datetime = now()
              FROM unnest($1::text[], $2::text[], $3::text[]) AS v(transactionid, global_device_id, response_data)
             WHERE t.transactionid = v.transactionid AND t.global_device_id = v.global_device_id
               AND t.request_cancelled = 0 AND t.indv_status = 0

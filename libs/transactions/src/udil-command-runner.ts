@@ -2,9 +2,22 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@hes/config';
-import { DeviceDriver, OperationContext, UnsupportedOperationError } from '@hes/drivers';
+import {
+  DeviceDriver,
+  OperationContext,
+  ThresholdFunction,
+  UDIL_EVENT_DESCRIPTIONS,
+  UnsupportedOperationError,
+} from '@hes/drivers';
 import { JobName, JobQueueRepository } from '@hes/queue';
-import { UdilCommand, parseUdilDatetime } from '@hes/udil';
+import {
+  APMS_FUNCTIONS,
+  ApmsType,
+  CancellationType,
+  MajorAlarm,
+  UdilCommand,
+  parseUdilDatetime,
+} from '@hes/udil';
 import { ResolvedDevice } from './device-directory';
 import { PollScheduleRepository } from './poll-schedule.repository';
 import { VisualsValue } from './meter-visuals.repository';
@@ -48,6 +61,16 @@ export class UdilCommandRunner {
         throw new UnsupportedOperationError(driver?.name ?? target.device.driver, String(operation));
       }
       return (fn as (...args: unknown[]) => unknown).bind(driver) as NonNullable<DeviceDriver[K]>;
+    };
+    /**
+     * What the head-end carries out itself passes levels 2–4 at the real steps: taken up (2), its
+     * registry or queue reached (3), the change written (4). A cancel that won the race stops it at 2.
+     */
+    const headEnd = async (what: string, act: () => Promise<void>) => {
+      await ctx.progress(2, `head-end takes up ${what}`);
+      await ctx.progress(3, `head-end writes ${what}`);
+      await act();
+      await ctx.progress(4, `head-end applied ${what}`);
     };
 
     switch (command) {
@@ -95,6 +118,7 @@ export class UdilCommandRunner {
       }
       case UdilCommand.TimeOfUseChange: {
         const activation = this.datetime(parameters.activation_datetime);
+        const calendar = Array.isArray(parameters.day_profile) ? calendarOf(parameters) : undefined;
         await require('setTimeOfUse')(
           device,
           {
@@ -103,18 +127,34 @@ export class UdilCommandRunner {
             timeSlabs: parameters.time_slab,
             tariffIdentification: parameters.tariff_identification,
             activationDatetime: activation,
+            ...calendar,
           },
           ctx,
         );
+        const profiles: Record<string, VisualsValue> = calendar
+          ? {
+              tiou_day_profile: JSON.stringify(parameters.day_profile),
+              tiou_week_profile: JSON.stringify(parameters.week_profile),
+              tiou_season_profile: JSON.stringify(parameters.season_profile),
+              tiou_holiday_profile: JSON.stringify(parameters.holiday_profile ?? []),
+            }
+          : {};
         return {
-          response: `tariff ${String(parameters.tariff_identification)} programmed`,
+          response: calendar
+            ? `time of use programmed: ${calendar.dayProfiles.length} day, ${calendar.weekProfiles.length} week, ${calendar.seasonProfiles.length} season profile(s), ${calendar.holidayProfiles.length} holiday(s)`
+            : `tariff ${String(parameters.tariff_identification)} programmed`,
           visuals: {
-            meter_tariff_identification: JSON.stringify({
-              tariff_identification: parameters.tariff_identification,
-              time_slab: parameters.time_slab,
-              season: parameters.season,
-              days: parameters.days,
-            }),
+            meter_tariff_identification: JSON.stringify(
+              calendar
+                ? { day_profile: parameters.day_profile }
+                : {
+                    tariff_identification: parameters.tariff_identification,
+                    time_slab: parameters.time_slab,
+                    season: parameters.season,
+                    days: parameters.days,
+                  },
+            ),
+            ...profiles,
             tiou_datetime: now,
             tiou_activation_datetime: activation,
           },
@@ -141,47 +181,63 @@ export class UdilCommandRunner {
           },
         };
       }
-      case UdilCommand.UpdateIpPort:
+      case UdilCommand.UpdateIpPort: {
+        const address = {
+          primaryIpAddress: String(parameters.primary_ip_address),
+          secondaryIpAddress: String(parameters.secondary_ip_address),
+          primaryPort: Number(parameters.primary_port),
+          secondaryPort: Number(parameters.secondary_port),
+        };
+        await require('setCommunicationAddress')(device, address, ctx);
         await this.updateRegistry(device.globalDeviceId, {
-          primary_ip_address: parameters.primary_ip_address,
-          secondary_ip_address: parameters.secondary_ip_address,
-          primary_port: Number(parameters.primary_port),
-          secondary_port: Number(parameters.secondary_port),
+          primary_ip_address: address.primaryIpAddress,
+          secondary_ip_address: address.secondaryIpAddress,
+          primary_port: address.primaryPort,
+          secondary_port: address.secondaryPort,
         });
         return {
-          response: this.registryOnly(driver, command),
+          response: `meter connects to ${address.primaryIpAddress}:${address.primaryPort} (secondary ${address.secondaryIpAddress}:${address.secondaryPort})`,
           visuals: {
             ippo_datetime: now,
-            ippo_primary_ip_address: String(parameters.primary_ip_address),
-            ippo_secondary_ip_address: String(parameters.secondary_ip_address),
-            ippo_primary_port: String(parameters.primary_port),
-            ippo_secondary_port: String(parameters.secondary_port),
+            ippo_primary_ip_address: address.primaryIpAddress,
+            ippo_secondary_ip_address: address.secondaryIpAddress,
+            ippo_primary_port: String(address.primaryPort),
+            ippo_secondary_port: String(address.secondaryPort),
           },
         };
-      case UdilCommand.WakeUpSimNumberUpdate:
+      }
+      case UdilCommand.WakeUpSimNumberUpdate: {
+        const numbers = [parameters.wakeup_number_1, parameters.wakeup_number_2, parameters.wakeup_number_3];
+        await require('setWakeUpNumbers')(
+          device,
+          numbers.filter((n): n is string => typeof n === 'string'),
+          ctx,
+        );
         await this.updateRegistry(device.globalDeviceId, {
-          wakeup_number_1: parameters.wakeup_number_1,
-          wakeup_number_2: parameters.wakeup_number_2 ?? null,
-          wakeup_number_3: parameters.wakeup_number_3 ?? null,
+          wakeup_number_1: numbers[0],
+          wakeup_number_2: numbers[1] ?? null,
+          wakeup_number_3: numbers[2] ?? null,
         });
         return {
-          response: this.registryOnly(driver, command),
+          response: 'wake-up numbers programmed',
           visuals: {
             wsim_datetime: now,
-            wsim_wakeup_number_1: String(parameters.wakeup_number_1),
-            wsim_wakeup_number_2: (parameters.wakeup_number_2 as string | undefined) ?? null,
-            wsim_wakeup_number_3: (parameters.wakeup_number_3 as string | undefined) ?? null,
+            wsim_wakeup_number_1: String(numbers[0]),
+            wsim_wakeup_number_2: (numbers[1] as string | undefined) ?? null,
+            wsim_wakeup_number_3: (numbers[2] as string | undefined) ?? null,
           },
         };
+      }
       case UdilCommand.ActivateMeterOpticalPort: {
         const on = this.datetime(parameters.optical_port_on_datetime);
         const off = this.datetime(parameters.optical_port_off_datetime);
+        await require('activateOpticalPort')(device, on, off, ctx);
         await this.updateRegistry(device.globalDeviceId, {
           optical_port_on_datetime: on,
           optical_port_off_datetime: off,
         });
         return {
-          response: this.registryOnly(driver, command),
+          response: `optical port open from ${String(parameters.optical_port_on_datetime)} to ${String(parameters.optical_port_off_datetime)}`,
           visuals: {
             oppo_datetime: now,
             oppo_optical_port_on_datetime: on,
@@ -191,7 +247,9 @@ export class UdilCommandRunner {
       }
       case UdilCommand.MeterStatusUpdate: {
         const status = Number(parameters.meter_activation_status);
-        await this.updateRegistry(device.globalDeviceId, { activation_status: status });
+        await headEnd('the meter status', () =>
+          this.updateRegistry(device.globalDeviceId, { activation_status: status }),
+        );
         return {
           response:
             status === 1
@@ -212,24 +270,26 @@ export class UdilCommandRunner {
         const slabs = parameters.load_shedding_slabs as { action_time: string; relay_operate: number }[];
         if (!driver?.operateRelay)
           throw new UnsupportedOperationError(driver?.name ?? target.device.driver, 'operateRelay');
-        await this.queues.replaceCronSchedules(
-          JobName.LoadSheddingAction,
-          `lsch:${device.globalDeviceId}:`,
-          slabs.map((slab, index) => {
-            const [hours, minutes, seconds] = slab.action_time.split(':').map(Number);
-            return {
-              id: `lsch:${device.globalDeviceId}:${index}`,
-              pattern: `${seconds} ${minutes} ${hours} * * *`,
-              tz: this.config.TIME_ZONE,
-              startDate: start,
-              endDate: end,
-              data: {
-                globalDeviceId: device.globalDeviceId,
-                relayOperate: slab.relay_operate === 1 ? 1 : 0,
-                actionTime: slab.action_time,
-              },
-            };
-          }),
+        await headEnd('the load-shedding schedule', () =>
+          this.queues.replaceCronSchedules(
+            JobName.LoadSheddingAction,
+            `lsch:${device.globalDeviceId}:`,
+            slabs.map((slab, index) => {
+              const [hours, minutes, seconds] = slab.action_time.split(':').map(Number);
+              return {
+                id: `lsch:${device.globalDeviceId}:${index}`,
+                pattern: `${seconds} ${minutes} ${hours} * * *`,
+                tz: this.config.TIME_ZONE,
+                startDate: start,
+                endDate: end,
+                data: {
+                  globalDeviceId: device.globalDeviceId,
+                  relayOperate: slab.relay_operate === 1 ? 1 : 0,
+                  actionTime: slab.action_time,
+                },
+              };
+            }),
+          ),
         );
         const slabsText = JSON.stringify(slabs);
         return {
@@ -245,9 +305,184 @@ export class UdilCommandRunner {
           },
         };
       }
+      case UdilCommand.UpdateDeviceMetadata: {
+        const metadata = {
+          communication_mode: Number(parameters.communication_mode),
+          bidirectional_device: Number(parameters.bidirectional_device) === 1,
+          communication_type: Number(parameters.communication_type),
+          initial_communication_time: String(parameters.initial_communication_time),
+          communication_interval: Number(parameters.communication_interval),
+          phase: Number(parameters.phase),
+          meter_type: Number(parameters.meter_type),
+        };
+        await headEnd('the device metadata', () => this.updateRegistry(device.globalDeviceId, metadata));
+        return {
+          response: 'device metadata recorded in the head-end registry',
+          visuals: {
+            dmdt_datetime: now,
+            dmdt_communication_mode: String(metadata.communication_mode),
+            dmdt_bidirectional_device: metadata.bidirectional_device ? '1' : '0',
+            dmdt_communication_type: String(metadata.communication_type),
+            dmdt_communication_interval: String(metadata.communication_interval),
+            dmdt_initial_communication_time: metadata.initial_communication_time,
+            dmdt_phase: String(metadata.phase),
+            dmdt_meter_type: String(metadata.meter_type),
+          },
+        };
+      }
+      case UdilCommand.UpdateMdiResetDate: {
+        const reset = {
+          dayOfMonth: Number(parameters.mdi_reset_date),
+          time: String(parameters.mdi_reset_time),
+        };
+        await require('setBillingReset')(device, reset, ctx);
+        await this.updateRegistry(device.globalDeviceId, {
+          mdi_reset_date: reset.dayOfMonth,
+          mdi_reset_time: reset.time,
+        });
+        return {
+          response: `MDI reset on day ${reset.dayOfMonth} at ${reset.time}`,
+          visuals: { mdi_reset_date: reset.dayOfMonth, mdi_reset_time: reset.time },
+        };
+      }
+      case UdilCommand.ApmsTrippingEvents: {
+        const type = parameters.type as ApmsType;
+        const alarm = {
+          function: APMS_FUNCTIONS[type],
+          critical: {
+            threshold: Number(parameters.critical_event_threshold_limit),
+            delaySeconds: Number(parameters.critical_event_log_time),
+          },
+          tripping: {
+            threshold: Number(parameters.tripping_event_threshold_limit),
+            delaySeconds: Number(parameters.tripping_event_log_time),
+          },
+          trippingEnabled: Number(parameters.enable_tripping) === 1,
+        };
+        await require('setThresholdAlarm')(device, alarm, ctx);
+        const prefix = type.toLowerCase();
+        return {
+          response: `${type} (${alarm.function}) thresholds set, tripping ${alarm.trippingEnabled ? 'enabled' : 'disabled'}`,
+          visuals: {
+            [`${prefix}_datetime`]: now,
+            [`${prefix}_critical_event_threshold_limit`]: String(parameters.critical_event_threshold_limit),
+            [`${prefix}_critical_event_log_time`]: String(parameters.critical_event_log_time),
+            [`${prefix}_tripping_event_threshold_limit`]: String(parameters.tripping_event_threshold_limit),
+            [`${prefix}_tripping_event_log_time`]: String(parameters.tripping_event_log_time),
+            [`${prefix}_enable_tripping`]: String(parameters.enable_tripping),
+          },
+        };
+      }
+      case UdilCommand.ParameterizationCancellation:
+        return this.cancelParameterization(
+          parameters.type as CancellationType,
+          target,
+          require,
+          headEnd,
+          ctx,
+        );
+      case UdilCommand.UpdateMajorAlarms: {
+        const alarms = (parameters.major_alarms_list as MajorAlarm[]).map((alarm) => ({
+          event_code: alarm.event_code,
+          event_description:
+            alarm.event_description || (UDIL_EVENT_DESCRIPTIONS[Number(alarm.event_code)] ?? ''),
+        }));
+        return {
+          response: `major alarms: ${alarms.map((a) => a.event_code).join(', ')}`,
+          visuals: { pmal_datetime: now, pmal_major_alarms_list: JSON.stringify(alarms) },
+        };
+      }
       case UdilCommand.DeviceCreation:
         // The executor hands device_creation to DeviceCreationService (the device is not registered yet).
         throw new Error('device_creation is carried out by DeviceCreationService, not the command runner');
+    }
+  }
+
+  /** parameterization_cancellation (3.2 §3.3.15): the function back to its default, its visuals cleared. */
+  private async cancelParameterization(
+    type: CancellationType,
+    target: ResolvedDevice,
+    require: <K extends keyof DeviceDriver>(operation: K) => NonNullable<DeviceDriver[K]>,
+    headEnd: (what: string, act: () => Promise<void>) => Promise<void>,
+    ctx: OperationContext,
+  ): Promise<CommandOutcome> {
+    const device = target.address;
+    const now = new Date();
+    switch (type) {
+      case 'SANC':
+        await require('setLoadLimit')(
+          device,
+          {
+            loadLimit: 0,
+            maximumRetries: 0,
+            retryIntervalSeconds: 0,
+            thresholdDurationSeconds: 0,
+            retryClearIntervalSeconds: 0,
+          },
+          ctx,
+        );
+        return {
+          response: 'sanctioned load limit removed (device default)',
+          visuals: {
+            meter_load_limit_set: null,
+            ...cleared('sanc', [
+              'load_limit',
+              'maximum_retries',
+              'retry_interval',
+              'threshold_duration',
+              'retry_clear_interval',
+            ]),
+            sanc_datetime: now,
+          },
+        };
+      case 'LSCH':
+        await headEnd('the removal of the load-shedding schedule', () =>
+          this.queues.replaceCronSchedules(JobName.LoadSheddingAction, `lsch:${device.globalDeviceId}:`, []),
+        );
+        return {
+          response: 'load-shedding schedule removed',
+          visuals: {
+            meter_ls_schedule_startdatetime: null,
+            meter_ls_schedule_enddatetime: null,
+            meter_ls_schedule_slabs: null,
+            ...cleared('lsch', ['start_datetime', 'end_datetime', 'load_shedding_slabs']),
+            lsch_datetime: now,
+          },
+        };
+      case 'TIOU':
+        await require('resetTimeOfUse')(device, ctx);
+        return {
+          response: 'time of use back to the device default (single tariff)',
+          visuals: {
+            meter_tariff_identification: null,
+            ...cleared('tiou', [
+              'day_profile',
+              'week_profile',
+              'season_profile',
+              'holiday_profile',
+              'activation_datetime',
+            ]),
+            tiou_datetime: now,
+          },
+        };
+      default: {
+        const fn: ThresholdFunction = APMS_FUNCTIONS[type];
+        await require('clearThresholdAlarm')(device, fn, ctx);
+        const prefix = type.toLowerCase();
+        return {
+          response: `${type} (${fn}) thresholds removed (device default)`,
+          visuals: {
+            ...cleared(prefix, [
+              'critical_event_threshold_limit',
+              'critical_event_log_time',
+              'tripping_event_threshold_limit',
+              'tripping_event_log_time',
+              'enable_tripping',
+            ]),
+            [`${prefix}_datetime`]: now,
+          },
+        };
+      }
     }
   }
 
@@ -257,10 +492,6 @@ export class UdilCommandRunner {
     return parsed;
   }
 
-  private registryOnly(driver: DeviceDriver | undefined, command: UdilCommand): string {
-    return `stored in the head-end registry; the ${driver?.name ?? 'device'} driver has no ${command} for the meter itself`;
-  }
-
   private async updateRegistry(globalDeviceId: string, columns: Record<string, unknown>): Promise<void> {
     const names = Object.keys(columns);
     await this.dataSource.query(
@@ -268,4 +499,39 @@ export class UdilCommandRunner {
       [globalDeviceId, ...names.map((n) => columns[n])],
     );
   }
+}
+
+/** METER_VISUALS columns `<prefix>_<field>` set to NULL. */
+function cleared(prefix: string, fields: string[]): Record<string, VisualsValue> {
+  return Object.fromEntries(fields.map((field) => [`${prefix}_${field}`, null]));
+}
+
+/** The UDIL 3.2 calendar of update_time_of_use, in the drivers' terms. */
+function calendarOf(parameters: StoredParameters) {
+  const days = parameters.day_profile as { name: string; tariff_slabs: string[] }[];
+  const weeks = parameters.week_profile as { name: string; weekly_day_profile: string[] }[];
+  const seasons = parameters.season_profile as {
+    name: string;
+    week_profile_name: string;
+    start_date: string;
+  }[];
+  const holidays = (parameters.holiday_profile ?? []) as {
+    name: string;
+    date: string;
+    day_profile_name: string;
+  }[];
+  return {
+    dayProfiles: days.map((d) => ({ name: d.name, tariffSlabs: d.tariff_slabs })),
+    weekProfiles: weeks.map((w) => ({ name: w.name, weeklyDayProfile: w.weekly_day_profile })),
+    seasonProfiles: seasons.map((s) => ({
+      name: s.name,
+      weekProfileName: s.week_profile_name,
+      startDate: s.start_date,
+    })),
+    holidayProfiles: holidays.map((h) => ({
+      name: h.name,
+      date: h.date,
+      dayProfileName: h.day_profile_name,
+    })),
+  };
 }

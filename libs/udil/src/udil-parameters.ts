@@ -1,6 +1,13 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { OnDemandType, UdilCommand } from './udil-vocabulary';
+import {
+  ApmsType,
+  CANCELLATION_TYPES,
+  CancellationType,
+  LEGACY_APMS_CODES,
+  OnDemandType,
+  UdilCommand,
+} from './udil-vocabulary';
 import { parseUdilDatetime } from './udil-datetime';
 import { UdilRequestError } from './udil-error';
 
@@ -110,6 +117,179 @@ const deviceIds = listOf(
   MAX_DEVICES_PER_REQUEST,
 ).transform((ids) => [...new Set(ids)]);
 
+/** A time of day: HH:mm:ss, or HH:mm (completed with :00). */
+const timeOfDayWithSeconds = required
+  .refine((v) => /^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/.test(v), { message: 'must be a time HH:mm:ss' })
+  .transform((v) => (v.length === 5 ? `${v}:00` : v));
+
+const dayMonth = required.refine(
+  (v) => {
+    const match = /^(\d\d)-(\d\d)$/.exec(v);
+    if (!match) return false;
+    const [day, month] = [Number(match[1]), Number(match[2])];
+    return month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(2024, month, 0)).getUTCDate();
+  },
+  { message: 'must be a date dd-MM' },
+);
+
+const profileName = required.refine((v) => v.length <= 32, { message: 'names are at most 32 characters' });
+
+/** A list that may also be empty (or absent). */
+const optionalListOf = <T extends z.ZodType>(item: T, what: string, max: number) =>
+  z.preprocess(
+    (v) => (v === undefined || toText(v) === '' ? [] : toList(v)),
+    z
+      .array(item, { error: `must be a JSON array of ${what}s` })
+      .max(max, `must name at most ${max} ${what}s`),
+  );
+
+/** UDIL 3.2 update_time_of_use (§3.3.5, example 4.7): day, week, season and holiday profiles. */
+function timeOfUseCalendar(base: Record<string, z.ZodType>, at: z.ZodType) {
+  return z
+    .object({
+      ...base,
+      activation_datetime: at,
+      day_profile: listOf(
+        z.object(
+          {
+            name: profileName,
+            tariff_slabs: listOf(z.preprocess(toText, timeOfDay(false)), 'tariff slab (HH:mm)', 48),
+          },
+          { error: 'each day profile must be {"name":"…","tariff_slabs":["HH:mm",…]}' },
+        ),
+        'day profile',
+        64,
+      ),
+      week_profile: listOf(
+        z.object(
+          { name: profileName, weekly_day_profile: listOf(profileName, 'day profile name', 7) },
+          { error: 'each week profile must be {"name":"…","weekly_day_profile":[7 day profile names]}' },
+        ),
+        'week profile',
+        64,
+      ),
+      season_profile: listOf(
+        z.object(
+          { name: profileName, week_profile_name: profileName, start_date: dayMonth },
+          { error: 'each season profile must be {"name":"…","week_profile_name":"…","start_date":"dd-MM"}' },
+        ),
+        'season profile',
+        64,
+      ),
+      holiday_profile: optionalListOf(
+        z.object(
+          { name: profileName, date: dayMonth, day_profile_name: profileName },
+          { error: 'each holiday profile must be {"name":"…","date":"dd-MM","day_profile_name":"…"}' },
+        ),
+        'holiday profile',
+        366,
+      ),
+    })
+    .superRefine((p, ctx) => {
+      const days = new Set(p.day_profile.map((d) => d.name));
+      const weeks = new Set(p.week_profile.map((w) => w.name));
+      p.day_profile.forEach((day, i) => {
+        if (day.tariff_slabs.some((slab, j) => j > 0 && slab <= day.tariff_slabs[j - 1]))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['day_profile', i, 'tariff_slabs'],
+            message: 'must be in ascending order',
+          });
+      });
+      p.week_profile.forEach((week, i) => {
+        if (week.weekly_day_profile.length !== 7)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['week_profile', i, 'weekly_day_profile'],
+            message: 'must name 7 day profiles, Monday to Sunday',
+          });
+        const unknown = week.weekly_day_profile.find((name) => !days.has(name));
+        if (unknown !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['week_profile', i, 'weekly_day_profile'],
+            message: `names unknown day profile "${unknown}"`,
+          });
+      });
+      p.season_profile.forEach((season, i) => {
+        if (!weeks.has(season.week_profile_name))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['season_profile', i, 'week_profile_name'],
+            message: `names unknown week profile "${season.week_profile_name}"`,
+          });
+      });
+      p.holiday_profile.forEach((holiday, i) => {
+        if (!days.has(holiday.day_profile_name))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['holiday_profile', i, 'day_profile_name'],
+            message: `names unknown day profile "${holiday.day_profile_name}"`,
+          });
+      });
+    });
+}
+
+const APMS_MEANING = 'an APMS type: OVFC, UVFC, OCFC, OLFC, VUFC, PFFC, CUFC or HAPF';
+
+/** parameterization_cancellation's type: 3.2's codes, or the older APMS codes clients still send. */
+const cancellationType = required.transform((v, ctx): CancellationType => {
+  const upper = v.toUpperCase();
+  const match = CANCELLATION_TYPES.find((t) => (t as string) === upper) ?? LEGACY_APMS_CODES[upper];
+  if (match === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be SANC, LSCH, TIOU or ${APMS_MEANING} (older codes ${Object.keys(LEGACY_APMS_CODES).join(', ')} are accepted)`,
+    });
+    return z.NEVER;
+  }
+  return match;
+});
+
+export interface MajorAlarm {
+  event_code: string;
+  event_description: string;
+}
+
+/**
+ * update_major_alarms' list (UDIL 3.3): numeric codes (`[101,102]`, `101,102`) or
+ * `[{"event_code":"101","event_description":"…"}]`; 1 to 10 codes, each once.
+ */
+const majorAlarmsList = z.preprocess(
+  (v) => {
+    const text = toText(v);
+    if (typeof text === 'string' && text !== '' && !text.startsWith('[') && !text.startsWith('{'))
+      return text.split(',').map((part) => part.trim());
+    return toList(v);
+  },
+  z
+    .array(
+      z.union(
+        [
+          z
+            .preprocess(toText, z.string().regex(/^\d{1,6}$/))
+            .transform((code): MajorAlarm => ({ event_code: String(Number(code)), event_description: '' })),
+          z
+            .object({
+              event_code: z.preprocess(toText, z.string().regex(/^\d{1,6}$/)),
+              event_description: z.preprocess(toText, z.string().max(255)).optional(),
+            })
+            .transform((alarm): MajorAlarm => ({
+              event_code: String(Number(alarm.event_code)),
+              event_description: alarm.event_description ?? '',
+            })),
+        ],
+        { error: 'each alarm must be an event code (digits) or {"event_code":"…","event_description":"…"}' },
+      ),
+      { error: 'must be event codes ([101,102] or 101,102) or [{"event_code":"…","event_description":"…"}]' },
+    )
+    .min(1, 'must name at least one event code')
+    .max(10, 'must name at most 10 event codes')
+    .refine((list) => new Set(list.map((a) => a.event_code)).size === list.length, {
+      message: 'must not name an event code twice',
+    }),
+);
+
 function commandSchemas(zone: string) {
   const at = datetime(zone);
   const base = { global_device_id: deviceIds, request_datetime: at };
@@ -215,10 +395,49 @@ function commandSchemas(zone: string) {
       ...base,
       meter_activation_status: binary('1 (active) or 0 (inactive)'),
     }),
+    [UdilCommand.UpdateDeviceMetadata]: z.object({
+      ...base,
+      communication_mode: integer(1, 5, '1 (GPRS/3G/4G), 2 (RF), 3 (PLC), 4 (Ethernet) or 5 (other)'),
+      bidirectional_device: binary('0 (false) or 1 (true)'),
+      communication_type: integer(1, 2, '1 (Mode-I, non keep-alive) or 2 (Mode-II, keep-alive)'),
+      initial_communication_time: timeOfDayWithSeconds,
+      communication_interval: integer(0, 1440, 'minutes from 0 to 1440'),
+      phase: integer(1, 3, '1 (single), 2 (other) or 3 (three phase)'),
+      meter_type: integer(1, 5, '1 (normal), 2 (whole current), 3 (CTO), 4 (CTPT) or 5 (other)'),
+    }),
+    [UdilCommand.UpdateMdiResetDate]: z.object({
+      ...base,
+      mdi_reset_date: integer(1, 28, 'a day of the month from 1 to 28'),
+      mdi_reset_time: timeOfDayWithSeconds,
+    }),
+    [UdilCommand.ApmsTrippingEvents]: z.object({
+      ...base,
+      type: code(Object.values(ApmsType), APMS_MEANING),
+      critical_event_threshold_limit: decimal('a threshold (a non-negative number)'),
+      critical_event_log_time: integer(0, 86400, 'seconds from 0 to 86400'),
+      tripping_event_threshold_limit: decimal('a threshold (a non-negative number)'),
+      tripping_event_log_time: integer(0, 86400, 'seconds from 0 to 86400'),
+      enable_tripping: binary('0 (disable) or 1 (enable)'),
+    }),
+    [UdilCommand.ParameterizationCancellation]: z.object({
+      global_device_id: deviceIds,
+      // 3.2 lists no request_datetime for this service; clients that send one get it checked.
+      request_datetime: z.preprocess((v) => (toText(v) === '' ? undefined : v), at.optional()),
+      type: cancellationType,
+    }),
+    [UdilCommand.UpdateMajorAlarms]: z.object({ ...base, major_alarms_list: majorAlarmsList }),
   } as const;
 }
 
-type CommandSchemas = ReturnType<typeof commandSchemas>;
+/** Services whose 3.x parameters differ from their 2019 namesake's: their 3.x schema. */
+function generation3Schemas(zone: string) {
+  const at = datetime(zone);
+  return {
+    update_time_of_use: timeOfUseCalendar({ global_device_id: deviceIds, request_datetime: at }, at),
+  } as const;
+}
+
+type CommandSchemas = ReturnType<typeof commandSchemas> & ReturnType<typeof generation3Schemas>;
 export type CommandParameters<C extends UdilCommand> = z.output<CommandSchemas[C]>;
 
 const schemasByZone = new Map<string, CommandSchemas>();
@@ -236,19 +455,24 @@ function describeIssues(error: z.ZodError, fields: RawFields): string {
   return messages.join('; ');
 }
 
-/** Validates the parameters of one write command; a 400 naming every bad field otherwise. */
+/**
+ * Validates the parameters of one write command, requested by `service` (its 2019 or 3.x name, which
+ * picks the form where the generations differ); a 400 naming every bad field otherwise.
+ */
 export function parseCommandParameters<C extends UdilCommand>(
   command: C,
   fields: RawFields,
   zone: string,
   transactionid?: string,
+  service: string = command,
 ): CommandParameters<C> {
   let schemas = schemasByZone.get(zone);
   if (!schemas) {
-    schemas = commandSchemas(zone);
+    schemas = { ...commandSchemas(zone), ...generation3Schemas(zone) };
     schemasByZone.set(zone, schemas);
   }
-  const result = (schemas[command] as z.ZodType).safeParse(fields);
+  const schema = service in schemas ? schemas[service as keyof CommandSchemas] : schemas[command];
+  const result = (schema as z.ZodType).safeParse(fields);
   if (!result.success) throw new UdilRequestError(400, describeIssues(result.error, fields), transactionid);
   return result.data as CommandParameters<C>;
 }

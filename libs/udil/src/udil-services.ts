@@ -1,5 +1,5 @@
-import type { MeterOperation } from '@hes/drivers';
-import { OnDemandType, UdilCommand } from './udil-vocabulary';
+import type { MeterOperation, ThresholdFunction } from '@hes/drivers';
+import { ApmsType, CancellationType, OnDemandType, UdilCommand } from './udil-vocabulary';
 
 /** The two generations of the protocol served side by side: UDIL 2019 and UDIL 3.x (3.2, 3.3). */
 export type UdilGeneration = '2019' | '3';
@@ -13,8 +13,42 @@ export type UdilGeneration = '2019' | '3';
  *   sends the command to the device when the driver implements that operation.
  */
 export type CommandPlan =
-  | { by: 'device'; operation: MeterOperation }
-  | { by: 'head-end'; does: string; requires?: MeterOperation; uses?: MeterOperation };
+  | {
+      by: 'device';
+      operation: MeterOperation;
+      /** The variant of the operation the parameters ask for, which a driver may refuse on its own. */
+      variant?: (parameters: Readonly<Record<string, unknown>>) => string | undefined;
+    }
+  | { by: 'head-end'; does: string; requires?: MeterOperation; uses?: MeterOperation }
+  /** The plan depends on the request's `type` parameter. */
+  | { by: 'type'; plans: Readonly<Record<string, CommandPlan>> };
+
+/** The protection function of each APMS type, in the drivers' terms. */
+export const APMS_FUNCTIONS: Readonly<Record<ApmsType, ThresholdFunction>> = {
+  [ApmsType.OverVoltage]: 'overVoltage',
+  [ApmsType.UnderVoltage]: 'underVoltage',
+  [ApmsType.OverCurrent]: 'overCurrent',
+  [ApmsType.OverLoad]: 'overLoad',
+  [ApmsType.VoltageUnbalance]: 'voltageUnbalance',
+  [ApmsType.PhaseFailure]: 'phaseFailure',
+  [ApmsType.CurrentUnbalance]: 'currentUnbalance',
+  [ApmsType.HighApparentPower]: 'highApparentPower',
+};
+
+const apmsFunction = (parameters: Readonly<Record<string, unknown>>) =>
+  APMS_FUNCTIONS[parameters.type as ApmsType];
+
+const CANCELLATION_PLANS: Readonly<Record<CancellationType, CommandPlan>> = {
+  SANC: { by: 'device', operation: 'setLoadLimit' },
+  LSCH: { by: 'head-end', does: "removes its load-shedding schedule of the meter's relay" },
+  TIOU: { by: 'device', operation: 'resetTimeOfUse' },
+  ...(Object.fromEntries(
+    Object.values(ApmsType).map((type): [ApmsType, CommandPlan] => [
+      type,
+      { by: 'device', operation: 'clearThresholdAlarm', variant: () => APMS_FUNCTIONS[type] },
+    ]),
+  ) as Record<ApmsType, CommandPlan>),
+};
 
 export interface UdilServiceDefinition {
   command: UdilCommand;
@@ -68,7 +102,7 @@ export const UDIL_COMMANDS: Readonly<Record<UdilCommand, UdilServiceDefinition>>
   [UdilCommand.UpdateIpPort]: {
     command: UdilCommand.UpdateIpPort,
     names: both('update_ip_port'),
-    plan: { by: 'head-end', does: 'records the addresses in its registry' },
+    plan: { by: 'device', operation: 'setCommunicationAddress' },
   },
   [UdilCommand.MeterDataSampling]: {
     command: UdilCommand.MeterDataSampling,
@@ -78,12 +112,12 @@ export const UDIL_COMMANDS: Readonly<Record<UdilCommand, UdilServiceDefinition>>
   [UdilCommand.ActivateMeterOpticalPort]: {
     command: UdilCommand.ActivateMeterOpticalPort,
     names: both('activate_meter_optical_port'),
-    plan: { by: 'head-end', does: 'records the window in its registry' },
+    plan: { by: 'device', operation: 'activateOpticalPort' },
   },
   [UdilCommand.WakeUpSimNumberUpdate]: {
     command: UdilCommand.WakeUpSimNumberUpdate,
     names: { '2019': 'wake_up_sim_number_update', '3': 'update_wake_up_sim_number' },
-    plan: { by: 'head-end', does: 'records the numbers in its registry' },
+    plan: { by: 'device', operation: 'setWakeUpNumbers' },
   },
   [UdilCommand.MeterStatusUpdate]: {
     command: UdilCommand.MeterStatusUpdate,
@@ -93,7 +127,57 @@ export const UDIL_COMMANDS: Readonly<Record<UdilCommand, UdilServiceDefinition>>
       does: 'reads and commands only active meters (its registry holds the status)',
     },
   },
+  [UdilCommand.UpdateDeviceMetadata]: {
+    command: UdilCommand.UpdateDeviceMetadata,
+    names: { '3': 'update_device_metadata' },
+    plan: {
+      by: 'head-end',
+      does: 'records communication mode, type, interval, phase and meter type in its registry',
+    },
+  },
+  [UdilCommand.UpdateMdiResetDate]: {
+    command: UdilCommand.UpdateMdiResetDate,
+    names: { '3': 'update_mdi_reset_date' },
+    plan: {
+      by: 'device',
+      operation: 'setBillingReset',
+      variant: (p) =>
+        Number(p.mdi_reset_date) === 1 && p.mdi_reset_time === '00:00:00' ? 'calendarMonth' : 'dayOfMonth',
+    },
+  },
+  [UdilCommand.ApmsTrippingEvents]: {
+    command: UdilCommand.ApmsTrippingEvents,
+    names: { '3': 'apms_tripping_events' },
+    plan: { by: 'device', operation: 'setThresholdAlarm', variant: apmsFunction },
+  },
+  [UdilCommand.ParameterizationCancellation]: {
+    command: UdilCommand.ParameterizationCancellation,
+    names: { '3': 'parameterization_cancellation' },
+    plan: { by: 'type', plans: CANCELLATION_PLANS },
+  },
+  [UdilCommand.UpdateMajorAlarms]: {
+    command: UdilCommand.UpdateMajorAlarms,
+    names: { '3': 'update_major_alarms' },
+    plan: {
+      by: 'head-end',
+      does: 'keeps the event codes it reports as major alarms (the PMAL parameter read)',
+    },
+  },
 };
+
+/** The plan of one request: a `type`-dependent plan resolved with the request's parameters. */
+export function planOf(
+  command: UdilCommand,
+  parameters: Readonly<Record<string, unknown>>,
+): Exclude<CommandPlan, { by: 'type' }> {
+  let plan = UDIL_COMMANDS[command].plan;
+  while (plan.by === 'type') {
+    const chosen: CommandPlan | undefined = plan.plans[String(parameters.type)];
+    if (!chosen) throw new Error(`${command}: no plan for type ${String(parameters.type)}`);
+    plan = chosen;
+  }
+  return plan;
+}
 
 export interface UdilWriteService {
   /** The route name, e.g. update_time_of_use. */

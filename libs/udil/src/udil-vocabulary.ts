@@ -22,6 +22,11 @@ export enum UdilCommand {
   ActivateMeterOpticalPort = 'activate_meter_optical_port',
   WakeUpSimNumberUpdate = 'wake_up_sim_number_update',
   MeterStatusUpdate = 'meter_status_update',
+  UpdateDeviceMetadata = 'update_device_metadata',
+  UpdateMdiResetDate = 'update_mdi_reset_date',
+  ApmsTrippingEvents = 'apms_tripping_events',
+  ParameterizationCancellation = 'parameterization_cancellation',
+  UpdateMajorAlarms = 'update_major_alarms',
 }
 
 /** UDIL on-demand types (2019 §3.5.1; 3.2 §3.4.1 drops VISL). */
@@ -33,3 +38,36 @@ export enum OnDemandType {
   Events = 'EVNT',
   Visuals = 'VISL',
 }
+
+/** APMS tripping functions (3.2 §3.3.14), with the unit of their thresholds. */
+export enum ApmsType {
+  OverVoltage = 'OVFC',
+  UnderVoltage = 'UVFC',
+  OverCurrent = 'OCFC',
+  OverLoad = 'OLFC',
+  VoltageUnbalance = 'VUFC',
+  PhaseFailure = 'PFFC',
+  CurrentUnbalance = 'CUFC',
+  HighApparentPower = 'HAPF',
+}
+
+/** What parameterization_cancellation (3.2 §3.3.15) can put back to its default. */
+export type CancellationType = 'SANC' | 'LSCH' | 'TIOU' | ApmsType;
+export const CANCELLATION_TYPES: readonly CancellationType[] = [
+  'SANC',
+  'LSCH',
+  'TIOU',
+  ...Object.values(ApmsType),
+];
+
+/** Older APMS codes real MDM clients still send (udil-3.3-notes.md), mapped to 3.2's types. */
+export const LEGACY_APMS_CODES: Readonly<Record<string, ApmsType>> = {
+  OVVP: ApmsType.OverVoltage,
+  UNVP: ApmsType.UnderVoltage,
+  POCP: ApmsType.OverCurrent,
+  OLPD: ApmsType.OverLoad,
+  VUNP: ApmsType.VoltageUnbalance,
+  PFPD: ApmsType.PhaseFailure,
+  CUNP: ApmsType.CurrentUnbalance,
+  HAPP: ApmsType.HighApparentPower,
+};

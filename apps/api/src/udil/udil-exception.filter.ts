@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, HttpException, Logger } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { UdilBody, UdilCommand, UdilRequestError, renderUdilXml, wantsXml } from '@hes/udil';
+import { UDIL_WRITE_SERVICES, UdilBody, UdilRequestError, renderUdilXml, wantsXml } from '@hes/udil';
 
 /**
  * Registered for the whole app, it answers UDIL paths only and leaves others to Nest's default.
@@ -23,7 +23,7 @@ export const UDIL_PATHS = new Set(
     'meter_visuals',
     'transaction_status',
     'transaction_cancel',
-    ...Object.values(UdilCommand),
+    ...UDIL_WRITE_SERVICES.map((service) => service.name),
   ].map((name) => `/${name}`),
 );
 

@@ -15,6 +15,12 @@ export const COMMAND_MESSAGES: Record<UdilCommand, string> = {
   [UdilCommand.ActivateMeterOpticalPort]: 'Optical port will be activated for meters with indv_status 1',
   [UdilCommand.WakeUpSimNumberUpdate]: 'Wakeup numbers will be updated for meters with indv_status 1',
   [UdilCommand.MeterStatusUpdate]: 'Meter status will be updated for meters with indv_status 1',
+  [UdilCommand.UpdateDeviceMetadata]: 'Device metadata will be updated for meters with indv_status 1',
+  [UdilCommand.UpdateMdiResetDate]: 'MDI reset date will be updated in meters with indv_status 1',
+  [UdilCommand.ApmsTrippingEvents]: 'Tripping function will be applied on devices with indv_status 1',
+  [UdilCommand.ParameterizationCancellation]:
+    'Programmed parameters will be put back to their defaults on devices with indv_status 1',
+  [UdilCommand.UpdateMajorAlarms]: 'Major alarms will be updated for meters with indv_status 1',
 };
 
 export function commandMessage(command: UdilCommand, accepted: number): string {

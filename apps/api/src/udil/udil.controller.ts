@@ -41,7 +41,7 @@ function commandRoute(summary: string): MethodDecorator {
   };
 }
 
-/** The UDIL services (UDIL 2019 §3.2, §3.4, §3.5.2–3.5.3) at their spec names. */
+/** The UDIL services at their spec names: UDIL 2019 (§3.2, §3.4, §3.5.2–3.5.3) and the 3.x writes (3.2 §3.3, 3.3). */
 @ApiTags('UDIL')
 @ApiConsumes('application/x-www-form-urlencoded', 'application/json', 'multipart/form-data')
 @ApiProduces('application/json', 'application/xml')
@@ -151,6 +151,66 @@ export class UdilController {
     return this.command(UdilCommand.MeterStatusUpdate, r);
   }
 
+  // UDIL 3.x names of 2019 services (3.2 §3.3.5, §3.3.10, §3.3.11): the same commands.
+
+  @Post('update_time_of_use')
+  @HttpCode(200)
+  @commandRoute('UDIL 3.x: day, week, season and holiday profiles (the calendar of time_of_use_change)')
+  updateTimeOfUse(@Req() r: Request) {
+    return this.command(UdilCommand.TimeOfUseChange, r, 'update_time_of_use');
+  }
+
+  @Post('update_wake_up_sim_number')
+  @HttpCode(200)
+  @commandRoute('UDIL 3.x: numbers allowed to wake the meter up (wake_up_sim_number_update)')
+  updateWakeUpSimNumber(@Req() r: Request) {
+    return this.command(UdilCommand.WakeUpSimNumberUpdate, r, 'update_wake_up_sim_number');
+  }
+
+  @Post('update_meter_status')
+  @HttpCode(200)
+  @commandRoute('UDIL 3.x: activate (1) or deactivate (0) a meter (meter_status_update)')
+  updateMeterStatus(@Req() r: Request) {
+    return this.command(UdilCommand.MeterStatusUpdate, r, 'update_meter_status');
+  }
+
+  // UDIL 3.x services without a 2019 namesake (3.2 §3.3.12–3.3.15, 3.3).
+
+  @Post('update_device_metadata')
+  @HttpCode(200)
+  @commandRoute('UDIL 3.x: communication mode, type, interval, phase and meter type')
+  updateDeviceMetadata(@Req() r: Request) {
+    return this.command(UdilCommand.UpdateDeviceMetadata, r);
+  }
+
+  @Post('update_mdi_reset_date')
+  @HttpCode(200)
+  @commandRoute('UDIL 3.x: day of the month (1–28) and time of the MDI reset')
+  updateMdiResetDate(@Req() r: Request) {
+    return this.command(UdilCommand.UpdateMdiResetDate, r);
+  }
+
+  @Post('apms_tripping_events')
+  @HttpCode(200)
+  @commandRoute('UDIL 3.x: critical and tripping thresholds of one APMS function (OVFC … HAPF)')
+  apmsTrippingEvents(@Req() r: Request) {
+    return this.command(UdilCommand.ApmsTrippingEvents, r);
+  }
+
+  @Post('parameterization_cancellation')
+  @HttpCode(200)
+  @commandRoute('UDIL 3.x: put SANC, LSCH, TIOU or an APMS function back to its default')
+  parameterizationCancellation(@Req() r: Request) {
+    return this.command(UdilCommand.ParameterizationCancellation, r);
+  }
+
+  @Post('update_major_alarms')
+  @HttpCode(200)
+  @commandRoute('UDIL 3.3: the event codes reported as major alarms (at most 10)')
+  updateMajorAlarms(@Req() r: Request) {
+    return this.command(UdilCommand.UpdateMajorAlarms, r);
+  }
+
   @Post('on_demand_request')
   @HttpCode(200)
   @commandRoute(
@@ -213,7 +273,12 @@ export class UdilController {
     return this.transactions.cancel(transactionid, devices, clientId);
   }
 
-  private async command(command: UdilCommand, request: Request): Promise<UdilBody> {
+  /** A write command, requested by `service` (its 2019 name unless given). */
+  private async command(
+    command: UdilCommand,
+    request: Request,
+    service: string = command,
+  ): Promise<UdilBody> {
     const clientId = await this.auth.clientOf(header(request, 'privatekey'));
     const transactionid = parseTransactionId(request.headers.transactionid);
     const fields = (request.body ?? {}) as RawFields;
@@ -222,6 +287,7 @@ export class UdilController {
       fields,
       this.config.TIME_ZONE,
       transactionid,
+      service,
     ) as Record<string, unknown>;
     const {
       global_device_id: ids,
@@ -236,7 +302,7 @@ export class UdilController {
       : (ids ?? []).map((globalDeviceId) => ({ globalDeviceId }));
     return this.transactions.accept(
       {
-        operation: { kind: 'command', command, service: command },
+        operation: { kind: 'command', command, service },
         transactionid,
         clientId,
         parameters: this.asText(rest),

@@ -16,8 +16,11 @@ import {
   MonthlyBillingReading,
   OperationContext,
   SamplingConfiguration,
+  ThresholdAlarm,
+  ThresholdFunction,
   TimeOfUseSchedule,
   UnsupportedOperationError,
+  BillingReset,
 } from '../driver.contract';
 import { G13_CAPABILITIES } from './g13-capabilities';
 import { DateTime } from 'luxon';
@@ -121,6 +124,24 @@ const PV_INTERVALS: Readonly<Record<number, 'daily' | 'weekly' | 'monthly'>> = {
 };
 /** Previous-value channels the monthly billing mapping reads (register quantities). */
 const BILLING_QUANTITIES = [1, 2, 9, 10, 11, 12, 85, 86, 87, 88, 21, 22, 17, 18, 19, 20, 89, 90, 91, 92];
+
+/**
+ * The G13 alarms that carry the APMS protection functions: per watched quantity a critical alarm
+ * (logged only) and a tripping alarm (logged, driving the load-limit output when tripping is enabled),
+ * at ids first, first+1 for the first quantity, first+2, first+3 for the next, … Alarm 25 holds the
+ * sanctioned load. Thresholds are in the quantity's unit (V, A, W, VA): kW and kVA are scaled.
+ */
+const THRESHOLD_ALARMS: Readonly<
+  Partial<
+    Record<ThresholdFunction, { quantities: number[]; firstAlarm: number; scale: number; under?: true }>
+  >
+> = {
+  overLoad: { quantities: [96], firstAlarm: 1, scale: 1000 }, // ACTIVE_POWER_TOTAL
+  highApparentPower: { quantities: [104], firstAlarm: 3, scale: 1000 }, // APPARENT_POWER_TOTAL
+  overVoltage: { quantities: [69, 72, 75], firstAlarm: 5, scale: 1 }, // VOLTAGE_L1..L3
+  underVoltage: { quantities: [69, 72, 75], firstAlarm: 11, scale: 1, under: true },
+  overCurrent: { quantities: [70, 73, 76], firstAlarm: 17, scale: 1 }, // CURRENT_L1..L3
+};
 
 /** G13 date-times have whole seconds: the range is widened to the seconds that contain it. */
 function toSeconds(range: DateRange): DateRange {
@@ -573,6 +594,141 @@ export class G13Driver implements DeviceDriver {
         `meter ${device.serial} alarm ${id} does not hold the load limit after configuration`,
         true,
       );
+  }
+
+  async setThresholdAlarm(
+    device: DeviceAddress,
+    alarm: ThresholdAlarm,
+    ctx: OperationContext,
+  ): Promise<void> {
+    const layout = this.thresholdLayout(alarm.function);
+    const x = this.exchange(device.gateway, ctx);
+    const output = this.options.loadLimitOutputPort ?? 2;
+    if (alarm.trippingEnabled) await this.ensureOutput(x, device, output, 'alarm_out');
+    const path = G13Driver.meterPath(device, '/alarms/configuration');
+    const expected = new Map<number, { quantity: number; onthreshold: number }>();
+    for (const [index, quantity] of layout.quantities.entries()) {
+      const levels = [
+        { id: layout.firstAlarm + 2 * index, level: alarm.critical, output: 0 },
+        {
+          id: layout.firstAlarm + 2 * index + 1,
+          level: alarm.tripping,
+          output: alarm.trippingEnabled ? output : 0,
+        },
+      ];
+      for (const { id, level, output: drives } of levels) {
+        const on = Math.round(level.threshold * layout.scale);
+        // The G13 watches for a fall when onthreshold < offthreshold: 2 % (at least 1) of hysteresis.
+        const off = layout.under ? Math.max(on + 1, Math.ceil(on * 1.02)) : on;
+        await x.send('POST', path, {
+          alarmconfig: {
+            id,
+            quantity,
+            onthreshold: on,
+            offthreshold: off,
+            ondelay: Math.round(level.delaySeconds),
+            offdelay: 0,
+            log: true,
+            output: drives,
+          },
+        });
+        expected.set(id, { quantity, onthreshold: on });
+      }
+      await x.meterReached(`${alarm.function} alarms on quantity ${quantity} set`);
+    }
+    await this.verifyAlarms(x, device, path, expected, alarm.function);
+  }
+
+  async clearThresholdAlarm(
+    device: DeviceAddress,
+    fn: ThresholdFunction,
+    ctx: OperationContext,
+  ): Promise<void> {
+    const layout = this.thresholdLayout(fn);
+    const x = this.exchange(device.gateway, ctx);
+    const path = G13Driver.meterPath(device, '/alarms/configuration');
+    const ids = layout.quantities.flatMap((_, index) => [
+      layout.firstAlarm + 2 * index,
+      layout.firstAlarm + 2 * index + 1,
+    ]);
+    // An inactive alarm channel is its id alone (manual 6.3.53).
+    for (const id of ids) await x.send('POST', path, { alarmconfig: { id } });
+    await x.meterReached(`${fn} alarms ${ids.join(', ')} deactivated`);
+    await this.verifyAlarms(x, device, path, new Map(ids.map((id) => [id, undefined])), fn);
+  }
+
+  /** The tariff back to the G13's default: source communication, tariff 1, no calendar in force. */
+  async resetTimeOfUse(device: DeviceAddress, ctx: OperationContext): Promise<void> {
+    const x = this.exchange(device.gateway, ctx);
+    const path = G13Driver.meterPath(device, '/tariff');
+    await x.send('POST', path, { source: 1, tariff: 1 });
+    await x.meterReached('tariff source communication, tariff 1');
+    const tariff = await x.get<{ source?: number; tariff?: number }>(path);
+    if (tariff.source !== 1 || tariff.tariff !== 1)
+      throw new DriverError(
+        'device',
+        `meter ${device.serial} reads tariff ${String(tariff.tariff)} from source ${String(tariff.source)} after the reset`,
+        true,
+      );
+  }
+
+  /**
+   * The G13 closes its billing period (monthly previous values) at the start of the calendar month:
+   * day 1 at 00:00:00 is set by making the billing snapshots monthly; any other day is refused
+   * (G13_CAPABILITIES.refusals, variant dayOfMonth).
+   */
+  async setBillingReset(device: DeviceAddress, reset: BillingReset, ctx: OperationContext): Promise<void> {
+    if (reset.dayOfMonth !== 1 || reset.time !== '00:00:00')
+      throw new UnsupportedOperationError(
+        this.name,
+        `setBillingReset (day ${reset.dayOfMonth} at ${reset.time})`,
+        this.capabilities.refusals['setBillingReset:dayOfMonth'],
+      );
+    const x = this.exchange(device.gateway, ctx);
+    const path = G13Driver.meterPath(device, '/previousvalues/configuration');
+    await x.send('POST', path, { interval: 'monthly', pvconfig: BILLING_QUANTITIES });
+    await x.meterReached('previous values set to monthly');
+    const stored = await x.get<{ interval?: string }>(path);
+    if (stored.interval !== 'monthly')
+      throw new DriverError(
+        'device',
+        `meter ${device.serial} keeps ${String(stored.interval)} previous values after being set to monthly`,
+        true,
+      );
+  }
+
+  private thresholdLayout(fn: ThresholdFunction) {
+    const layout = THRESHOLD_ALARMS[fn];
+    if (!layout)
+      throw new UnsupportedOperationError(
+        this.name,
+        `threshold alarms of ${fn}`,
+        this.capabilities.refusals[`setThresholdAlarm:${fn}`],
+      );
+    return layout;
+  }
+
+  /** Reads the alarm configuration back: each id holds its quantity and threshold, or is inactive (undefined). */
+  private async verifyAlarms(
+    x: Exchange,
+    device: DeviceAddress,
+    path: string,
+    expected: ReadonlyMap<number, { quantity: number; onthreshold: number } | undefined>,
+    what: string,
+  ): Promise<void> {
+    const stored = new Map((await x.get<G13AlarmsAnswer>(path)).alarmconfig?.map((a) => [a.id, a]) ?? []);
+    for (const [id, want] of expected) {
+      const have = stored.get(id);
+      const holds = want
+        ? have?.quantity === want.quantity && have.onthreshold === want.onthreshold
+        : have !== undefined && have.quantity === undefined;
+      if (!holds)
+        throw new DriverError(
+          'device',
+          `meter ${device.serial} alarm ${id} does not hold the ${what} configuration after writing it`,
+          true,
+        );
+    }
   }
 
   async setTimeOfUse(

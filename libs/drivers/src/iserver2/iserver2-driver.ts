@@ -62,6 +62,13 @@ export const ISERVER2_UNSUPPORTED: Readonly<Record<MeterOperation, string>> = {
   setLoadLimit: `${NOT_A_METER}; there is no load to limit`,
   setTimeOfUse: `${NOT_A_METER}; there are no tariffs`,
   configureSampling: 'use the logging interval (logConfig) through the driver, not UDIL sampling',
+  resetTimeOfUse: `${NOT_A_METER}; there are no tariffs`,
+  setThresholdAlarm: `${NOT_A_METER}; its sensor alarms (alarmInfo) watch temperature, humidity and pressure, not supply quantities`,
+  clearThresholdAlarm: `${NOT_A_METER}; its sensor alarms (alarmInfo) watch temperature, humidity and pressure, not supply quantities`,
+  setBillingReset: `${NOT_A_METER}; there is no billing period`,
+  setCommunicationAddress: 'the unit has no network-settings command in its WebSocket interface',
+  activateOpticalPort: 'the unit has no optical port',
+  setWakeUpNumbers: 'the unit has no SIM',
 };
 
 export const ISERVER2_CAPABILITIES: DriverCapabilities = { refusals: ISERVER2_UNSUPPORTED };
