@@ -104,13 +104,13 @@ export class TransactionExecuteJob {
           ? await this.runner.run(command, parameters, target, driver, ctx)
           : await this.reads.run(row.type as OnDemandType, parameters, target, driver, ctx));
       await gate;
-      await this.statuses.complete(transactionid, globalDeviceId, outcome.response);
       const summary =
         'rows' in outcome
           ? `${outcome.rows} ${row.type} row(s) read${outcome.remarks ? ` (${outcome.remarks})` : ''}`
           : outcome.response;
       log(`OK ${summary}`);
-      // Two independent tables: written side by side (one round trip of waiting instead of two).
+      // The traces of the command are in METER_VISUALS and the history before the row says level 5 (an
+      // MDM reads them once it sees 5). Two independent tables: written side by side.
       await Promise.all([
         this.visuals.update(globalDeviceId, target.device.msn, {
           ...('visuals' in outcome ? outcome.visuals : {}),
@@ -122,6 +122,7 @@ export class TransactionExecuteJob {
         }),
         this.recordHistory(globalDeviceId, target, true, messageLog, startedAt, traffic),
       ]);
+      await this.statuses.complete(transactionid, globalDeviceId, outcome.response);
       return summary;
     } catch (error) {
       await gate.catch(() => undefined);
