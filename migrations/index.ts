@@ -6,6 +6,7 @@ import { Admin1763700000300 } from './1763700000300-admin';
 import { Polling1763700000400 } from './1763700000400-polling';
 import { McsClients1763700000500 } from './1763700000500-mcs-clients';
 import { Udil33Columns1764400000000 } from './1764400000000-udil-3-3';
+import { UdilDeferredRows1764400000100 } from './1764400000100-udil-deferred-rows';
 import { MeterResources1764400000400 } from './1764400000400-meter-resources';
 import { GatewayClockZone1764400000401 } from './1764400000401-gateway-clock-zone';
 import { MpcbSiteCentralServer1764400000600 } from './1764400000600-mpcb-site-central-server';
@@ -20,6 +21,7 @@ export const MIGRATIONS = [
   Polling1763700000400,
   McsClients1763700000500,
   Udil33Columns1764400000000,
+  UdilDeferredRows1764400000100,
   MeterResources1764400000400,
   GatewayClockZone1764400000401,
   MpcbSiteCentralServer1764400000600,

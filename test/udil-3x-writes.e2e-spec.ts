@@ -1,6 +1,9 @@
 import request from 'supertest';
 import { JobQueueRepository, QueueName } from '@hes/queue';
+import { APP_CONFIG, AppConfig } from '@hes/config';
+import { formatUdilDatetime } from '@hes/udil';
 import { G13HeadEnd, startG13HeadEnd } from './support/g13-head-end';
+import { waitFor } from './support/test-environment';
 
 const SERIALS = ['3200001001', '3200001002', '3200001003'];
 const REQUESTED = '2026-11-21 10:00:00';
@@ -36,6 +39,7 @@ describe('UDIL 3.x writes against the G13 simulator', () => {
 
   afterAll(() => headEnd?.stop());
 
+  const zone = () => headEnd.api.get<AppConfig>(APP_CONFIG).TIME_ZONE;
   const meter = (index: number) => headEnd.gateway.meter(SERIALS[index]);
 
   const post = (service: string, transactionid: string, fields: Record<string, string>) =>
@@ -469,5 +473,51 @@ describe('UDIL 3.x writes against the G13 simulator', () => {
       { major_alarms_list: '[{"code":"x"}]' },
       /^major_alarms_list\[0\]: /,
     );
+  });
+
+  it('meter_data_sampling takes effect at activation_datetime, held in PostgreSQL across a restart', async () => {
+    const intervals = () => meter(2).lpConfig.map(([seconds]) => seconds);
+    const before = intervals();
+    expect(before).not.toContain(300);
+    const later = formatUdilDatetime(new Date(Date.now() + 2 * 3600_000), zone());
+    const { transactionid } = await write('meter_data_sampling', ['m3'], {
+      activation_datetime: later,
+      data_type: 'LPRO',
+      sampling_interval: '5',
+      sampling_initial_time: '0',
+    });
+    const held = async () =>
+      (
+        await headEnd.db.query<{ due_at: Date }>(
+          `SELECT due_at FROM public.udil_deferred_rows WHERE transactionid = $1 AND global_device_id = 'm3'`,
+          [transactionid],
+        )
+      ).rows[0];
+    await waitFor(held, 'the worker to hold the row');
+    // Held: taken up, not carried out, still cancellable; the meter untouched.
+    const { rows } = await headEnd.db.query<StatusRow>(
+      `SELECT * FROM udil.transaction_status WHERE transactionid = $1`,
+      [transactionid],
+    );
+    expect(rows[0]).toMatchObject({ status_level: 1, indv_status: 0, request_cancelled: 0 });
+    expect(intervals()).toEqual(before);
+
+    // The worker restarts after activation_datetime has passed (the clock moved on while it was down):
+    // the row is applied from what PostgreSQL holds.
+    await headEnd.stopWorker();
+    const passed = formatUdilDatetime(new Date(Date.now() - 1000), zone());
+    await headEnd.db.query(
+      `UPDATE udil.transaction_status SET type_parameters = jsonb_set(type_parameters::jsonb, '{activation_datetime}', to_jsonb($2::text))::text
+        WHERE transactionid = $1`,
+      [transactionid, passed],
+    );
+    await headEnd.db.query(
+      `UPDATE public.udil_deferred_rows SET due_at = now() - interval '1 second' WHERE transactionid = $1`,
+      [transactionid],
+    );
+    await headEnd.startWorker();
+    await completed(transactionid, ['m3']);
+    expect(intervals().every((seconds) => seconds === 300)).toBe(true);
+    expect(await visuals('m3')).toMatchObject({ mdsm_data_type: 'LPRO', mdsm_sampling_interval: '5' });
   });
 });

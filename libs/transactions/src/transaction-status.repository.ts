@@ -293,13 +293,28 @@ export class TransactionStatusRepository {
     return new Set(rows.map((r) => r.global_device_id));
   }
 
-  /** Accepted rows that are neither finished nor cancelled and older than `olderThan` (for the reconciler). */
+  /**
+   * Accepted rows that are neither finished nor cancelled and older than `olderThan` (for the
+   * reconciler); rows held until a time still to come ({@link defer}) are not pending yet.
+   */
   pending(olderThan: Date, limit: number): Promise<{ transactionid: string; global_device_id: string }[]> {
     return this.dataSource.query(
-      `SELECT transactionid, global_device_id FROM udil.transaction_status
-        WHERE indv_status = 0 AND request_cancelled = 0 AND status_level < 5 AND command_receiving_datetime < $1
-        ORDER BY command_receiving_datetime LIMIT $2`,
+      `SELECT t.transactionid, t.global_device_id FROM udil.transaction_status t
+        WHERE t.indv_status = 0 AND t.request_cancelled = 0 AND t.status_level < 5 AND t.command_receiving_datetime < $1
+          AND NOT EXISTS (SELECT 1 FROM public.udil_deferred_rows d
+                           WHERE d.transactionid = t.transactionid AND d.global_device_id = t.global_device_id
+                             AND d.due_at > now())
+        ORDER BY t.command_receiving_datetime LIMIT $2`,
       [olderThan, limit],
+    );
+  }
+
+  /** Holds a live row until `dueAt` (kept in PostgreSQL; the row stays cancellable at its level). */
+  async defer(transactionid: string, globalDeviceId: string, dueAt: Date): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO public.udil_deferred_rows (transactionid, global_device_id, due_at) VALUES ($1, $2, $3)
+       ON CONFLICT (transactionid, global_device_id) DO UPDATE SET due_at = EXCLUDED.due_at`,
+      [transactionid, globalDeviceId, dueAt],
     );
   }
 }

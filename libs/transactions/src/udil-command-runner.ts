@@ -29,6 +29,17 @@ export interface CommandOutcome {
   visuals: Record<string, VisualsValue>;
 }
 
+/**
+ * The command takes effect at a time still to come (meter_data_sampling's activation_datetime): the
+ * executor holds the row until then instead of carrying it out now.
+ */
+export class NotYetDueError extends Error {
+  constructor(readonly dueAt: Date) {
+    super(`held by the head-end until ${dueAt.toISOString()}`);
+    this.name = 'NotYetDueError';
+  }
+}
+
 /** type_parameters as stored at acceptance (UDIL text; datetimes in the configured zone). */
 export type StoredParameters = Record<string, unknown>;
 
@@ -167,6 +178,9 @@ export class UdilCommandRunner {
           initialMinute: Number(parameters.sampling_initial_time),
           activationDatetime: this.datetime(parameters.activation_datetime),
         };
+        // It takes effect at activation_datetime, not at once (3.2 §3.3.8).
+        if (sampling.activationDatetime.getTime() > Date.now())
+          throw new NotYetDueError(sampling.activationDatetime);
         await require('configureSampling')(device, sampling, ctx);
         // The meter now records this data every intervalMinutes: read it as often.
         await this.polls.setInterval(device.globalDeviceId, sampling.dataType, sampling.intervalMinutes);

@@ -2,16 +2,19 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Job } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { DriverError, DriverRegistry, OperationContext, ProgressLevel } from '@hes/drivers';
-import { JobHandler, JobName, JobPayloads } from '@hes/queue';
+import { JobHandler, JobName, JobPayloads, JobQueueRepository } from '@hes/queue';
 import {
   CommunicationHistoryRepository,
   DeviceCreationService,
   DeviceDirectory,
   MeterVisualsRepository,
+  NotYetDueError,
   ResolvedDevice,
   TransactionStatusRepository,
   UdilCommandRunner,
   UdilReadRunner,
+  transactionJobId,
+  transactionJobOptions,
 } from '@hes/transactions';
 import { OnDemandType, UdilCommand, formatUdilDatetime, writeServiceNamed } from '@hes/udil';
 
@@ -37,6 +40,7 @@ export class TransactionExecuteJob {
     private readonly reads: UdilReadRunner,
     private readonly visuals: MeterVisualsRepository,
     private readonly history: CommunicationHistoryRepository,
+    private readonly queues: JobQueueRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -126,6 +130,7 @@ export class TransactionExecuteJob {
       return summary;
     } catch (error) {
       await gate.catch(() => undefined);
+      if (error instanceof NotYetDueError) return this.hold(transactionid, globalDeviceId, error.dueAt);
       if (error instanceof TransactionCancelledError) {
         log(`STOPPED ${error.message}`);
         await this.recordHistory(globalDeviceId, target, false, messageLog, startedAt, traffic);
@@ -147,6 +152,27 @@ export class TransactionExecuteJob {
       });
       return `failed: ${reason}`;
     }
+  }
+
+  /**
+   * Holds the row (at its level, still cancellable) until `dueAt`: recorded in PostgreSQL, where the
+   * reconciler finds it again once due, and woken up on time by a delayed job.
+   */
+  private async hold(transactionid: string, globalDeviceId: string, dueAt: Date): Promise<string> {
+    await this.statuses.defer(transactionid, globalDeviceId, dueAt);
+    const options = transactionJobOptions(this.config, transactionid, globalDeviceId);
+    await this.queues
+      .add(
+        JobName.TransactionExecute,
+        { transactionid, globalDeviceId },
+        {
+          ...options,
+          jobId: `${transactionJobId(transactionid, globalDeviceId)}-due-${dueAt.getTime()}`,
+          delay: Math.max(0, dueAt.getTime() - Date.now()),
+        },
+      )
+      .catch(() => undefined); // the reconciler queues it once due
+    return `held until ${formatUdilDatetime(dueAt, this.config.TIME_ZONE)}`;
   }
 
   private async recordHistory(
