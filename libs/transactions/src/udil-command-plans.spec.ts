@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { G13Driver, IServer2Driver } from '@hes/drivers';
 import { OnDemandType, UDIL_COMMANDS, UDIL_WRITE_SERVICES, UdilCommand, writeServiceNamed } from '@hes/udil';
 import { readRefusalOf, refusalOf, transactionType } from './udil-command-plans';
@@ -39,5 +41,31 @@ describe('the UDIL service table', () => {
     expect(readRefusalOf(OnDemandType.Billing, iserver2)).toMatch(
       /^OMEGA_ISERVER2 driver does not support on-demand BILL: .*there is no billing data$/,
     );
+  });
+
+  it('is the table docs/udil.md shows: every service name of both generations is there', () => {
+    const doc = readFileSync(join(__dirname, '../../../docs/udil.md'), 'utf8');
+    for (const service of UDIL_WRITE_SERVICES) expect(doc).toContain(`| ${service.name}`);
+  });
+
+  it('refuses per variant: what the G13 cannot watch or reset, by the parameters of the request', () => {
+    const g13 = new G13Driver();
+    expect(refusalOf(UdilCommand.ApmsTrippingEvents, g13, { type: 'OVFC' })).toBeUndefined();
+    expect(refusalOf(UdilCommand.ApmsTrippingEvents, g13, { type: 'PFFC' })).toMatch(
+      /^ABB_G13 driver does not support apms_tripping_events type PFFC: phase failure needs 6 more alarms/,
+    );
+    expect(refusalOf(UdilCommand.ParameterizationCancellation, g13, { type: 'LSCH' })).toBeUndefined();
+    expect(refusalOf(UdilCommand.ParameterizationCancellation, g13, { type: 'VUFC' })).toMatch(
+      /no unbalance quantity/,
+    );
+    expect(
+      refusalOf(UdilCommand.UpdateMdiResetDate, g13, { mdi_reset_date: 1, mdi_reset_time: '00:00:00' }),
+    ).toBeUndefined();
+    expect(
+      refusalOf(UdilCommand.UpdateMdiResetDate, g13, { mdi_reset_date: 1, mdi_reset_time: '06:00:00' }),
+    ).toMatch(/only day 1 at 00:00:00 can be set$/);
+    const iserver2 = new IServer2Driver();
+    expect(refusalOf(UdilCommand.ParameterizationCancellation, iserver2, { type: 'LSCH' })).toBeUndefined();
+    expect(refusalOf(UdilCommand.UpdateMajorAlarms, iserver2)).toBeUndefined();
   });
 });

@@ -228,4 +228,82 @@ describe('UDIL parameters', () => {
       'type: must be INST, BILL, MBIL, LPRO, EVNT or VISL',
     );
   });
+
+  describe('UDIL 3.x writes', () => {
+    const base = { global_device_id: 'm1', request_datetime: '2026-11-21 10:00:00' };
+
+    it('reads major_alarms_list as codes, a comma list or objects, at most 10', () => {
+      const parse = (list: unknown) =>
+        parseCommandParameters(UdilCommand.UpdateMajorAlarms, { ...base, major_alarms_list: list }, ZONE)
+          .major_alarms_list;
+      expect(parse('[101, 102]')).toEqual([
+        { event_code: '101', event_description: '' },
+        { event_code: '102', event_description: '' },
+      ]);
+      expect(parse(' 101, 0102 ')).toEqual(parse([101, '102']));
+      expect(parse('[{"event_code":"201","event_description":"Cover open"}]')).toEqual([
+        { event_code: '201', event_description: 'Cover open' },
+      ]);
+      expect(problem(UdilCommand.UpdateMajorAlarms, { ...base, major_alarms_list: '101,101' })).toBe(
+        'major_alarms_list: must not name an event code twice',
+      );
+      expect(problem(UdilCommand.UpdateMajorAlarms, { ...base, major_alarms_list: '' })).toMatch(
+        /^major_alarms_list: /,
+      );
+      expect(problem(UdilCommand.UpdateMajorAlarms, { ...base, major_alarms_list: 'abc' })).toMatch(
+        /^major_alarms_list\[0\]: each alarm must be an event code/,
+      );
+    });
+
+    it('maps the older APMS codes of parameterization_cancellation, in any case, without a request_datetime', () => {
+      const type = (value: string) =>
+        parseCommandParameters(
+          UdilCommand.ParameterizationCancellation,
+          { global_device_id: 'm1', type: value },
+          ZONE,
+        ).type;
+      expect(['OVVP', 'unvp', 'POCP', 'OLPD', 'VUNP', 'PFPD', 'CUNP', ' happ '].map(type)).toEqual([
+        'OVFC',
+        'UVFC',
+        'OCFC',
+        'OLFC',
+        'VUFC',
+        'PFFC',
+        'CUFC',
+        'HAPF',
+      ]);
+      expect(type('sanc')).toBe('SANC');
+      expect(problem(UdilCommand.ParameterizationCancellation, { global_device_id: 'm1' })).toBe(
+        'type: is required',
+      );
+    });
+
+    it('takes the 3.2 calendar under update_time_of_use and the 2019 form under time_of_use_change', () => {
+      const calendar = {
+        ...base,
+        activation_datetime: '2026-12-01 00:00:00',
+        day_profile: '[{"name":"d1","tariff_slabs":["00:00","17:00"]}]',
+        week_profile: '[{"name":"w1","weekly_day_profile":["d1","d1","d1","d1","d1","d1","d1"]}]',
+        season_profile: '[{"name":"s1","week_profile_name":"w1","start_date":"01-01"}]',
+      };
+      const parsed = parseCommandParameters(
+        UdilCommand.TimeOfUseChange,
+        calendar,
+        ZONE,
+        undefined,
+        'update_time_of_use',
+      ) as unknown as { holiday_profile: unknown[] };
+      expect(parsed.holiday_profile).toEqual([]);
+      expect(problem(UdilCommand.TimeOfUseChange, calendar)).toMatch(/^season: is required/);
+      expect(() =>
+        parseCommandParameters(
+          UdilCommand.TimeOfUseChange,
+          { ...calendar, day_profile: '[{"name":"d1","tariff_slabs":["17:00","08:00"]}]' },
+          ZONE,
+          undefined,
+          'update_time_of_use',
+        ),
+      ).toThrow('day_profile[0].tariff_slabs: must be in ascending order');
+    });
+  });
 });
