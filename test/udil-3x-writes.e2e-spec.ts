@@ -273,6 +273,43 @@ describe('UDIL 3.x writes against the G13 simulator', () => {
     );
   });
 
+  it('device_creation takes the 3.2 form of example 4.8 (device types 1–5, phase 2, bidirectional)', async () => {
+    const transactionid = nextId();
+    await post('device_creation', transactionid, {
+      device_identity: JSON.stringify([{ dsn: SERIALS[2], global_device_id: 'm3' }]),
+      request_datetime: REQUESTED,
+      initial_communication_time: '05:15:41',
+      communication_interval: '15',
+      device_type: '4',
+      mdi_reset_date: '1',
+      mdi_reset_time: '00:00:00',
+      sim_number: '03218090100',
+      sim_id: '8991006090527906588',
+      phase: '2',
+      meter_type: '5',
+      communication_mode: '1',
+      communication_type: '1',
+      bidirectional_device: '1',
+    }).expect(200);
+    await completed(transactionid, ['m3']);
+    const device = await headEnd.db.query(
+      `SELECT device_type, phase, meter_type, bidirectional_device, initial_communication_time::text AS t
+         FROM public.devices WHERE global_device_id = 'm3'`,
+    );
+    expect(device.rows[0]).toEqual({
+      device_type: 4,
+      phase: 2,
+      meter_type: 5,
+      bidirectional_device: true,
+      t: '05:15:41',
+    });
+    expect(await visuals('m3')).toMatchObject({
+      dmdt_bidirectional_device: '1',
+      dmdt_initial_communication_time: '05:15:41',
+      dmdt_phase: '2',
+    });
+  });
+
   it('update_mdi_reset_date: day 1 makes the billing snapshots monthly; other days are refused per driver', async () => {
     meter(1).configurePreviousValues('daily', 1, [1, 2]);
     const { transactionid } = await write('update_mdi_reset_date', ['m2'], {

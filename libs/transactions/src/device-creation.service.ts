@@ -118,6 +118,13 @@ export class DeviceCreationService {
       mdi_reset_time: String(parameters.mdi_reset_time),
       phase: Number(parameters.phase),
       meter_type: Number(parameters.meter_type),
+      // UDIL 3.2 only; absent from a 2019 request.
+      bidirectional_device:
+        parameters.bidirectional_device === undefined ? null : Number(parameters.bidirectional_device) === 1,
+      initial_communication_time:
+        typeof parameters.initial_communication_time === 'string'
+          ? parameters.initial_communication_time
+          : null,
     };
     const names = Object.keys(attributes) as (keyof typeof attributes)[];
     await this.dataSource.query(
@@ -127,6 +134,7 @@ export class DeviceCreationService {
          serial_on_gateway = EXCLUDED.serial_on_gateway, ${names.map((n) => `${n} = EXCLUDED.${n}`).join(', ')}, updated_at = now()`,
       [globalDeviceId, dsn, chosen.gateway.driver, chosen.gateway.id, ...names.map((n) => attributes[n])],
     );
+    await ctx.progress(4, `meter ${dsn} recorded in the head-end registry`);
     const now = new Date();
     return {
       msn: dsn,
@@ -138,6 +146,9 @@ export class DeviceCreationService {
           attributes.communication_type === null ? null : String(attributes.communication_type),
         dmdt_communication_interval: String(attributes.communication_interval),
         dmdt_phase: String(attributes.phase),
+        dmdt_bidirectional_device:
+          attributes.bidirectional_device === null ? null : attributes.bidirectional_device ? '1' : '0',
+        dmdt_initial_communication_time: attributes.initial_communication_time,
         dmdt_meter_type: String(attributes.meter_type),
         mdi_reset_date: attributes.mdi_reset_date,
         mdi_reset_time: attributes.mdi_reset_time,

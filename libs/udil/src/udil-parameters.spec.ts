@@ -140,9 +140,14 @@ describe('UDIL parameters', () => {
       { mdi_reset_date: '29' },
       /^mdi_reset_date: must be a day of the month from 1 to 28$/,
     ],
-    [UdilCommand.DeviceCreation, { phase: '2' }, /^phase: must be 1 \(single phase\) or 3 \(three phase\)$/],
+    [
+      UdilCommand.DeviceCreation,
+      { phase: '4' },
+      /^phase: must be 1 \(single phase\), 2 \(other\) or 3 \(three phase\)$/,
+    ],
+    [UdilCommand.DeviceCreation, { bidirectional_device: '2' }, /^bidirectional_device: must be 0 \(false\)/],
     [UdilCommand.DeviceCreation, { communication_mode: '6' }, /^communication_mode: must be 1 \(GPRS/],
-    [UdilCommand.DeviceCreation, { device_type: '4' }, /^device_type: must be 1 \(meter\)/],
+    [UdilCommand.DeviceCreation, { device_type: '6' }, /^device_type: must be 1 \(meter\)/],
     [UdilCommand.DeviceCreation, { meter_type: '0' }, /^meter_type: must be 1 \(normal\)/],
     [
       UdilCommand.UpdateIpPort,

@@ -354,7 +354,8 @@ function commandSchemas(zone: string) {
         10_000,
       ),
       request_datetime: at,
-      device_type: integer(1, 3, '1 (meter), 2 (DCU) or 3 (other)'),
+      // UDIL 2019: 1 meter, 2 DCU, 3 other; UDIL 3.2 (§3.3.6) adds 3 APMS, 4 grid meter, 5 other.
+      device_type: integer(1, 5, '1 (meter), 2 (DCU), 3 (APMS; other in 2019), 4 (grid meter) or 5 (other)'),
       communication_mode: integer(1, 5, '1 (GPRS/3G/4G), 2 (RF), 3 (PLC), 4 (Ethernet) or 5 (other)'),
       communication_type: integer(0, 2, '0 (always on), 1 (periodic-on) or 2 (on-demand)').optional(),
       communication_interval: integer(0, 1440, 'minutes from 0 to 1440'),
@@ -362,8 +363,17 @@ function commandSchemas(zone: string) {
       sim_id: required.refine((v) => v.length <= 32, { message: 'must be at most 32 characters' }),
       mdi_reset_date: integer(1, 28, 'a day of the month from 1 to 28'),
       mdi_reset_time: timeOfDay(true),
-      phase: code(['1', '3'] as const, '1 (single phase) or 3 (three phase)').transform(Number),
-      meter_type: integer(1, 4, '1 (normal), 2 (whole current), 3 (CTO) or 4 (CTPT)'),
+      phase: integer(1, 3, '1 (single phase), 2 (other) or 3 (three phase)'),
+      meter_type: integer(1, 5, '1 (normal), 2 (whole current), 3 (CTO), 4 (CTPT) or 5 (other)'),
+      // UDIL 3.2 (§3.3.6, example 4.8); 2019 clients do not send them.
+      bidirectional_device: z.preprocess(
+        (v) => (toText(v) === '' ? undefined : v),
+        binary('0 (false) or 1 (true)').optional(),
+      ),
+      initial_communication_time: z.preprocess(
+        (v) => (toText(v) === '' ? undefined : v),
+        timeOfDayWithSeconds.optional(),
+      ),
     }),
     [UdilCommand.UpdateIpPort]: z.object({
       ...base,
