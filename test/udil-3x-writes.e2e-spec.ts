@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { JobQueueRepository, QueueName } from '@hes/queue';
 import { APP_CONFIG, AppConfig } from '@hes/config';
+import { GatewayRepository } from '@hes/database';
 import { formatUdilDatetime } from '@hes/udil';
 import { G13HeadEnd, startG13HeadEnd } from './support/g13-head-end';
 import { waitFor } from './support/test-environment';
@@ -65,8 +66,9 @@ describe('UDIL 3.x writes against the G13 simulator', () => {
   const completed = async (transactionid: string, devices: string[]): Promise<StatusRow[]> => {
     await headEnd.finished(transactionid, devices);
     const { rows } = await headEnd.db.query<StatusRow>(
-      `SELECT * FROM udil.transaction_status WHERE transactionid = $1 ORDER BY global_device_id`,
-      [transactionid],
+      `SELECT * FROM udil.transaction_status WHERE transactionid = $1 AND global_device_id = ANY($2)
+        ORDER BY global_device_id`,
+      [transactionid, devices],
     );
     for (const row of rows) {
       expect(row).toMatchObject({ status_level: 5, indv_status: 1, request_cancelled: 0 });
@@ -102,6 +104,14 @@ describe('UDIL 3.x writes against the G13 simulator', () => {
     }).expect(400);
     expect(answer.body.status).toBe('0');
     expect(answer.body.message).toMatch(message);
+  };
+
+  const thresholds = {
+    critical_event_threshold_limit: '270',
+    critical_event_log_time: '180',
+    tripping_event_threshold_limit: '300',
+    tripping_event_log_time: '240',
+    enable_tripping: '1',
   };
 
   it('update_time_of_use programs the 3.2 calendar of example 4.7 into the meter', async () => {
@@ -226,6 +236,47 @@ describe('UDIL 3.x writes against the G13 simulator', () => {
     }
   });
 
+  it('refuses per driver: an iServer 2 channel gets the iServer 2 reasons, and head-end services still run', async () => {
+    const stack = await headEnd.api
+      .get(GatewayRepository)
+      .create({ name: 'stack-1', driver: 'OMEGA_ISERVER2', endpoint: 'ws://127.0.0.1:1' });
+    await headEnd.db.query(
+      `INSERT INTO public.devices (global_device_id, msn, driver, gateway_id, serial_on_gateway)
+       VALUES ('s1', 9100000001, 'OMEGA_ISERVER2', $1, 'p1ch0')`,
+      [stack.id],
+    );
+    const relay = await write('aux_relay_operations', ['s1', 'm1'], { relay_operate: '1' });
+    expect(relay.body.data).toEqual([
+      expect.objectContaining({
+        global_device_id: 's1',
+        indv_status: '0',
+        remarks: expect.stringMatching(
+          /^OMEGA_ISERVER2 driver does not support aux_relay_operations: the iServer 2 is an environmental sensor gateway/,
+        ),
+      }),
+      expect.objectContaining({ global_device_id: 'm1', indv_status: '1' }),
+    ]);
+    await completed(relay.transactionid, ['m1']);
+    const apms = await write('apms_tripping_events', ['s1'], { type: 'HAPF', ...thresholds });
+    expect(apms.body.data[0].remarks).toMatch(
+      /^OMEGA_ISERVER2 driver does not support apms_tripping_events type HAPF: .*not supply quantities$/,
+    );
+    const lsch = await write('load_shedding_scheduling', ['s1'], {
+      start_datetime: '2026-11-21 00:00:00',
+      end_datetime: '2026-11-22 00:00:00',
+      load_shedding_slabs: '[{"action_time":"13:00:00","relay_operate":"0"}]',
+    });
+    expect(lsch.body.data[0].remarks).toMatch(
+      /^OMEGA_ISERVER2 driver supports neither load_shedding_scheduling nor the operateRelay the head-end would use for it: /,
+    );
+    // What the head-end does on its own needs nothing of the driver.
+    const alarms = await write('update_major_alarms', ['s1'], { major_alarms_list: '[201]' });
+    await completed(alarms.transactionid, ['s1']);
+    expect(JSON.parse((await visuals('s1')).pmal_major_alarms_list as string)).toEqual([
+      { event_code: '201', event_description: expect.any(String) },
+    ]);
+  });
+
   it('update_device_metadata records the metadata in the registry and METER_VISUALS', async () => {
     const { transactionid } = await write('update_device_metadata', ['m1', 'm2'], {
       communication_mode: '4',
@@ -341,14 +392,6 @@ describe('UDIL 3.x writes against the G13 simulator', () => {
       /^mdi_reset_time: /,
     );
   });
-
-  const thresholds = {
-    critical_event_threshold_limit: '270',
-    critical_event_log_time: '180',
-    tripping_event_threshold_limit: '300',
-    tripping_event_log_time: '240',
-    enable_tripping: '1',
-  };
 
   it('apms_tripping_events sets the G13 alarms of the function (any case) and refuses what it cannot watch', async () => {
     const { transactionid } = await write('apms_tripping_events', ['m1'], { type: 'ovfc', ...thresholds });

@@ -101,7 +101,10 @@ function levelStamps(level: string, table = ''): string {
 export class TransactionStatusRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Inserts one row per device. Refused devices are recorded as cancelled by the MDC, with the reason. */
+  /**
+   * Inserts one row per device. Refused devices are recorded as cancelled by the MDC, with the reason
+   * (whole in response_data; request_cancel_reason holds its first 255 characters, as the spec sizes it).
+   */
   async insert(
     manager: EntityManager,
     transactionid: string,
@@ -113,7 +116,7 @@ export class TransactionStatusRepository {
       `INSERT INTO udil.transaction_status
          (transactionid, global_device_id, msn, type, type_parameters, request_cancelled, request_cancel_reason,
           request_cancel_datetime, response_data)
-       SELECT $1, d.id, d.msn, $2, $3, CASE WHEN d.refusal IS NULL THEN 0 ELSE 1 END, d.refusal,
+       SELECT $1, d.id, d.msn, $2, $3, CASE WHEN d.refusal IS NULL THEN 0 ELSE 1 END, left(d.refusal, 255),
               CASE WHEN d.refusal IS NULL THEN NULL ELSE now() END, d.refusal
          FROM unnest($4::varchar[], $5::bigint[], $6::text[]) AS d(id, msn, refusal)`,
       [
