@@ -87,8 +87,13 @@ export class TransactionAcceptanceService {
     message: (accepted: number) => string,
   ): Promise<AcceptanceAnswer> {
     const { operation } = request;
+    // A request by its 2019 name fingerprints as before the 3.x names existed (a retry across an upgrade).
+    const fingerprinted =
+      operation.kind === 'command' && operation.service === (operation.command as string)
+        ? { kind: operation.kind, command: operation.command }
+        : operation;
     const fingerprint = createHash('sha256')
-      .update(JSON.stringify([operation, request.parameters, request.devices]))
+      .update(JSON.stringify([fingerprinted, request.parameters, request.devices]))
       .digest('hex');
     const type = operation.kind === 'command' ? transactionType(operation.service) : operation.type;
     const service = operation.kind === 'command' ? operation.service : 'on_demand_request';
