@@ -1,3 +1,4 @@
+import { waitFor } from './support/test-environment';
 import {
   DeviceAddress,
   DriverError,
@@ -268,6 +269,68 @@ describe('G13 driver against the simulator', () => {
       );
       expect(sim.meter(THREE).alarms[24]).toEqual({ id: 25 });
       expect(sim.readOutput(THREE, 2)).toBe(0);
+    });
+
+    it('sets APMS threshold alarms per phase (L1 only on a 1-phase meter), trips on them, and clears them', async () => {
+      const under = {
+        function: 'underVoltage' as const,
+        critical: { threshold: 300, delaySeconds: 0 },
+        tripping: { threshold: 290, delaySeconds: 0 },
+        trippingEnabled: true,
+      };
+      const ctx = recorder();
+      await driver.setThresholdAlarm(device(SINGLE), under, ctx);
+      expect(ctx.levels).toContain(4);
+      const alarms = sim.meter(SINGLE).alarms;
+      expect(alarms[10]).toEqual({
+        id: 11,
+        quantity: 69,
+        onthreshold: 300,
+        offthreshold: 306,
+        ondelay: 0,
+        offdelay: 0,
+        log: true,
+        output: 0,
+      });
+      expect(alarms[11]).toMatchObject({
+        id: 12,
+        quantity: 69,
+        onthreshold: 290,
+        offthreshold: 296,
+        output: 2,
+      });
+      expect(alarms.slice(12, 16)).toEqual([{ id: 13 }, { id: 14 }, { id: 15 }, { id: 16 }]);
+      // The simulated voltage (about 230 V) is under 290 V: the tripping alarm drives output 2.
+      await waitFor(() => Promise.resolve(sim.readOutput(SINGLE, 2) === 1), 'the under-voltage trip');
+
+      await driver.setThresholdAlarm(device(THREE), { ...under, function: 'overCurrent' }, recorder());
+      expect(
+        sim
+          .meter(THREE)
+          .alarms.slice(16, 22)
+          .map((a) => ('quantity' in a ? a.quantity : 0)),
+      ).toEqual([70, 70, 73, 73, 76, 76]);
+
+      await driver.clearThresholdAlarm(device(SINGLE), 'underVoltage', recorder());
+      expect(sim.meter(SINGLE).alarms.slice(10, 16)).toEqual([11, 12, 13, 14, 15, 16].map((id) => ({ id })));
+      await waitFor(() => Promise.resolve(sim.readOutput(SINGLE, 2) === 0), 'the trip to clear');
+      await expect(
+        driver.setThresholdAlarm(device(THREE), { ...under, function: 'voltageUnbalance' }, recorder()),
+      ).rejects.toThrow(
+        'ABB_G13 driver does not support threshold alarms of voltageUnbalance: the G13 measures',
+      );
+    });
+
+    it('puts the tariff back to one tariff held by communication, and sets the billing reset to the month start', async () => {
+      await driver.resetTimeOfUse(device(THREE), recorder());
+      expect(sim.meter(THREE).tariffSource).toBe(1);
+      expect(sim.meter(THREE).communicationTariff).toBe(1);
+      sim.meter(THREE).configurePreviousValues('daily', 1, [1]);
+      await driver.setBillingReset(device(THREE), { dayOfMonth: 1, time: '00:00:00' }, recorder());
+      expect(sim.meter(THREE).pvInterval).toBe('monthly');
+      await expect(
+        driver.setBillingReset(device(THREE), { dayOfMonth: 15, time: '00:00:00' }, recorder()),
+      ).rejects.toBeInstanceOf(UnsupportedOperationError);
     });
 
     it('makes the load-limit port an alarm output first when it is another kind of output', async () => {

@@ -606,8 +606,17 @@ export class G13Driver implements DeviceDriver {
     const output = this.options.loadLimitOutputPort ?? 2;
     if (alarm.trippingEnabled) await this.ensureOutput(x, device, output, 'alarm_out');
     const path = G13Driver.meterPath(device, '/alarms/configuration');
-    const expected = new Map<number, { quantity: number; onthreshold: number }>();
+    const expected = new Map<number, { quantity: number; onthreshold: number } | undefined>();
+    // A 1-phase meter has no L2/L3: watching them (0 V, 0 A) would trip an under-voltage at once.
+    const { singlePhase } = await this.session(device, x);
     for (const [index, quantity] of layout.quantities.entries()) {
+      if (singlePhase && index > 0) {
+        for (const id of [layout.firstAlarm + 2 * index, layout.firstAlarm + 2 * index + 1]) {
+          await x.send('POST', path, { alarmconfig: { id } });
+          expected.set(id, undefined);
+        }
+        continue;
+      }
       const levels = [
         { id: layout.firstAlarm + 2 * index, level: alarm.critical, output: 0 },
         {

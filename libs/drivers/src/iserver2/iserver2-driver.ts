@@ -50,6 +50,7 @@ const NOT_A_METER =
 /** Why each energy-meter operation is missing on an iServer 2 device (docs/iserver2.md, docs/udil.md). */
 export const ISERVER2_UNSUPPORTED: Readonly<Record<MeterOperation, string>> = {
   discoverMeters: 'probes are discovered by the unit itself (probeList), not meters',
+  discoverResources: `${NOT_A_METER}; its probes and sensors are listed by readDiagnostics`,
   registerMeter: 'probes are discovered by the unit itself (probeList), not created',
   readClock: `${NOT_A_METER}; its unit metadata carries no meter clock`,
   setClock: 'the unit has no clock-setting command in its WebSocket interface',
