@@ -3,6 +3,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { Client } from 'pg';
 import request from 'supertest';
 import { App } from 'supertest/types';
+import { UdilAuthService } from '@hes/udil';
 import { createApiApp } from '../apps/api/src/bootstrap';
 import { TestDatabase, createMigratedDatabase } from './support/test-database';
 import { applyEnvironment, testEnvironment } from './support/test-environment';
@@ -193,6 +194,35 @@ describe('UDIL API: authorization, validation, acceptance, status and cancel', (
         transactionid,
         message: `transactionid: ${transactionid} was already used for another request (aux_relay_operations); use a new transactionid`,
       });
+    });
+
+    it("says nothing about another client's transaction when its transactionid is reused", async () => {
+      const transactionid = nextId();
+      await relay(transactionid).expect(200);
+      await app.get(UdilAuthService).createClient('other_mdm', 'other-secret-1', '77');
+      const other = await post('/authorization_service')
+        .set('username', 'other_mdm')
+        .set('password', 'other-secret-1')
+        .set('code', '77')
+        .expect(200);
+      for (const path of ['/aux_relay_operations', '/time_synchronization']) {
+        const reused = await post(path)
+          .set('privatekey', other.body.privatekey as string)
+          .set('transactionid', transactionid)
+          .type('form')
+          .send({
+            global_device_id: '["m-known","m-unknown"]',
+            request_datetime: '2026-11-21 10:00:00',
+            relay_operate: '0',
+          })
+          .expect(400);
+        expect(reused.body).toEqual({
+          status: '0',
+          transactionid,
+          message: `transactionid: ${transactionid} was already used for another request; use a new transactionid`,
+        });
+        expect(JSON.stringify(reused.body)).not.toMatch(/aux_relay|AUX_RELAY/);
+      }
     });
 
     it.each([

@@ -118,9 +118,11 @@ export class TransactionAcceptanceService {
         ) {
           return { answer: previous.response, queued: [] as string[] };
         }
+        // Another client's transaction is not this client's business: not even which service it was.
+        const what = previous.client_id === request.clientId ? ` (${previous.service})` : '';
         throw UdilRequestError.invalid(
           'transactionid',
-          `${request.transactionid} was already used for another request (${previous.service}); use a new transactionid`,
+          `${request.transactionid} was already used for another request${what}; use a new transactionid`,
           request.transactionid,
         );
       }
