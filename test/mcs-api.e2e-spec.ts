@@ -133,7 +133,7 @@ describe('MCS request API', () => {
       .set('Content-Type', 'application/json')
       .send('{"requestReference": ');
     expect(malformed.status).toBe(400);
-    expect(malformed.body.details).toMatch(/^request: /);
+    expect(malformed.body.details).toMatch(/^body: not valid for its content-type/);
     const notObject = await post([valid()]);
     expect(notObject.status).toBe(400);
     expect(notObject.body.details).toBe('the request body must be a JSON object');

@@ -1,4 +1,5 @@
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { AppConfigModule } from '@hes/config';
 import { DatabaseModule } from '@hes/database';
@@ -10,6 +11,7 @@ import { QueueMetrics } from './health/queue-metrics';
 import { UdilModule } from './udil/udil.module';
 import { AdminModule } from './admin/admin.module';
 import { McsModule } from './mcs/mcs.module';
+import { RequestTextInterceptor } from './common/request-text.interceptor';
 
 @Module({
   imports: [
@@ -25,7 +27,7 @@ import { McsModule } from './mcs/mcs.module';
     McsModule.forRoot(),
   ],
   controllers: [HealthController],
-  providers: [QueueMetrics],
+  providers: [QueueMetrics, { provide: APP_INTERCEPTOR, useClass: RequestTextInterceptor }],
 })
 export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

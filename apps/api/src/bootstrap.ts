@@ -4,6 +4,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { APP_CONFIG, AppConfig } from '@hes/config';
+import { useBodyParsers } from './common/body-parsers';
 
 /**
  * Builds the api application. The root module is loaded here, inside the caller's try, because
@@ -18,13 +19,7 @@ export async function createApiApp(): Promise<INestApplication> {
   });
   app.useLogger(app.get(Logger));
   const config = app.get<AppConfig>(APP_CONFIG);
-  // UDIL clients send forms or JSON; a fan-out over many meters is one large parameter or many.
-  app.useBodyParser('json', { limit: config.REQUEST_BODY_LIMIT });
-  app.useBodyParser('urlencoded', {
-    limit: config.REQUEST_BODY_LIMIT,
-    extended: true,
-    parameterLimit: 250_000,
-  });
+  useBodyParsers(app, config);
   app.enableShutdownHooks();
   if (config.SWAGGER_ENABLED) {
     const document = SwaggerModule.createDocument(

@@ -8,6 +8,7 @@ import {
   OnDemandType,
   UdilCommand,
 } from './udil-vocabulary';
+import { findUnsafeField } from '@hes/security';
 import { parseUdilDatetime } from './udil-datetime';
 import { UdilRequestError } from './udil-error';
 
@@ -94,9 +95,18 @@ const datetime = (zone: string) =>
     return parsed;
   });
 
+/** toList, with the string-safety rule applied to what a JSON string inside a field held. */
+function toSafeList(value: unknown, ctx: { addIssue(issue: { code: 'custom'; message: string }): void }) {
+  const list = toList(value);
+  const unsafe = findUnsafeField(list, '');
+  if (!unsafe) return list;
+  ctx.addIssue({ code: 'custom', message: `${unsafe.reason}${unsafe.field ? ` (at ${unsafe.field})` : ''}` });
+  return z.NEVER;
+}
+
 const listOf = <T extends z.ZodType>(item: T, what: string, max: number) =>
   z.preprocess(
-    toList,
+    toSafeList,
     z
       .array(item, { error: `must be a JSON array of ${what} (or a single value)` })
       .min(1, `must name at least one ${what}`)

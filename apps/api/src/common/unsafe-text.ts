@@ -4,21 +4,14 @@
  * encoding elsewhere). Used by the admin API to refuse such input with a 400 naming the field, and to store
  * whatever it records (the audit log) safely; usable by any other API for the same checks.
  */
+import { unsafeTextReason, wellFormedText } from '@hes/security';
 
-/** A high surrogate not followed by a low one, or a low one not preceded by a high one (code units, no `u` flag). */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
-
-/** The text with unpaired surrogates and NUL characters replaced by U+FFFD. */
-export function wellFormedText(text: string): string {
-  return text.replace(LONE_SURROGATES, '\uFFFD').replaceAll('\u0000', '\uFFFD');
-}
+/** The rule itself is libs/security's (one rule for UDIL, MCS and admin): reused here. */
+export { wellFormedText };
 
 /** Why a string cannot be accepted, or null when it can. */
 export function unsafeTextProblem(text: string): string | null {
-  if (text.includes('\u0000')) return 'must not contain NUL characters (\\u0000)';
-  if (LONE_SURROGATE.test(text)) return 'must not contain unpaired UTF-16 surrogates';
-  return null;
+  return unsafeTextReason(text) ?? null;
 }
 
 export interface UnsafeText {

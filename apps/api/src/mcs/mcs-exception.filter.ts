@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { McsRequestError, httpStatusOf } from '@hes/mcs';
+import { describeRequestFailure } from '../common/request-failure';
 
 /** Whether a request path belongs to the MCS API mounted at `base`. */
 export function isMcsPath(path: string, base: string): boolean {
@@ -38,9 +39,14 @@ export class McsExceptionFilter extends BaseExceptionFilter {
     }
     let status = 500;
     let details: string;
+    const failure = describeRequestFailure(exception, request.headers);
     if (exception instanceof McsRequestError) {
       status = httpStatusOf(exception.code);
       details = exception.message;
+    } else if (failure) {
+      status = failure.status;
+      details = failure.message;
+      if (failure.retryAfterSeconds) response.setHeader('Retry-After', String(failure.retryAfterSeconds));
     } else if (exception instanceof HttpException && exception.getStatus() < 500) {
       // Body-parser and routing errors: malformed JSON, body too large, unknown method or path.
       status = exception.getStatus();

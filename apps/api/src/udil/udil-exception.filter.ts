@@ -3,12 +3,16 @@ import { BaseExceptionFilter } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { UDIL_WRITE_SERVICES, UdilBody, UdilRequestError, renderUdilXml, wantsXml } from '@hes/udil';
+import { describeRequestFailure } from '../common/request-failure';
+import { sendAdminError } from '../admin/common/admin-exception.filter';
 
 /**
  * Registered for the whole app, it answers UDIL paths only and leaves others to Nest's default.
  * The UDIL error envelope: `{"status":"0","message":…}` (with the transactionid when known), 400 for a
  * malformed request, 401 for authorization, 429 when throttled; unexpected errors answer 500 with an
- * error id that is also logged.
+ * error id that is also logged. As the last of the app-wide filters it also answers the refusals every
+ * API shares (describeRequestFailure) for paths of no protocol envelope (admin, health), as
+ * `{statusCode, message}`, and leaves everything else there to Nest's default.
  */
 /** Paths answered in the UDIL envelope, including errors raised before a controller runs (body parsing). */
 export const UDIL_PATHS = new Set(
@@ -35,13 +39,25 @@ export class UdilExceptionFilter extends BaseExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
-    if (!UDIL_PATHS.has(request.path)) return super.catch(exception, host);
+    const failure = describeRequestFailure(exception, request.headers);
+    if (!UDIL_PATHS.has(request.path)) {
+      if (!failure) return super.catch(exception, host);
+      if (failure.retryAfterSeconds) response.setHeader('Retry-After', String(failure.retryAfterSeconds));
+      return sendAdminError(response, failure.status, failure.message);
+    }
     let status = 500;
     const body: UdilBody = { status: '0', message: '' };
     if (exception instanceof UdilRequestError) {
       status = exception.httpStatus;
       body.message = exception.message;
       if (exception.transactionid) body.transactionid = exception.transactionid;
+    } else if (failure) {
+      status = failure.status;
+      body.message = failure.message;
+      const transactionid = request.headers.transactionid;
+      if (typeof transactionid === 'string' && transactionid !== '' && transactionid.length <= 64)
+        body.transactionid = transactionid;
+      if (failure.retryAfterSeconds) response.setHeader('Retry-After', String(failure.retryAfterSeconds));
     } else if (exception instanceof HttpException && exception.getStatus() < 500) {
       // Body-parser and routing errors (malformed JSON, body too large, unknown route).
       status = exception.getStatus();

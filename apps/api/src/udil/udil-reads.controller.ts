@@ -13,6 +13,7 @@ import {
   toText,
 } from '@hes/udil';
 import { UdilResponseInterceptor } from './udil-response.interceptor';
+import { RequestTextInterceptor } from '../common/request-text.interceptor';
 
 function route(table: ReadableTable): MethodDecorator {
   return (target, key, descriptor) => {
@@ -27,7 +28,8 @@ function route(table: ReadableTable): MethodDecorator {
 @ApiTags('UDIL')
 @ApiProduces('application/json', 'application/xml')
 @Controller()
-@UseInterceptors(NoFilesInterceptor(), UdilResponseInterceptor)
+// Multipart bodies are parsed by NoFilesInterceptor: the request-text rule is applied to them after it.
+@UseInterceptors(NoFilesInterceptor(), RequestTextInterceptor, UdilResponseInterceptor)
 export class UdilReadsController {
   constructor(
     private readonly auth: UdilAuthService,

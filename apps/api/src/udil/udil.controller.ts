@@ -19,6 +19,7 @@ import {
 } from '@hes/udil';
 import { commandMessage } from './udil-messages';
 import { UdilResponseInterceptor } from './udil-response.interceptor';
+import { RequestTextInterceptor } from '../common/request-text.interceptor';
 
 function header(request: Request, name: string): string | undefined {
   const value = toText(request.headers[name] ?? (request.body as RawFields | undefined)?.[name]);
@@ -46,7 +47,8 @@ function commandRoute(summary: string): MethodDecorator {
 @ApiConsumes('application/x-www-form-urlencoded', 'application/json', 'multipart/form-data')
 @ApiProduces('application/json', 'application/xml')
 @Controller()
-@UseInterceptors(NoFilesInterceptor(), UdilResponseInterceptor)
+// Multipart bodies are parsed by NoFilesInterceptor: the request-text rule is applied to them after it.
+@UseInterceptors(NoFilesInterceptor(), RequestTextInterceptor, UdilResponseInterceptor)
 export class UdilController {
   constructor(
     private readonly auth: UdilAuthService,

@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { QueryFailedError } from 'typeorm';
 import { AdminAuthenticationError } from '../auth/admin-authenticator';
+import { describeRequestFailure } from '../../common/request-failure';
 
 export interface AdminErrorBody {
   statusCode: number;
@@ -45,6 +46,11 @@ export class AdminExceptionFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     if (exception instanceof AdminAuthenticationError)
       return sendAdminError(response, exception.statusCode, exception.message, exception.challenge);
+    const failure = describeRequestFailure(exception);
+    if (failure) {
+      if (failure.retryAfterSeconds) response.setHeader('Retry-After', String(failure.retryAfterSeconds));
+      return sendAdminError(response, failure.status, failure.message);
+    }
     if (exception instanceof HttpException) {
       const rows = (exception.getResponse() as { rows?: unknown }).rows;
       return sendAdminError(

@@ -70,21 +70,24 @@ export class AdminMcsClientsService {
   ) {}
 
   async create(input: CreateMcsClientDto): Promise<McsClientSecretsDto> {
-    if (input.password !== undefined && input.username === undefined)
+    // JSON null is "not given" (IsOptional lets it through): a null username is an address-only client.
+    const username = input.username ?? undefined;
+    const givenPassword = input.password ?? undefined;
+    if (givenPassword !== undefined && username === undefined)
       throw new BadRequestException('username is required when a password is given');
-    const password = input.username === undefined ? undefined : (input.password ?? generatedPassword());
+    const password = username === undefined ? undefined : (givenPassword ?? generatedPassword());
     const rows = await this.write(
       `INSERT INTO public.mcs_clients (name, allowed_addresses, username, password_hash)
        VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
       [
         input.name,
         input.allowedAddresses,
-        input.username ?? null,
+        username ?? null,
         password === undefined ? null : await hashSecret(password),
       ],
       input,
     );
-    return { ...view(rows[0]), ...(input.password === undefined && password ? { password } : {}) };
+    return { ...view(rows[0]), ...(givenPassword === undefined && password ? { password } : {}) };
   }
 
   async list(query: PageQueryDto): Promise<Paged<McsClientDto>> {
@@ -133,7 +136,8 @@ export class AdminMcsClientsService {
 
   /** Sets or replaces username and password (given, or generated and answered once). */
   async setCredentials(id: string, input: SetMcsCredentialsDto): Promise<McsClientSecretsDto> {
-    const password = input.password ?? generatedPassword();
+    const givenPassword = input.password ?? undefined;
+    const password = givenPassword ?? generatedPassword();
     const client = await this.change(
       id,
       `UPDATE public.mcs_clients SET username = $2, password_hash = $3, updated_at = now()
@@ -141,7 +145,7 @@ export class AdminMcsClientsService {
       [input.username, await hashSecret(password)],
       input,
     );
-    return { ...client, ...(input.password === undefined ? { password } : {}) };
+    return { ...client, ...(givenPassword === undefined ? { password } : {}) };
   }
 
   /** Makes the client address-only: its allowed addresses are enough. */

@@ -1,0 +1,30 @@
+import { INestApplication } from '@nestjs/common';
+import { json, urlencoded } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { AppConfig } from '@hes/config';
+import { RequestBodyError, bodyParserFailure, isBodyParserError } from './request-failure';
+
+/**
+ * A body parser whose refusals (too large, unsupported charset or encoding, not JSON, not gzip…) reach
+ * the exception filters as RequestBodyError naming the body or header at fault. Without the wrapper
+ * Nest turns body-parser's SyntaxError into a bare BadRequestException and leaves the others as
+ * http-errors objects, which the protocol filters used to answer with 500.
+ */
+function refusingParser(parser: RequestHandler): RequestHandler {
+  return (request: Request, response: Response, next: NextFunction) =>
+    parser(request, response, (error?: unknown) => {
+      if (error && isBodyParserError(error)) {
+        const encoding = request.headers['content-encoding'];
+        return next(new RequestBodyError(bodyParserFailure(error, encoding)));
+      }
+      next(error);
+    });
+}
+
+/** UDIL clients send forms or JSON; a fan-out over many meters is one large parameter or many. */
+export function useBodyParsers(app: INestApplication, config: AppConfig): void {
+  app.use(refusingParser(json({ limit: config.REQUEST_BODY_LIMIT })));
+  app.use(
+    refusingParser(urlencoded({ limit: config.REQUEST_BODY_LIMIT, extended: true, parameterLimit: 250_000 })),
+  );
+}
