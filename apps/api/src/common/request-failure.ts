@@ -92,9 +92,57 @@ export function bodyParserFailure(
   return { status, message: `request: ${error.message}` };
 }
 
+/** Seconds a client is asked to wait (Retry-After) when the database cannot be reached. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/** SQLSTATEs of a server that is not there (yet): class 08, shutting down, starting up, crashed. */
+const UNAVAILABLE_SQLSTATE = /^(08...|57P0[1-4])$/;
+/** Socket errors of a database that cannot be reached. */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+/** node-postgres's own words for a connection that is gone or could not be made. */
+const UNAVAILABLE_MESSAGE =
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection terminated due to connection timeout)/;
+
+/**
+ * Whether an error means that PostgreSQL cannot be reached (stopped, restarting, network down), as
+ * opposed to a query it refused. Looks through TypeORM's driverError, causes and AggregateErrors.
+ */
+export function isDatabaseUnavailable(exception: unknown, depth = 0): boolean {
+  if (depth > 5 || exception === null || typeof exception !== 'object') return false;
+  const error = exception as {
+    code?: unknown;
+    message?: unknown;
+    driverError?: unknown;
+    cause?: unknown;
+    errors?: unknown;
+  };
+  if (
+    typeof error.code === 'string' &&
+    (UNAVAILABLE_SQLSTATE.test(error.code) || UNREACHABLE_CODES.has(error.code))
+  )
+    return true;
+  if (typeof error.message === 'string' && UNAVAILABLE_MESSAGE.test(error.message)) return true;
+  const inner: unknown[] = [
+    error.driverError,
+    error.cause,
+    ...(Array.isArray(error.errors) ? (error.errors as unknown[]) : []),
+  ];
+  return inner.some((cause) => isDatabaseUnavailable(cause, depth + 1));
+}
+
 /**
  * The refusals every API answers the same way (each in its own envelope): a field the request-text
- * rule refuses, and what the body parser refused. Undefined for anything else (an API's own errors,
+ * rule refuses, what the body parser refused, and a database that cannot be reached (503: nothing
+ * was accepted, since every API acknowledges only what it committed). Undefined for anything else (an API's own errors,
  * Nest's HttpExceptions, unexpected errors).
  */
 export function describeRequestFailure(
@@ -103,6 +151,12 @@ export function describeRequestFailure(
 ): RequestFailure | undefined {
   if (exception instanceof RequestFieldError) return { status: 400, message: exception.message };
   if (exception instanceof RequestBodyError) return exception.failure;
+  if (isDatabaseUnavailable(exception))
+    return {
+      status: 503,
+      message: `database: unavailable, nothing was accepted; retry in ${DATABASE_RETRY_AFTER_SECONDS} seconds`,
+      retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
+    };
   if (isBodyParserError(exception)) {
     const encoding = headers['content-encoding'];
     return bodyParserFailure(exception, Array.isArray(encoding) ? encoding.join(', ') : encoding);

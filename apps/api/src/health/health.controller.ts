@@ -1,9 +1,11 @@
-import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { WorkerHeartbeatRepository } from '@hes/database';
 import { QueueHealthIndicator } from '@hes/queue';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../common/request-failure';
 
 @ApiTags('health')
 @Controller('health')
@@ -29,10 +31,25 @@ export class HealthController {
   @Get('worker')
   @ApiOperation({ summary: 'Workers that consumed a heartbeat job recently; 503 when none did' })
   @ApiOkResponse({ description: 'At least one worker is consuming jobs' })
-  @ApiServiceUnavailableResponse({ description: 'No worker consumed a heartbeat job in three intervals' })
-  async workers() {
+  @ApiServiceUnavailableResponse({
+    description: 'No worker consumed a heartbeat job in three intervals, or the database is unreachable',
+  })
+  async workers(@Res({ passthrough: true }) response: Response) {
     const windowSeconds = this.config.HEARTBEAT_INTERVAL_SECONDS * 3;
-    const seen = await this.heartbeats.seenSince(new Date(Date.now() - windowSeconds * 1000));
+    let seen: Awaited<ReturnType<WorkerHeartbeatRepository['seenSince']>>;
+    try {
+      seen = await this.heartbeats.seenSince(new Date(Date.now() - windowSeconds * 1000));
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      // The heartbeats are in the database: without it nothing can be said about the workers.
+      response.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+      throw new ServiceUnavailableException({
+        status: 'error',
+        windowSeconds,
+        workers: [],
+        error: "database: unavailable, the workers' heartbeats cannot be read",
+      });
+    }
     const body = {
       status: seen.length > 0 ? 'ok' : 'error',
       windowSeconds,
