@@ -14,6 +14,8 @@ export interface RawRequest {
   path: string;
   headers?: Record<string, string>;
   body?: Buffer | string;
+  /** Source address of the connection (any 127.0.0.0/8 address reaches a server on 127.0.0.1). */
+  localAddress?: string;
 }
 
 /**
@@ -30,7 +32,8 @@ export function rawRequest(base: string, raw: RawRequest, agent?: Agent): Promis
         port: url.port,
         method: raw.method,
         path: raw.path,
-        agent,
+        agent: raw.localAddress ? false : agent,
+        localAddress: raw.localAddress,
         headers: { ...(body ? { 'content-length': String(body.length) } : {}), ...raw.headers },
       },
       (response) => {

@@ -6,6 +6,7 @@ import { DatabaseModule } from '@hes/database';
 import { DriversModule } from '@hes/drivers';
 import { HttpMetricsMiddleware, LoggingModule, MetricsModule } from '@hes/observability';
 import { QueueModule } from '@hes/queue';
+import { SecurityModule } from '@hes/security';
 import { HealthController } from './health/health.controller';
 import { QueueMetrics } from './health/queue-metrics';
 import { UdilModule } from './udil/udil.module';
@@ -19,6 +20,7 @@ import { RequestTextInterceptor } from './common/request-text.interceptor';
     LoggingModule,
     DatabaseModule,
     QueueModule,
+    SecurityModule,
     MetricsModule,
     TerminusModule,
     DriversModule,

@@ -104,9 +104,21 @@ export const environmentSchema = z
       .min(30, 'must be at least 30 (UDIL §3.2)')
       .max(1440)
       .default(30),
-    /** Failed authorizations (per username and per address) before authorization_service refuses for a while. */
-    UDIL_AUTH_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
-    UDIL_AUTH_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(86400).default(300),
+    /**
+     * Credential throttling of UDIL authorization_service, MCS and admin credentials (README, "Password
+     * guessing"): failed credentials from one address over every username, and for one username over
+     * every address, before the API answers 429 until the window (AUTH_LOCKOUT_SECONDS) ends. The
+     * counters are shared by the api processes (Redis, or PostgreSQL with QUEUE_BACKEND=postgres).
+     */
+    AUTH_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(20),
+    AUTH_MAX_FAILURES_PER_USERNAME: z.coerce.number().int().min(1).max(100_000).optional(),
+    AUTH_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(86400).optional(),
+    /** Older names of AUTH_MAX_FAILURES_PER_USERNAME and AUTH_LOCKOUT_SECONDS, used when those are unset. */
+    UDIL_AUTH_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).optional(),
+    UDIL_AUTH_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(86400).optional(),
+    /** Password verifications (scrypt) an api process runs at once, and how long one may wait for a slot (then 503). */
+    AUTH_MAX_CONCURRENT_HASHES: z.coerce.number().int().min(1).max(64).default(2),
+    AUTH_HASH_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
     /** Attempts per device of a UDIL command, and the first retry delay (doubling each time). */
     TRANSACTION_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
     TRANSACTION_BACKOFF_MS: z.coerce.number().int().min(10).max(3_600_000).default(2000),
@@ -269,7 +281,12 @@ export const environmentSchema = z
           'is required when QUEUE_BACKEND is redis (set QUEUE_BACKEND=postgres to queue in PostgreSQL)',
       });
     }
-  });
+  })
+  .transform(({ UDIL_AUTH_MAX_FAILURES, UDIL_AUTH_LOCKOUT_SECONDS, ...env }) => ({
+    ...env,
+    AUTH_MAX_FAILURES_PER_USERNAME: env.AUTH_MAX_FAILURES_PER_USERNAME ?? UDIL_AUTH_MAX_FAILURES ?? 10,
+    AUTH_LOCKOUT_SECONDS: env.AUTH_LOCKOUT_SECONDS ?? UDIL_AUTH_LOCKOUT_SECONDS ?? 300,
+  }));
 
 export type Environment = z.infer<typeof environmentSchema>;
 

@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { PasswordHashingBusyError, PasswordHashingGate } from '@hes/security';
 import { hashSecret, verifySecret } from '@hes/udil';
 import { McsErrorCode, McsRequestError } from './mcs-error';
 
@@ -119,16 +120,25 @@ export class McsCredentialVerifier {
   private readonly outcomes = new Map<string, Map<string, Promise<boolean>>>();
   private decoyHash?: Promise<string>;
 
+  /** `hashing` bounds the verifications run at once (the api's PasswordHashingGate); none: unbounded. */
+  constructor(private readonly hashing?: PasswordHashingGate) {}
+
   /** Whether `secret` is the password whose scrypt hash is `passwordHash`. */
   verify(passwordHash: string, secret: string): Promise<boolean> {
-    return this.remembered(passwordHash, secret, () => verifySecret(secret, passwordHash));
+    return this.remembered(passwordHash, secret, () => this.hashed(() => verifySecret(secret, passwordHash)));
+  }
+
+  private hashed(verification: () => Promise<boolean>): Promise<boolean> {
+    return this.hashing ? this.hashing.run(verification) : verification();
   }
 
   /** Spends the time of a verification for a username no client has, so timing does not tell usernames. */
   async decoy(username: string, secret: string): Promise<void> {
     this.decoyHash ??= hashSecret(randomBytes(16).toString('hex'));
     const hash = await this.decoyHash;
-    await this.remembered(DECOY, `${username}:${secret}`, () => verifySecret(secret, hash));
+    await this.remembered(DECOY, `${username}:${secret}`, () =>
+      this.hashed(() => verifySecret(secret, hash)),
+    );
   }
 
   private remembered(bucket: string, secret: string, verification: () => Promise<boolean>): Promise<boolean> {
@@ -138,8 +148,14 @@ export class McsCredentialVerifier {
     let outcome = known.get(digest);
     if (!outcome) {
       if (known.size >= OUTCOMES_PER_HASH) known.clear();
-      // A stored hash that does not parse makes scrypt throw: that is a refusal, not an error.
-      outcome = verification().catch(() => false);
+      // A stored hash that does not parse makes scrypt throw: that is a refusal, not an error. No free
+      // hashing slot is neither: it is not remembered, and the request is refused with 503.
+      const remembered = known;
+      outcome = verification().catch((error: unknown) => {
+        if (!(error instanceof PasswordHashingBusyError)) return false;
+        remembered.delete(digest);
+        throw error;
+      });
       known.set(digest, outcome);
     }
     return outcome;
@@ -151,6 +167,25 @@ export class McsCredentialVerifier {
     for (const hash of this.outcomes.keys())
       if (hash !== DECOY && !hashes.has(hash)) this.outcomes.delete(hash);
   }
+}
+
+/** The username and password of an `Authorization: Basic …` header, or undefined for any other. */
+export function basicCredentials(
+  authorization: string | undefined,
+): { user: string; secret: string } | undefined {
+  const match = /^Basic\s+(\S+)$/i.exec(authorization ?? '');
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return {
+    user: colon < 0 ? decoded : decoded.slice(0, colon),
+    secret: colon < 0 ? '' : decoded.slice(colon + 1),
+  };
+}
+
+/** The username of an `Authorization: Basic …` header, or undefined for any other. */
+export function basicUsername(authorization: string | undefined): string | undefined {
+  return basicCredentials(authorization)?.user;
 }
 
 interface Rule {
@@ -206,16 +241,13 @@ export class McsAccessPolicy {
     const addressOnly = admitting.find(({ client }) => !client.credentials);
     if (addressOnly) return addressOnly.client;
 
-    const match = /^Basic\s+(\S+)$/i.exec(authorization ?? '');
-    if (!match)
+    const basic = basicCredentials(authorization);
+    if (!basic)
       throw new McsRequestError(
         McsErrorCode.Unauthorized,
         'credentials are required (HTTP Basic authentication)',
       );
-    const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    const user = colon < 0 ? decoded : decoded.slice(0, colon);
-    const secret = colon < 0 ? '' : decoded.slice(colon + 1);
+    const { user, secret } = basic;
     // Every username is compared (in constant time), so the answer's timing does not depend on which one matched.
     const named = admitting.filter(({ client }) => sameSecret(user, client.credentials!.username));
     let hashed = false;

@@ -1,4 +1,5 @@
 import type { AppConfig } from '@hes/config';
+import { CredentialThrottle, MemoryFailureCounterStore, PasswordHashingGate } from '@hes/security';
 import { McsClient } from './mcs-access';
 import { MCS_CLIENTS_CACHE_MS, McsClientAccess } from './mcs-client-access';
 import { McsClientRepository } from './mcs-client.repository';
@@ -30,7 +31,16 @@ class FakeRepository {
 
 function accessWith(repository: FakeRepository, environment: Partial<AppConfig> = {}): McsClientAccess {
   const config = { MCS_ALLOWED_CLIENTS: '', ...environment } as AppConfig;
-  return new McsClientAccess(config, repository as unknown as McsClientRepository);
+  return new McsClientAccess(
+    config,
+    repository as unknown as McsClientRepository,
+    new CredentialThrottle(new MemoryFailureCounterStore(), {
+      maxFailuresPerAddress: 3,
+      maxFailuresPerUsername: 3,
+      windowSeconds: 60,
+    }),
+    new PasswordHashingGate({ maxConcurrent: 1, maxWaitMs: 1000 }),
+  );
 }
 
 const codeOf = (promise: Promise<unknown>) =>
@@ -92,5 +102,35 @@ describe('McsClientAccess', () => {
     const access = accessWith(repository);
     for (let i = 0; i < 3; i += 1) await access.check('10.0.0.1', undefined);
     expect(repository.seen).toEqual([SITE.id]);
+  });
+});
+
+describe('McsClientAccess: Basic credentials are throttled', () => {
+  const basic = (user: string, password: string) =>
+    `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+  it('refuses an address after its failures over many usernames, but not another address', async () => {
+    const repository = new FakeRepository();
+    repository.clientsNow = [];
+    const access = accessWith(repository, { MCS_USERNAME: 'master', MCS_PASSWORD: 'right-password' });
+    for (const user of ['a', 'b', 'c'])
+      expect(await codeOf(access.check('10.0.0.9', basic(user, 'guess')))).toBe(McsErrorCode.Unauthorized);
+    await expect(access.check('10.0.0.9', basic('master', 'right-password'))).rejects.toMatchObject({
+      name: 'CredentialThrottledError',
+      retryAfterSeconds: 60,
+    });
+    expect((await access.check('10.0.0.10', basic('master', 'right-password')))?.id).toBe('environment');
+  });
+
+  it('refuses a username guessed from many addresses', async () => {
+    const repository = new FakeRepository();
+    repository.clientsNow = [];
+    const access = accessWith(repository, { MCS_USERNAME: 'master', MCS_PASSWORD: 'right-password' });
+    for (const address of ['10.0.0.1', '10.0.0.2', '10.0.0.3'])
+      expect(await codeOf(access.check(address, basic('master', 'guess')))).toBe(McsErrorCode.Unauthorized);
+    await expect(access.check('10.0.0.4', basic('master', 'right-password'))).rejects.toMatchObject({
+      name: 'CredentialThrottledError',
+      reason: 'username',
+    });
   });
 });

@@ -1,12 +1,16 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@hes/config';
+import { CredentialThrottle, PasswordHashingGate } from '@hes/security';
 import {
   MCS_ENVIRONMENT_CLIENT_ID,
   McsAccessPolicy,
   McsClient,
   McsCredentialVerifier,
+  basicUsername,
   environmentMcsClient,
+  normaliseAddress,
 } from './mcs-access';
+import { McsErrorCode, McsRequestError } from './mcs-error';
 import { McsClientRepository } from './mcs-client.repository';
 
 /** How long the clients read from the database are used before they are read again. */
@@ -23,7 +27,7 @@ const SEEN_INTERVAL_MS = 60_000;
 @Injectable()
 export class McsClientAccess {
   private readonly logger = new Logger('McsAccess');
-  private readonly verifier = new McsCredentialVerifier();
+  private readonly verifier: McsCredentialVerifier;
   private readonly seen = new Map<string, number>();
   /** The environment client, when MCS_ALLOWED_CLIENTS or MCS_USERNAME configure one. */
   readonly environmentClient: McsClient | undefined;
@@ -33,7 +37,10 @@ export class McsClientAccess {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly repository: McsClientRepository,
+    private readonly throttle: CredentialThrottle,
+    hashing: PasswordHashingGate,
   ) {
+    this.verifier = new McsCredentialVerifier(hashing);
     this.environmentClient = environmentMcsClient({
       allowedClients: config.MCS_ALLOWED_CLIENTS,
       username: config.MCS_USERNAME,
@@ -43,7 +50,24 @@ export class McsClientAccess {
 
   /** The client that admits the request (null while MCS is open); throws the MCS 403 or 401. */
   async check(address: string | undefined, authorization: string | undefined): Promise<McsClient | null> {
-    const client = await (await this.policy()).check(address, authorization);
+    const policy = await this.policy();
+    // Basic credentials are throttled (CredentialThrottle: per address and per username); an
+    // address-only client, or an open MCS, hashes nothing and has nothing to guess.
+    const username = policy.open ? undefined : basicUsername(authorization);
+    const caller = normaliseAddress(address ?? '');
+    if (username !== undefined) await this.throttle.assertAllowed('mcs', username, caller);
+    let client: McsClient | null;
+    try {
+      client = await policy.check(address, authorization);
+    } catch (error) {
+      if (
+        username !== undefined &&
+        error instanceof McsRequestError &&
+        error.code === McsErrorCode.Unauthorized
+      )
+        await this.throttle.recordFailure('mcs', username, caller);
+      throw error;
+    }
     if (client && client.id !== MCS_ENVIRONMENT_CLIENT_ID) this.noteSeen(client.id);
     return client;
   }

@@ -1,4 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
+import { CredentialThrottledError, PasswordHashingBusyError } from '@hes/security';
 
 /** How a request the API refuses is answered, whatever the API's envelope. */
 export interface RequestFailure {
@@ -141,8 +142,9 @@ export function isDatabaseUnavailable(exception: unknown, depth = 0): boolean {
 
 /**
  * The refusals every API answers the same way (each in its own envelope): a field the request-text
- * rule refuses, what the body parser refused, and a database that cannot be reached (503: nothing
- * was accepted, since every API acknowledges only what it committed). Undefined for anything else (an API's own errors,
+ * rule refuses, what the body parser refused, credentials refused for too many failures (429) or
+ * for want of a hashing slot (503), and a database that cannot be reached (503: nothing was accepted,
+ * since every API acknowledges only what it committed). Undefined for anything else (an API's own errors,
  * Nest's HttpExceptions, unexpected errors).
  */
 export function describeRequestFailure(
@@ -151,6 +153,12 @@ export function describeRequestFailure(
 ): RequestFailure | undefined {
   if (exception instanceof RequestFieldError) return { status: 400, message: exception.message };
   if (exception instanceof RequestBodyError) return exception.failure;
+  if (exception instanceof CredentialThrottledError || exception instanceof PasswordHashingBusyError)
+    return {
+      status: exception instanceof CredentialThrottledError ? 429 : 503,
+      message: exception.message,
+      retryAfterSeconds: exception.retryAfterSeconds,
+    };
   if (isDatabaseUnavailable(exception))
     return {
       status: 503,

@@ -3,17 +3,13 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@hes/config';
+import { CredentialThrottle, PasswordHashingGate } from '@hes/security';
 import { UdilRequestError } from '../udil-error';
 import { hashSecret, hashToken, verifySecret } from './secret-hash';
 
 export interface IssuedKey {
   privatekey: string;
   expiresAt: Date;
-}
-
-interface FailureWindow {
-  count: number;
-  since: number;
 }
 
 /** A scrypt hash that no password matches, compared against for unknown users (same timing). */
@@ -23,15 +19,17 @@ const UNKNOWN_USER_HASH =
 /**
  * authorization_service (UDIL §3.2.1): username, password and code exchanged for a privatekey valid
  * UDIL_PRIVATEKEY_TTL_MINUTES (at least 30). Only hashes are stored. Repeated failures from one
- * address or for one username are refused for a while (per api process).
+ * address (over every username) or for one username (from every address) are refused for a while,
+ * counted by every api process together (CredentialThrottle); the hashing is bounded per process
+ * (PasswordHashingGate).
  */
 @Injectable()
 export class UdilAuthService {
-  private readonly failures = new Map<string, FailureWindow>();
-
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly throttle: CredentialThrottle,
+    private readonly hashing: PasswordHashingGate,
   ) {}
 
   async createClient(username: string, password: string, code: string): Promise<string> {
@@ -58,26 +56,22 @@ export class UdilAuthService {
     ] as const) {
       if (!value) throw new UdilRequestError(401, `${name}: header is required`);
     }
-    // Per username and address: an attacker is slowed down without locking the user out everywhere.
-    const keys = [`${username}|${address}`];
-    if (keys.some((key) => this.isThrottled(key))) {
-      throw new UdilRequestError(
-        429,
-        `too many failed authorizations; try again in ${this.config.UDIL_AUTH_LOCKOUT_SECONDS} seconds`,
-      );
-    }
+    // Over a limit: CredentialThrottledError, answered 429 with Retry-After by the UDIL filter.
+    await this.throttle.assertAllowed('udil', username, address);
     const [client] = await this.dataSource.query<
       { id: string; password_hash: string; code_hash: string; enabled: boolean }[]
     >(`SELECT id, password_hash, code_hash, enabled FROM public.udil_clients WHERE username = $1`, [
       username,
     ]);
-    const passwordOk = await verifySecret(password!, client?.password_hash ?? UNKNOWN_USER_HASH);
-    const codeOk = await verifySecret(code!, client?.code_hash ?? UNKNOWN_USER_HASH);
+    // Both secrets are checked in one slot of the gate, whether the user exists or not (same timing).
+    const [passwordOk, codeOk] = await this.hashing.run(async () => [
+      await verifySecret(password!, client?.password_hash ?? UNKNOWN_USER_HASH),
+      await verifySecret(code!, client?.code_hash ?? UNKNOWN_USER_HASH),
+    ]);
     if (!client || !client.enabled || !passwordOk || !codeOk) {
-      keys.forEach((key) => this.recordFailure(key));
+      await this.throttle.recordFailure('udil', username, address);
       throw new UdilRequestError(401, 'username, password or code is not valid');
     }
-    keys.forEach((key) => this.failures.delete(key));
     const privatekey = randomBytes(24).toString('base64url');
     const expiresAt = new Date(Date.now() + this.config.UDIL_PRIVATEKEY_TTL_MINUTES * 60_000);
     await this.dataSource.query(
@@ -105,24 +99,5 @@ export class UdilAuthService {
         'privatekey is not valid or has expired (get a new one from authorization_service)',
       );
     return key.client_id;
-  }
-
-  private isThrottled(key: string): boolean {
-    const window = this.failures.get(key);
-    if (!window) return false;
-    if (Date.now() - window.since > this.config.UDIL_AUTH_LOCKOUT_SECONDS * 1000) {
-      this.failures.delete(key);
-      return false;
-    }
-    return window.count >= this.config.UDIL_AUTH_MAX_FAILURES;
-  }
-
-  private recordFailure(key: string): void {
-    const window = this.failures.get(key);
-    if (!window || Date.now() - window.since > this.config.UDIL_AUTH_LOCKOUT_SECONDS * 1000) {
-      this.failures.set(key, { count: 1, since: Date.now() });
-    } else {
-      window.count += 1;
-    }
   }
 }

@@ -16,10 +16,13 @@ export class AdminAuthGuard implements CanActivate {
 
   constructor(private readonly authenticator: AdminAuthenticator) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AdminRequest>();
     try {
-      request[ADMIN_PRINCIPAL] = this.authenticator.authenticate(request.headers.authorization);
+      request[ADMIN_PRINCIPAL] = await this.authenticator.authenticateRequest(
+        request.headers.authorization,
+        request.ip ?? request.socket.remoteAddress ?? 'unknown',
+      );
       return true;
     } catch (error) {
       if (error instanceof AdminAuthenticationError)

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '@hes/config';
+import { CredentialThrottle } from '@hes/security';
 
 /** Who made an admin request, as written to the audit log. */
 export interface AdminPrincipal {
@@ -36,6 +37,15 @@ function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
+/** The username of `Basic …` credentials (undefined for a bearer token or another scheme). */
+function basicUsername(authorization: string): string | undefined {
+  const [scheme = '', ...rest] = authorization.trim().split(/\s+/);
+  if (scheme.toLowerCase() !== 'basic') return undefined;
+  const decoded = Buffer.from(rest.join(' '), 'base64').toString('utf8');
+  const separator = decoded.indexOf(':');
+  return separator < 0 ? decoded : decoded.slice(0, separator);
+}
+
 /**
  * Checks the Authorization header against ADMIN_TOKEN (`Bearer <token>`) and ADMIN_USERNAME /
  * ADMIN_PASSWORD (`Basic …`). With neither configured every admin request is refused: the admin API is
@@ -43,7 +53,29 @@ function sameSecret(given: string, expected: string): boolean {
  */
 @Injectable()
 export class AdminAuthenticator {
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly throttle: CredentialThrottle,
+  ) {}
+
+  /**
+   * authenticate(), throttled (CredentialThrottle): a request that carries credentials is refused
+   * with CredentialThrottledError (429) while its address or its Basic username has too many recent
+   * failures, and every wrong credential counts one more. A request without credentials guesses
+   * nothing and is not counted.
+   */
+  async authenticateRequest(authorization: string | undefined, address: string): Promise<AdminPrincipal> {
+    if (!this.enabled || !authorization) return this.authenticate(authorization);
+    const username = basicUsername(authorization);
+    await this.throttle.assertAllowed('admin', username, address);
+    try {
+      return this.authenticate(authorization);
+    } catch (error) {
+      if (error instanceof AdminAuthenticationError && error.statusCode === 401)
+        await this.throttle.recordFailure('admin', username, address);
+      throw error;
+    }
+  }
 
   get enabled(): boolean {
     return Boolean(this.config.ADMIN_TOKEN || (this.config.ADMIN_USERNAME && this.config.ADMIN_PASSWORD));

@@ -9,6 +9,7 @@ import { ADMIN_PRINCIPAL, AdminAuthenticationError, AdminAuthenticator } from '.
 import { AdminAuditRepository } from '../audit/admin-audit.repository';
 import { redact } from '../audit/admin-audit.interceptor';
 import { sendAdminError } from '../common/admin-exception.filter';
+import { describeRequestFailure } from '../../common/request-failure';
 
 export const QUEUE_BOARD_PATH = '/admin/queues';
 
@@ -80,13 +81,26 @@ export class QueueBoard implements OnModuleInit {
   }
 
   private readonly guard = (request: Request, response: Response, next: NextFunction): void => {
+    void this.admit(request, response, next);
+  };
+
+  private async admit(request: Request, response: Response, next: NextFunction): Promise<void> {
     try {
-      const principal = this.authenticator.authenticate(request.headers.authorization);
+      const principal = await this.authenticator.authenticateRequest(
+        request.headers.authorization,
+        request.ip ?? request.socket.remoteAddress ?? 'unknown',
+      );
       (request as Request & { [ADMIN_PRINCIPAL]?: typeof principal })[ADMIN_PRINCIPAL] = principal;
       if (request.method !== 'GET' && request.method !== 'HEAD')
         response.once('close', () => void this.recordAction(request, response, principal));
       next();
     } catch (error) {
+      // Throttled (429) or the database or Redis unreachable: answered as every admin route does.
+      const failure = describeRequestFailure(error);
+      if (failure) {
+        if (failure.retryAfterSeconds) response.setHeader('Retry-After', String(failure.retryAfterSeconds));
+        return sendAdminError(response, failure.status, failure.message);
+      }
       if (!(error instanceof AdminAuthenticationError)) return next(error);
       this.logger.warn(
         { path: request.originalUrl, address: request.ip, reason: error.message },
@@ -94,7 +108,7 @@ export class QueueBoard implements OnModuleInit {
       );
       sendAdminError(response, error.statusCode, error.message, error.challenge);
     }
-  };
+  }
 
   /** One audit row per Bull Board action: who, which queue (and job), what, and how it ended. */
   private async recordAction(
