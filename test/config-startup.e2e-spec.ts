@@ -44,6 +44,11 @@ describe('start-up refuses an invalid configuration, naming the variable', () =>
       /REDIS_URL must be a URL starting with redis:/,
     ],
     ['apps/worker/src/main.js', { ...VALID, TIME_ZONE: 'Karachi' }, /TIME_ZONE must be an IANA time zone/],
+    [
+      'apps/api/src/main.js',
+      { ...VALID, API_TLS_CERT_FILE: '/nonexistent/server.crt', API_TLS_KEY_FILE: '/nonexistent/server.key' },
+      /API_TLS_CERT_FILE must be a readable file/,
+    ],
   ])('%s with %j', async (entry, env, message) => {
     const outcome = await startWith(entry, env);
     expect(outcome.code).toBe(1);

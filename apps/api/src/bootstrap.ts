@@ -3,8 +3,29 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import { APP_CONFIG, AppConfig } from '@hes/config';
+import { readFileSync } from 'node:fs';
+import type { HttpsOptions } from '@nestjs/common/interfaces/external/https-options.interface';
+import { APP_CONFIG, AppConfig, Environment, parseEnvironment } from '@hes/config';
 import { useBodyParsers } from './common/body-parsers';
+
+/** The api's own HTTPS (API_TLS_CERT_FILE, API_TLS_KEY_FILE), or undefined for plain HTTP. */
+export function httpsOptionsOf(environment: Environment): HttpsOptions | undefined {
+  if (!environment.API_TLS_CERT_FILE || !environment.API_TLS_KEY_FILE) return undefined;
+  // Node's defaults: TLS 1.2 and 1.3 only, its cipher list.
+  return {
+    cert: readFileSync(environment.API_TLS_CERT_FILE),
+    key: readFileSync(environment.API_TLS_KEY_FILE),
+  };
+}
+
+/** Express's "trust proxy" value for API_TRUST_PROXY: false for none, else the list of trusted proxies. */
+export function trustedProxies(setting: string): false | string[] {
+  const entries = setting
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
+  return entries.length === 0 ? false : entries;
+}
 
 /**
  * Builds the api application. The root module is loaded here, inside the caller's try, because
@@ -12,13 +33,18 @@ import { useBodyParsers } from './common/body-parsers';
  */
 export async function createApiApp(): Promise<INestApplication> {
   const { AppModule } = await import('./app.module');
+  // Validated (and .env merged) by loading the root module above; HTTPS is chosen before the app exists.
+  const environment = parseEnvironment(process.env);
   const app = await NestFactory.create<NestExpressApplication>(AppModule, {
     bufferLogs: true,
     abortOnError: false,
     bodyParser: false,
+    httpsOptions: httpsOptionsOf(environment),
   });
   app.useLogger(app.get(Logger));
   const config = app.get<AppConfig>(APP_CONFIG);
+  // Behind a TLS-terminating proxy: the client's address and protocol are the proxy's X-Forwarded-* ones.
+  app.set('trust proxy', trustedProxies(config.API_TRUST_PROXY));
   useBodyParsers(app, config);
   app.enableShutdownHooks();
   if (config.SWAGGER_ENABLED) {

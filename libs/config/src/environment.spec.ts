@@ -1,3 +1,7 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { InvalidConfigurationError, decodeKey, parseEnvironment } from './environment';
 
 const valid = {
@@ -71,5 +75,69 @@ describe('parseEnvironment', () => {
     expect(decodeKey('ab'.repeat(32))?.length).toBe(32);
     expect(decodeKey(Buffer.alloc(32, 7).toString('base64'))?.length).toBe(32);
     expect(decodeKey(Buffer.alloc(16, 7).toString('base64'))).toBeUndefined();
+  });
+
+  it('takes the credential throttling settings, and the older UDIL_AUTH_* names when the new ones are unset', () => {
+    expect(parseEnvironment(valid)).toMatchObject({
+      AUTH_MAX_FAILURES_PER_ADDRESS: 20,
+      AUTH_MAX_FAILURES_PER_USERNAME: 10,
+      AUTH_LOCKOUT_SECONDS: 300,
+      AUTH_MAX_CONCURRENT_HASHES: 2,
+      AUTH_HASH_WAIT_MS: 2000,
+    });
+    expect(
+      parseEnvironment({ ...valid, UDIL_AUTH_MAX_FAILURES: '3', UDIL_AUTH_LOCKOUT_SECONDS: '60' }),
+    ).toMatchObject({ AUTH_MAX_FAILURES_PER_USERNAME: 3, AUTH_LOCKOUT_SECONDS: 60 });
+    expect(
+      parseEnvironment({ ...valid, UDIL_AUTH_MAX_FAILURES: '3', AUTH_MAX_FAILURES_PER_USERNAME: '7' }),
+    ).toMatchObject({ AUTH_MAX_FAILURES_PER_USERNAME: 7 });
+    expect(problemsOf({ ...valid, AUTH_MAX_CONCURRENT_HASHES: '0' })).toMatch(/AUTH_MAX_CONCURRENT_HASHES/);
+  });
+
+  it('validates API_TRUST_PROXY', () => {
+    expect(parseEnvironment({ ...valid, API_TRUST_PROXY: 'loopback, 10.0.0.0/8' }).API_TRUST_PROXY).toBe(
+      'loopback, 10.0.0.0/8',
+    );
+    expect(problemsOf({ ...valid, API_TRUST_PROXY: 'true' })).toMatch(
+      /API_TRUST_PROXY must be comma-separated IP addresses, CIDR ranges, loopback/,
+    );
+  });
+
+  describe('API_TLS_CERT_FILE and API_TLS_KEY_FILE', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'hes-config-tls-'));
+    afterAll(() => rmSync(folder, { recursive: true, force: true }));
+    const file = (name: string, text: string) => {
+      writeFileSync(join(folder, name), text);
+      return join(folder, name);
+    };
+    const key = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
+
+    it('refuses an unreadable file, naming the variable', () => {
+      expect(
+        problemsOf({
+          ...valid,
+          API_TLS_CERT_FILE: join(folder, 'missing.crt'),
+          API_TLS_KEY_FILE: file('k', key),
+        }),
+      ).toMatch(/API_TLS_CERT_FILE must be a readable file/);
+    });
+
+    it('requires both', () => {
+      expect(problemsOf({ ...valid, API_TLS_KEY_FILE: file('k2', key) })).toMatch(
+        /API_TLS_CERT_FILE is required with API_TLS_KEY_FILE/,
+      );
+    });
+
+    it('refuses a file that is not a certificate', () => {
+      expect(
+        problemsOf({
+          ...valid,
+          API_TLS_CERT_FILE: file('not.crt', 'hello'),
+          API_TLS_KEY_FILE: file('k3', key),
+        }),
+      ).toMatch(/API_TLS_CERT_FILE must hold a PEM certificate/);
+    });
   });
 });

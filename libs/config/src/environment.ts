@@ -1,3 +1,5 @@
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 
@@ -64,6 +66,60 @@ const mpcbRoute = z
     message: 'must be a path such as realtimeUpload or /MPCBServer/getConfig, or a full http(s) URL',
   });
 
+/** A path to a file this process can read. */
+const readableFile = z
+  .string()
+  .trim()
+  .min(1, 'must be a file path')
+  .refine(
+    (path) => {
+      try {
+        accessSync(path, constants.R_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'must be a readable file' },
+  );
+
+/** Comma-separated entries of a list variable, trimmed, empty ones dropped. */
+function listEntries(list: string): string[] {
+  return list
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
+}
+
+/** An IP address, or a CIDR range such as 10.0.0.0/8. */
+function isAddressOrRange(entry: string): boolean {
+  const [address, prefix, extra] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || extra !== undefined) return false;
+  return prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
+}
+
+/** Why the TLS certificate and key files do not make a usable pair, naming the variable; undefined when they do. */
+function tlsPairProblem(
+  certFile: string,
+  keyFile: string,
+): { variable: string; message: string } | undefined {
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(readFileSync(certFile));
+  } catch {
+    return { variable: 'API_TLS_CERT_FILE', message: 'must hold a PEM certificate' };
+  }
+  try {
+    const key = createPrivateKey(readFileSync(keyFile));
+    if (!certificate.checkPrivateKey(key))
+      return { variable: 'API_TLS_KEY_FILE', message: 'is not the private key of API_TLS_CERT_FILE' };
+  } catch {
+    return { variable: 'API_TLS_KEY_FILE', message: 'must hold a PEM private key (without a passphrase)' };
+  }
+  return undefined;
+}
+
 const booleanFlag = z
   .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1');
@@ -82,6 +138,28 @@ export const environmentSchema = z
       .default('hes'),
     API_HOST: z.string().trim().min(1).default('0.0.0.0'),
     API_PORT: port.default(3000),
+    /**
+     * HTTPS (UDIL mandates it): with a PEM certificate (chain) and its private key the api serves
+     * HTTPS itself; without, it serves plain HTTP for a TLS-terminating proxy in front of it.
+     */
+    API_TLS_CERT_FILE: readableFile.optional(),
+    API_TLS_KEY_FILE: readableFile.optional(),
+    /**
+     * Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (Express "trust proxy"):
+     * comma-separated addresses, CIDR ranges, or loopback / linklocal / uniquelocal. Empty: none, the
+     * client address is the connection's. Behind a proxy, list it, or every client has its address
+     * (credential throttling, MCS allow-lists).
+     */
+    API_TRUST_PROXY: z
+      .string()
+      .default('')
+      .refine(
+        (list) =>
+          listEntries(list).every(
+            (entry) => ['loopback', 'linklocal', 'uniquelocal'].includes(entry) || isAddressOrRange(entry),
+          ),
+        { message: 'must be comma-separated IP addresses, CIDR ranges, loopback, linklocal or uniquelocal' },
+      ),
     /** Optional port on which the worker serves its own /metrics and /health. 0 disables it. */
     WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(0),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1, 'must be at least 1').max(1000).default(20),
@@ -202,22 +280,9 @@ export const environmentSchema = z
     MCS_ALLOWED_CLIENTS: z
       .string()
       .default('')
-      .refine(
-        (list) =>
-          list
-            .split(',')
-            .map((e) => e.trim())
-            .filter((e) => e !== '')
-            .every((entry) => {
-              const [address, prefix, extra] = entry.split('/');
-              const version = isIP(address);
-              if (version === 0 || extra !== undefined) return false;
-              return (
-                prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128))
-              );
-            }),
-        { message: 'must be comma-separated IP addresses or CIDR ranges such as 10.0.0.0/8' },
-      ),
+      .refine((list) => listEntries(list).every(isAddressOrRange), {
+        message: 'must be comma-separated IP addresses or CIDR ranges such as 10.0.0.0/8',
+      }),
     /** Optional HTTP Basic credentials every MCS request must carry (both or neither). */
     MCS_USERNAME: z.string().trim().min(1).optional(),
     MCS_PASSWORD: z.string().min(1).optional(),
@@ -272,6 +337,16 @@ export const environmentSchema = z
         path: [env.ADMIN_USERNAME ? 'ADMIN_PASSWORD' : 'ADMIN_USERNAME'],
         message: 'is required with ' + (env.ADMIN_USERNAME ? 'ADMIN_USERNAME' : 'ADMIN_PASSWORD'),
       });
+    }
+    if (Boolean(env.API_TLS_CERT_FILE) !== Boolean(env.API_TLS_KEY_FILE)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.API_TLS_CERT_FILE ? 'API_TLS_KEY_FILE' : 'API_TLS_CERT_FILE'],
+        message: 'is required with ' + (env.API_TLS_CERT_FILE ? 'API_TLS_CERT_FILE' : 'API_TLS_KEY_FILE'),
+      });
+    } else if (env.API_TLS_CERT_FILE && env.API_TLS_KEY_FILE) {
+      const problem = tlsPairProblem(env.API_TLS_CERT_FILE, env.API_TLS_KEY_FILE);
+      if (problem) ctx.addIssue({ code: 'custom', path: [problem.variable], message: problem.message });
     }
     if (env.QUEUE_BACKEND === 'redis' && !env.REDIS_URL) {
       ctx.addIssue({
