@@ -533,11 +533,12 @@ export function fuzzCaseArbitrary(routes: FuzzRoute[], context: FuzzContext): fc
 /** What is wrong with an answer, or undefined: a 5xx, or a 4xx without a message in its API's envelope. */
 export function answerProblem(request: RawRequest, answer: RawAnswer): string | undefined {
   const path = request.path.split('?')[0];
-  // The one documented 5xx: discovery on a gateway that cannot be reached is a 502 naming it.
+  // The one documented 5xx: an admin action on a gateway that cannot be reached (discovery,
+  // rediscovery of a meter) is a 502 naming the gateway and the kind of failure.
+  const failureMessage = (answer.json as { message?: unknown } | undefined)?.message;
+  const gatewayFailure = typeof failureMessage === 'string' ? failureMessage : '';
   const documented =
-    answer.status === 502 &&
-    /^\/admin\/gateways\/[^/]+\/discover-meters$/.test(path) &&
-    request.method === 'POST';
+    answer.status === 502 && path.startsWith('/admin/gateways/') && /^.+ \([a-z-]+\): /.test(gatewayFailure);
   if (answer.status >= 500 && !documented) return `answered ${answer.status}`;
   if (answer.status < 400) return undefined;
   // Bull Board's own API answers in its own JSON ({"error": …}): only its status is checked.

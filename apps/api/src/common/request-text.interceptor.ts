@@ -4,20 +4,26 @@ import { Observable } from 'rxjs';
 import { findUnsafeField } from '@hes/security';
 import { RequestFieldError } from './request-failure';
 
+function isAdminPath(path: string): boolean {
+  return path === '/admin' || path.startsWith('/admin/');
+}
+
 /** Request parts already checked (multipart bodies are parsed after the global interceptor: checked again). */
 const checked = new WeakSet<object>();
 
 /**
- * Applies the string-safety rule (libs/security/src/safe-text.ts) to every route of every API: path
- * parameters, query and body, refused with a 400 naming the field before any handler, validation pipe
- * or database sees them. Registered globally, and again after NoFilesInterceptor on the UDIL
+ * Applies the string-safety rule (libs/security/src/safe-text.ts) to the UDIL, MCS and health routes:
+ * path parameters, query and body, refused with a 400 naming the field (or a nesting deeper than 32
+ * levels) before any handler or database sees them. Registered globally, and again after NoFilesInterceptor on the UDIL
  * controllers, whose multipart bodies are only parsed there.
  */
 @Injectable()
 export class RequestTextInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (context.getType() === 'http') {
-      const request = context.switchToHttp().getRequest<Request>();
+    const request = context.switchToHttp().getRequest<Request>();
+    // The admin API applies the same rule in its validation pipe, inside its audit interceptor, so
+    // that a refusal there is audited too (admin-validation.pipe.ts).
+    if (context.getType() === 'http' && !isAdminPath(request.path)) {
       const parts: [unknown, string][] = [
         [request.params, 'path'],
         [request.query, 'query'],

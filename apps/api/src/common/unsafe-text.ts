@@ -4,7 +4,7 @@
  * encoding elsewhere). Used by the admin API to refuse such input with a 400 naming the field, and to store
  * whatever it records (the audit log) safely; usable by any other API for the same checks.
  */
-import { unsafeTextReason, wellFormedText } from '@hes/security';
+import { findUnsafeField, unsafeTextReason, wellFormedText } from '@hes/security';
 
 /** The rule itself is libs/security's (one rule for UDIL, MCS and admin): reused here. */
 export { wellFormedText };
@@ -20,38 +20,14 @@ export interface UnsafeText {
   problem: string;
 }
 
-/** How deep `findUnsafeText` looks; deeper values are left to the validators of their own DTOs. */
-const MAX_DEPTH = 32;
-
-function join(parent: string, key: string | number): string {
-  if (typeof key === 'number') return `${parent}[${key}]`;
-  return parent ? `${parent}.${key}` : key;
-}
-
 /**
- * The first string (or object key) of `value` that `unsafeTextProblem` refuses, with its path; null
- * when there is none. `root` names the value itself when it is a string (`body`, a parameter name).
+ * The first string (or object key) of `value` that the rule refuses, with its path, or a value nested
+ * deeper than 32 levels; null when there is none. `root` names the value itself when it is a string
+ * (`body`, a parameter name). The walk is libs/security's findUnsafeField (no recursion, any depth).
  */
-export function findUnsafeText(value: unknown, root = '', depth = 0): UnsafeText | null {
-  if (typeof value === 'string') {
-    const problem = unsafeTextProblem(value);
-    return problem ? { path: root || 'value', problem } : null;
-  }
-  if (value === null || typeof value !== 'object' || depth >= MAX_DEPTH) return null;
-  if (Array.isArray(value)) {
-    for (let index = 0; index < value.length; index++) {
-      const found = findUnsafeText(value[index], join(root, index), depth + 1);
-      if (found) return found;
-    }
-    return null;
-  }
-  for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
-    const keyProblem = unsafeTextProblem(key);
-    if (keyProblem) return { path: join(root, wellFormedText(key)), problem: `(a field name) ${keyProblem}` };
-    const found = findUnsafeText(item, join(root, key), depth + 1);
-    if (found) return found;
-  }
-  return null;
+export function findUnsafeText(value: unknown, root = ''): UnsafeText | null {
+  const found = findUnsafeField(value, root || 'value');
+  return found ? { path: found.field, problem: found.reason } : null;
 }
 
 /**
