@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { CredentialThrottle, CredentialThrottledError } from './credential-throttle';
 import { FailureCount, FailureCounterStore, MemoryFailureCounterStore } from './failure-counters';
 
@@ -41,10 +42,17 @@ describe('CredentialThrottle', () => {
       increment: () => Promise.reject(new Error('connection refused')),
       close: () => Promise.resolve(),
     };
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const throttle = new CredentialThrottle(broken, SETTINGS);
     for (let i = 0; i < 3; i += 1) await throttle.recordFailure('mcs', `u${i}`, '10.0.0.1');
     await expect(throttle.assertAllowed('mcs', 'u9', '10.0.0.1')).rejects.toBeInstanceOf(
       CredentialThrottledError,
     );
+    // The fallback is said, not silent.
+    expect(warn).toHaveBeenCalledWith(
+      { error: 'connection refused' },
+      'credential failure counters unreachable: counting in this process only',
+    );
+    warn.mockRestore();
   });
 });
