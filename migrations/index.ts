@@ -11,6 +11,7 @@ import { Udil3DeviceTypes1764400000101 } from './1764400000101-udil-3-device-typ
 import { MeterResources1764400000400 } from './1764400000400-meter-resources';
 import { GatewayClockZone1764400000401 } from './1764400000401-gateway-clock-zone';
 import { MpcbSiteCentralServer1764400000600 } from './1764400000600-mpcb-site-central-server';
+import { LoadSheddingSchedules1764400000700 } from './1764400000700-load-shedding-schedules';
 import { CredentialFailures1764400000800 } from './1764400000800-credential-failures';
 
 /** Every migration, in order. Listed explicitly so that compiled and test runs load the same set. */
@@ -28,5 +29,6 @@ export const MIGRATIONS = [
   MeterResources1764400000400,
   GatewayClockZone1764400000401,
   MpcbSiteCentralServer1764400000600,
+  LoadSheddingSchedules1764400000700,
   CredentialFailures1764400000800,
 ];

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { G13HeadEnd, startG13HeadEnd } from './support/g13-head-end';
+import { DEVICE_CREATION_ATTRIBUTES } from './support/udil-client';
 
 const REGISTERED = ['3100001001'];
 const ON_THE_BUS = '3100001099';
@@ -22,16 +23,7 @@ describe('UDIL device_creation against the G13 simulator', () => {
       .type('form')
       .send({
         device_identity: JSON.stringify(identities),
-        request_datetime: '2026-11-21 10:00:00',
-        communication_interval: '15',
-        device_type: '1',
-        mdi_reset_date: '1',
-        mdi_reset_time: '00:00:00',
-        sim_number: '03218090100',
-        sim_id: '11199oijjh78',
-        phase: '1',
-        meter_type: '2',
-        communication_mode: '4',
+        ...DEVICE_CREATION_ATTRIBUTES,
       })
       .expect(200);
 

@@ -16,3 +16,17 @@ export async function authorizedKey(app: INestApplication<App>): Promise<string>
     .expect(200);
   return (response.body as { privatekey: string }).privatekey;
 }
+
+/** device_creation's attributes (UDIL §3.4.6) besides device_identity, as a form field map. */
+export const DEVICE_CREATION_ATTRIBUTES = {
+  request_datetime: '2026-11-21 10:00:00',
+  communication_interval: '15',
+  device_type: '1',
+  mdi_reset_date: '1',
+  mdi_reset_time: '00:00:00',
+  sim_number: '03218090100',
+  sim_id: '11199oijjh78',
+  phase: '1',
+  meter_type: '2',
+  communication_mode: '4',
+};

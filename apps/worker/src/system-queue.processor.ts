@@ -14,6 +14,7 @@ export class SystemQueueProcessor extends WorkerHost implements OnApplicationBoo
   }
 
   onApplicationBootstrap(): void {
+    this.dispatcher.watch(QueueName.System, this.worker);
     this.worker.concurrency = Math.min(this.config.WORKER_CONCURRENCY, 4);
   }
 

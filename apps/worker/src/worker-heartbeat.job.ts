@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { hostname } from 'node:os';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { WorkerHeartbeatRepository } from '@hes/database';
-import { JobHandler, JobName, JobQueueRepository } from '@hes/queue';
+import { JobHandler, JobName, ScheduleSupervisor } from '@hes/queue';
 
 /**
  * Keeps a heartbeat job scheduled and records, each time a worker consumes it, which worker did.
@@ -15,12 +15,12 @@ export class WorkerHeartbeatJob implements OnApplicationBootstrap {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly queues: JobQueueRepository,
+    private readonly supervisor: ScheduleSupervisor,
     private readonly heartbeats: WorkerHeartbeatRepository,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.queues.schedule(
+    await this.supervisor.keep(
       'worker-heartbeat',
       this.config.HEARTBEAT_INTERVAL_SECONDS * 1000,
       JobName.WorkerHeartbeat,

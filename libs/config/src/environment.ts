@@ -202,6 +202,33 @@ export const environmentSchema = z
     TRANSACTION_BACKOFF_MS: z.coerce.number().int().min(10).max(3_600_000).default(2000),
     /** How often the reconciler looks for accepted rows the queue lost, and how old they must be. */
     RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+    /**
+     * How often the worker re-asserts its repeating jobs (reconciler, heartbeat, poll tick, MPCB, MCS
+     * reconcile) and rebuilds load-shedding schedules from PostgreSQL, so that they come back by
+     * themselves when Redis lost its data.
+     */
+    SCHEDULE_SUPERVISOR_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
+    /**
+     * Gateway leases: a job holds one of its gateway's max_in_flight leases (shared by every worker
+     * process through the queue backend) while it runs; a lease not renewed expires after this long,
+     * so a dead worker's leases come back.
+     */
+    GATEWAY_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(30),
+    /** A job whose gateway has no free lease is put back (delayed) for this long instead of waiting. */
+    GATEWAY_BUSY_DELAY_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+    /** Consecutive timeouts or connection failures after which a gateway is marked down… */
+    GATEWAY_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(3),
+    /** …for this long: its meters' jobs are deferred until then, not sent. */
+    GATEWAY_DOWN_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+    /** A command deferred (gateway down) longer than this after it was accepted fails with the reason. */
+    GATEWAY_DEFER_LIMIT_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 86_400)
+      .default(900),
+    /** device_creation asks the enabled gateways concurrently; each gets this long to answer. */
+    DEVICE_CREATION_GATEWAY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
     /** Largest page of the UDIL API reads (§3.3); a larger range is read page by page. */
     UDIL_READ_MAX_PAGE_SIZE: z.coerce.number().int().min(10).max(100_000).default(5000),
     /** Largest request body accepted (a fan-out over 100 000 meters is a few MB). */
@@ -347,6 +374,13 @@ export const environmentSchema = z
     } else if (env.API_TLS_CERT_FILE && env.API_TLS_KEY_FILE) {
       const problem = tlsPairProblem(env.API_TLS_CERT_FILE, env.API_TLS_KEY_FILE);
       if (problem) ctx.addIssue({ code: 'custom', path: [problem.variable], message: problem.message });
+    }
+    if (env.GATEWAY_DEFER_LIMIT_SECONDS < env.GATEWAY_DOWN_SECONDS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['GATEWAY_DEFER_LIMIT_SECONDS'],
+        message: 'must be at least GATEWAY_DOWN_SECONDS (a deferred command waits out one down period)',
+      });
     }
     if (env.QUEUE_BACKEND === 'redis' && !env.REDIS_URL) {
       ctx.addIssue({

@@ -74,6 +74,12 @@ export interface OperationContext {
    * provide, whose fields stay empty. The caller carries it into the read's outcome.
    */
   remark?(text: string): void;
+  /**
+   * Delivery is at least once (docs/reliability.md): true when an earlier attempt of this operation may
+   * already have reached the device. A driver then reads the state back first where the device allows
+   * it and does not write what the device already holds.
+   */
+  resend?: boolean;
 }
 
 /** Optional resources of one meter as discovered: name → the meter provides it. */

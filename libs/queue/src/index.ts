@@ -4,3 +4,5 @@ export * from './job-queue.repository';
 export * from './queue-connection';
 export * from './queue-health.indicator';
 export * from './queue.module';
+export * from './gateway-leases';
+export * from './schedule-supervisor';

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnModuleInit, SetMetadata } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { Job } from 'bullmq';
+import { DelayedError, Job, Worker } from 'bullmq';
 import { ALL_JOBS, JobName, JobPayloads, QUEUE_OF_JOB, QueueName } from './jobs';
 
 const JOB_HANDLER = Symbol('JOB_HANDLER');
@@ -8,7 +8,8 @@ const JOB_HANDLER = Symbol('JOB_HANDLER');
 /** Marks a provider method as the handler of one job name. */
 export const JobHandler = (name: JobName) => SetMetadata(JOB_HANDLER, name);
 
-type Handler = (data: JobPayloads[JobName], job: Job) => Promise<unknown>;
+/** `token` is the worker's lock on the job: a handler needs it to put its job back (moveToDelayed). */
+type Handler = (data: JobPayloads[JobName], job: Job, token?: string) => Promise<unknown>;
 
 export class JobHandlerRegistrationError extends Error {}
 
@@ -50,8 +51,28 @@ export class JobDispatcher implements OnModuleInit {
     }
   }
 
+  /**
+   * Logs a queue worker's errors (at most one line per queue every 10 s) instead of leaving them to
+   * BullMQ's console fallback. "Missing key for job" means the backend lost the job while it ran (Redis
+   * flushed or restarted empty): its row is still in PostgreSQL and the reconciler queues it again.
+   */
+  watch(queue: QueueName, worker: Worker): void {
+    let lastLogged = 0;
+    worker.on('error', (error: Error) => {
+      if (Date.now() - lastLogged < 10_000) return;
+      lastLogged = Date.now();
+      const lost = /Missing key for job/.test(error.message);
+      this.logger.warn(
+        { queue, error: error.message },
+        lost
+          ? 'the queue backend lost a running job; the reconciler queues its work again'
+          : 'queue worker error',
+      );
+    });
+  }
+
   /** Runs the handler of a job taken from `queue`, with one structured log line per job. */
-  async dispatch(queue: QueueName, job: Job): Promise<unknown> {
+  async dispatch(queue: QueueName, job: Job, token?: string): Promise<unknown> {
     const name = job.name as JobName;
     const handler = this.handlers.get(name);
     if (!handler || QUEUE_OF_JOB[name] !== queue) {
@@ -60,10 +81,20 @@ export class JobDispatcher implements OnModuleInit {
     const started = process.hrtime.bigint();
     const context = { queue, job: name, jobId: job.id, attempt: job.attemptsMade + 1 };
     try {
-      const result = await handler(job.data as JobPayloads[JobName], job);
+      const result = await handler(job.data as JobPayloads[JobName], job, token);
       this.logger.log({ ...context, outcome: 'completed', ms: elapsedMs(started) });
       return result;
     } catch (error) {
+      if (error instanceof DelayedError) {
+        // Put back by its handler (e.g. its gateway is busy): not a failure, and no attempt spent.
+        this.logger.debug({
+          ...context,
+          outcome: 'postponed',
+          ms: elapsedMs(started),
+          reason: error.message,
+        });
+        throw error;
+      }
       this.logger.warn({
         ...context,
         outcome: 'failed',

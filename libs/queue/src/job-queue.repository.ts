@@ -6,6 +6,16 @@ import { ALL_QUEUES, JobItem, JobName, JobPayloads, QUEUE_OF_JOB, QueueName } fr
 
 export type JobCounts = Record<string, number>;
 
+/** A cron job scheduler: id, pattern with seconds, time zone, start and end, and the job it adds. */
+export interface CronSchedule<N extends JobName> {
+  id: string;
+  pattern: string;
+  tz: string;
+  startDate: Date;
+  endDate: Date;
+  data: JobPayloads[N];
+}
+
 const COUNTED_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'] as const;
 
 /** All queue I/O goes through here, with payloads typed by job name. */
@@ -98,14 +108,7 @@ export class JobQueueRepository implements OnModuleInit {
   async replaceCronSchedules<N extends JobName>(
     name: N,
     prefix: string,
-    schedules: {
-      id: string;
-      pattern: string;
-      tz: string;
-      startDate: Date;
-      endDate: Date;
-      data: JobPayloads[N];
-    }[],
+    schedules: CronSchedule<N>[],
   ): Promise<void> {
     const queue = this.queue(QUEUE_OF_JOB[name]);
     const existing = await queue.getJobSchedulers(0, -1);
@@ -114,6 +117,12 @@ export class JobQueueRepository implements OnModuleInit {
         await queue.removeJobScheduler(scheduler.key);
       }
     }
+    await this.upsertCronSchedules(name, schedules);
+  }
+
+  /** Creates or updates cron job schedulers (idempotent: the same id is one scheduler). */
+  async upsertCronSchedules<N extends JobName>(name: N, schedules: CronSchedule<N>[]): Promise<void> {
+    const queue = this.queue(QUEUE_OF_JOB[name]);
     for (const schedule of schedules) {
       await queue.upsertJobScheduler(
         schedule.id,
@@ -130,6 +139,12 @@ export class JobQueueRepository implements OnModuleInit {
         },
       );
     }
+  }
+
+  /** Ids of the job schedulers of a queue that start with `prefix`. */
+  async schedulerIds(queue: QueueName, prefix: string): Promise<Set<string>> {
+    const schedulers = await this.queue(queue).getJobSchedulers(0, -1);
+    return new Set(schedulers.map((s) => s.key).filter((key) => key.startsWith(prefix)));
   }
 
   /** Creates or updates a repeating job (BullMQ job scheduler), idempotent across restarts. */

@@ -6,6 +6,8 @@ import { JobQueueRepository } from './job-queue.repository';
 import { ALL_QUEUES } from './jobs';
 import { configureQueueBackend } from './queue-connection';
 import { QueueHealthIndicator } from './queue-health.indicator';
+import { GatewayCoordination, LocalGatewayCoordination, RedisGatewayCoordination } from './gateway-leases';
+import { ScheduleSupervisor } from './schedule-supervisor';
 
 /** BullMQ queues (Redis or PostgreSQL backend) shared by the api, which produces, and the worker, which consumes. */
 @Global()
@@ -26,7 +28,20 @@ import { QueueHealthIndicator } from './queue-health.indicator';
     }),
     BullModule.registerQueue(...ALL_QUEUES.map((name) => ({ name }))),
   ],
-  providers: [JobQueueRepository, QueueHealthIndicator],
-  exports: [BullModule, JobQueueRepository, QueueHealthIndicator],
+  providers: [
+    JobQueueRepository,
+    QueueHealthIndicator,
+    ScheduleSupervisor,
+    {
+      // Shared through Redis by every process; kept in the process with the PostgreSQL backend (embedded mode).
+      provide: GatewayCoordination,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) =>
+        config.QUEUE_BACKEND === 'redis'
+          ? new RedisGatewayCoordination(config)
+          : new LocalGatewayCoordination(),
+    },
+  ],
+  exports: [BullModule, JobQueueRepository, QueueHealthIndicator, ScheduleSupervisor, GatewayCoordination],
 })
 export class QueueModule {}

@@ -1,20 +1,24 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@hes/config';
 import { Gateway, GatewayRepository } from '@hes/database';
 import {
   DeviceDriver,
   DriverError,
   DriverRegistry,
+  GatewayEndpoint,
   OperationContext,
   implementsOperation,
 } from '@hes/drivers';
 import { gatewayEndpointOf } from './device-directory';
 import { CommandOutcome } from './udil-command-runner';
+import { GatewayGate, isGatewayUnresponsive } from './gateway-gate';
 
 /**
  * device_creation (UDIL §3.4.6) for one device: finds the gateway the meter (`dsn`) is on — first among
- * the meters the gateways already list, then by asking each gateway to register it — registers it there,
+ * the meters the gateways already list, then by asking the gateways to register it; all gateways are asked
+ * at once, each with a short timeout, and those marked down are skipped — registers it there,
  * and records the device with its device_creation attributes in the registry. A global_device_id already
  * registered with another serial is refused; the same request again updates the attributes.
  */
@@ -24,7 +28,46 @@ export class DeviceCreationService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly gateways: GatewayRepository,
     private readonly drivers: DriverRegistry,
+    private readonly gate: GatewayGate,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /**
+   * Runs one gateway's part with its own deadline: the driver gets a signal that aborts at the
+   * deadline (or with the whole operation), and the answer is not awaited past it.
+   */
+  private async withinTimeout<T>(
+    gateway: Gateway,
+    ctx: OperationContext,
+    work: (bounded: OperationContext) => Promise<T>,
+  ): Promise<T> {
+    const ms = this.config.DEVICE_CREATION_GATEWAY_TIMEOUT_MS;
+    const deadline = AbortSignal.timeout(ms);
+    const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline]) : deadline;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(new DriverError('timeout', `gateway ${gateway.name} gave no answer within ${ms} ms`, true)),
+        ms,
+      );
+    });
+    try {
+      return await Promise.race([work({ ...ctx, signal }), expired]);
+    } catch (error) {
+      // The driver saw the deadline as a cancellation: it is a timeout of this gateway.
+      if (deadline.aborted && !ctx.signal?.aborted)
+        throw new DriverError(
+          'timeout',
+          `gateway ${gateway.name} gave no answer within ${ms} ms`,
+          true,
+          error,
+        );
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
   async create(
     globalDeviceId: string,
@@ -55,48 +98,90 @@ export class DeviceCreationService {
       throw new DriverError('refused', 'no enabled gateway whose driver can register meters', false);
     }
 
-    let chosen: { gateway: Gateway; driver: DeviceDriver } | undefined;
-    // A meter the gateway already lists needs no registration.
-    for (const gateway of candidates) {
-      const driver = this.drivers.get(gateway.driver);
-      if (!driver.discoverMeters) continue;
-      const meters = await driver.discoverMeters(
-        gatewayEndpointOf(gateway, this.gateways.credentialsOf(gateway), this.gateways.clockZoneOf(gateway)),
-        ctx,
+    // Gateways marked down (they kept timing out) are not asked; the others are asked concurrently, each
+    // within DEVICE_CREATION_GATEWAY_TIMEOUT_MS, so one hung gateway costs one timeout, not one per gateway.
+    const downUntil = await Promise.all(candidates.map((gateway) => this.gate.downUntil(gateway.id)));
+    const skipped = candidates
+      .filter((_, i) => downUntil[i])
+      .map((gateway) => `${gateway.name}: marked down`);
+    const reachable = candidates.filter((_, i) => !downUntil[i]);
+    if (reachable.length === 0) {
+      throw new DriverError(
+        'unreachable',
+        `every gateway that can register meters is marked down (${skipped.join('; ')})`,
+        true,
       );
-      if (meters.some((meter) => meter.serial === dsn)) {
-        chosen = { gateway, driver };
-        break;
-      }
     }
-    // Otherwise the gateway that accepts to register it is the one the meter is on.
-    const refusals: string[] = [];
-    for (const gateway of chosen ? [] : candidates) {
-      const driver = this.drivers.get(gateway.driver);
-      if (!driver.registerMeter) continue;
+
+    const silent: string[] = [];
+    const refusals: string[] = [...skipped];
+    const ask = async <T>(
+      gateway: Gateway,
+      work: (endpoint: GatewayEndpoint, ctx: OperationContext) => Promise<T>,
+    ) => {
+      const endpoint = gatewayEndpointOf(
+        gateway,
+        this.gateways.credentialsOf(gateway),
+        this.gateways.clockZoneOf(gateway),
+      );
       try {
-        await driver.registerMeter(
-          {
-            gateway: gatewayEndpointOf(
-              gateway,
-              this.gateways.credentialsOf(gateway),
-              this.gateways.clockZoneOf(gateway),
-            ),
-            serial: dsn,
-            globalDeviceId,
-            msn: dsn,
-          },
-          ctx,
-        );
-        chosen = { gateway, driver };
-        break;
+        const value = await this.withinTimeout(gateway, ctx, (bounded) => work(endpoint, bounded));
+        await this.gate.observe(endpoint).catch(() => undefined);
+        return value;
       } catch (error) {
-        // A gateway that cannot reach the serial (COSEM error), refuses it or our credentials is not the
-        // meter's gateway; a network fault is retried with the whole command.
-        if (!(error instanceof DriverError) || error.kind === 'unreachable' || error.kind === 'timeout')
-          throw error;
-        refusals.push(`${gateway.name}: ${error.message}`);
+        await this.gate.observe(endpoint, error).catch(() => undefined);
+        // A gateway that cannot reach the serial (COSEM error) or refuses it is not the meter's gateway;
+        // one that does not answer might be: the command is retried when no other gateway has the meter.
+        if (isGatewayUnresponsive(error)) silent.push(`${gateway.name}: ${(error as Error).message}`);
+        else if (error instanceof DriverError) refusals.push(`${gateway.name}: ${error.message}`);
+        else throw error;
+        return undefined;
       }
+    };
+
+    // A meter the gateway already lists needs no registration (the first gateway by name that lists it).
+    const listings = await Promise.all(
+      reachable.map((gateway) => {
+        const driver = this.drivers.get(gateway.driver);
+        return driver.discoverMeters
+          ? ask(gateway, (endpoint, bounded) => driver.discoverMeters!(endpoint, bounded))
+          : Promise.resolve(undefined);
+      }),
+    );
+    let chosen: { gateway: Gateway; driver: DeviceDriver } | undefined;
+    const listedAt = listings.findIndex((meters) => meters?.some((meter) => meter.serial === dsn));
+    if (listedAt >= 0)
+      chosen = { gateway: reachable[listedAt], driver: this.drivers.get(reachable[listedAt].driver) };
+
+    // Otherwise the gateway that accepts to register it is the one the meter is on (asked concurrently,
+    // the first by name that accepted is chosen); gateways that did not answer the listing are not asked.
+    if (!chosen) {
+      const answering = reachable.filter(
+        (_, i) => listings[i] !== undefined || !this.drivers.get(reachable[i].driver).discoverMeters,
+      );
+      const registered = await Promise.all(
+        answering.map((gateway) => {
+          const driver = this.drivers.get(gateway.driver);
+          if (!driver.registerMeter) return Promise.resolve(false);
+          return ask(gateway, async (endpoint, bounded) => {
+            await driver.registerMeter!(
+              { gateway: endpoint, serial: dsn, globalDeviceId, msn: dsn },
+              bounded,
+            );
+            return true;
+          }).then((accepted) => accepted === true);
+        }),
+      );
+      const acceptedAt = registered.indexOf(true);
+      if (acceptedAt >= 0)
+        chosen = { gateway: answering[acceptedAt], driver: this.drivers.get(answering[acceptedAt].driver) };
+    }
+    if (!chosen && silent.length > 0) {
+      throw new DriverError(
+        'timeout',
+        `meter ${dsn} is on none of the gateways that answered; ${silent.length} did not answer within ${this.config.DEVICE_CREATION_GATEWAY_TIMEOUT_MS} ms (${silent.join('; ')})`,
+        true,
+      );
     }
     if (!chosen) {
       throw new DriverError(

@@ -9,3 +9,5 @@ export * from './udil-command-runner';
 export * from './udil-read-runner';
 export * from './poll-schedule.repository';
 export * from './device-creation.service';
+export * from './load-shedding-schedules';
+export * from './gateway-gate';

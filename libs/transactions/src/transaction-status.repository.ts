@@ -281,6 +281,15 @@ export class TransactionStatusRepository {
     );
   }
 
+  /** A live row waits (e.g. its gateway is marked down): why, in response_data, until it goes on. */
+  async note(transactionid: string, globalDeviceId: string, reason: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE udil.transaction_status SET response_data = $3, db_datetime = now()
+        WHERE transactionid = $1 AND global_device_id = $2 AND indv_status = 0 AND request_cancelled = 0`,
+      [transactionid, globalDeviceId, reason],
+    );
+  }
+
   /** Cancels the live rows at level 0–2 among `globalDeviceIds`; returns those cancelled. */
   async cancel(transactionid: string, globalDeviceIds: string[], reason: string): Promise<Set<string>> {
     const rows = returnedRows<{ global_device_id: string }>(

@@ -9,7 +9,6 @@ import {
   UDIL_EVENT_DESCRIPTIONS,
   UnsupportedOperationError,
 } from '@hes/drivers';
-import { JobName, JobQueueRepository } from '@hes/queue';
 import {
   APMS_FUNCTIONS,
   ApmsType,
@@ -21,6 +20,7 @@ import {
 import { ResolvedDevice } from './device-directory';
 import { PollScheduleRepository } from './poll-schedule.repository';
 import { VisualsValue } from './meter-visuals.repository';
+import { LoadSheddingSchedules } from './load-shedding-schedules';
 
 export interface CommandOutcome {
   /** TRANSACTION_STATUS.response_data: what happened, in words. */
@@ -40,6 +40,13 @@ export class NotYetDueError extends Error {
   }
 }
 
+/**
+ * A time synchronisation sent again (at-least-once delivery) first reads the meter clock; within this
+ * much of the head-end's time it is not set a second time. Two seconds cover the G13's whole-second
+ * clock and the round trip.
+ */
+const RESEND_CLOCK_TOLERANCE_MS = 2000;
+
 /** type_parameters as stored at acceptance (UDIL text; datetimes in the configured zone). */
 export type StoredParameters = Record<string, unknown>;
 
@@ -53,7 +60,7 @@ export class UdilCommandRunner {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly polls: PollScheduleRepository,
-    private readonly queues: JobQueueRepository,
+    private readonly loadShedding: LoadSheddingSchedules,
   ) {}
 
   async run(
@@ -98,6 +105,16 @@ export class UdilCommandRunner {
         };
       }
       case UdilCommand.TimeSynchronization: {
+        if (ctx.resend && driver?.readClock) {
+          // An earlier attempt may have set it: a clock already within tolerance is not set again.
+          const meterClock = await driver.readClock(device, ctx);
+          const drift = Math.abs(meterClock.getTime() - Date.now());
+          if (drift <= RESEND_CLOCK_TOLERANCE_MS)
+            return {
+              response: `meter clock already within ${RESEND_CLOCK_TOLERANCE_MS / 1000} s of head-end time (${meterClock.toISOString()}): not set again`,
+              visuals: { dvtm_datetime: now, dvtm_meter_clock: meterClock },
+            };
+        }
         const time = new Date();
         await require('setClock')(device, time, ctx);
         return {
@@ -284,26 +301,9 @@ export class UdilCommandRunner {
         const slabs = parameters.load_shedding_slabs as { action_time: string; relay_operate: number }[];
         if (!driver?.operateRelay)
           throw new UnsupportedOperationError(driver?.name ?? target.device.driver, 'operateRelay');
+        // Stored in PostgreSQL first, then fired by job schedulers that are rebuilt from it if the queue loses them.
         await headEnd('the load-shedding schedule', () =>
-          this.queues.replaceCronSchedules(
-            JobName.LoadSheddingAction,
-            `lsch:${device.globalDeviceId}:`,
-            slabs.map((slab, index) => {
-              const [hours, minutes, seconds] = slab.action_time.split(':').map(Number);
-              return {
-                id: `lsch:${device.globalDeviceId}:${index}`,
-                pattern: `${seconds} ${minutes} ${hours} * * *`,
-                tz: this.config.TIME_ZONE,
-                startDate: start,
-                endDate: end,
-                data: {
-                  globalDeviceId: device.globalDeviceId,
-                  relayOperate: slab.relay_operate === 1 ? 1 : 0,
-                  actionTime: slab.action_time,
-                },
-              };
-            }),
-          ),
+          this.loadShedding.schedule(device.globalDeviceId, start, end, slabs),
         );
         const slabsText = JSON.stringify(slabs);
         return {
@@ -451,7 +451,7 @@ export class UdilCommandRunner {
         };
       case 'LSCH':
         await headEnd('the removal of the load-shedding schedule', () =>
-          this.queues.replaceCronSchedules(JobName.LoadSheddingAction, `lsch:${device.globalDeviceId}:`, []),
+          this.loadShedding.remove(device.globalDeviceId),
         );
         return {
           response: 'load-shedding schedule removed',

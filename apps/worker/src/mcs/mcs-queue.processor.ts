@@ -15,6 +15,7 @@ export class McsQueueProcessor extends WorkerHost implements OnApplicationBootst
   }
 
   onApplicationBootstrap(): void {
+    this.dispatcher.watch(QueueName.Mcs, this.worker);
     this.worker.concurrency = this.config.MCS_WORKER_CONCURRENCY;
   }
 

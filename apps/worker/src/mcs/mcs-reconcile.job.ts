@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@hes/config';
-import { JobHandler, JobName, JobQueueRepository } from '@hes/queue';
+import { JobHandler, JobName, JobQueueRepository, ScheduleSupervisor } from '@hes/queue';
 import { McsRequestRepository, collectionJobOptions, deliveryJobOptions } from '@hes/mcs';
 
 const BATCH = 5000;
@@ -16,11 +16,12 @@ export class McsReconcileJob implements OnApplicationBootstrap {
   constructor(
     private readonly requests: McsRequestRepository,
     private readonly queues: JobQueueRepository,
+    private readonly supervisor: ScheduleSupervisor,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.queues.schedule(
+    await this.supervisor.keep(
       'mcs-reconcile',
       this.config.RECONCILE_INTERVAL_SECONDS * 1000,
       JobName.McsReconcile,

@@ -14,6 +14,7 @@ export class MpcbQueueProcessor extends WorkerHost implements OnApplicationBoots
   }
 
   onApplicationBootstrap(): void {
+    this.dispatcher.watch(QueueName.Mpcb, this.worker);
     this.worker.concurrency = 2;
   }
 

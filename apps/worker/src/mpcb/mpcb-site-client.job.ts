@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { JobHandler, JobName, JobQueueRepository, QueueName } from '@hes/queue';
+import { JobHandler, JobName, JobQueueRepository, QueueName, ScheduleSupervisor } from '@hes/queue';
 import {
   AcquisitionResult,
   MPCB_SETTINGS,
@@ -24,6 +24,7 @@ export class MpcbSiteClientJob implements OnApplicationBootstrap {
   constructor(
     @Inject(MPCB_SETTINGS) private readonly settings: MpcbSettings,
     private readonly queues: JobQueueRepository,
+    private readonly supervisor: ScheduleSupervisor,
     private readonly acquisition: MpcbAcquisitionService,
     private readonly transmission: MpcbTransmissionService,
   ) {}
@@ -35,13 +36,13 @@ export class MpcbSiteClientJob implements OnApplicationBootstrap {
       await queue.removeJobScheduler(TRANSMIT_SCHEDULER);
       return;
     }
-    await this.queues.schedule(
+    await this.supervisor.keep(
       ACQUIRE_SCHEDULER,
       this.settings.acquisitionIntervalSeconds * 1000,
       JobName.MpcbAcquire,
       {},
     );
-    await this.queues.schedule(
+    await this.supervisor.keep(
       TRANSMIT_SCHEDULER,
       this.settings.transmissionIntervalSeconds * 1000,
       JobName.MpcbTransmit,

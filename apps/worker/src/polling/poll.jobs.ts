@@ -1,10 +1,12 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { DelayedError, Job } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { DateRange, DriverError, DriverRegistry, implementsOperation } from '@hes/drivers';
-import { JobHandler, JobName, JobPayloads, JobQueueRepository } from '@hes/queue';
+import { JobHandler, JobName, JobPayloads, JobQueueRepository, ScheduleSupervisor } from '@hes/queue';
 import {
   CommunicationHistoryRepository,
   DeviceDirectory,
+  GatewayGate,
   POLLED_TYPES,
   PollScheduleRepository,
   PolledType,
@@ -26,16 +28,18 @@ export class PollJobs implements OnApplicationBootstrap {
   constructor(
     private readonly schedules: PollScheduleRepository,
     private readonly queues: JobQueueRepository,
+    private readonly supervisor: ScheduleSupervisor,
     private readonly drivers: DriverRegistry,
     private readonly directory: DeviceDirectory,
     private readonly reads: UdilReadRunner,
     private readonly history: CommunicationHistoryRepository,
+    private readonly gate: GatewayGate,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.POLLING_ENABLED) return;
-    await this.queues.schedule('poll-tick', this.config.POLL_TICK_SECONDS * 1000, JobName.PollTick, {});
+    await this.supervisor.keep('poll-tick', this.config.POLL_TICK_SECONDS * 1000, JobName.PollTick, {});
   }
 
   @JobHandler(JobName.PollTick)
@@ -69,7 +73,11 @@ export class PollJobs implements OnApplicationBootstrap {
   }
 
   @JobHandler(JobName.PollRead)
-  async read({ globalDeviceId, dataType }: JobPayloads[JobName.PollRead]): Promise<string> {
+  async read(
+    { globalDeviceId, dataType }: JobPayloads[JobName.PollRead],
+    job: Job,
+    token?: string,
+  ): Promise<string> {
     const startedAt = new Date();
     const messageLog: string[] = [];
     const log = (line: string) =>
@@ -79,10 +87,24 @@ export class PollJobs implements OnApplicationBootstrap {
       const driver = this.drivers.get(target.device.driver);
       const range = await this.rangeOf(globalDeviceId, dataType);
       log(`POLL ${dataType}${range ? ` from ${formatUdilDatetime(range.from, this.config.TIME_ZONE)}` : ''}`);
-      const outcome = await this.reads.read(dataType as OnDemandType, range, target, driver, {
-        progress: () => undefined,
-        log,
-      });
+      const outcome = await this.gate.run(
+        target.address.gateway,
+        job,
+        token,
+        () =>
+          this.reads.read(dataType as OnDemandType, range, target, driver, {
+            progress: () => undefined,
+            log,
+          }),
+        (until) => {
+          // Not retried: the next claim of the schedule reads it (from the last stored timestamp).
+          throw new DriverError(
+            'unreachable',
+            `gateway ${target.address.gateway.name} is marked down until ${formatUdilDatetime(until, this.config.TIME_ZONE)}`,
+            false,
+          );
+        },
+      );
       const summary = `${outcome.rows} ${dataType} row(s) read${outcome.remarks ? ` (${outcome.remarks})` : ''}`;
       log(`OK ${summary}`);
       await this.schedules.recordOutcome(globalDeviceId, dataType, true, summary);
@@ -96,6 +118,7 @@ export class PollJobs implements OnApplicationBootstrap {
       });
       return summary;
     } catch (error) {
+      if (error instanceof DelayedError) throw error;
       const reason =
         error instanceof DriverError ? `${error.kind}: ${error.message}` : (error as Error).message;
       log(`FAIL ${reason}`);

@@ -4,7 +4,7 @@ import { Job } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { JobDispatcher, QueueName } from '@hes/queue';
 
-/** Consumes scheduled meter reads; the per-gateway limit on requests in flight is the driver's. */
+/** Consumes scheduled meter reads; a read waits for its gateway out of the worker (GatewayGate), not in a slot. */
 @Processor(QueueName.Polling)
 export class PollingQueueProcessor extends WorkerHost implements OnApplicationBootstrap {
   constructor(
@@ -15,10 +15,11 @@ export class PollingQueueProcessor extends WorkerHost implements OnApplicationBo
   }
 
   onApplicationBootstrap(): void {
+    this.dispatcher.watch(QueueName.Polling, this.worker);
     this.worker.concurrency = this.config.WORKER_CONCURRENCY;
   }
 
-  process(job: Job): Promise<unknown> {
-    return this.dispatcher.dispatch(QueueName.Polling, job);
+  process(job: Job, token?: string): Promise<unknown> {
+    return this.dispatcher.dispatch(QueueName.Polling, job, token);
   }
 }

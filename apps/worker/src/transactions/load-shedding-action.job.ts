@@ -1,54 +1,92 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { DelayedError, Job } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { DriverError, DriverRegistry } from '@hes/drivers';
-import { JobHandler, JobName, JobPayloads } from '@hes/queue';
-import { CommunicationHistoryRepository, DeviceDirectory, MeterVisualsRepository } from '@hes/transactions';
+import { JobHandler, JobName, JobPayloads, ScheduleSupervisor } from '@hes/queue';
+import {
+  CommunicationHistoryRepository,
+  DeviceDirectory,
+  GatewayGate,
+  LoadSheddingSchedules,
+  MeterVisualsRepository,
+} from '@hes/transactions';
 import { formatUdilDatetime } from '@hes/udil';
 
 /**
  * One slab of a head-end load-shedding schedule: at its action time the meter's relay is opened
  * (relay_operate 0) or closed (1). Inactive meters are left alone; faults are retried by the queue.
+ * The schedules live in PostgreSQL; the supervisor rebuilds their job schedulers if the queue lost them.
  */
 @Injectable()
-export class LoadSheddingActionJob {
+export class LoadSheddingActionJob implements OnApplicationBootstrap {
   constructor(
     private readonly directory: DeviceDirectory,
     private readonly drivers: DriverRegistry,
     private readonly visuals: MeterVisualsRepository,
     private readonly history: CommunicationHistoryRepository,
+    private readonly gate: GatewayGate,
+    private readonly schedules: LoadSheddingSchedules,
+    private readonly supervisor: ScheduleSupervisor,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  async onApplicationBootstrap(): Promise<void> {
+    this.supervisor.keepDerived(this.schedules);
+    await this.supervisor.assert();
+  }
+
   @JobHandler(JobName.LoadSheddingAction)
-  async act({
-    globalDeviceId,
-    relayOperate,
-    actionTime,
-  }: JobPayloads[JobName.LoadSheddingAction]): Promise<string> {
+  async act(
+    { globalDeviceId, relayOperate, actionTime }: JobPayloads[JobName.LoadSheddingAction],
+    job: Job,
+    token?: string,
+  ): Promise<string> {
     const target = await this.directory.resolve(globalDeviceId);
     if (target.device.activationStatus === 0)
       return `meter ${globalDeviceId} is inactive: slab ${actionTime} skipped`;
     const driver = this.drivers.get(target.device.driver);
     if (!driver.operateRelay)
       throw new DriverError('unsupported', `${driver.name} cannot operate a relay`, false);
+    const operateRelay = driver.operateRelay.bind(driver);
     const startedAt = new Date();
     const messageLog: string[] = [];
     const log = (line: string) =>
       messageLog.push(`${formatUdilDatetime(new Date(), this.config.TIME_ZONE)} ${line}`);
     const connect = relayOperate === 1;
     log(`LSCH slab ${actionTime}: relay ${connect ? 'connect' : 'disconnect'}`);
-    try {
-      await driver.operateRelay(target.address, connect, { progress: () => undefined, log });
-    } catch (error) {
-      log(`FAIL ${(error as Error).message}`);
-      await this.history.record({
+    const record = (successful: boolean, endedAt = new Date()) =>
+      this.history.record({
         globalDeviceId,
         msn: target.device.msn,
-        successful: false,
+        successful,
         messageLog,
         startedAt,
-        endedAt: new Date(),
+        endedAt,
       });
+    try {
+      await this.gate.run(
+        target.address.gateway,
+        job,
+        token,
+        // A retry of the slab may follow an attempt that reached the meter: the driver reads the relay first.
+        () =>
+          operateRelay(target.address, connect, {
+            progress: () => undefined,
+            log,
+            resend: job.attemptsMade > 0,
+          }),
+        (until) => {
+          throw new DriverError(
+            'unreachable',
+            `gateway ${target.address.gateway.name} is marked down until ${formatUdilDatetime(until, this.config.TIME_ZONE)}`,
+            true,
+          );
+        },
+      );
+    } catch (error) {
+      if (error instanceof DelayedError) throw error;
+      log(`FAIL ${(error as Error).message}`);
+      await record(false);
       throw error;
     }
     const now = new Date();
@@ -59,14 +97,7 @@ export class LoadSheddingActionJob {
       last_communication_datetime: now,
     });
     log('OK');
-    await this.history.record({
-      globalDeviceId,
-      msn: target.device.msn,
-      successful: true,
-      messageLog,
-      startedAt,
-      endedAt: now,
-    });
+    await record(true, now);
     return `relay ${connect ? 'connected' : 'disconnected'} (slab ${actionTime})`;
   }
 }

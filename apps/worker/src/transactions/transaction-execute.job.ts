@@ -1,12 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Job } from 'bullmq';
+import { DelayedError, Job } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { DriverError, DriverRegistry, OperationContext, ProgressLevel } from '@hes/drivers';
-import { JobHandler, JobName, JobPayloads, JobQueueRepository } from '@hes/queue';
+import { GatewayLease, JobHandler, JobName, JobPayloads, JobQueueRepository } from '@hes/queue';
 import {
   CommunicationHistoryRepository,
   DeviceCreationService,
   DeviceDirectory,
+  GatewayGate,
   MeterVisualsRepository,
   NotYetDueError,
   ResolvedDevice,
@@ -41,6 +42,7 @@ export class TransactionExecuteJob {
     private readonly visuals: MeterVisualsRepository,
     private readonly history: CommunicationHistoryRepository,
     private readonly queues: JobQueueRepository,
+    private readonly gate: GatewayGate,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -48,6 +50,7 @@ export class TransactionExecuteJob {
   async execute(
     { transactionid, globalDeviceId }: JobPayloads[JobName.TransactionExecute],
     job: Job,
+    token?: string,
   ): Promise<string> {
     // Level 1, or the row as a previous attempt left it; nothing when it was cancelled or has finished.
     const row = await this.statuses.start(transactionid, globalDeviceId);
@@ -64,11 +67,15 @@ export class TransactionExecuteJob {
     const log = (line: string) =>
       messageLog.push(`${formatUdilDatetime(new Date(), this.config.TIME_ZONE)} ${line}`);
     let gate: Promise<void> = Promise.resolve();
+    let lease: GatewayLease | undefined;
     const abort = new AbortController();
     const traffic = { sent: 0, received: 0 };
     const ctx: OperationContext = {
       log,
       signal: abort.signal,
+      // Level 2 or more: an earlier attempt (a crashed worker, a failed write of the outcome) may have
+      // reached the device; drivers read the state back before writing it again.
+      resend: row.status_level >= 2,
       traffic: (sent, received) => {
         traffic.sent += sent;
         traffic.received += received;
@@ -98,6 +105,7 @@ export class TransactionExecuteJob {
           ? await this.creation.create(globalDeviceId, row.msn ?? '', parameters, ctx)
           : undefined;
       target = await this.directory.resolve(globalDeviceId);
+      if (!created) lease = await this.admit(target, transactionid, globalDeviceId, row, job, token);
       log(`${row.type} via ${target.address.gateway.name} (${target.device.driver})`);
       const driver = this.drivers.names().includes(target.device.driver)
         ? this.drivers.get(target.device.driver)
@@ -108,6 +116,7 @@ export class TransactionExecuteJob {
           ? await this.runner.run(command, parameters, target, driver, ctx)
           : await this.reads.run(row.type as OnDemandType, parameters, target, driver, ctx));
       await gate;
+      if (lease) await this.gate.observe(target.address.gateway);
       const summary =
         'rows' in outcome
           ? `${outcome.rows} ${row.type} row(s) read${outcome.remarks ? ` (${outcome.remarks})` : ''}`
@@ -131,6 +140,9 @@ export class TransactionExecuteJob {
     } catch (error) {
       await gate.catch(() => undefined);
       if (error instanceof NotYetDueError) return this.hold(transactionid, globalDeviceId, error.dueAt);
+      // Put back until its gateway has a free lease or is up again: not an attempt, nothing to record.
+      if (error instanceof DelayedError) throw error;
+      if (lease && target) await this.gate.observe(target.address.gateway, error).catch(() => undefined);
       if (error instanceof TransactionCancelledError) {
         log(`STOPPED ${error.message}`);
         await this.recordHistory(globalDeviceId, target, false, messageLog, startedAt, traffic);
@@ -151,6 +163,8 @@ export class TransactionExecuteJob {
         last_command_resp_datetime: new Date(),
       });
       return `failed: ${reason}`;
+    } finally {
+      await lease?.release();
     }
   }
 
@@ -173,6 +187,36 @@ export class TransactionExecuteJob {
       )
       .catch(() => undefined); // the reconciler queues it once due
     return `held until ${formatUdilDatetime(dueAt, this.config.TIME_ZONE)}`;
+  }
+
+  /**
+   * Enters the device's gateway (GatewayGate): a lease, or the job is put back in the queue (busy:
+   * shortly; marked down: until it is up again, with the reason in response_data). A command deferred
+   * for longer than GATEWAY_DEFER_LIMIT_SECONDS since it was accepted fails with the reason instead.
+   */
+  private async admit(
+    target: ResolvedDevice,
+    transactionid: string,
+    globalDeviceId: string,
+    row: { command_receiving_datetime: Date },
+    job: Job,
+    token: string | undefined,
+  ): Promise<GatewayLease> {
+    const gateway = target.address.gateway;
+    const admission = await this.gate.enter(gateway);
+    if (admission.kind === 'admitted') return admission.lease;
+    if (admission.kind === 'busy') return this.gate.postpone(job, token, admission.retryAt);
+    const reason = `gateway ${gateway.name} is marked down until ${formatUdilDatetime(admission.until, this.config.TIME_ZONE)} after repeated timeouts`;
+    const deadline =
+      new Date(row.command_receiving_datetime).getTime() + this.config.GATEWAY_DEFER_LIMIT_SECONDS * 1000;
+    if (admission.until.getTime() > deadline)
+      throw new DriverError(
+        'unreachable',
+        `${reason}; not sent within ${this.config.GATEWAY_DEFER_LIMIT_SECONDS} s of acceptance (GATEWAY_DEFER_LIMIT_SECONDS)`,
+        false,
+      );
+    await this.statuses.note(transactionid, globalDeviceId, `deferred: ${reason}`);
+    return this.gate.postpone(job, token, admission.until.getTime() + Math.round(Math.random() * 1000));
   }
 
   private async recordHistory(

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@hes/config';
-import { JobHandler, JobName, JobQueueRepository } from '@hes/queue';
+import { JobHandler, JobName, JobQueueRepository, ScheduleSupervisor } from '@hes/queue';
 import { TransactionStatusRepository, transactionJobOptions } from '@hes/transactions';
 
 const BATCH = 5000;
@@ -17,11 +17,12 @@ export class TransactionReconcileJob implements OnApplicationBootstrap {
   constructor(
     private readonly statuses: TransactionStatusRepository,
     private readonly queues: JobQueueRepository,
+    private readonly supervisor: ScheduleSupervisor,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.queues.schedule(
+    await this.supervisor.keep(
       'transaction-reconcile',
       this.config.RECONCILE_INTERVAL_SECONDS * 1000,
       JobName.TransactionReconcile,

@@ -4,7 +4,7 @@ import { Job } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { JobDispatcher, QueueName } from '@hes/queue';
 
-/** Consumes UDIL transaction jobs; the per-gateway limit on requests in flight is the driver's. */
+/** Consumes UDIL transaction jobs; a job waits for its gateway out of the worker (GatewayGate), not in a slot. */
 @Processor(QueueName.Transactions)
 export class TransactionsQueueProcessor extends WorkerHost implements OnApplicationBootstrap {
   constructor(
@@ -15,10 +15,11 @@ export class TransactionsQueueProcessor extends WorkerHost implements OnApplicat
   }
 
   onApplicationBootstrap(): void {
+    this.dispatcher.watch(QueueName.Transactions, this.worker);
     this.worker.concurrency = this.config.WORKER_CONCURRENCY;
   }
 
-  process(job: Job): Promise<unknown> {
-    return this.dispatcher.dispatch(QueueName.Transactions, job);
+  process(job: Job, token?: string): Promise<unknown> {
+    return this.dispatcher.dispatch(QueueName.Transactions, job, token);
   }
 }

@@ -538,6 +538,14 @@ export class G13Driver implements DeviceDriver {
     const port = this.options.relayPort ?? 1;
     await this.ensureOutput(x, device, port, 'communication_out');
     const state = connect ? 1 : 0;
+    if (ctx.resend) {
+      // An earlier attempt may have switched it already: a relay in the asked state is not written again.
+      const before = await x.get<G13IoAnswer>(G13Driver.meterPath(device, '/io'));
+      if (before.iostatus?.[port - 1]?.currentstate === state) {
+        await x.meterReached(`output ${port} already ${state}: not written again`);
+        return;
+      }
+    }
     await x.send('POST', G13Driver.meterPath(device, '/io'), { iostatus: [{ port, currentstate: state }] });
     await x.meterReached(`output ${port} set to ${state}`);
     const io = await x.get<G13IoAnswer>(G13Driver.meterPath(device, '/io'));

@@ -1,0 +1,222 @@
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import Redis from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { APP_CONFIG, AppConfig } from '@hes/config';
+import { redisOptionsFromUrl } from './queue-connection';
+
+/** One of a gateway's max_in_flight slots, held by one job of one worker process. */
+export interface GatewayLease {
+  readonly gatewayId: string;
+  /** Gives the slot back (idempotent). */
+  release(): Promise<void>;
+}
+
+export interface BreakerSettings {
+  /** Consecutive timeouts / connection failures that mark a gateway down. */
+  failures: number;
+  downMs: number;
+}
+
+/**
+ * The state gateways share across every worker process (ARCHITECTURE.md, core idea 5): the leases that
+ * bound requests in flight per gateway, and the circuit breaker that marks a gateway that keeps timing
+ * out as down for a while. Kept in the queue backend's Redis so that N workers allow max_in_flight,
+ * not N × max_in_flight; a lease expires unless its holder renews it, so a dead worker's leases come
+ * back by themselves.
+ */
+export abstract class GatewayCoordination {
+  /** A free lease of the gateway, or undefined when `limit` are held (the caller must not wait for one). */
+  abstract tryAcquire(gatewayId: string, limit: number): Promise<GatewayLease | undefined>;
+  /** Leases held now (for tests and metrics). */
+  abstract held(gatewayId: string): Promise<number>;
+  /** When the gateway is marked down: until when; undefined when it may be tried. */
+  abstract downUntil(gatewayId: string): Promise<Date | undefined>;
+  /**
+   * Counts a timeout or connection failure. Returns the end of the down period when this failure marked
+   * the gateway down. After a down period the first failure marks it down again (half-open).
+   */
+  abstract recordFailure(gatewayId: string, settings: BreakerSettings): Promise<Date | undefined>;
+  /** The gateway answered: its failure count and half-open state are cleared. */
+  abstract recordSuccess(gatewayId: string): Promise<void>;
+}
+
+const ACQUIRE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0`;
+
+const RENEW = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local renewed = redis.call('ZADD', KEYS[1], 'XX', 'CH', now + tonumber(ARGV[1]), ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return renewed`;
+
+const HELD = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+return redis.call('ZCOUNT', KEYS[1], now + 1, '+inf')`;
+
+/** KEYS: failures, down, tripped. ARGV: threshold, down ms. Returns the down expiry (ms) or 0. */
+const FAILURE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local down = tonumber(ARGV[2])
+local failures = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], down * 4)
+local threshold = tonumber(ARGV[1])
+if redis.call('EXISTS', KEYS[3]) == 1 then threshold = 1 end
+if failures >= threshold and redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.call('SET', KEYS[2], now + down, 'PX', down)
+  redis.call('SET', KEYS[3], 1, 'PX', down * 4)
+  redis.call('DEL', KEYS[1])
+  return now + down
+end
+return 0`;
+
+/** Leases and breaker in Redis (QUEUE_BACKEND=redis): shared by every api and worker process. */
+@Injectable()
+export class RedisGatewayCoordination extends GatewayCoordination implements OnModuleDestroy {
+  private readonly redis: Redis;
+  private readonly leaseMs: number;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    super();
+    this.leaseMs = config.GATEWAY_LEASE_SECONDS * 1000;
+    this.redis = new Redis({
+      ...redisOptionsFromUrl(config.REDIS_URL!),
+      connectionName: 'hes-gateways',
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (times) => Math.min(times * 200, 2000),
+    });
+    // Failures surface to the caller of each command; ioredis would otherwise print every reconnect.
+    this.redis.on('error', () => undefined);
+  }
+
+  /** The connection used, for the schedule supervisor to hear reconnects on. */
+  get connection(): Redis {
+    return this.redis;
+  }
+
+  private key(gatewayId: string, part: string): string {
+    return `${this.config.QUEUE_PREFIX}:gateway:{${gatewayId}}:${part}`;
+  }
+
+  async tryAcquire(gatewayId: string, limit: number): Promise<GatewayLease | undefined> {
+    const token = randomUUID();
+    const leases = this.key(gatewayId, 'leases');
+    const acquired = await this.redis.eval(ACQUIRE, 1, leases, Math.max(1, limit), this.leaseMs, token);
+    if (acquired !== 1) return undefined;
+    // Renewed while held, so that only a dead holder's lease expires.
+    const renewal = setInterval(
+      () => void this.redis.eval(RENEW, 1, leases, this.leaseMs, token).catch(() => undefined),
+      Math.max(1000, Math.floor(this.leaseMs / 3)),
+    );
+    renewal.unref();
+    let released = false;
+    return {
+      gatewayId,
+      release: async () => {
+        if (released) return;
+        released = true;
+        clearInterval(renewal);
+        // A lease that cannot be given back (Redis unreachable) expires by itself.
+        await this.redis.zrem(leases, token).catch(() => undefined);
+      },
+    };
+  }
+
+  async held(gatewayId: string): Promise<number> {
+    return Number(await this.redis.eval(HELD, 1, this.key(gatewayId, 'leases')));
+  }
+
+  async downUntil(gatewayId: string): Promise<Date | undefined> {
+    const until = await this.redis.get(this.key(gatewayId, 'down'));
+    return until ? new Date(Number(until)) : undefined;
+  }
+
+  async recordFailure(gatewayId: string, settings: BreakerSettings): Promise<Date | undefined> {
+    const until = Number(
+      await this.redis.eval(
+        FAILURE,
+        3,
+        this.key(gatewayId, 'failures'),
+        this.key(gatewayId, 'down'),
+        this.key(gatewayId, 'tripped'),
+        settings.failures,
+        settings.downMs,
+      ),
+    );
+    return until > 0 ? new Date(until) : undefined;
+  }
+
+  async recordSuccess(gatewayId: string): Promise<void> {
+    await this.redis.del(this.key(gatewayId, 'failures'), this.key(gatewayId, 'tripped'));
+  }
+
+  onModuleDestroy(): void {
+    this.redis.disconnect();
+  }
+}
+
+/**
+ * Leases and breaker in this process (QUEUE_BACKEND=postgres, the single-process embedded mode): the
+ * same rules without a shared store.
+ */
+@Injectable()
+export class LocalGatewayCoordination extends GatewayCoordination {
+  private readonly leases = new Map<string, Set<symbol>>();
+  private readonly failures = new Map<string, number>();
+  private readonly down = new Map<string, number>();
+  private readonly tripped = new Map<string, number>();
+
+  tryAcquire(gatewayId: string, limit: number): Promise<GatewayLease | undefined> {
+    const held = this.leases.get(gatewayId) ?? new Set<symbol>();
+    this.leases.set(gatewayId, held);
+    if (held.size >= Math.max(1, limit)) return Promise.resolve(undefined);
+    const token = Symbol(gatewayId);
+    held.add(token);
+    return Promise.resolve({
+      gatewayId,
+      release: () => {
+        held.delete(token);
+        return Promise.resolve();
+      },
+    });
+  }
+
+  held(gatewayId: string): Promise<number> {
+    return Promise.resolve(this.leases.get(gatewayId)?.size ?? 0);
+  }
+
+  downUntil(gatewayId: string): Promise<Date | undefined> {
+    const until = this.down.get(gatewayId);
+    return Promise.resolve(until !== undefined && until > Date.now() ? new Date(until) : undefined);
+  }
+
+  recordFailure(gatewayId: string, settings: BreakerSettings): Promise<Date | undefined> {
+    const now = Date.now();
+    const failures = (this.failures.get(gatewayId) ?? 0) + 1;
+    this.failures.set(gatewayId, failures);
+    const halfOpen = (this.tripped.get(gatewayId) ?? 0) > now;
+    const isDown = (this.down.get(gatewayId) ?? 0) > now;
+    if (isDown || failures < (halfOpen ? 1 : settings.failures)) return Promise.resolve(undefined);
+    this.down.set(gatewayId, now + settings.downMs);
+    this.tripped.set(gatewayId, now + settings.downMs * 4);
+    this.failures.delete(gatewayId);
+    return Promise.resolve(new Date(now + settings.downMs));
+  }
+
+  recordSuccess(gatewayId: string): Promise<void> {
+    this.failures.delete(gatewayId);
+    this.tripped.delete(gatewayId);
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,110 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DelayedError, Job } from 'bullmq';
+import { APP_CONFIG, AppConfig } from '@hes/config';
+import { DriverError, GatewayEndpoint } from '@hes/drivers';
+import { GatewayCoordination, GatewayLease } from '@hes/queue';
+
+export type GatewayAdmission =
+  | { kind: 'admitted'; lease: GatewayLease }
+  /** Every lease of the gateway is held: try again at `retryAt` (epoch ms). */
+  | { kind: 'busy'; retryAt: number }
+  /** The gateway kept timing out: nothing is sent to it before `until`. */
+  | { kind: 'down'; until: Date };
+
+/**
+ * Bounded concurrency per gateway without head-of-line blocking (ARCHITECTURE.md, core idea 5). A job
+ * enters its gateway before talking to it: it gets one of the gateway's max_in_flight leases (shared
+ * by every worker process), or it is put back in the queue (delayed) instead of holding a worker slot
+ * while it waits. A gateway whose requests keep timing out is marked down for GATEWAY_DOWN_SECONDS:
+ * its jobs are deferred meanwhile, and after the down period a single further failure marks it down again.
+ */
+@Injectable()
+export class GatewayGate {
+  private readonly logger = new Logger('Gateways');
+
+  constructor(
+    private readonly coordination: GatewayCoordination,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async enter(gateway: GatewayEndpoint): Promise<GatewayAdmission> {
+    const until = await this.coordination.downUntil(gateway.id);
+    if (until) return { kind: 'down', until };
+    const lease = await this.coordination.tryAcquire(gateway.id, gateway.maxInFlight);
+    if (lease) return { kind: 'admitted', lease };
+    // Jittered, so that the jobs of a busy gateway do not all come back at the same moment.
+    const delay = Math.round(this.config.GATEWAY_BUSY_DELAY_MS * (0.5 + Math.random()));
+    return { kind: 'busy', retryAt: Date.now() + delay };
+  }
+
+  /** Until when the gateway is marked down; undefined when it may be tried. */
+  downUntil(gatewayId: string): Promise<Date | undefined> {
+    return this.coordination.downUntil(gatewayId);
+  }
+
+  /**
+   * Feeds the breaker with the outcome of an exchange: a timeout or connection failure counts against
+   * the gateway, anything it answered (success or a refusal) clears its count. Returns the end of the
+   * down period when this failure marked the gateway down.
+   */
+  async observe(gateway: GatewayEndpoint, error?: unknown): Promise<Date | undefined> {
+    if (isGatewayUnresponsive(error)) {
+      const until = await this.coordination.recordFailure(gateway.id, {
+        failures: this.config.GATEWAY_BREAKER_FAILURES,
+        downMs: this.config.GATEWAY_DOWN_SECONDS * 1000,
+      });
+      if (until)
+        this.logger.warn(
+          { gateway: gateway.name, until: until.toISOString(), error: (error as Error).message },
+          'gateway marked down: it keeps timing out',
+        );
+      return until;
+    }
+    await this.coordination.recordSuccess(gateway.id);
+    return undefined;
+  }
+
+  /**
+   * Runs `work` holding a lease of the gateway and feeds the breaker with its outcome; a busy gateway
+   * puts the job back briefly; a gateway marked down gets `whenDown` instead of the work.
+   */
+  async run<T>(
+    gateway: GatewayEndpoint,
+    job: Job,
+    token: string | undefined,
+    work: () => Promise<T>,
+    whenDown: (until: Date) => Promise<T>,
+  ): Promise<T> {
+    const admission = await this.enter(gateway);
+    if (admission.kind === 'down') return whenDown(admission.until);
+    if (admission.kind === 'busy') return this.postpone(job, token, admission.retryAt);
+    try {
+      const result = await work();
+      await this.observe(gateway);
+      return result;
+    } catch (error) {
+      await this.observe(gateway, error).catch(() => undefined);
+      throw error;
+    } finally {
+      await admission.lease.release();
+    }
+  }
+
+  /**
+   * Puts the job back in the queue until `at` (delayed, its attempts untouched) and ends this run of it:
+   * the worker slot is free for another gateway's job meanwhile.
+   */
+  async postpone(job: Job, token: string | undefined, at: number): Promise<never> {
+    await job.moveToDelayed(at, token);
+    throw new DelayedError(`gateway busy or down: job put back until ${new Date(at).toISOString()}`);
+  }
+}
+
+/** A timeout or a connection that could not be made: the gateway, not the meter, is not answering. */
+export function isGatewayUnresponsive(error: unknown): boolean {
+  return (
+    error instanceof DriverError &&
+    error.retryable &&
+    (error.kind === 'timeout' || error.kind === 'unreachable')
+  );
+}

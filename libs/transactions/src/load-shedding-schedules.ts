@@ -1,0 +1,135 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@hes/config';
+import { DerivedSchedules, JobName, JobQueueRepository, QUEUE_OF_JOB } from '@hes/queue';
+
+export interface LoadSheddingSlab {
+  /** "HH:mm:ss" in the configured time zone. */
+  action_time: string;
+  relay_operate: number;
+}
+
+interface StoredSlab {
+  global_device_id: string;
+  slab_index: number;
+  action_time: string;
+  relay_operate: number;
+  start_datetime: Date;
+  end_datetime: Date;
+  time_zone: string;
+}
+
+const PREFIX = 'lsch:';
+
+/**
+ * Head-end load shedding: a meter's slabs are stored in public.load_shedding_slabs (the source of truth)
+ * and fired by one cron job scheduler each. `restore` rebuilds the schedulers from the table, so a
+ * Redis that lost its data still operates the relays at the slabs' action times.
+ */
+@Injectable()
+export class LoadSheddingSchedules implements DerivedSchedules {
+  readonly name = 'load-shedding';
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly queues: JobQueueRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Replaces the meter's schedule (rows first, then its job schedulers). */
+  async schedule(globalDeviceId: string, start: Date, end: Date, slabs: LoadSheddingSlab[]): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query(`DELETE FROM public.load_shedding_slabs WHERE global_device_id = $1`, [
+        globalDeviceId,
+      ]);
+      await manager.query(
+        `INSERT INTO public.load_shedding_slabs
+           (global_device_id, slab_index, action_time, relay_operate, start_datetime, end_datetime, time_zone)
+         SELECT $1, s.i, s.t::time, s.r, $2, $3, $4
+           FROM unnest($5::int[], $6::text[], $7::int[]) AS s(i, t, r)`,
+        [
+          globalDeviceId,
+          start,
+          end,
+          this.config.TIME_ZONE,
+          slabs.map((_, index) => index),
+          slabs.map((slab) => slab.action_time),
+          slabs.map((slab) => (slab.relay_operate === 1 ? 1 : 0)),
+        ],
+      );
+    });
+    await this.install(
+      globalDeviceId,
+      slabs.map((slab, index) => ({
+        global_device_id: globalDeviceId,
+        slab_index: index,
+        action_time: slab.action_time,
+        relay_operate: slab.relay_operate === 1 ? 1 : 0,
+        start_datetime: start,
+        end_datetime: end,
+        time_zone: this.config.TIME_ZONE,
+      })),
+    );
+  }
+
+  /** Removes the meter's schedule: its rows (so nothing rebuilds it) and its job schedulers. */
+  async remove(globalDeviceId: string): Promise<void> {
+    await this.dataSource.query(`DELETE FROM public.load_shedding_slabs WHERE global_device_id = $1`, [
+      globalDeviceId,
+    ]);
+    await this.queues.replaceCronSchedules(JobName.LoadSheddingAction, `${PREFIX}${globalDeviceId}:`, []);
+  }
+
+  /**
+   * Puts back the schedulers of every schedule that has not ended when the queue holds fewer than
+   * the table: one count per pass while nothing is missing.
+   */
+  async restore(): Promise<number> {
+    const stored = await this.dataSource.query<StoredSlab[]>(
+      `SELECT global_device_id, slab_index, to_char(action_time, 'HH24:MI:SS') AS action_time, relay_operate,
+              start_datetime, end_datetime, time_zone
+         FROM public.load_shedding_slabs WHERE end_datetime > now()
+        ORDER BY global_device_id, slab_index`,
+    );
+    if (stored.length === 0) return 0;
+    const present = await this.queues.schedulerIds(QUEUE_OF_JOB[JobName.LoadSheddingAction], PREFIX);
+    const missing = stored.filter(
+      (slab) => !present.has(schedulerId(slab.global_device_id, slab.slab_index)),
+    );
+    if (missing.length > 0)
+      await this.queues.upsertCronSchedules(
+        JobName.LoadSheddingAction,
+        missing.map((slab) => cronScheduleOf(slab)),
+      );
+    return missing.length;
+  }
+
+  private async install(globalDeviceId: string, slabs: StoredSlab[]): Promise<void> {
+    await this.queues.replaceCronSchedules(
+      JobName.LoadSheddingAction,
+      `${PREFIX}${globalDeviceId}:`,
+      slabs.map((slab) => cronScheduleOf(slab)),
+    );
+  }
+}
+
+function cronScheduleOf(slab: StoredSlab) {
+  const [hours, minutes, seconds] = slab.action_time.split(':').map(Number);
+  return {
+    id: schedulerId(slab.global_device_id, slab.slab_index),
+    pattern: `${seconds} ${minutes} ${hours} * * *`,
+    tz: slab.time_zone,
+    startDate: slab.start_datetime,
+    endDate: slab.end_datetime,
+    data: {
+      globalDeviceId: slab.global_device_id,
+      relayOperate: slab.relay_operate === 1 ? (1 as const) : (0 as const),
+      actionTime: slab.action_time,
+    },
+  };
+}
+
+function schedulerId(globalDeviceId: string, index: number): string {
+  return `${PREFIX}${globalDeviceId}:${index}`;
+}

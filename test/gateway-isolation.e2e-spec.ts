@@ -1,0 +1,198 @@
+import { INestApplication } from '@nestjs/common';
+import { Client } from 'pg';
+import request from 'supertest';
+import { App } from 'supertest/types';
+import { createApiApp } from '../apps/api/src/bootstrap';
+import { createWorkerApp } from '../apps/worker/src/bootstrap';
+import { G13SimulatorHandle, startG13Simulator } from '../apps/simulator/src/g13';
+import { GatewayRepository } from '@hes/database';
+import { HungGateway, startHungGateway } from './support/hung-gateway';
+import { DisposableRedis } from './support/redis-server';
+import { TestDatabase, createMigratedDatabase } from './support/test-database';
+import { applyEnvironment, testEnvironment, waitFor } from './support/test-environment';
+import { TransactionRow } from './support/g13-head-end';
+import { DEVICE_CREATION_ATTRIBUTES, authorizedKey } from './support/udil-client';
+
+const HEALTHY = Array.from({ length: 24 }, (_, i) => String(3_100_003_001 + i));
+const BEHIND_HUNG = Array.from({ length: 12 }, (_, i) => String(3_100_004_001 + i));
+const ON_THE_BUS = '3100003099';
+const RELAY_PORT = 1;
+
+/**
+ * Bounded concurrency per gateway without head-of-line blocking (ARCHITECTURE.md, core idea 5): a gateway
+ * that accepts TCP and never answers does not hold the worker's slots, the max_in_flight of a gateway
+ * holds across worker processes, and device_creation does not wait for the hung gateway in turn.
+ */
+describe('a hung gateway beside healthy ones', () => {
+  let database: TestDatabase;
+  let redis: DisposableRedis;
+  let healthy: G13SimulatorHandle;
+  let hung: HungGateway;
+  let api: INestApplication<App>;
+  let db: Client;
+  let key: string;
+  const workers: INestApplication[] = [];
+
+  beforeAll(async () => {
+    database = await createMigratedDatabase('gw_isolation');
+    redis = await DisposableRedis.start();
+    hung = await startHungGateway();
+    healthy = await startG13Simulator({
+      meters: [
+        ...HEALTHY.map((serial) => ({ serial, phases: 3 as const })),
+        { serial: ON_THE_BUS, phases: 1 as const, registered: false },
+      ],
+      users: [{ name: 'hes', password: 'gateway-secret' }],
+      latencyMs: 20,
+    });
+    applyEnvironment(
+      testEnvironment(database.url, {
+        REDIS_URL: redis.url,
+        // Few slots: before gateway leases, every one of them waited for the hung gateway.
+        WORKER_CONCURRENCY: '2',
+        TRANSACTION_ATTEMPTS: '3',
+        TRANSACTION_BACKOFF_MS: '50',
+        RECONCILE_INTERVAL_SECONDS: '5',
+        GATEWAY_BUSY_DELAY_MS: '100',
+        GATEWAY_BREAKER_FAILURES: '2',
+        GATEWAY_DOWN_SECONDS: '3',
+        GATEWAY_DEFER_LIMIT_SECONDS: '5',
+        DEVICE_CREATION_GATEWAY_TIMEOUT_MS: '1500',
+      }),
+    );
+    api = (await createApiApp()) as INestApplication<App>;
+    await api.init();
+    const gateways = api.get(GatewayRepository);
+    // Named first: the order in which the old code asked gateways one after the other.
+    const hungGateway = await gateways.create({
+      name: 'a-hung',
+      driver: 'ABB_G13',
+      endpoint: hung.url,
+      tlsMode: 'insecure',
+      username: 'hes',
+      password: 'gateway-secret',
+      maxInFlight: 2,
+      requestTimeoutMs: 4000,
+    });
+    const healthyGateway = await gateways.create({
+      name: 'b-healthy',
+      driver: 'ABB_G13',
+      endpoint: healthy.url,
+      tlsMode: 'pinned',
+      tlsFingerprintSha256: healthy.certificateFingerprintSha256,
+      username: 'hes',
+      password: 'gateway-secret',
+      maxInFlight: 2,
+      requestTimeoutMs: 4000,
+    });
+    db = new Client({ connectionString: database.url });
+    await db.connect();
+    const register = (serials: string[], gatewayId: string, prefix: string) =>
+      db.query(
+        `INSERT INTO public.devices (global_device_id, msn, driver, gateway_id, serial_on_gateway)
+         SELECT $3 || s, s::bigint, 'ABB_G13', $2, s FROM unnest($1::text[]) AS s`,
+        [serials, gatewayId, prefix],
+      );
+    await register(HEALTHY, healthyGateway.id, 'ok-');
+    await register(BEHIND_HUNG, hungGateway.id, 'hung-');
+    key = await authorizedKey(api);
+    // Two workers with their own drivers and G13 clients: two processes as far as the gateway can tell.
+    for (let i = 0; i < 2; i++) {
+      const worker = await createWorkerApp();
+      await worker.init();
+      workers.push(worker);
+    }
+  });
+
+  afterAll(async () => {
+    for (const worker of workers) await worker.close();
+    await db?.end();
+    await api?.close();
+    await healthy?.stop();
+    await hung?.stop();
+    await redis?.stop();
+    await database?.drop();
+  });
+
+  const rowsOf = async (transactionid: string, prefix: string) =>
+    (
+      await db.query<TransactionRow>(
+        `SELECT * FROM udil.transaction_status WHERE transactionid = $1 AND global_device_id LIKE $2 || '%'`,
+        [transactionid, prefix],
+      )
+    ).rows;
+
+  it('creates a device on the healthy gateway without asking the hung one in turn', async () => {
+    const transactionid = `create-${Date.now()}`;
+    await request(api.getHttpServer())
+      .post('/device_creation')
+      .set('privatekey', key)
+      .set('transactionid', transactionid)
+      .send({
+        device_identity: [{ dsn: ON_THE_BUS, global_device_id: 'created-1' }],
+        ...DEVICE_CREATION_ATTRIBUTES,
+      })
+      .expect(200);
+    const row = await waitFor(
+      async () => {
+        const [found] = (
+          await db.query<TransactionRow>(`SELECT * FROM udil.transaction_status WHERE transactionid = $1`, [
+            transactionid,
+          ])
+        ).rows;
+        return found && found.indv_status !== 0 ? found : undefined;
+      },
+      'device_creation to finish',
+      15_000,
+    );
+    expect(row).toMatchObject({ status_level: 5, indv_status: 1 });
+    expect(row.response_data).toBe(`meter ${ON_THE_BUS} created on gateway b-healthy`);
+  });
+  it('finishes the healthy meters while the hung gateway holds none of the slots, and fails its meters with a reason', async () => {
+    healthy.resetStats();
+    const transactionid = `hung-${Date.now()}`;
+    // The hung gateway's meters first: queued ahead of the healthy ones.
+    await request(api.getHttpServer())
+      .post('/aux_relay_operations')
+      .set('privatekey', key)
+      .set('transactionid', transactionid)
+      .send({
+        global_device_id: [...BEHIND_HUNG.map((s) => `hung-${s}`), ...HEALTHY.map((s) => `ok-${s}`)],
+        request_datetime: '2026-11-21 10:00:00',
+        relay_operate: '0',
+      })
+      .expect(200);
+    const done = await waitFor(
+      async () => {
+        const rows = await rowsOf(transactionid, 'ok-');
+        return rows.length === HEALTHY.length && rows.every((row) => row.indv_status !== 0)
+          ? rows
+          : undefined;
+      },
+      'the healthy meters to finish',
+      30_000,
+    );
+    for (const row of done) expect(row).toMatchObject({ status_level: 5, indv_status: 1 });
+    for (const serial of HEALTHY) expect(healthy.readOutput(serial, RELAY_PORT)).toBe(0);
+    // Two workers of two slots each, and never more than max_in_flight requests at the gateway.
+    expect(healthy.peakConcurrency()).toBeLessThanOrEqual(2);
+
+    const behindHung = await waitFor(
+      async () => {
+        const rows = await rowsOf(transactionid, 'hung-');
+        return rows.every((row) => row.indv_status !== 0) ? rows : undefined;
+      },
+      'the hung gateway meters to end',
+      60_000,
+    );
+    expect(behindHung).toHaveLength(BEHIND_HUNG.length);
+    for (const row of behindHung) {
+      expect(row.indv_status).toBe(2);
+      expect(row.response_data).toMatch(/no complete answer within 4000 ms|gateway a-hung is marked down/);
+    }
+    // Most were never sent: once marked down, the gateway got no more of them.
+    expect(behindHung.filter((row) => /marked down/.test(row.response_data ?? '')).length).toBeGreaterThan(
+      BEHIND_HUNG.length / 2,
+    );
+  });
+});
