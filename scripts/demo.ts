@@ -1,7 +1,9 @@
 /**
  * `npm run demo`: the whole system on one machine. Uses DATABASE_URL and REDIS_URL when set; without
  * them it runs an embedded PostgreSQL (data under HES_DATA_DIR, default ./.data) and queues in it.
- * Prints each start-up step, then where to look. Ctrl-C stops everything.
+ * Prints each start-up step, then where to look. Ctrl-C, SIGINT or SIGTERM stops everything, in order:
+ * the api and the worker first (the worker stops taking jobs and lets running ones finish or hands them
+ * back, then closes its pools), then the simulators, then PostgreSQL.
  *
  *   --exit-after-ready   start, check health, stop (used by the test suite and CI)
  */
@@ -59,7 +61,32 @@ async function waitForHttp(url: string, what: string, child: ChildProcess, timeo
   throw new Error(`${what} did not answer ${url} within ${timeoutMs / 1000} s`);
 }
 
+/** Marks the launcher started in its own process group by the first process. */
+const LAUNCHER_ENV = 'HES_DEMO_LAUNCHER';
+/** Longer than the worker's WORKER_SHUTDOWN_GRACE_SECONDS (default 15): an orderly stop is not cut short. */
+const CHILD_STOP_TIMEOUT_MS = 45_000;
+
+/**
+ * A terminal's Ctrl-C sends SIGINT to every process of the foreground process group: PostgreSQL, the api
+ * and the worker would stop all at once, PostgreSQL under the worker's feet. So the launcher runs in a
+ * process group of its own (with its children), and this first process only passes a stop on to it.
+ * Returns false in the launcher itself.
+ */
+function relayToOwnProcessGroup(): boolean {
+  if (process.env[LAUNCHER_ENV] === '1') return false;
+  const launcher = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    detached: true,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, [LAUNCHER_ENV]: '1' },
+  });
+  const relay = () => launcher.kill('SIGTERM');
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, relay);
+  launcher.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  return true;
+}
+
 async function main(): Promise<void> {
+  if (relayToOwnProcessGroup()) return;
   mkdirSync(join(dataDir, 'logs'), { recursive: true, mode: 0o755 });
   const children: ChildProcess[] = [];
   let embedded: EmbeddedDatabase | undefined;
@@ -77,7 +104,7 @@ async function main(): Promise<void> {
             if (child.exitCode !== null) return done();
             child.once('exit', () => done());
             child.kill('SIGTERM');
-            setTimeout(() => child.kill('SIGKILL'), 10000).unref();
+            setTimeout(() => child.kill('SIGKILL'), CHILD_STOP_TIMEOUT_MS).unref();
           }),
       ),
     );

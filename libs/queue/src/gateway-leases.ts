@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '@hes/config';
@@ -82,9 +82,11 @@ return 0`;
 
 /** Leases and breaker in Redis (QUEUE_BACKEND=redis): shared by every api and worker process. */
 @Injectable()
-export class RedisGatewayCoordination extends GatewayCoordination implements OnModuleDestroy {
+export class RedisGatewayCoordination extends GatewayCoordination implements OnApplicationShutdown {
   private readonly redis: Redis;
   private readonly leaseMs: number;
+  /** Renewal timers of the leases this process holds. */
+  private readonly renewals = new Set<NodeJS.Timeout>();
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     super();
@@ -120,6 +122,7 @@ export class RedisGatewayCoordination extends GatewayCoordination implements OnM
       Math.max(1000, Math.floor(this.leaseMs / 3)),
     );
     renewal.unref();
+    this.renewals.add(renewal);
     let released = false;
     return {
       gatewayId,
@@ -127,6 +130,7 @@ export class RedisGatewayCoordination extends GatewayCoordination implements OnM
         if (released) return;
         released = true;
         clearInterval(renewal);
+        this.renewals.delete(renewal);
         // A lease that cannot be given back (Redis unreachable) expires by itself.
         await this.redis.zrem(leases, token).catch(() => undefined);
       },
@@ -161,8 +165,11 @@ export class RedisGatewayCoordination extends GatewayCoordination implements OnM
     await this.redis.del(this.key(gatewayId, 'failures'), this.key(gatewayId, 'tripped'));
   }
 
-  onModuleDestroy(): void {
-    this.redis.disconnect();
+  /** After the worker stopped taking jobs (see WorkerShutdown): the last leases are given back first. */
+  onApplicationShutdown(): void {
+    for (const renewal of this.renewals) clearInterval(renewal);
+    this.renewals.clear();
+    if (this.redis.status !== 'end') this.redis.disconnect();
   }
 }
 

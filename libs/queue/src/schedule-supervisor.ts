@@ -33,6 +33,7 @@ export class ScheduleSupervisor implements OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private lastFailureLogged = 0;
+  private stopped = false;
   private readonly watchConnection?: () => void;
 
   constructor(
@@ -75,6 +76,7 @@ export class ScheduleSupervisor implements OnApplicationShutdown {
 
   /** One pass: every repeating job upserted, every derived schedule restored. Concurrent calls share a pass. */
   assert(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     this.running ??= this.pass().finally(() => {
       this.running = undefined;
     });
@@ -101,7 +103,7 @@ export class ScheduleSupervisor implements OnApplicationShutdown {
   }
 
   private start(): void {
-    if (this.timer) return;
+    if (this.timer || this.stopped) return;
     this.watchConnection?.();
     this.timer = setInterval(() => void this.assert(), this.config.SCHEDULE_SUPERVISOR_SECONDS * 1000);
     this.timer.unref();
@@ -112,9 +114,15 @@ export class ScheduleSupervisor implements OnApplicationShutdown {
     void this.assert();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** No further passes; resolves once the running one ended (the worker stops before its pools close). */
+  async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     this.timer = undefined;
     await this.running;
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.stop();
   }
 }

@@ -1,0 +1,105 @@
+import { randomBytes } from 'node:crypto';
+import { AppConfig } from '@hes/config';
+import { GatewayCoordination, LocalGatewayCoordination, RedisGatewayCoordination } from '@hes/queue';
+import { DisposableRedis } from './support/redis-server';
+import { waitFor } from './support/test-environment';
+
+const LEASE_SECONDS = 5;
+
+/** The leases and breaker that bound each gateway across worker processes (Redis) or in one process (local). */
+describe.each(['redis', 'local'] as const)('gateway coordination (%s)', (kind) => {
+  let redis: DisposableRedis | undefined;
+  const created: RedisGatewayCoordination[] = [];
+  let prefix: string;
+
+  const coordination = (): GatewayCoordination => {
+    if (kind === 'local') return shared!;
+    const instance = new RedisGatewayCoordination({
+      REDIS_URL: redis!.url,
+      QUEUE_PREFIX: prefix,
+      GATEWAY_LEASE_SECONDS: LEASE_SECONDS,
+    } as AppConfig);
+    created.push(instance);
+    return instance;
+  };
+  let shared: LocalGatewayCoordination | undefined;
+
+  beforeAll(async () => {
+    if (kind === 'redis') redis = await DisposableRedis.start();
+  });
+  beforeEach(() => {
+    prefix = `t${randomBytes(4).toString('hex')}`;
+    shared = new LocalGatewayCoordination();
+  });
+  afterAll(async () => {
+    for (const instance of created) instance.onApplicationShutdown();
+    await redis?.stop();
+  });
+
+  it('hands out at most max_in_flight leases of a gateway, to every process together', async () => {
+    const first = coordination();
+    const second = coordination();
+    const a = await first.tryAcquire('gw-1', 2);
+    const b = await second.tryAcquire('gw-1', 2);
+    expect(a).toBeDefined();
+    expect(b).toBeDefined();
+    expect(await first.tryAcquire('gw-1', 2)).toBeUndefined();
+    expect(await second.tryAcquire('gw-1', 2)).toBeUndefined();
+    // Another gateway has its own leases.
+    const other = await second.tryAcquire('gw-2', 2);
+    expect(other).toBeDefined();
+    expect(await first.held('gw-1')).toBe(2);
+    await a!.release();
+    await a!.release(); // idempotent: gives back one lease, not two
+    expect(await first.held('gw-1')).toBe(1);
+    const c = await second.tryAcquire('gw-1', 2);
+    expect(c).toBeDefined();
+    expect(await second.tryAcquire('gw-1', 2)).toBeUndefined();
+    await Promise.all([b!.release(), c!.release(), other!.release()]);
+    expect(await first.held('gw-1')).toBe(0);
+  });
+
+  if (kind === 'redis') {
+    it("gets a dead worker's leases back once they expire, while a live holder keeps its own", async () => {
+      const dead = coordination() as RedisGatewayCoordination;
+      const live = coordination();
+      expect(await dead.tryAcquire('gw-1', 2)).toBeDefined();
+      const kept = await live.tryAcquire('gw-1', 2);
+      expect(kept).toBeDefined();
+      dead.onApplicationShutdown(); // the process is gone: its lease is neither released nor renewed
+      const survivor = coordination();
+      const regained = await waitFor(
+        () => survivor.tryAcquire('gw-1', 2),
+        'the dead lease to expire',
+        LEASE_SECONDS * 1000 * 3,
+        250,
+      );
+      expect(regained).toBeDefined();
+      // The live holder renewed its lease past the first expiry: the gateway is full again.
+      expect(await survivor.tryAcquire('gw-1', 2)).toBeUndefined();
+      await Promise.all([kept!.release(), regained.release()]);
+    });
+  }
+
+  it('marks a gateway down after consecutive failures, again after one failure once it is back, and clears on success', async () => {
+    const breaker = coordination();
+    const settings = { failures: 3, downMs: 400 };
+    expect(await breaker.recordFailure('gw-1', settings)).toBeUndefined();
+    await breaker.recordSuccess('gw-1'); // an answer in between: the count starts again
+    expect(await breaker.recordFailure('gw-1', settings)).toBeUndefined();
+    expect(await breaker.recordFailure('gw-1', settings)).toBeUndefined();
+    const until = await breaker.recordFailure('gw-1', settings);
+    expect(until).toBeInstanceOf(Date);
+    expect((await breaker.downUntil('gw-1'))?.getTime()).toBe(until!.getTime());
+    expect(await breaker.downUntil('gw-2')).toBeUndefined();
+    await waitFor(async () => (await breaker.downUntil('gw-1')) === undefined, 'the down period to end');
+    // Half-open: the first failure after the down period marks it down again.
+    expect(await breaker.recordFailure('gw-1', settings)).toBeInstanceOf(Date);
+    await waitFor(
+      async () => (await breaker.downUntil('gw-1')) === undefined,
+      'the second down period to end',
+    );
+    await breaker.recordSuccess('gw-1');
+    expect(await breaker.recordFailure('gw-1', settings)).toBeUndefined();
+  });
+});
