@@ -191,6 +191,8 @@ export class FaultBench {
       GATEWAY_BREAKER_FAILURES: '3',
       GATEWAY_DOWN_SECONDS: '10',
       GATEWAY_DEFER_LIMIT_SECONDS: '20',
+      MCS_DELIVERY_BACKOFF_MS: '500',
+      MCS_DELIVERY_MAX_BACKOFF_MS: '2000',
       ...options.env,
     };
     this.api = new AppProcess('api', env, join(this.dataDir, 'logs'));
@@ -231,8 +233,9 @@ export class FaultBench {
       password: string,
     ) => {
       const { rows } = await this.db.query<{ id: string }>(
-        `INSERT INTO public.gateways (name, driver, endpoint, tls_mode, tls_fingerprint_sha256, username, password_encrypted, max_in_flight, request_timeout_ms)
-         VALUES ($1, 'ABB_G13', $2, $3, $4, $5, $6, 2, 3000) RETURNING id`,
+        // The simulators' clocks run on UTC (docs/g13.md): their gateways say so.
+        `INSERT INTO public.gateways (name, driver, endpoint, tls_mode, tls_fingerprint_sha256, username, password_encrypted, max_in_flight, request_timeout_ms, clock_time_zone)
+         VALUES ($1, 'ABB_G13', $2, $3, $4, $5, $6, 2, 3000, 'UTC') RETURNING id`,
         [name, endpoint, tlsMode, fingerprint, user, cipher.encrypt(password)],
       );
       return rows[0].id;

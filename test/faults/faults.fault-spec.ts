@@ -1,4 +1,6 @@
 import Redis from 'ioredis';
+import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { BenchMeter, FaultBench } from './fault-bench';
 
 /**
@@ -26,6 +28,8 @@ interface Figures {
   fiveXx: number;
   unavailable: number;
   seconds: number;
+  /** Seconds until every meter on a healthy gateway had finished. */
+  healthySeconds?: number;
 }
 
 interface Row {
@@ -55,10 +59,10 @@ describe('fault suite', () => {
   afterAll(async () => {
     console.log(
       [
-        'case | accepted | lost | stuck | duplicated | 5xx (of which 503) | seconds',
+        'case | accepted | lost | stuck | duplicated | 5xx (of which 503) | seconds (healthy meters)',
         ...figures.map(
           (f) =>
-            `${f.case} | ${f.accepted} | ${f.lost} | ${f.stuck} | ${f.duplicated} | ${f.fiveXx} (${f.unavailable}) | ${f.seconds}`,
+            `${f.case} | ${f.accepted} | ${f.lost} | ${f.stuck} | ${f.duplicated} | ${f.fiveXx} (${f.unavailable}) | ${f.seconds} (${f.healthySeconds ?? '-'})`,
         ),
       ].join('\n'),
     );
@@ -131,11 +135,20 @@ describe('fault suite', () => {
     }, 60_000);
     await fault();
     const settleUntil = Date.now() + settleMs;
+    const onHealthyGateway = new Set(meters.filter((m) => m.gateway >= 0).map((m) => m.globalDeviceId));
+    let healthySeconds: number | undefined;
     let rows: Row[] = [];
     while (Date.now() < settleUntil) {
       rows = await rowsNow().catch(() => rows);
+      const healthyRows = rows.filter((r) => onHealthyGateway.has(r.global_device_id));
+      if (
+        healthySeconds === undefined &&
+        healthyRows.length === onHealthyGateway.size &&
+        healthyRows.every((r) => r.indv_status !== 0)
+      )
+        healthySeconds = Math.round((Date.now() - started) / 100) / 10;
       if (rows.length === accepted.length && rows.every((r) => r.indv_status !== 0)) break;
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
     polling = false;
     await poller;
@@ -170,6 +183,7 @@ describe('fault suite', () => {
       fiveXx,
       unavailable,
       seconds: Math.round((Date.now() - started) / 1000),
+      healthySeconds,
     };
     figures.push(result);
     console.log(JSON.stringify(result));
@@ -235,6 +249,17 @@ describe('fault suite', () => {
     expect(result).toMatchObject({ lost: 0, stuck: 0 });
   });
 
+  it('baseline: the healthy meters alone, no fault', async () => {
+    const result = await runCase(
+      'no fault (baseline for the hung-gateway case)',
+      { service: 'aux_relay_operations', operate: 0 },
+      healthy(),
+      () => Promise.resolve(),
+      120_000,
+    );
+    expect(result).toMatchObject({ lost: 0, stuck: 0 });
+  });
+
   it('a hung gateway beside healthy ones: healthy meters finish, the hung one is marked down, its meters fail with the reason', async () => {
     const result = await runCase(
       `hung gateway (${HUNG_METERS} meters) beside ${GATEWAYS} healthy`,
@@ -250,7 +275,101 @@ describe('fault suite', () => {
     expect(failed).toHaveLength(HUNG_METERS);
     for (const row of failed) expect(row.response_data).toMatch(/g13-hung|no complete answer/);
   });
+
+  it('an MCS result receiver down and back: every result is delivered once it is up, none twice', async () => {
+    const receiver = await startReceiver();
+    const started = Date.now();
+    try {
+      const gateway = bench.fleet.gateways[0];
+      const references = gateway.serials.map((serial) => `mcs-fault-${serial}-${Date.now()}`);
+      let fiveXx = 0;
+      for (const [index, serial] of gateway.serials.entries()) {
+        const response = await fetch(`${bench.apiUrl}/mcs/collection-request`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            requestReference: references[index],
+            responseUrl: receiver.url,
+            mpan: '1200012345678',
+            priority: 1,
+            meterType: 'ABB_G13',
+            remoteAddress: new URL(gateway.url).host,
+            serialNumber: serial,
+          }),
+        });
+        if (response.status >= 500) fiveXx += 1;
+        expect(response.status).toBe(200);
+      }
+      const rows = () =>
+        bench.query<{
+          request_reference: string;
+          state: string;
+          delivery_state: string;
+          delivery_attempts: number;
+        }>(
+          `SELECT request_reference, state, delivery_state, delivery_attempts FROM mcs.collection_requests WHERE request_reference = ANY($1)`,
+          [references],
+        );
+      // Collected, and each delivery tried at least once against the receiver that is down.
+      await waitUntil(
+        async () => (await rows()).every((r) => r.state === 'completed' && r.delivery_attempts > 0),
+        120_000,
+      );
+      receiver.state.up = true;
+      await waitUntil(
+        async () => (await rows()).every((r) => r.delivery_state === 'delivered'),
+        120_000,
+      ).catch(() => undefined);
+      const final = await rows();
+      const result: Figures = {
+        case: `MCS result receiver down, then up (${references.length} collections)`,
+        accepted: references.length,
+        lost: references.filter((ref) => !receiver.received.has(ref)).length,
+        stuck: final.filter((r) => r.state !== 'completed' || r.delivery_state === 'pending').length,
+        duplicated: [...receiver.received.values()].filter((n) => n > 1).length,
+        fiveXx,
+        unavailable: 0,
+        seconds: Math.round((Date.now() - started) / 1000),
+      };
+      figures.push(result);
+      console.log(JSON.stringify(result));
+      expect(result).toMatchObject({ lost: 0, stuck: 0 });
+    } finally {
+      await receiver.stop();
+    }
+  });
 });
+
+/** A master application's MCS Result API that can be down (503) for a while. */
+async function startReceiver() {
+  const received = new Map<string, number>();
+  const state = { up: false };
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+    req.on('end', () => {
+      const answer = (status: number, document: unknown) => {
+        res.writeHead(status, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(document));
+      };
+      if (!state.up) return answer(503, { details: 'down for maintenance' });
+      if (req.url === '/master/service-status') return answer(200, { version: '1.0.0', status: 'OK' });
+      if (req.method === 'POST' && req.url === '/master/collection-result') {
+        const { requestReference } = JSON.parse(body) as { requestReference: string };
+        received.set(requestReference, (received.get(requestReference) ?? 0) + 1);
+        return answer(200, { requestReference });
+      }
+      return answer(404, { details: 'not found' });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/master`,
+    received,
+    state,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
 
 async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
