@@ -8,6 +8,7 @@ import { McsClients1763700000500 } from './1763700000500-mcs-clients';
 import { Udil33Columns1764400000000 } from './1764400000000-udil-3-3';
 import { UdilDeferredRows1764400000100 } from './1764400000100-udil-deferred-rows';
 import { Udil3DeviceTypes1764400000101 } from './1764400000101-udil-3-device-types';
+import { LoadProfileChannel1764400000300 } from './1764400000300-load-profile-channel';
 import { MeterResources1764400000400 } from './1764400000400-meter-resources';
 import { GatewayClockZone1764400000401 } from './1764400000401-gateway-clock-zone';
 import { MpcbSiteCentralServer1764400000600 } from './1764400000600-mpcb-site-central-server';
@@ -26,6 +27,7 @@ export const MIGRATIONS = [
   Udil33Columns1764400000000,
   UdilDeferredRows1764400000100,
   Udil3DeviceTypes1764400000101,
+  LoadProfileChannel1764400000300,
   MeterResources1764400000400,
   GatewayClockZone1764400000401,
   MpcbSiteCentralServer1764400000600,

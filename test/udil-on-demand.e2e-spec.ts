@@ -58,19 +58,25 @@ describe('UDIL on-demand reads against the G13 simulator', () => {
     expect(expected.length).toBeGreaterThanOrEqual(20);
     const { rows } = await headEnd.db.query<{ meter_datetime: Date; active_energy_pos_tl: string }>(
       `SELECT meter_datetime, active_energy_pos_tl::text FROM udil.load_profile_data
-        WHERE global_device_id = 'm1' AND meter_datetime BETWEEN $1 AND $2 ORDER BY meter_datetime`,
+        WHERE global_device_id = 'm1' AND channel_id = 1 AND meter_datetime BETWEEN $1 AND $2 ORDER BY meter_datetime`,
       [from, to],
     );
     expect(rows.map((r) => r.meter_datetime.getTime())).toEqual(expected.map((item) => item.time));
     // The G13 records Wh; UDIL holds kWh with three decimals.
     for (const [i, item] of expected.entries())
       expect(Number(rows[i].active_energy_pos_tl)).toBeCloseTo(item.value / 1000, 3);
-    // response_data is the rows as stored: the hourly voltage channels merged into the 15-minute rows.
-    expect(response).toHaveLength(expected.length);
-    expect(response.every((row) => row.interval === '15' && row.channel_id === '1')).toBe(true);
-    const hourly = response.find((row) => row.meter_datetime.endsWith(':00:00'));
-    expect(hourly?.voltage_phase_b).toBeDefined();
-    expect(response[0]).toMatchObject({
+    // response_data is the rows as stored: one row per timestamp and channel (the hourly voltage channel 6
+    // beside the 15-minute energy channel 1 at every full hour).
+    const energy = response.filter((row) => row.channel_id === '1');
+    expect(energy).toHaveLength(expected.length);
+    expect(energy.every((row) => row.interval === '15')).toBe(true);
+    const hour = energy.find((row) => row.meter_datetime.endsWith(':00:00'))!;
+    const hourly = response.find(
+      (row) => row.channel_id === '6' && row.meter_datetime === hour.meter_datetime,
+    );
+    expect(hourly).toMatchObject({ interval: '60', active_energy_pos_tl: '' });
+    expect(Number(hourly?.voltage_phase_b)).toBeGreaterThan(180);
+    expect(energy[0]).toMatchObject({
       global_device_id: 'm1',
       msn: SERIALS[0],
       meter_datetime: formatUdilDatetime(new Date(expected[0].time), ZONE),

@@ -49,18 +49,72 @@ describe('UdilReadingsRepository: idempotent set-based upserts into the UDIL tab
     expect(row.mdc_read_datetime).toBeInstanceOf(Date);
   });
 
-  it('merges what another channel reports for the same timestamp, without erasing', async () => {
+  it('completes a row of its key without erasing; another channel at the same time is a row of its own', async () => {
     await dataSource.query(`UPDATE udil.load_profile_data SET is_synced = 1`);
     const outcome = await readings.upsert('load_profile_data', meter, [
-      { meter_datetime: at(0), voltage_phase_a: 231.4 },
+      { meter_datetime: at(0), channel_id: 1, voltage_phase_a: 231.4 },
+      { meter_datetime: at(0), channel_id: 6, interval: 60, voltage_phase_b: 229.9 },
     ]);
-    expect(outcome.written).toBe(1);
-    const [row] = await dataSource.query(
-      `SELECT active_energy_pos_tl::text, voltage_phase_a::text, is_synced FROM udil.load_profile_data WHERE meter_datetime = $1`,
+    expect(outcome.written).toBe(2);
+    const rows = await dataSource.query(
+      `SELECT channel_id, active_energy_pos_tl::text, voltage_phase_a::text, voltage_phase_b::text, is_synced
+         FROM udil.load_profile_data WHERE meter_datetime = $1 ORDER BY channel_id`,
       [at(0)],
     );
     // The energy stays, the voltage is added, and the changed row is offered to MDM pulls again.
-    expect(row).toEqual({ active_energy_pos_tl: '10.500', voltage_phase_a: '231.400', is_synced: 0 });
+    expect(rows).toEqual([
+      {
+        channel_id: 1,
+        active_energy_pos_tl: '10.500',
+        voltage_phase_a: '231.400',
+        voltage_phase_b: null,
+        is_synced: 0,
+      },
+      {
+        channel_id: 6,
+        active_energy_pos_tl: null,
+        voltage_phase_a: null,
+        voltage_phase_b: '229.900',
+        is_synced: 0,
+      },
+    ]);
+  });
+
+  it("fills both generations' names of a quantity, and a load profile without a channel is channel 0", async () => {
+    const outcome = await readings.upsert('load_profile_data', meter, [
+      {
+        meter_datetime: at(45),
+        interval: 15,
+        active_energy_pos_tl: 11.25,
+        reactive_energy_t2: 3.5,
+        cumulative_mdi_pos_tl: 0.9,
+      },
+    ]);
+    const [row] = await dataSource.query(
+      `SELECT channel_id, active_energy_tl::text, active_energy_pos_tl::text, reactive_energy_t2::text,
+              reactive_energy_pos_t2::text, cumulative_mdi_tl::text, cumulative_mdi_pos_tl::text
+         FROM udil.load_profile_data WHERE meter_datetime = $1`,
+      [at(45)],
+    );
+    expect(row).toEqual({
+      channel_id: 0,
+      active_energy_tl: '11.250',
+      active_energy_pos_tl: '11.250',
+      reactive_energy_t2: '3.500',
+      reactive_energy_pos_t2: '3.500',
+      cumulative_mdi_tl: '0.900',
+      cumulative_mdi_pos_tl: '0.900',
+    });
+    // stored(): the rows as the table holds them, with the columns the head-end maintains.
+    const [held] = await readings.stored('load_profile_data', outcome.rows);
+    expect(held).toMatchObject({
+      global_device_id: 'm1',
+      channel_id: 0,
+      active_energy_tl: '11.250',
+      is_synced: 0,
+    });
+    expect(held.db_datetime).toBeInstanceOf(Date);
+    expect(held.mdc_read_datetime).toBeInstanceOf(Date);
   });
 
   it('merges duplicates of one key within a batch and writes events on their three-part key', async () => {

@@ -231,6 +231,11 @@ export const environmentSchema = z
       .default(900),
     /** device_creation asks the enabled gateways concurrently; each gets this long to answer. */
     DEVICE_CREATION_GATEWAY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
+    /**
+     * How long on_demand_data_read (and on_demand_parameter_read) wait for the meter before answering that
+     * the read goes on and transaction_status will carry its result (UDIL 3.3: at most 3 minutes).
+     */
+    UDIL_ON_DEMAND_WAIT_SECONDS: z.coerce.number().int().min(0).max(180).default(30),
     /** Largest page of the UDIL API reads (§3.3); a larger range is read page by page. */
     UDIL_READ_MAX_PAGE_SIZE: z.coerce.number().int().min(10).max(100_000).default(5000),
     /** Largest request body accepted (a fan-out over 100 000 meters is a few MB). */

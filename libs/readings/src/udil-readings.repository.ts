@@ -2,17 +2,23 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { UdilRow } from '@hes/drivers';
+import { withBothGenerations } from '@hes/udil';
 
-/** The UDIL tables that hold readings, with the spec's composite keys. */
+/** The UDIL tables that hold readings, with the spec's composite keys (udil-spec-fields.ts UDIL_KEYS). */
 export const READING_TABLES = {
   instantaneous_data: ['global_device_id', 'meter_datetime'],
   billing_data: ['global_device_id', 'meter_datetime'],
   monthly_billing_data: ['global_device_id', 'meter_datetime'],
-  load_profile_data: ['global_device_id', 'meter_datetime'],
+  load_profile_data: ['global_device_id', 'meter_datetime', 'channel_id'],
   events: ['global_device_id', 'event_datetime', 'event_code'],
 } as const;
 
 export type ReadingTable = keyof typeof READING_TABLES;
+
+/** Key parts a reading may leave out: a load profile of a meter with one channel is channel 0. */
+const KEY_DEFAULTS: Partial<Record<ReadingTable, Record<string, number>>> = {
+  load_profile_data: { channel_id: 0 },
+};
 
 export interface ReadingDevice {
   globalDeviceId: string;
@@ -41,8 +47,8 @@ export interface UpsertOutcome {
  * Writes readings into the UDIL tables in sets: one INSERT … SELECT FROM unnest(…) per batch, upserting
  * on the spec's composite key. Idempotent: reading the same data twice leaves one row, and a row whose
  * values did not change is not rewritten (its db_datetime stays, so incremental pulls do not see it
- * again). A value a reading does not carry never erases one already stored (load-profile channels of
- * one timestamp merge into one row).
+ * again). A value a reading does not carry never erases one already stored. Both generations' names of
+ * one quantity are filled (udil-records.ts GENERATION_ALIASES).
  */
 @Injectable()
 export class UdilReadingsRepository {
@@ -76,10 +82,17 @@ export class UdilReadingsRepository {
 
     // Merge duplicates of one key (the same statement cannot touch a row twice).
     const merged = new Map<string, Record<string, unknown>>();
+    const defaults = KEY_DEFAULTS[table] ?? {};
     for (const { device, reading } of items) {
-      const row: Record<string, unknown> = { global_device_id: device.globalDeviceId, msn: device.msn };
-      for (const name in reading) {
-        const value = reading[name];
+      const row: Record<string, unknown> = {
+        ...defaults,
+        global_device_id: device.globalDeviceId,
+        msn: device.msn,
+      };
+      // Both generations' names of a quantity are written (2019 active_energy_tl = 3.2 active_energy_pos_tl).
+      const named = withBothGenerations<unknown>(table, reading);
+      for (const name in named) {
+        const value = named[name];
         if (value === undefined) continue;
         if (MANAGED.has(name) && name !== 'global_device_id') continue;
         if (!known.has(name)) throw new Error(`${table} has no column ${name}`);
@@ -92,8 +105,7 @@ export class UdilReadingsRepository {
         // Key parts are ids, codes and datetimes.
         id += `${value instanceof Date ? value.getTime() : (value as string | number)}\u0000`;
       }
-      // Readings of one key complete each other; where both carry a field the first one wins (a meter's
-      // 15-minute channel keeps its interval when an hourly channel adds its voltages to the same row).
+      // Readings of one key complete each other; where both carry a field the first one wins.
       const previous = merged.get(id);
       merged.set(id, previous ? { ...row, ...previous } : row);
     }
@@ -126,6 +138,24 @@ export class UdilReadingsRepository {
     } finally {
       await runner.release();
     }
+  }
+
+  /**
+   * The rows of `table` as stored for the keys of `rows` (as {@link upsert} answered them), in the table's
+   * key order: every column, including those the head-end maintains (mdc_read_datetime, db_datetime, …).
+   */
+  async stored(table: ReadingTable, rows: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+    if (rows.length === 0) return [];
+    const known = await this.columnsOf(table);
+    const key = READING_TABLES[table] as readonly string[];
+    const parameters = key.map((name) => rows.map((row) => normalise(row[name])));
+    return this.dataSource.query<Record<string, unknown>[]>(
+      `SELECT t.* FROM unnest(${key.map((name, i) => `$${i + 1}::${known.get(name)!.arrayType}`).join(', ')})
+          AS k(${key.map((n) => `"${n}"`).join(', ')})
+        JOIN udil.${table} t ON ${key.map((n) => `t."${n}" = k."${n}"`).join(' AND ')}
+       ORDER BY ${key.map((n) => `t."${n}"`).join(', ')}`,
+      parameters,
+    );
   }
 
   private async columnsOf(table: ReadingTable): Promise<Map<string, ColumnType>> {

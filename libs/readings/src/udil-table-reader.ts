@@ -18,6 +18,8 @@ export interface TableQuery {
   globalDeviceIds: string[];
   from?: Date;
   to?: Date;
+  /** LOAD_PROFILE_DATA: one load-profile channel's rows. */
+  channelId?: number;
   page: number;
   pageSize: number;
 }
@@ -45,8 +47,16 @@ export class UdilTableReader {
       parameters.push(query.to);
       conditions.push(`"${time}" <= $${parameters.length}`);
     }
+    if (query.channelId !== undefined && table === 'load_profile_data') {
+      parameters.push(query.channelId);
+      conditions.push(`channel_id = $${parameters.length}`);
+    }
     const order =
-      table === 'events' ? `global_device_id, "${time}", event_code` : `global_device_id, "${time}"`;
+      table === 'events'
+        ? `global_device_id, "${time}", event_code`
+        : table === 'load_profile_data'
+          ? `global_device_id, "${time}", channel_id`
+          : `global_device_id, "${time}"`;
     parameters.push(query.pageSize + 1, (query.page - 1) * query.pageSize);
     const rows = await this.dataSource.query<Record<string, unknown>[]>(
       `SELECT * FROM udil.${table} WHERE ${conditions.join(' AND ')} ORDER BY ${order}

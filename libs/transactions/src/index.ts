@@ -11,3 +11,4 @@ export * from './poll-schedule.repository';
 export * from './device-creation.service';
 export * from './load-shedding-schedules';
 export * from './gateway-gate';
+export * from './transaction-waiter';

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { StatementBatcher } from '@hes/database';
+import { withBothGenerations } from '@hes/udil';
 
 export type VisualsValue = string | number | Date | null;
 
@@ -24,12 +25,16 @@ export class MeterVisualsRepository {
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Upserts the given columns (names come from code, never from requests). */
+  /**
+   * Upserts the given columns (names come from code, never from requests), each quantity under both
+   * generations' names (2019 `last_active_energy_pos_tl` = 3.2 `active_energy_pos_tl`, GENERATION_ALIASES).
+   */
   async update(
     globalDeviceId: string,
     msn: string | null,
-    columns: Record<string, VisualsValue>,
+    given: Record<string, VisualsValue>,
   ): Promise<void> {
+    const columns = withBothGenerations('meter_visuals', given);
     const names = Object.keys(columns).sort();
     for (const name of names) if (!COLUMN.test(name)) throw new Error(`not a meter_visuals column: ${name}`);
     const signature = names.join(',');

@@ -43,6 +43,11 @@ export type TransactionOperation =
 
 export interface TransactionRequest {
   operation: TransactionOperation;
+  /**
+   * The UDIL service the request came to, when the operation alone does not name it (a read type comes to
+   * on_demand_request or to on_demand_data_read). A transactionid reused on another service is refused.
+   */
+  service?: string;
   transactionid: string;
   clientId: string;
   /** The validated parameters, kept as TRANSACTION_STATUS.type_parameters (JSON). */
@@ -96,7 +101,8 @@ export class TransactionAcceptanceService {
       .update(JSON.stringify([fingerprinted, request.parameters, request.devices]))
       .digest('hex');
     const type = operation.kind === 'command' ? transactionType(operation.service) : operation.type;
-    const service = operation.kind === 'command' ? operation.service : 'on_demand_request';
+    const service =
+      operation.kind === 'command' ? operation.service : (request.service ?? 'on_demand_request');
 
     const outcome = await this.dataSource.transaction(async (manager) => {
       const inserted = await manager.query<unknown[]>(
@@ -112,6 +118,7 @@ export class TransactionAcceptanceService {
           [request.transactionid],
         );
         if (
+          previous.service === service &&
           previous.request_fingerprint === fingerprint &&
           previous.client_id === request.clientId &&
           previous.response

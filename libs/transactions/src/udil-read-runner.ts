@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { DateRange, DeviceDriver, OperationContext, UdilRow, UnsupportedOperationError } from '@hes/drivers';
 import { ReadingTable, UdilReadingsRepository } from '@hes/readings';
-import { OnDemandType, formatUdilDatetime, parseUdilDatetime } from '@hes/udil';
+import { OnDemandType, UdilRecord, formatUdilRecord, parseUdilDatetime } from '@hes/udil';
 import { ResolvedDevice } from './device-directory';
 import { MeterVisualsRepository, VisualsValue } from './meter-visuals.repository';
 
@@ -41,14 +41,17 @@ const PLAIN_INSTANT = [
   'frequency',
   'average_pf',
 ];
-/** Billing totals → the METER_VISUALS names of UDIL 2019 (last_…) and UDIL 3.2. */
-const ENERGY_TOTALS: [string, string[]][] = [
-  ['active_energy_pos_tl', ['last_active_energy_pos_tl', 'active_energy_pos_tl']],
-  ['active_energy_neg_tl', ['last_active_energy_neg_tl', 'active_energy_neg_tl']],
-  ['reactive_energy_pos_tl', ['last_reactive_energy_pos_tl', 'reactive_energy_pos_tl']],
-  ['reactive_energy_neg_tl', ['last_reactive_energy_neg_tl', 'reactive_energy_neg_tl']],
-  ['active_energy_abs_tl', ['aggregate_active_energy_abs_tl']],
-  ['reactive_energy_abs_tl', ['aggregate_reactive_energy_abs_tl']],
+/**
+ * Billing totals → their METER_VISUALS names of UDIL 3.2 (the repository also fills the 2019 names,
+ * `last_…`, from GENERATION_ALIASES).
+ */
+const ENERGY_TOTALS: [string, string][] = [
+  ['active_energy_pos_tl', 'active_energy_pos_tl'],
+  ['active_energy_neg_tl', 'active_energy_neg_tl'],
+  ['reactive_energy_pos_tl', 'reactive_energy_pos_tl'],
+  ['reactive_energy_neg_tl', 'reactive_energy_neg_tl'],
+  ['active_energy_abs_tl', 'aggregate_active_energy_abs_tl'],
+  ['reactive_energy_abs_tl', 'aggregate_reactive_energy_abs_tl'],
 ];
 
 /**
@@ -64,7 +67,10 @@ export class UdilReadRunner {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** An on-demand request: the range comes from the stored request parameters (UDIL text). */
+  /**
+   * An on-demand request: the range comes from the stored request parameters (UDIL text); an LPRO request's
+   * optional `channel_id` selects the channel whose rows are answered (every channel is read and stored).
+   */
   run(
     type: OnDemandType,
     parameters: Record<string, unknown>,
@@ -76,7 +82,10 @@ export class UdilReadRunner {
       type === OnDemandType.MonthlyBilling ||
       type === OnDemandType.LoadProfile ||
       type === OnDemandType.Events;
-    return this.read(type, ranged ? this.range(parameters) : undefined, target, driver, ctx);
+    const channel = type === OnDemandType.LoadProfile ? parameters.channel_id : undefined;
+    return this.read(type, ranged ? this.range(parameters) : undefined, target, driver, ctx, {
+      channelId: channel === undefined || channel === null || channel === '' ? undefined : Number(channel),
+    });
   }
 
   /** Reads `type` (for a range where the type has one) into its UDIL table and METER_VISUALS. */
@@ -86,6 +95,7 @@ export class UdilReadRunner {
     target: ResolvedDevice,
     driver: DeviceDriver | undefined,
     ctx: OperationContext,
+    answer: { channelId?: number } = {},
   ): Promise<ReadOutcome> {
     const device = target.address;
     // A read that succeeds with less than asked says so (the resources the meter lacks).
@@ -134,12 +144,17 @@ export class UdilReadRunner {
         `SELECT * FROM udil.meter_visuals WHERE global_device_id = $1`,
         [owner.globalDeviceId],
       );
-      return { ...this.outcome([this.format(visuals)], remarks), rows: 1 };
+      return { ...this.outcome([this.format('meter_visuals', visuals)], remarks), rows: 1 };
     }
-    // The response is the rows as the table holds them (readings of one timestamp merged on its key).
+    // The response is the rows as the table holds them: every key of the record, a value or "".
+    const held = await this.readings.stored(table, stored.rows);
+    const answered =
+      answer.channelId === undefined
+        ? held
+        : held.filter((row) => Number(row.channel_id) === answer.channelId);
     return {
       ...this.outcome(
-        stored.rows.map((row) => this.format(row)),
+        answered.map((row) => this.format(table, row)),
         remarks,
       ),
       rows: stored.rows.length,
@@ -194,27 +209,18 @@ export class UdilReadRunner {
       if (typeof latest.signal_strength === 'number') columns.last_signal_strength = latest.signal_strength;
     }
     if (type === OnDemandType.Billing || type === OnDemandType.MonthlyBilling) {
-      for (const [source, targets] of ENERGY_TOTALS) {
+      for (const [source, name] of ENERGY_TOTALS) {
         if (typeof latest[source] !== 'number') continue;
-        for (const name of targets) {
-          columns[name] = latest[source];
-          columns[`${name}_datetime`] = at ?? now;
-        }
+        columns[name] = latest[source];
+        columns[`${name}_datetime`] = at ?? now;
       }
     }
     return columns;
   }
 
-  /** A row as UDIL strings: datetimes in the configured zone, numbers as text, nulls left out. */
-  private format(row: Record<string, unknown>): Record<string, string> {
-    const formatted: Record<string, string> = {};
-    for (const [name, value] of Object.entries(row)) {
-      if (value === null || value === undefined) continue;
-      if (value instanceof Date) formatted[name] = formatUdilDatetime(value, this.config.TIME_ZONE);
-      else if (typeof value === 'number' || typeof value === 'string') formatted[name] = String(value);
-      else if (typeof value === 'boolean') formatted[name] = value ? '1' : '0';
-    }
-    return formatted;
+  /** A stored row as a UDIL data item: every key of its record, datetimes in the configured zone. */
+  private format(record: UdilRecord, row: Record<string, unknown>): Record<string, string> {
+    return formatUdilRecord(record, row, this.config.TIME_ZONE);
   }
 }
 

@@ -6,3 +6,5 @@ export * from './auth/secret-hash';
 export * from './auth/udil-auth.service';
 export * from './udil-vocabulary';
 export * from './udil-services';
+export * from './udil-records';
+export * from './udil-spec-fields';

@@ -537,21 +537,29 @@ export interface OnDemandParameters {
   type: OnDemandType;
   start_datetime?: Date;
   end_datetime?: Date;
+  /** LPRO: the load-profile channel whose rows are answered (every channel is read and stored). */
+  channel_id?: number;
 }
 
-/** on_demand_request (§3.5.1): type INST, BILL, MBIL, LPRO, EVNT or VISL; INST and VISL take no range. */
-export function parseOnDemandParameters(
-  fields: RawFields,
-  zone: string,
-  transactionid?: string,
-): OnDemandParameters {
+/** A load-profile channel (UDIL 3.2 LOAD_PROFILE_DATA.channel_id); blank means every channel. */
+const optionalChannel = z.preprocess(
+  (value) => (toText(value) === '' ? undefined : value),
+  integer(0, 255, 'a load-profile channel number from 0 to 255').optional(),
+);
+
+/**
+ * on_demand_request and on_demand_data_read: `types`, their ranges (required for the ranged types) and an
+ * optional load-profile channel.
+ */
+function onDemandSchema(types: readonly OnDemandType[], zone: string) {
   const blankAsMissing = (value: unknown) => (toText(value) === '' ? undefined : value);
-  const schema = z
+  return z
     .object({
       global_device_id: deviceIds,
-      type: code(Object.values(OnDemandType), 'INST, BILL, MBIL, LPRO, EVNT or VISL'),
+      type: code(types, types.join(', ').replace(/, (\w+)$/, ' or $1')),
       start_datetime: z.preprocess(blankAsMissing, datetime(zone).optional()),
       end_datetime: z.preprocess(blankAsMissing, datetime(zone).optional()),
+      channel_id: optionalChannel,
     })
     .superRefine((p, ctx) => {
       if (!RANGED_ON_DEMAND_TYPES.has(p.type)) return;
@@ -563,15 +571,65 @@ export function parseOnDemandParameters(
         ctx.addIssue({ code: 'custom', path: ['end_datetime'], message: 'must be after start_datetime' });
       }
     });
-  const result = schema.safeParse(fields);
+}
+
+/** on_demand_request (§3.5.1): type INST, BILL, MBIL, LPRO, EVNT or VISL; INST and VISL take no range. */
+export function parseOnDemandParameters(
+  fields: RawFields,
+  zone: string,
+  transactionid?: string,
+): OnDemandParameters {
+  const result = onDemandSchema(Object.values(OnDemandType), zone).safeParse(fields);
   if (!result.success) throw new UdilRequestError(400, describeIssues(result.error, fields), transactionid);
-  return result.data;
+  const { channel_id, ...parameters } = result.data;
+  // A channel selects load-profile rows; other types have none (the field is ignored, like any unknown one).
+  return parameters.type === OnDemandType.LoadProfile && channel_id !== undefined
+    ? { ...parameters, channel_id }
+    : parameters;
+}
+
+/** The types of on_demand_data_read (UDIL 3.2 §3.4.1). */
+export const DATA_READ_TYPES: readonly OnDemandType[] = [
+  OnDemandType.Instantaneous,
+  OnDemandType.Billing,
+  OnDemandType.MonthlyBilling,
+  OnDemandType.LoadProfile,
+  OnDemandType.Events,
+];
+
+/**
+ * on_demand_data_read (UDIL 3.2 §3.4.1): one global_device_id (plain or a JSON array of one), type INST,
+ * BILL, MBIL, LPRO or EVNT in any case, start/end_datetime (ignored for INST and BILL, which read the meter's
+ * present values), and for LPRO an optional channel_id.
+ */
+export function parseOnDemandDataReadParameters(
+  fields: RawFields,
+  zone: string,
+  transactionid?: string,
+): OnDemandParameters {
+  const result = onDemandSchema(DATA_READ_TYPES, zone)
+    .superRefine((p, ctx) => {
+      if (p.global_device_id.length > 1)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['global_device_id'],
+          message: 'must be one device id (only one is allowed)',
+        });
+    })
+    .safeParse(fields);
+  if (!result.success) throw new UdilRequestError(400, describeIssues(result.error, fields), transactionid);
+  const { channel_id, ...parameters } = result.data;
+  return parameters.type === OnDemandType.LoadProfile && channel_id !== undefined
+    ? { ...parameters, channel_id }
+    : parameters;
 }
 
 export interface TableReadParameters {
   global_device_id: string[];
   start_datetime?: Date;
   end_datetime?: Date;
+  /** LOAD_PROFILE_DATA only: one channel's rows. */
+  channel_id?: number;
   page: number;
   page_size: number;
 }
@@ -583,7 +641,7 @@ export interface TableReadParameters {
 export function parseTableReadParameters(
   fields: RawFields,
   zone: string,
-  options: { rangeRequired: boolean; maxPageSize: number },
+  options: { rangeRequired: boolean; maxPageSize: number; channels?: boolean },
 ): TableReadParameters {
   const optionalInteger = (min: number, max: number, meaning: string, fallback: number) =>
     z.preprocess(
@@ -607,6 +665,13 @@ export function parseTableReadParameters(
         `a page size from 1 to ${options.maxPageSize}`,
         Math.min(1000, options.maxPageSize),
       ),
+      // Only a table with channels reads the field; elsewhere it is an unknown field, ignored.
+      channel_id: options.channels
+        ? optionalChannel
+        : z
+            .unknown()
+            .optional()
+            .transform(() => undefined),
     })
     .refine((p) => !p.start_datetime || !p.end_datetime || p.end_datetime >= p.start_datetime, {
       path: ['end_datetime'],

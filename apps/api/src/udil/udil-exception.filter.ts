@@ -19,6 +19,7 @@ export const UDIL_PATHS = new Set(
   [
     'authorization_service',
     'on_demand_request',
+    'on_demand_data_read',
     'instantaneous_data',
     'billing_data',
     'monthly_billing_data',

@@ -8,7 +8,7 @@ import {
   RawFields,
   UdilAuthService,
   UdilBody,
-  formatUdilDatetime,
+  formatUdilRecord,
   parseTableReadParameters,
   toText,
 } from '@hes/udil';
@@ -87,15 +87,18 @@ export class UdilReadsController {
     const query = parseTableReadParameters((request.body ?? {}) as RawFields, this.config.TIME_ZONE, {
       rangeRequired: table !== 'meter_visuals',
       maxPageSize: this.config.UDIL_READ_MAX_PAGE_SIZE,
+      channels: table === 'load_profile_data',
     });
     const page = await this.reader.read(table, {
       globalDeviceIds: query.global_device_id,
       from: query.start_datetime,
       to: query.end_datetime,
+      channelId: query.channel_id,
       page: query.page,
       pageSize: query.page_size,
     });
-    const data = page.rows.map((row) => this.format(row));
+    // Every key of the table's record, a value or "" (udil-records.ts).
+    const data = page.rows.map((row) => formatUdilRecord(table, row, this.config.TIME_ZONE));
     return {
       status: data.length > 0 ? '1' : '0',
       message: `${data.length} row(s), page ${query.page}${page.more ? `; more rows: ask for page ${query.page + 1}` : ''}`,
@@ -104,18 +107,5 @@ export class UdilReadsController {
       more: page.more ? '1' : '0',
       data,
     };
-  }
-
-  /** Table fields as UDIL strings: datetimes in the configured zone, pictures as base64, nulls empty. */
-  private format(row: Record<string, unknown>): Record<string, string> {
-    const formatted: Record<string, string> = {};
-    for (const [name, value] of Object.entries(row)) {
-      if (value instanceof Date) formatted[name] = formatUdilDatetime(value, this.config.TIME_ZONE);
-      else if (Buffer.isBuffer(value)) formatted[name] = value.toString('base64');
-      else if (value === null || value === undefined) formatted[name] = '';
-      else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
-        formatted[name] = String(value);
-    }
-    return formatted;
   }
 }

@@ -3,8 +3,10 @@ import { NoFilesInterceptor } from '@nestjs/platform-express';
 import { ApiConsumes, ApiHeader, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { APP_CONFIG, AppConfig } from '@hes/config';
-import { TransactionAcceptanceService } from '@hes/transactions';
+import { AcceptanceAnswer, TransactionAcceptanceService, TransactionWaiter } from '@hes/transactions';
 import {
+  OnDemandParameters,
+  OnDemandType,
   RawFields,
   UdilAuthService,
   UdilCommand,
@@ -12,12 +14,14 @@ import {
   formatUdilDatetime,
   parseCommandParameters,
   parseDeviceIds,
+  parseOnDemandDataReadParameters,
   parseOnDemandParameters,
   parseTransactionId,
   parseTransactionIds,
   toText,
 } from '@hes/udil';
 import { commandMessage } from './udil-messages';
+import { onDemandDataAnswer } from './on-demand-data-answer';
 import { UdilResponseInterceptor } from './udil-response.interceptor';
 import { RequestTextInterceptor } from '../common/request-text.interceptor';
 
@@ -53,6 +57,7 @@ export class UdilController {
   constructor(
     private readonly auth: UdilAuthService,
     private readonly transactions: TransactionAcceptanceService,
+    private readonly waiter: TransactionWaiter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -219,27 +224,32 @@ export class UdilController {
     'Read INST, BILL, MBIL, LPRO, EVNT or VISL from the meters now; results come back in transaction_status',
   )
   async onDemandRequest(@Req() request: Request): Promise<UdilBody> {
-    const clientId = await this.auth.clientOf(header(request, 'privatekey'));
-    const transactionid = parseTransactionId(request.headers.transactionid);
-    const fields = (request.body ?? {}) as RawFields;
-    const {
-      global_device_id: ids,
-      type,
-      ...range
-    } = parseOnDemandParameters(fields, this.config.TIME_ZONE, transactionid);
-    return this.transactions.accept(
-      {
-        operation: { kind: 'read', type },
-        transactionid,
-        clientId,
-        parameters: this.asText({ type, ...range }),
-        devices: ids.map((globalDeviceId) => ({ globalDeviceId })),
-      },
-      (accepted) =>
-        accepted > 0
-          ? `${type} data of meters with indv_status 1 will be in transaction_status`
-          : 'No device was accepted: see the remarks of each device',
+    const { answer } = await this.acceptRead(
+      request,
+      'on_demand_request',
+      parseOnDemandParameters,
+      (type) => `${type} data of meters with indv_status 1 will be in transaction_status`,
     );
+    return answer;
+  }
+
+  @Post('on_demand_data_read')
+  @HttpCode(200)
+  @commandRoute(
+    'UDIL 3.x: read INST, BILL, MBIL, LPRO or EVNT from one meter and answer with its rows (within UDIL_ON_DEMAND_WAIT_SECONDS; later, transaction_status carries them)',
+  )
+  async onDemandDataRead(@Req() request: Request): Promise<UdilBody> {
+    // The same engine as on_demand_request: one TRANSACTION_STATUS row, a queued read, rows in the UDIL tables.
+    const { answer, type, ids } = await this.acceptRead(
+      request,
+      'on_demand_data_read',
+      parseOnDemandDataReadParameters,
+      (type) => `${type} read of the meter started`,
+    );
+    if (answer.status !== '1') return answer;
+    const seconds = this.config.UDIL_ON_DEMAND_WAIT_SECONDS;
+    const wait = await this.waiter.wait(answer.transactionid, ids, seconds * 1000);
+    return onDemandDataAnswer(type, answer, wait, seconds);
   }
 
   @Post('transaction_status')
@@ -273,6 +283,31 @@ export class UdilController {
     const transactionid = parseTransactionId(request.headers.transactionid);
     const devices = parseDeviceIds((request.body as RawFields | undefined)?.global_device_id, transactionid);
     return this.transactions.cancel(transactionid, devices, clientId);
+  }
+
+  /** Accepts an on-demand read (a TRANSACTION_STATUS row per device, queued) for the service it came to. */
+  private async acceptRead(
+    request: Request,
+    service: 'on_demand_request' | 'on_demand_data_read',
+    parse: (fields: RawFields, zone: string, transactionid: string) => OnDemandParameters,
+    started: (type: OnDemandType) => string,
+  ): Promise<{ answer: AcceptanceAnswer; type: OnDemandType; ids: string[] }> {
+    const clientId = await this.auth.clientOf(header(request, 'privatekey'));
+    const transactionid = parseTransactionId(request.headers.transactionid);
+    const fields = (request.body ?? {}) as RawFields;
+    const { global_device_id: ids, type, ...range } = parse(fields, this.config.TIME_ZONE, transactionid);
+    const answer = await this.transactions.accept(
+      {
+        operation: { kind: 'read', type },
+        service,
+        transactionid,
+        clientId,
+        parameters: this.asText({ type, ...range }),
+        devices: ids.map((globalDeviceId) => ({ globalDeviceId })),
+      },
+      (accepted) => (accepted > 0 ? started(type) : 'No device was accepted: see the remarks of each device'),
+    );
+    return { answer, type, ids };
   }
 
   /** A write command, requested by `service` (its 2019 name unless given). */

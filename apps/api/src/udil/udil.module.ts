@@ -1,6 +1,10 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { TransactionAcceptanceService, TransactionStatusRepository } from '@hes/transactions';
+import {
+  TransactionAcceptanceService,
+  TransactionStatusRepository,
+  TransactionWaiter,
+} from '@hes/transactions';
 import { UdilAuthService } from '@hes/udil';
 import { UdilController } from './udil.controller';
 import { UdilReadsController } from './udil-reads.controller';
@@ -13,6 +17,7 @@ import { UdilExceptionFilter } from './udil-exception.filter';
     UdilAuthService,
     TransactionAcceptanceService,
     TransactionStatusRepository,
+    TransactionWaiter,
     UdilTableReader,
     { provide: APP_FILTER, useClass: UdilExceptionFilter },
   ],

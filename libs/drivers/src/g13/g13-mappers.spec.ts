@@ -12,6 +12,7 @@ import {
   mapInstantaneous,
   mapLoadProfileChannel,
   mapPreviousValues,
+  mergeLoadProfileRows,
   parseG13DateTime,
   phasesFromLabel,
   registerColumn,
@@ -249,6 +250,37 @@ describe('G13 mappers on the manual examples', () => {
         channel_id: 1,
         interval: 15,
         active_energy_pos_tl: null,
+      },
+    ]);
+  });
+
+  it('load profile: each G13 channel is the UDIL channel of its number, two channels at one time stay two rows', () => {
+    const at = '2012-07-01T01:00:00';
+    const energy = mapLoadProfileChannel(
+      { mapping: ['active_import_total', 'Wh'], items: [[1, at, 2000]] },
+      1,
+      1,
+      900,
+    );
+    const voltage = mapLoadProfileChannel(
+      { mapping: ['voltage_l2', 'V'], items: [[1, at, 231.5]] },
+      72,
+      6,
+      3600,
+    );
+    const rows = mergeLoadProfileRows([...voltage, ...energy]);
+    expect(rows).toEqual([
+      {
+        meter_datetime: new Date(Date.UTC(2012, 6, 1, 1)),
+        channel_id: 1,
+        interval: 15,
+        active_energy_pos_tl: 2,
+      },
+      {
+        meter_datetime: new Date(Date.UTC(2012, 6, 1, 1)),
+        channel_id: 6,
+        interval: 60,
+        voltage_phase_b: 231.5,
       },
     ]);
   });

@@ -309,19 +309,23 @@ export function mapLoadProfileChannel(
   return rows;
 }
 
-/** Merges per-channel rows of one interval into one row per timestamp (lowest channel id wins). */
+/**
+ * One row per timestamp and load-profile channel, in time then channel order. Each of the G13's numbered
+ * load profiles (channels 1–8, one quantity each) is the UDIL channel of the same number (docs/g13.md), so
+ * two channels at one time are two rows, never merged.
+ */
 export function mergeLoadProfileRows(rows: LoadProfileReading[]): LoadProfileReading[] {
-  const byTime = new Map<string, LoadProfileReading>();
+  const byKey = new Map<string, LoadProfileReading>();
   for (const row of rows) {
-    const key = `${row.meter_datetime.getTime()}|${row.interval}`;
-    const existing = byTime.get(key);
-    if (!existing) byTime.set(key, { ...row });
-    else {
-      const channel = Math.min(Number(existing.channel_id), Number(row.channel_id));
-      Object.assign(existing, row, { channel_id: channel });
-    }
+    const key = `${row.meter_datetime.getTime()}|${row.channel_id}`;
+    const existing = byKey.get(key);
+    if (!existing) byKey.set(key, { ...row });
+    else Object.assign(existing, row);
   }
-  return [...byTime.values()].sort((a, b) => a.meter_datetime.getTime() - b.meter_datetime.getTime());
+  return [...byKey.values()].sort(
+    (a, b) =>
+      a.meter_datetime.getTime() - b.meter_datetime.getTime() || Number(a.channel_id) - Number(b.channel_id),
+  );
 }
 
 /**
