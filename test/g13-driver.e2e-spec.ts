@@ -174,20 +174,28 @@ describe('G13 driver against the simulator', () => {
       expect(rows[0].active_mdi_pos_tl).toBeGreaterThan(0);
     });
 
-    it('reads the load profile for a range, channels merged per timestamp', async () => {
+    it('reads the load profile for a range: one row per timestamp and G13 channel (= UDIL channel_id)', async () => {
       const to = new Date();
       const from = new Date(to.getTime() - 2 * 3_600_000);
       const rows = await driver.readLoadProfile(device(THREE), { from, to }, recorder());
-      const quarterHours = rows.filter((r) => r.interval === 15);
-      expect(quarterHours.length).toBeGreaterThanOrEqual(7);
-      for (const row of quarterHours) {
+      const energy = rows.filter((r) => r.channel_id === 1);
+      expect(energy.length).toBeGreaterThanOrEqual(7);
+      for (const row of energy) {
+        expect(row.interval).toBe(15);
         expect(row.meter_datetime.getTime() % 900_000).toBe(0);
         expect(row.active_energy_pos_tl).toBeGreaterThan(0);
-        expect(row.voltage_phase_a).toBeGreaterThan(220);
-        expect(row.channel_id).toBe(1);
+        expect(row.voltage_phase_a).toBeUndefined();
       }
-      const energies = quarterHours.map((r) => Number(r.active_energy_pos_tl));
+      const energies = energy.map((r) => Number(r.active_energy_pos_tl));
       expect([...energies].sort((a, b) => a - b)).toEqual(energies);
+      // Voltage L1 is the meter's channel 4, at the same quarter-hours.
+      const voltage = rows.filter((r) => r.channel_id === 4);
+      expect(voltage.map((r) => r.meter_datetime.getTime())).toEqual(
+        energy.map((r) => r.meter_datetime.getTime()),
+      );
+      for (const row of voltage) expect(row.voltage_phase_a).toBeGreaterThan(220);
+      // Every channel the meter records a UDIL quantity on (channels 1–7 of the simulator's default; 8 is apparent energy).
+      expect([...new Set(rows.map((r) => r.channel_id))].sort()).toEqual([1, 2, 3, 4, 5, 6, 7]);
     });
 
     it('opens and closes the supply relay (output port 1)', async () => {

@@ -39,11 +39,11 @@ describe('polling schedules against the G13 simulator', () => {
   const storedTimes = async () =>
     (
       await headEnd.db.query<{ t: Date }>(
-        `SELECT meter_datetime AS t FROM udil.load_profile_data WHERE global_device_id = 'm1' ORDER BY meter_datetime`,
+        `SELECT meter_datetime AS t FROM udil.load_profile_data WHERE global_device_id = 'm1' AND channel_id = 1 ORDER BY meter_datetime`,
       )
     ).rows.map((r) => r.t.getTime());
 
-  /** The meter's own 15-minute load-profile times within [from, to]. */
+  /** The meter's own 15-minute load-profile times (its channel 1) within [from, to]. */
   const meterTimes = (from: number, to: number) =>
     headEnd.gateway
       .meter(SERIALS[0])
