@@ -57,6 +57,15 @@ describe('TransactionWaiter', () => {
     expect(findByTransactions).toHaveBeenCalledTimes(1);
   });
 
+  it('a client that went away ends the wait', async () => {
+    const { waiter, findByTransactions } = waiterOver([[row('m1')]]);
+    const gone = new AbortController();
+    const waiting = waiter.wait('t1', ['m1'], 600_000, gone.signal);
+    gone.abort();
+    await expect(waiting).resolves.toEqual({ finished: false, rows: [row('m1')] });
+    expect(findByTransactions.mock.calls.length).toBeLessThanOrEqual(2);
+  });
+
   it('a device without a row yet is not finished', async () => {
     const { waiter } = waiterOver([[]]);
     await expect(waiter.wait('t1', ['m1'], 0)).resolves.toEqual({ finished: false, rows: [] });

@@ -30,9 +30,15 @@ export class TransactionWaiter {
 
   /**
    * The rows of `transactionid` for `globalDeviceIds` once all have finished, or as they stand after
-   * `timeoutMs` (finished: false). A timeout of 0 looks once.
+   * `timeoutMs` (finished: false). A timeout of 0 looks once. An aborted `signal` (the client went away)
+   * ends the wait early, as a timeout; the transaction itself goes on.
    */
-  async wait(transactionid: string, globalDeviceIds: string[], timeoutMs: number): Promise<TransactionWait> {
+  async wait(
+    transactionid: string,
+    globalDeviceIds: string[],
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<TransactionWait> {
     const wanted = new Set(globalDeviceIds);
     const deadline = Date.now() + timeoutMs;
     for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(LONGEST_PAUSE_MS, pause * 2)) {
@@ -41,8 +47,8 @@ export class TransactionWaiter {
       );
       if (rows.length === wanted.size && rows.every(isFinished)) return { finished: true, rows };
       const left = deadline - Date.now();
-      if (left <= 0) return { finished: false, rows };
-      await sleep(Math.min(pause, left));
+      if (left <= 0 || signal?.aborted) return { finished: false, rows };
+      await sleep(Math.min(pause, left), undefined, { signal }).catch(() => undefined);
     }
   }
 }

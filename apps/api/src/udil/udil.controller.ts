@@ -248,7 +248,15 @@ export class UdilController {
     );
     if (answer.status !== '1') return answer;
     const seconds = this.config.UDIL_ON_DEMAND_WAIT_SECONDS;
-    const wait = await this.waiter.wait(answer.transactionid, ids, seconds * 1000);
+    // Waiting ends early when the client goes away (the response closes before it was written).
+    const gone = new AbortController();
+    const onClose = () => {
+      if (!request.res?.writableEnded) gone.abort();
+    };
+    request.res?.on('close', onClose);
+    const wait = await this.waiter
+      .wait(answer.transactionid, ids, seconds * 1000, gone.signal)
+      .finally(() => request.res?.off('close', onClose));
     return onDemandDataAnswer(type, answer, wait, seconds);
   }
 
