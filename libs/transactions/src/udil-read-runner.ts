@@ -88,14 +88,17 @@ export class UdilReadRunner {
     });
   }
 
-  /** Reads `type` (for a range where the type has one) into its UDIL table and METER_VISUALS. */
+  /**
+   * Reads `type` (for a range where the type has one) into its UDIL table and METER_VISUALS, and answers
+   * the stored rows (of one load-profile channel if `channelId` is given; none when `respond` is false).
+   */
   async read(
     type: OnDemandType,
     range: DateRange | undefined,
     target: ResolvedDevice,
     driver: DeviceDriver | undefined,
     ctx: OperationContext,
-    answer: { channelId?: number } = {},
+    answer: { respond?: boolean; channelId?: number } = {},
   ): Promise<ReadOutcome> {
     const device = target.address;
     // A read that succeeds with less than asked says so (the resources the meter lacks).
@@ -146,6 +149,13 @@ export class UdilReadRunner {
       );
       return { ...this.outcome([this.format('meter_visuals', visuals)], remarks), rows: 1 };
     }
+    // A poll keeps nothing of the answer: the rows are not read back.
+    if (answer.respond === false)
+      return {
+        response: '',
+        ...(remarks.length > 0 ? { remarks: remarks.join('; ') } : {}),
+        rows: stored.rows.length,
+      };
     // The response is the rows as the table holds them: every key of the record, a value or "".
     const held = await this.readings.stored(table, stored.rows);
     const answered =

@@ -92,10 +92,14 @@ export class PollJobs implements OnApplicationBootstrap {
         job,
         token,
         () =>
-          this.reads.read(dataType as OnDemandType, range, target, driver, {
-            progress: () => undefined,
-            log,
-          }),
+          this.reads.read(
+            dataType as OnDemandType,
+            range,
+            target,
+            driver,
+            { progress: () => undefined, log },
+            { respond: false },
+          ),
         (until) => {
           // Not retried: the next claim of the schedule reads it (from the last stored timestamp).
           throw new DriverError(
