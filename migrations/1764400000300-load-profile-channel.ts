@@ -11,10 +11,13 @@ const VISUALS_TOTALS = [
   'reactive_energy_pos_tl',
   'reactive_energy_neg_tl',
 ];
-const VISUALS_PAIRS = VISUALS_TOTALS.flatMap((total) => [
-  [`last_${total}`, total],
-  [`last_${total}_datetime`, `${total}_datetime`],
-]);
+const VISUALS_PAIRS = [
+  ...VISUALS_TOTALS.flatMap((total) => [
+    [`last_${total}`, total],
+    [`last_${total}_datetime`, `${total}_datetime`],
+  ]),
+  ['meter_last_comm_datetime', 'meter_datetime'],
+];
 
 const fillBoth = (pairs: string[][]) =>
   pairs.flatMap(([old, current]) => [
@@ -29,7 +32,8 @@ const fillBoth = (pairs: string[][]) =>
  *
  * Both generations' names of one quantity are filled in the rows already stored (the head-end writes both
  * from now on): the load-profile registers (2019 `active_energy_tl` = 3.2 `active_energy_pos_tl`, …) and the
- * METER_VISUALS totals (2019 `last_active_energy_pos_tl` = 3.2 `active_energy_pos_tl`, …).
+ * METER_VISUALS totals (2019 `last_active_energy_pos_tl` = 3.2 `active_energy_pos_tl`, …) and meter datetime.
+ * (The pairs are written out here rather than imported: a migration keeps doing what it did when it ran.)
  *
  * Down: the key goes back to (global_device_id, meter_datetime); of several channels at one time only the
  * lowest channel's row is kept (the old key cannot hold more).

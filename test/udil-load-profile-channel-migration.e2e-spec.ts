@@ -38,8 +38,9 @@ describe('migration LoadProfileChannel1764400000300', () => {
       at(15),
     ]);
     await before.query(
-      `INSERT INTO udil.meter_visuals (global_device_id, msn, last_active_energy_pos_tl, last_active_energy_pos_tl_datetime)
-       VALUES ('m1', 1, 42.125, $1)`,
+      `INSERT INTO udil.meter_visuals (global_device_id, msn, last_active_energy_pos_tl, last_active_energy_pos_tl_datetime,
+                                       meter_last_comm_datetime)
+       VALUES ('m1', 1, 42.125, $1, $1)`,
       [at(0)],
     );
     await before.destroy();
@@ -55,9 +56,13 @@ describe('migration LoadProfileChannel1764400000300', () => {
       { meter_datetime: at(15), channel_id: 1, active_energy_tl: '7.500', active_energy_pos_tl: '7.500' },
     ]);
     const [visuals] = await after.query(
-      `SELECT active_energy_pos_tl::text, active_energy_pos_tl_datetime FROM udil.meter_visuals`,
+      `SELECT active_energy_pos_tl::text, active_energy_pos_tl_datetime, meter_datetime FROM udil.meter_visuals`,
     );
-    expect(visuals).toEqual({ active_energy_pos_tl: '42.125', active_energy_pos_tl_datetime: at(0) });
+    expect(visuals).toEqual({
+      active_energy_pos_tl: '42.125',
+      active_energy_pos_tl_datetime: at(0),
+      meter_datetime: at(0),
+    });
     // A second channel at the same time is a row of its own; a row without a channel is channel 0.
     await after.query(
       `INSERT INTO udil.load_profile_data (global_device_id, msn, meter_datetime, channel_id, voltage_phase_b)

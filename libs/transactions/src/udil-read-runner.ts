@@ -205,7 +205,7 @@ export class UdilReadRunner {
     if (!latest) return columns;
     const at = (latest.meter_datetime ?? latest.event_datetime) as Date | undefined;
     if (at) {
-      columns.meter_last_comm_datetime = at;
+      // And 2019's meter_last_comm_datetime (GENERATION_ALIASES).
       columns.meter_datetime = at;
     }
     if (type === OnDemandType.Instantaneous || type === OnDemandType.Visuals) {

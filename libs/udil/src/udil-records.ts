@@ -58,6 +58,8 @@ export const GENERATION_ALIASES: Readonly<Record<string, ReadonlyArray<readonly 
       [`last_${total}`, total] as const,
       [`last_${total}_datetime`, `${total}_datetime`] as const,
     ]),
+    // 2019: "Meter Date & Time of last communication"; 3.2: "Meter Date & Time".
+    ['meter_last_comm_datetime', 'meter_datetime'],
     ['meter_load_limit_set', 'sanc_load_limit'],
     ['meter_ls_schedule_startdatetime', 'lsch_start_datetime'],
     ['meter_ls_schedule_enddatetime', 'lsch_end_datetime'],
