@@ -59,7 +59,7 @@ export function registerValuesOf(reading: BillingReading): McsRegisterValue[] {
 }
 
 /**
- * Load-profile rows (one per timestamp and interval, channels merged as in load_profile_data) → one
+ * Load-profile rows (one per timestamp and load-profile channel, as in load_profile_data) → one
  * survey channel per quantity, readings in time order. A value the meter flagged as bad arrives as
  * null and is reported with the INVALID VALUE flag; snapshots the meter does not hold are absent.
  */
