@@ -304,6 +304,21 @@ describe('UDIL on_demand_data_read against the G13 simulator', () => {
     expect(response.body.message).toContain(field);
   });
 
+  it('/load_profile_data refuses a channel_id that is not a channel number, naming it', async () => {
+    const response = await request(headEnd.api.getHttpServer())
+      .post('/load_profile_data')
+      .set('privatekey', headEnd.key)
+      .type('form')
+      .send({
+        global_device_id: 'm2',
+        channel_id: '-1',
+        start_datetime: '2026-11-30 08:00:00',
+        end_datetime: '2026-11-30 10:00:00',
+      })
+      .expect(400);
+    expect(response.body.message).toContain('channel_id');
+  });
+
   it('an unregistered device is refused in the answer, nothing is waited for', async () => {
     const response = await dataRead({ global_device_id: 'm404', type: 'INST' }).expect(200);
     expect(response.body).toMatchObject({
