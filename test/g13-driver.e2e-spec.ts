@@ -1,4 +1,5 @@
 import { waitFor } from './support/test-environment';
+import { LOAD_PROFILE_COLUMNS } from '../libs/drivers/src/g13/g13-mappers';
 import {
   DeviceAddress,
   DriverError,
@@ -188,14 +189,22 @@ describe('G13 driver against the simulator', () => {
       }
       const energies = energy.map((r) => Number(r.active_energy_pos_tl));
       expect([...energies].sort((a, b) => a - b)).toEqual(energies);
-      // Voltage L1 is the meter's channel 4, at the same quarter-hours.
-      const voltage = rows.filter((r) => r.channel_id === 4);
+      // Voltage L1 (quantity 69) is another channel of the meter, at the same quarter-hours.
+      const config = sim.meter(THREE).lpConfig;
+      const voltage = rows.filter(
+        (r) => r.channel_id === config.findIndex(([, quantity]) => quantity === 69) + 1,
+      );
+      expect(voltage.length).toBeGreaterThan(0);
       expect(voltage.map((r) => r.meter_datetime.getTime())).toEqual(
         energy.map((r) => r.meter_datetime.getTime()),
       );
       for (const row of voltage) expect(row.voltage_phase_a).toBeGreaterThan(220);
-      // Every channel the meter records a UDIL quantity on (channels 1–7 of the simulator's default; 8 is apparent energy).
-      expect([...new Set(rows.map((r) => r.channel_id))].sort()).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      // Every channel the meter records a UDIL quantity on, each under its own number.
+      const mapped = config.flatMap(([interval, quantity], index) =>
+        interval > 0 && LOAD_PROFILE_COLUMNS[quantity] !== undefined ? [index + 1] : [],
+      );
+      expect(mapped.length).toBeGreaterThan(1);
+      expect([...new Set(rows.map((r) => r.channel_id))].sort()).toEqual(mapped);
     });
 
     it('opens and closes the supply relay (output port 1)', async () => {

@@ -50,14 +50,15 @@ describe('UDIL reads against a G13 serving only the manual examples', () => {
 
   it('INST: the manual values, and the meter time 2012-08-05T01:11:31 answered as 01:11:31, not 06:11:31', async () => {
     const [row] = (await onDemand('INST')) as Record<string, string>[];
+    // response_data is the row as stored (decimals with the table's three places).
     expect(row).toMatchObject({
       meter_datetime: '2012-08-05 01:11:31',
-      voltage_phase_a: '227.1',
-      voltage_phase_b: '56.8',
-      voltage_phase_c: '42.9',
-      frequency: '49.78',
-      aggregate_active_pwr_pos: '2000',
-      aggregate_reactive_pwr_pos: '100',
+      voltage_phase_a: '227.100',
+      voltage_phase_b: '56.800',
+      voltage_phase_c: '42.900',
+      frequency: '49.780',
+      aggregate_active_pwr_pos: '2000.000',
+      aggregate_reactive_pwr_pos: '100.000',
       current_tariff_register: '1',
     });
     expect(row.remarks).toBeUndefined();
@@ -70,9 +71,9 @@ describe('UDIL reads against a G13 serving only the manual examples', () => {
   it('BILL: the active registers of 6.3.54 land in billing_data; reactive is a remark, not a failure', async () => {
     const [row] = (await onDemand('BILL')) as Record<string, string>[];
     expect(row).toMatchObject({
-      active_energy_pos_tl: '1271.31',
-      active_energy_neg_tl: '12718.36',
-      active_energy_pos_t1: '0.16',
+      active_energy_pos_tl: '1271.310',
+      active_energy_neg_tl: '12718.360',
+      active_energy_pos_t1: '0.160',
     });
     expect(row.remarks).toMatch(/does not provide reactive energy registers \(\/energy\/reactive\)/);
     const { rows } = await headEnd.db.query<{ pos: string; reactive: string | null }>(

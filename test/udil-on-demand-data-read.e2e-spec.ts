@@ -158,10 +158,12 @@ describe('UDIL on_demand_data_read against the G13 simulator', () => {
       expect(Number(item[e.column.column])).toBeCloseTo(value, 3);
     }
 
-    // At a full hour the 15-minute channel 1 and the hourly channel 6 are two rows of the same time.
+    // At a full hour the 15-minute channel 1 and an hourly channel are two rows of the same time.
+    const hourlyChannel = String(meter.lpConfig.findIndex(([interval]) => interval === 3600) + 1);
+    expect(hourlyChannel).not.toBe('0');
     const hour = formatUdilDatetime(to, ZONE);
     expect(data.filter((item) => item.meter_datetime === hour).map((item) => item.channel_id)).toEqual(
-      expect.arrayContaining(['1', '6']),
+      expect.arrayContaining(['1', hourlyChannel]),
     );
     const stored = await storedRows(
       'load_profile_data',
@@ -183,18 +185,18 @@ describe('UDIL on_demand_data_read against the G13 simulator', () => {
     const channel6 = await dataRead({
       global_device_id: 'm2',
       type: 'lpro',
-      channel_id: '6',
+      channel_id: hourlyChannel,
       ...range(from, to),
     }).expect(200);
     const hourly = channel6.body.data as Item[];
     expect(hourly.map((item) => item.channel_id)).toEqual(
-      expected.filter((e) => e.channel === 6).map(() => '6'),
+      expected.filter((e) => String(e.channel) === hourlyChannel).map(() => hourlyChannel),
     );
     const read = await request(headEnd.api.getHttpServer())
       .post('/load_profile_data')
       .set('privatekey', headEnd.key)
       .type('form')
-      .send({ global_device_id: 'm2', channel_id: '6', ...range(from, to) })
+      .send({ global_device_id: 'm2', channel_id: hourlyChannel, ...range(from, to) })
       .expect(200);
     const rows = read.body.data as Item[];
     expect(rows.map(({ meter_datetime, channel_id }) => [meter_datetime, channel_id])).toEqual(
@@ -340,8 +342,8 @@ describe('UDIL on_demand_data_read: a meter that answers after the wait', () => 
   afterAll(() => headEnd?.stop());
 
   it('answers that the read goes on; transaction_status later carries the rows, and they are stored', async () => {
-    // Every request to this meter takes longer than the whole wait.
-    headEnd.gateway.setMeterFaults('3100003001', { latencyMs: 1500 });
+    // The meter's first requests each take longer than the whole wait (then it answers promptly).
+    headEnd.gateway.setMeterFaults('3100003001', { latencyMs: 1500, remaining: 2 });
     const transactionid = `oddr-late-${Date.now()}`;
     const response = await request(headEnd.api.getHttpServer())
       .post('/on_demand_data_read')

@@ -65,14 +65,18 @@ describe('UDIL on-demand reads against the G13 simulator', () => {
     // The G13 records Wh; UDIL holds kWh with three decimals.
     for (const [i, item] of expected.entries())
       expect(Number(rows[i].active_energy_pos_tl)).toBeCloseTo(item.value / 1000, 3);
-    // response_data is the rows as stored: one row per timestamp and channel (the hourly voltage channel 6
+    // The meter's hourly channel (voltage L2): its number is the UDIL channel_id.
+    const hourlyChannel = String(
+      meter.lpConfig.findIndex(([interval, quantity]) => interval === 3600 && quantity === 72) + 1,
+    );
+    // response_data is the rows as stored: one row per timestamp and channel (the hourly voltage channel
     // beside the 15-minute energy channel 1 at every full hour).
     const energy = response.filter((row) => row.channel_id === '1');
     expect(energy).toHaveLength(expected.length);
     expect(energy.every((row) => row.interval === '15')).toBe(true);
     const hour = energy.find((row) => row.meter_datetime.endsWith(':00:00'))!;
     const hourly = response.find(
-      (row) => row.channel_id === '6' && row.meter_datetime === hour.meter_datetime,
+      (row) => row.channel_id === hourlyChannel && row.meter_datetime === hour.meter_datetime,
     );
     expect(hourly).toMatchObject({ interval: '60', active_energy_pos_tl: '' });
     expect(Number(hourly?.voltage_phase_b)).toBeGreaterThan(180);
