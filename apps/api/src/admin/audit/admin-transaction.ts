@@ -28,6 +28,8 @@ export class AdminUnitOfWork {
   private begun?: Promise<void>;
   private closed = false;
   private readonly afterCommit: (() => void)[] = [];
+  /** The statements sent on the transaction's connection, in order. */
+  private statements: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -111,7 +113,11 @@ export class AdminUnitOfWork {
       }
     }
     await this.begin();
-    return this.target.query(...args);
+    // One connection runs one statement at a time: a service's Promise.all of queries takes turns here
+    // (pg deprecates handing a busy client another query).
+    const turn = this.statements.then(() => this.target.query(...args));
+    this.statements = turn.catch(() => undefined);
+    return turn;
   }
 
   private share(target: QueryRunner): QueryRunner {

@@ -54,6 +54,29 @@ function unitOfWork(): { unit: AdminUnitOfWork; target: FakeRunner; dataSource: 
 }
 
 describe('AdminUnitOfWork', () => {
+  it('sends the statements of a Promise.all one at a time on the transaction', async () => {
+    const { unit, target } = unitOfWork();
+    const shared = unit.queryRunner();
+    await shared.query('UPDATE t SET a = 1');
+    let inFlight = 0;
+    let most = 0;
+    target.query = (sql: string) => {
+      target.calls.push(sql);
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      return new Promise((resolve) =>
+        setTimeout(() => {
+          inFlight -= 1;
+          resolve(sql);
+        }, 5),
+      );
+    };
+    const answers = await Promise.all(['SELECT 1', 'SELECT 2', 'SELECT 3'].map((sql) => shared.query(sql)));
+    expect(answers).toEqual(['SELECT 1', 'SELECT 2', 'SELECT 3']);
+    expect(most).toBe(1);
+    expect(target.calls.slice(-3)).toEqual(['SELECT 1', 'SELECT 2', 'SELECT 3']);
+  });
+
   it('runs plain reads before the first write on pooled runners, without a transaction', async () => {
     const { unit, target } = unitOfWork();
     const shared = unit.queryRunner();
