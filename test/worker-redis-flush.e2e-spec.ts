@@ -69,7 +69,10 @@ describe('Redis flushed while the worker runs', () => {
     );
     headEnd.gateway.clearFaults();
     expect(rows).toHaveLength(DEVICES.length);
-    for (const row of rows) expect(row).toMatchObject({ status_level: 5, indv_status: 1 });
+    // Each row with its reason, so that a failure says why.
+    expect(
+      rows.map((row) => [row.global_device_id, row.status_level, row.indv_status, row.response_data]),
+    ).toEqual(rows.map((row): unknown[] => [row.global_device_id, 5, 1, expect.anything()]));
     for (const serial of SERIALS) expect(headEnd.gateway.readOutput(serial, RELAY_PORT)).toBe(0);
   });
 
