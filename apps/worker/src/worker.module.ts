@@ -16,6 +16,7 @@ import {
   UdilCommandRunner,
   PollScheduleRepository,
   UdilReadRunner,
+  UdilParameterRunner,
 } from '@hes/transactions';
 import { UdilReadingsRepository } from '@hes/readings';
 import { SystemQueueProcessor } from './system-queue.processor';
@@ -70,6 +71,7 @@ import { McsReconcileJob } from './mcs/mcs-reconcile.job';
     CommunicationHistoryRepository,
     UdilCommandRunner,
     UdilReadRunner,
+    UdilParameterRunner,
     UdilReadingsRepository,
     PollScheduleRepository,
     PollJobs,

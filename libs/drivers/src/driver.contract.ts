@@ -230,6 +230,11 @@ export interface SamplingConfiguration {
   activationDatetime: Date;
 }
 
+/** A tariff calendar as a meter holds it (the UDIL 3.2 time-of-use structure, §3.3.5). */
+export type TimeOfUseCalendar = Required<
+  Pick<TimeOfUseSchedule, 'dayProfiles' | 'weekProfiles' | 'seasonProfiles' | 'holidayProfiles'>
+>;
+
 /** A protection function a meter or APMS watches with threshold alarms. */
 export type ThresholdFunction =
   | 'overVoltage'
@@ -316,6 +321,30 @@ export interface MeterOperations {
   activateOpticalPort?(device: DeviceAddress, from: Date, to: Date, ctx: OperationContext): Promise<void>;
   /** The numbers whose SMS or call wakes the meter's modem up. */
   setWakeUpNumbers?(device: DeviceAddress, numbers: readonly string[], ctx: OperationContext): Promise<void>;
+  /** The supply relay as the meter reports it: true = connected (UDIL auxr_status 1). */
+  readSupplyRelay?(device: DeviceAddress, ctx: OperationContext): Promise<boolean>;
+  /** The load limit the meter enforces; loadLimit 0 = none. Fields the meter has no setting for are left out. */
+  readLoadLimit?(device: DeviceAddress, ctx: OperationContext): Promise<Partial<LoadLimit>>;
+  /**
+   * How often the meter stores `dataType` (intervalMinutes, initialMinute); fields it has no setting for
+   * are left out. A data type the meter does not store is an UnsupportedOperationError.
+   */
+  readSampling?(
+    device: DeviceAddress,
+    dataType: SamplingConfiguration['dataType'],
+    ctx: OperationContext,
+  ): Promise<Partial<Omit<SamplingConfiguration, 'dataType'>>>;
+  /** The tariff calendar programmed in the meter. */
+  readTimeOfUse?(device: DeviceAddress, ctx: OperationContext): Promise<TimeOfUseCalendar>;
+  /**
+   * A protection function's alarms as the meter holds them; null when none is configured. A level the
+   * meter does not hold is left out. A function the meter cannot watch is an UnsupportedOperationError.
+   */
+  readThresholdAlarm?(
+    device: DeviceAddress,
+    fn: ThresholdFunction,
+    ctx: OperationContext,
+  ): Promise<Partial<Omit<ThresholdAlarm, 'function'>> | null>;
 }
 
 export interface SensorReading {

@@ -2,7 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 
-/** The tables UDIL §3.3 serves through the API, with the datetime their range applies to. */
+/**
+ * The tables UDIL §3.3 serves through the API, with the datetime their range applies to
+ * (DEVICE_COMMUNICATION_HISTORY, UDIL 3.2 §3.1.7: when the communication took place).
+ */
 export const READABLE_TABLES = {
   instantaneous_data: 'meter_datetime',
   billing_data: 'meter_datetime',
@@ -10,6 +13,7 @@ export const READABLE_TABLES = {
   load_profile_data: 'meter_datetime',
   events: 'event_datetime',
   meter_visuals: 'db_datetime',
+  device_communication_history: 'mdc_read_datetime',
 } as const;
 
 export type ReadableTable = keyof typeof READABLE_TABLES;
@@ -56,7 +60,9 @@ export class UdilTableReader {
         ? `global_device_id, "${time}", event_code`
         : table === 'load_profile_data'
           ? `global_device_id, "${time}", channel_id`
-          : `global_device_id, "${time}"`;
+          : table === 'device_communication_history'
+            ? `global_device_id, "${time}", id`
+            : `global_device_id, "${time}"`;
     parameters.push(query.pageSize + 1, (query.page - 1) * query.pageSize);
     const rows = await this.dataSource.query<Record<string, unknown>[]>(
       `SELECT * FROM udil.${table} WHERE ${conditions.join(' AND ')} ORDER BY ${order}

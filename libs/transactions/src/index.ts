@@ -11,4 +11,6 @@ export * from './poll-schedule.repository';
 export * from './device-creation.service';
 export * from './load-shedding-schedules';
 export * from './gateway-gate';
+export * from './udil-parameter-runner';
 export * from './transaction-waiter';
+export * from './parameter-read.service';

@@ -46,6 +46,15 @@ export class MeterVisualsRepository {
     await batcher.submit({ globalDeviceId, msn, columns });
   }
 
+  /** The device's row as stored (every column, nulls included); undefined when it has none yet. */
+  async find(globalDeviceId: string): Promise<Record<string, unknown> | undefined> {
+    const rows = await this.dataSource.query<Record<string, unknown>[]>(
+      `SELECT * FROM udil.meter_visuals WHERE global_device_id = $1`,
+      [globalDeviceId],
+    );
+    return rows[0];
+  }
+
   private batcherFor(names: string[]): StatementBatcher<VisualsUpdate, void> {
     const quoted = names.map((n) => `"${n}"`);
     const conflict = `ON CONFLICT (global_device_id) DO UPDATE SET msn = COALESCE(EXCLUDED.msn, udil.meter_visuals.msn),

@@ -7,6 +7,7 @@ import { DriverRegistry } from '@hes/drivers';
 import { JobName, JobQueueRepository } from '@hes/queue';
 import {
   OnDemandType,
+  ParameterType,
   UdilCommand,
   UdilRequestError,
   UdilValue,
@@ -36,10 +37,15 @@ export interface AcceptanceAnswer {
 
 /**
  * What a transaction does to each device: a write command (requested by `service`, its 2019 or 3.x
- * name), or an on-demand read of one type.
+ * name), an on-demand read of one type, or a parameter read.
  */
 export type TransactionOperation =
-  { kind: 'command'; command: UdilCommand; service: string } | { kind: 'read'; type: OnDemandType };
+  | { kind: 'command'; command: UdilCommand; service: string }
+  | { kind: 'read'; type: OnDemandType }
+  | { kind: 'parameter'; type: ParameterType };
+
+/** The service name recorded with a read transaction (udil_transactions.service). */
+const READ_SERVICES = { read: 'on_demand_request', parameter: 'on_demand_parameter_read' } as const;
 
 export interface TransactionRequest {
   operation: TransactionOperation;
@@ -102,7 +108,7 @@ export class TransactionAcceptanceService {
       .digest('hex');
     const type = operation.kind === 'command' ? transactionType(operation.service) : operation.type;
     const service =
-      operation.kind === 'command' ? operation.service : (request.service ?? 'on_demand_request');
+      operation.kind === 'command' ? operation.service : (request.service ?? READ_SERVICES[operation.kind]);
 
     const outcome = await this.dataSource.transaction(async (manager) => {
       const inserted = await manager.query<unknown[]>(
@@ -215,6 +221,9 @@ export class TransactionAcceptanceService {
     }
     if (!device)
       return `global_device_id ${globalDeviceId} is not registered (create it with device_creation)`;
+    // Parameter reads answer from the head-end's record where the device cannot be read (inactive, no
+    // driver, no such read): they are never refused for a registered device.
+    if (operation.kind === 'parameter') return undefined;
     if (device.activation_status === 0 && !(command && ALLOWED_WHEN_INACTIVE.has(command))) {
       return `meter ${globalDeviceId} is inactive (meter_status_update 1 activates it)`;
     }
@@ -227,7 +236,7 @@ export class TransactionAcceptanceService {
     const driver = this.drivers.get(device.driver);
     return operation.kind === 'command'
       ? refusalOf(operation.command, driver, parameters, operation.service)
-      : readRefusalOf((operation as { type: OnDemandType }).type, driver);
+      : readRefusalOf(operation.type, driver);
   }
 
   /** TRANSACTION_STATUS rows of the client's transactions, formatted as UDIL strings (spec §3.5.2, 4.14). */

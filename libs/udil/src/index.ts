@@ -1,6 +1,7 @@
 export * from './udil-datetime';
 export * from './udil-error';
 export * from './udil-parameters';
+export * from './udil-parameter-reads';
 export * from './udil-response';
 export * from './auth/secret-hash';
 export * from './auth/udil-auth.service';

@@ -26,6 +26,8 @@ export const UDIL_PATHS = new Set(
     'load_profile_data',
     'events',
     'meter_visuals',
+    'device_communication_history',
+    'on_demand_parameter_read',
     'transaction_status',
     'transaction_cancel',
     ...UDIL_WRITE_SERVICES.map((service) => service.name),

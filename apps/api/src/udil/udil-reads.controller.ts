@@ -79,6 +79,13 @@ export class UdilReadsController {
     return this.read('meter_visuals', r);
   }
 
+  @Post('device_communication_history')
+  @HttpCode(200)
+  @route('device_communication_history')
+  communicationHistory(@Req() r: Request) {
+    return this.read('device_communication_history', r);
+  }
+
   private async read(table: ReadableTable, request: Request): Promise<UdilBody> {
     const privatekey = toText(
       request.headers.privatekey ?? (request.body as RawFields | undefined)?.privatekey,

@@ -13,11 +13,19 @@ import {
   ResolvedDevice,
   TransactionStatusRepository,
   UdilCommandRunner,
+  UdilParameterRunner,
   UdilReadRunner,
   transactionJobId,
   transactionJobOptions,
 } from '@hes/transactions';
-import { OnDemandType, UdilCommand, formatUdilDatetime, writeServiceNamed } from '@hes/udil';
+import {
+  OnDemandType,
+  ParameterType,
+  UdilCommand,
+  formatUdilDatetime,
+  isParameterType,
+  writeServiceNamed,
+} from '@hes/udil';
 
 /** Raised inside a driver's progress callback when the row was cancelled meanwhile: stop before touching the meter. */
 class TransactionCancelledError extends Error {}
@@ -39,6 +47,7 @@ export class TransactionExecuteJob {
     private readonly runner: UdilCommandRunner,
     private readonly creation: DeviceCreationService,
     private readonly reads: UdilReadRunner,
+    private readonly parameterReads: UdilParameterRunner,
     private readonly visuals: MeterVisualsRepository,
     private readonly history: CommunicationHistoryRepository,
     private readonly queues: JobQueueRepository,
@@ -57,7 +66,8 @@ export class TransactionExecuteJob {
     if (!row) return 'nothing to do (cancelled, finished or unknown)';
     const command = writeServiceNamed(row.type)?.command;
     const isRead = READS.has(row.type);
-    if (!isRead && !command) {
+    const isParameterRead = isParameterType(row.type);
+    if (!isRead && !isParameterRead && !command) {
       await this.statuses.fail(transactionid, globalDeviceId, `unknown transaction type ${row.type}`);
       return 'failed';
     }
@@ -112,15 +122,19 @@ export class TransactionExecuteJob {
         : undefined;
       const outcome =
         created ??
-        (command
-          ? await this.runner.run(command, parameters, target, driver, ctx)
-          : await this.reads.run(row.type as OnDemandType, parameters, target, driver, ctx));
+        (isParameterRead
+          ? await this.parameterReads.run(row.type as ParameterType, target, driver, ctx)
+          : command
+            ? await this.runner.run(command, parameters, target, driver, ctx)
+            : await this.reads.run(row.type as OnDemandType, parameters, target, driver, ctx));
       await gate;
       if (lease) await this.gate.observe(target.address.gateway);
       const summary =
         'rows' in outcome
           ? `${outcome.rows} ${row.type} row(s) read${outcome.remarks ? ` (${outcome.remarks})` : ''}`
-          : outcome.response;
+          : 'summary' in outcome && typeof outcome.summary === 'string'
+            ? outcome.summary
+            : outcome.response;
       log(`OK ${summary}`);
       // The traces of the command are in METER_VISUALS and the history before the row says level 5 (an
       // MDM reads them once it sees 5). Two independent tables: written side by side.

@@ -18,6 +18,7 @@ import {
   SamplingConfiguration,
   ThresholdAlarm,
   ThresholdFunction,
+  TimeOfUseCalendar,
   TimeOfUseSchedule,
   UnsupportedOperationError,
   BillingReset,
@@ -34,7 +35,6 @@ import {
   knownResources,
   missingRemark,
 } from './g13-resources';
-import { G13AlarmDefinition } from './g13-event-codes';
 import {
   G13DateTimeAnswer,
   G13DemandAnswer,
@@ -59,6 +59,14 @@ import {
   parseG13DateTime,
   phasesFromLabel,
 } from './g13-mappers';
+import {
+  G13AlarmSetting,
+  G13_THRESHOLD_ALARMS,
+  G13TariffCalendarAnswers,
+  calendarFromTariff,
+  loadLimitFromAlarm,
+  thresholdFromAlarms,
+} from './g13-parameter-reads';
 import { G13_LIMITS, assignSlots, batchesWithin, buildTariffProgram } from './g13-tariff-program';
 
 export interface G13DriverOptions extends G13ClientOptions {
@@ -108,7 +116,7 @@ interface G13IoAnswer {
   iostatus: Array<{ currentstate?: number }>;
 }
 interface G13AlarmsAnswer {
-  alarmconfig: G13AlarmDefinition[];
+  alarmconfig: G13AlarmSetting[];
 }
 
 /** POST /io/configuration codes (manual 6.3.67). */
@@ -124,24 +132,6 @@ const PV_INTERVALS: Readonly<Record<number, 'daily' | 'weekly' | 'monthly'>> = {
 };
 /** Previous-value channels the monthly billing mapping reads (register quantities). */
 const BILLING_QUANTITIES = [1, 2, 9, 10, 11, 12, 85, 86, 87, 88, 21, 22, 17, 18, 19, 20, 89, 90, 91, 92];
-
-/**
- * The G13 alarms that carry the APMS protection functions: per watched quantity a critical alarm
- * (logged only) and a tripping alarm (logged, driving the load-limit output when tripping is enabled),
- * at ids first, first+1 for the first quantity, first+2, first+3 for the next, … Alarm 25 holds the
- * sanctioned load. Thresholds are in the quantity's unit (V, A, W, VA): kW and kVA are scaled.
- */
-const THRESHOLD_ALARMS: Readonly<
-  Partial<
-    Record<ThresholdFunction, { quantities: number[]; firstAlarm: number; scale: number; under?: true }>
-  >
-> = {
-  overLoad: { quantities: [96], firstAlarm: 1, scale: 1000 }, // ACTIVE_POWER_TOTAL
-  highApparentPower: { quantities: [104], firstAlarm: 3, scale: 1000 }, // APPARENT_POWER_TOTAL
-  overVoltage: { quantities: [69, 72, 75], firstAlarm: 5, scale: 1 }, // VOLTAGE_L1..L3
-  underVoltage: { quantities: [69, 72, 75], firstAlarm: 11, scale: 1, under: true },
-  overCurrent: { quantities: [70, 73, 76], firstAlarm: 17, scale: 1 }, // CURRENT_L1..L3
-};
 
 /** G13 date-times have whole seconds: the range is widened to the seconds that contain it. */
 function toSeconds(range: DateRange): DateRange {
@@ -714,8 +704,9 @@ export class G13Driver implements DeviceDriver {
       );
   }
 
+  /** The alarms of a protection function (G13_THRESHOLD_ALARMS); the refusal reason for one it cannot watch. */
   private thresholdLayout(fn: ThresholdFunction) {
-    const layout = THRESHOLD_ALARMS[fn];
+    const layout = G13_THRESHOLD_ALARMS[fn];
     if (!layout)
       throw new UnsupportedOperationError(
         this.name,
@@ -856,6 +847,119 @@ export class G13Driver implements DeviceDriver {
       pvconfig: BILLING_QUANTITIES,
     });
     await x.meterReached(`previous values set to ${interval}`);
+  }
+
+  async readSupplyRelay(device: DeviceAddress, ctx: OperationContext): Promise<boolean> {
+    const x = this.exchange(device.gateway, ctx);
+    const port = this.options.relayPort ?? 1;
+    const config = await x.get<G13IoConfigAnswer>(G13Driver.meterPath(device, '/io/configuration'));
+    const kind = config.ioconfig?.[port - 1];
+    // An input reads an external signal and a pulse output pulses energy: neither is a contactor's state.
+    if (kind === undefined || kind === 'input' || kind === 'pulse_out')
+      throw new DriverError(
+        'refused',
+        `meter ${device.serial} port ${port} is ${kind ?? 'absent'}, not the supply relay output`,
+        false,
+      );
+    const io = await x.get<G13IoAnswer>(G13Driver.meterPath(device, '/io'));
+    await x.meterReached('io state read');
+    const state = io.iostatus?.[port - 1]?.currentstate;
+    if (state !== 0 && state !== 1)
+      throw new DriverError(
+        'protocol',
+        `meter ${device.serial} reports no state for supply output port ${port}`,
+        false,
+      );
+    return state === 1;
+  }
+
+  async readLoadLimit(device: DeviceAddress, ctx: OperationContext): Promise<Partial<LoadLimit>> {
+    const alarms = await this.readAlarms(device, ctx);
+    const id = this.options.loadLimitAlarmId ?? 25;
+    return loadLimitFromAlarm(alarms.find((a) => a.id === id));
+  }
+
+  async readThresholdAlarm(
+    device: DeviceAddress,
+    fn: ThresholdFunction,
+    ctx: OperationContext,
+  ): Promise<Partial<Omit<ThresholdAlarm, 'function'>> | null> {
+    const layout = this.thresholdLayout(fn);
+    return thresholdFromAlarms(await this.readAlarms(device, ctx), layout);
+  }
+
+  async readSampling(
+    device: DeviceAddress,
+    dataType: SamplingConfiguration['dataType'],
+    ctx: OperationContext,
+  ): Promise<Partial<Omit<SamplingConfiguration, 'dataType'>>> {
+    if (dataType === 'INST')
+      throw new UnsupportedOperationError(
+        this.name,
+        'meter data sampling of INST',
+        'the G13 stores no instantaneous snapshots',
+      );
+    const x = this.exchange(device.gateway, ctx);
+    if (dataType === 'LPRO') {
+      const config = await this.requiredResource<G13LoadProfileConfigAnswer>(device, x, 'loadProfiles');
+      await x.meterReached('load-profile configuration read');
+      // configureSampling re-times every channel alike; the first recording channel tells the interval.
+      const channel = (config.lpconfig ?? []).find(([interval]) => interval > 0);
+      return channel ? { intervalMinutes: channel[0] / 60, initialMinute: 0 } : {};
+    }
+    const config = await this.requiredResource<{ interval?: string }>(device, x, 'previousValues');
+    await x.meterReached('previous-value configuration read');
+    const minutes = Object.entries(PV_INTERVALS).find(([, interval]) => interval === config.interval)?.[0];
+    return minutes === undefined ? {} : { intervalMinutes: Number(minutes), initialMinute: 0 };
+  }
+
+  async readTimeOfUse(device: DeviceAddress, ctx: OperationContext): Promise<TimeOfUseCalendar> {
+    const x = this.exchange(device.gateway, ctx);
+    const base = G13Driver.meterPath(device, '/tariff');
+    // A meter without tariff registers has no calendar either.
+    if ((await this.session(device, x)).profile.tariff === false)
+      throw G13Driver.lacks(device, 'tariff', 'reading the tariff calendar');
+    try {
+      const days = await x.get<G13TariffCalendarAnswers>(`${base}/dayprofiles`);
+      await x.meterReached('tariff calendar read');
+      const weeks = await x.get<G13TariffCalendarAnswers>(`${base}/weekprofiles`);
+      const seasons = await x.get<G13TariffCalendarAnswers>(`${base}/seasonprofiles`);
+      const specials = await x.get<G13TariffCalendarAnswers>(`${base}/specialdayprofiles`);
+      return calendarFromTariff({ ...days, ...weeks, ...seasons, ...specials });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      throw new UnsupportedOperationError(
+        this.name,
+        'reading the tariff calendar',
+        `meter ${device.serial} does not provide tariff profiles (/tariff/dayprofiles…)`,
+      );
+    }
+  }
+
+  private async readAlarms(device: DeviceAddress, ctx: OperationContext): Promise<G13AlarmSetting[]> {
+    const x = this.exchange(device.gateway, ctx);
+    const answer = await this.requiredResource<G13AlarmsAnswer>(device, x, 'alarms');
+    await x.meterReached('alarm configuration read');
+    return answer.alarmconfig ?? [];
+  }
+
+  /**
+   * GET of the optional resource a parameter read needs; a meter without it (catalogue, or a 404) is an
+   * UnsupportedOperationError, so that the head-end answers from its record and says why.
+   */
+  private async requiredResource<T>(device: DeviceAddress, x: Exchange, name: G13Resource): Promise<T> {
+    const session = await this.session(device, x);
+    const answer = await this.optional<T>(device, x, session, name, G13_RESOURCES[name].probe);
+    if (answer === undefined) throw G13Driver.lacks(device, name, `reading ${G13_RESOURCES[name].label}`);
+    return answer;
+  }
+
+  private static lacks(device: DeviceAddress, name: G13Resource, what: string): UnsupportedOperationError {
+    return new UnsupportedOperationError(
+      'ABB_G13',
+      what,
+      `meter ${device.serial} does not provide ${G13_RESOURCES[name].label}`,
+    );
   }
 
   /** Makes a port the given output kind; refuses to repurpose a physical input. */

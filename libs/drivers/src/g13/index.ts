@@ -9,3 +9,5 @@ export {
   mapG13LogId,
   udilCodeForAlarm,
 } from './g13-event-codes';
+export { G13_THRESHOLD_ALARMS } from './g13-parameter-reads';
+export type { G13ThresholdLayout } from './g13-parameter-reads';

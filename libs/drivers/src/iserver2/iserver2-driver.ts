@@ -70,6 +70,11 @@ export const ISERVER2_UNSUPPORTED: Readonly<Record<MeterOperation, string>> = {
   setCommunicationAddress: 'the unit has no network-settings command in its WebSocket interface',
   activateOpticalPort: 'the unit has no optical port',
   setWakeUpNumbers: 'the unit has no SIM',
+  readSupplyRelay: `${NOT_A_METER}; its alarm relays follow sensor alarms (relayTrigger), there is no supply relay`,
+  readLoadLimit: `${NOT_A_METER}; there is no load limit`,
+  readSampling: 'its logging interval (logConfig) is not UDIL meter data sampling',
+  readTimeOfUse: `${NOT_A_METER}; there are no tariffs`,
+  readThresholdAlarm: `${NOT_A_METER}; its sensor alarms (alarmInfo) watch temperature, humidity and pressure, not supply quantities`,
 };
 
 export const ISERVER2_CAPABILITIES: DriverCapabilities = { refusals: ISERVER2_UNSUPPORTED };
