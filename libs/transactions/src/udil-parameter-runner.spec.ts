@@ -20,8 +20,11 @@ function setUp(record: Record<string, unknown> | undefined, activationStatus = 1
   return { runner, target, ctx, levels };
 }
 
-const driver = (operations: Partial<DeviceDriver>): DeviceDriver =>
-  ({ name: 'TEST', capabilities: { refusals: {} }, ...operations }) as unknown as DeviceDriver;
+const driver = (operations: Partial<DeviceDriver>): DeviceDriver => ({
+  name: 'TEST',
+  capabilities: { refusals: {} },
+  ...operations,
+});
 
 describe('UdilParameterRunner', () => {
   it('answers from the device where the driver reads, and gives those values to METER_VISUALS', async () => {

@@ -183,10 +183,11 @@ export class UdilParameterRunner {
             missing: 'the meter keeps no activation datetime',
           };
         }
-        default:
+        default: {
           const apms = apmsTypeOf(type);
           if (apms) return await this.readThresholdAlarm(apms, device, driver, ctx, cannot);
           return { unavailable: `the ${name} driver cannot read it from the device` };
+        }
       }
     } catch (error) {
       // A function this device cannot watch at all: the record answers, with the driver's reason.
