@@ -303,6 +303,44 @@ describe('UDIL parameter reads against the G13 simulator', () => {
     expect((await visualsOf('m2')).mdsm_sampling_interval).toBe('10080');
   });
 
+  it('what the 3.x writes programmed is what the reads answer: apms_tripping_events, update_major_alarms', async () => {
+    const apms = nextId();
+    await post('/apms_tripping_events', apms, {
+      global_device_id: '["m2"]',
+      request_datetime: udil(new Date()),
+      type: 'olfc',
+      critical_event_threshold_limit: '4.5',
+      critical_event_log_time: '30',
+      tripping_event_threshold_limit: '6',
+      tripping_event_log_time: '90',
+      enable_tripping: '1',
+    }).expect(200);
+    const alarms = nextId();
+    await post('/update_major_alarms', alarms, {
+      global_device_id: '["m2"]',
+      request_datetime: udil(new Date()),
+      major_alarms_list: '[111, 113]',
+    }).expect(200);
+    const [apmsRow] = await headEnd.finished(apms, ['m2']);
+    const [alarmsRow] = await headEnd.finished(alarms, ['m2']);
+    expect([apmsRow.indv_status, alarmsRow.indv_status]).toEqual([1, 1]);
+
+    const olfc = await readItem(ParameterType.OverLoad, 'm2');
+    expect(olfc).toMatchObject({
+      olfc_critical_event_threshold_limit: '4.5',
+      olfc_critical_event_log_time: '30',
+      olfc_tripping_event_threshold_limit: '6',
+      olfc_tripping_event_log_time: '90',
+      olfc_enable_tripping: '1',
+    });
+    expect(olfc.remarks).toMatch(/read from the meter through the ABB_G13 driver$/);
+    const pmal = await readItem(ParameterType.MajorAlarms, 'm2');
+    expect((pmal.major_alarms_list as Array<Record<string, string>>).map((a) => a.event_code)).toEqual([
+      '111',
+      '113',
+    ]);
+  });
+
   it('LSCH and MTST: what the head-end recorded when it carried out the writes', async () => {
     const start = new Date(Date.now() + 86_400_000);
     const end = new Date(Date.now() + 2 * 86_400_000);
@@ -390,7 +428,7 @@ describe('UDIL parameter reads against the G13 simulator', () => {
   });
 
   it('PMAL: the major alarms list update_major_alarms recorded, as objects', async () => {
-    const empty = await readItem(ParameterType.MajorAlarms, 'm2');
+    const empty = await readItem(ParameterType.MajorAlarms);
     expect(empty.major_alarms_list).toEqual([]);
     await record('m1', {
       pmal_datetime: new Date(),
