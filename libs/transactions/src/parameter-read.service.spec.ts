@@ -50,7 +50,7 @@ describe('ParameterReadService', () => {
       }),
       expect.any(Function),
     );
-    expect(wait).toHaveBeenCalledWith('t1', ['m1'], 7000);
+    expect(wait).toHaveBeenCalledWith('t1', ['m1'], 7000, undefined);
     expect(result).toEqual({
       status: '1',
       transactionid: 't1',

@@ -35,7 +35,8 @@ export class ParameterReadService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async read(request: ParameterReadRequest): Promise<ParameterReadAnswer> {
+  /** `signal`: aborted when the client went away; the wait ends early, the read goes on. */
+  async read(request: ParameterReadRequest, signal?: AbortSignal): Promise<ParameterReadAnswer> {
     const { type, transactionid } = request;
     await this.acceptance.accept(
       {
@@ -48,7 +49,7 @@ export class ParameterReadService {
       () => `${PARAMETER_DESCRIPTIONS[type]} will be read`,
     );
     const wait = this.config.UDIL_ON_DEMAND_WAIT_SECONDS;
-    const { rows } = await this.waiter.wait(transactionid, request.globalDeviceIds, wait * 1000);
+    const { rows } = await this.waiter.wait(transactionid, request.globalDeviceIds, wait * 1000, signal);
     const byDevice = new Map(rows.map((row) => [row.global_device_id, row]));
     const data = request.globalDeviceIds.map((id) => this.item(type, id, byDevice.get(id), wait));
     const answered = data.filter((item) => item.indv_status === '1').length;

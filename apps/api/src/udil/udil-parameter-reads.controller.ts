@@ -41,6 +41,16 @@ export class UdilParameterReadsController {
     );
     const transactionid = parseTransactionId(request.headers.transactionid ?? body.transactionid);
     const { global_device_id: globalDeviceIds, type } = parseParameterReadParameters(body, transactionid);
-    return this.reads.read({ type, transactionid, clientId, globalDeviceIds });
+    // Waiting ends early when the client goes away (the response closes before it was written).
+    const gone = new AbortController();
+    const onClose = () => {
+      if (!request.res?.writableEnded) gone.abort();
+    };
+    request.res?.on('close', onClose);
+    try {
+      return await this.reads.read({ type, transactionid, clientId, globalDeviceIds }, gone.signal);
+    } finally {
+      request.res?.off('close', onClose);
+    }
   }
 }
