@@ -94,7 +94,8 @@ describe('udil:check, the conformance self-test', () => {
           '--code',
           '1234',
           '--devices',
-          'demo-m1,demo-m4',
+          // Each generation its own meters: the first run's writes reprogram (and clear) profiles.
+          generation === '3' ? 'demo-m2,demo-m5' : 'demo-m1,demo-m4',
           '--generation',
           generation,
           '--timeout',
@@ -104,6 +105,11 @@ describe('udil:check, the conformance self-test', () => {
         expect(failures(result.output)).toEqual([]);
         expect(result.output).toMatch(/\d+ passed, 0 failed/);
         expect(result.code).toBe(0);
+        // The data reads found rows, so every key of INST, BILL and LPRO was checked.
+        const read = generation === '3' ? 'on_demand_data_read' : 'on_demand_request';
+        for (const type of ['INST', 'BILL', 'LPRO']) {
+          expect(result.output).toMatch(new RegExp(`^PASS +${read} +${type} `, 'm'));
+        }
         // Every service of the generation was called.
         const services =
           generation === '3'

@@ -29,6 +29,8 @@ export interface Submission {
   submittedAt: number;
   /** Checks of each finished row beyond the common ones (e.g. on-demand response_data). */
   rowCheck?: (row: Record<string, unknown>, device: string) => string[];
+  /** For reads: true when a finished row carries no data, so that its keys could not be checked. */
+  carriesNoData?: (row: Record<string, unknown>) => boolean;
 }
 
 const FINISHED = (row: Record<string, unknown>) =>
@@ -175,7 +177,20 @@ export class ConformanceRun {
       submission.refused.size > 0
         ? `; refused with a remark: ${[...submission.refused.keys()].join(', ')}`
         : '';
+    const empty =
+      submission.carriesNoData &&
+      submission.accepted.every((device) => {
+        const row = rows.get(device);
+        return row !== undefined && submission.carriesNoData!(row);
+      });
     if (problems.length > 0) this.record(service, check, 'FAIL', problems.join('; '));
+    else if (empty)
+      this.record(
+        service,
+        check,
+        'N/A',
+        'level 5, but the meter holds no data in the range: keys not checked',
+      );
     else
       this.record(
         service,

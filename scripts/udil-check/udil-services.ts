@@ -425,6 +425,15 @@ async function dataReads3(run: ConformanceRun): Promise<void> {
               !!item && typeof item === 'object' && !('indv_status' in item && Object.keys(item).length <= 4),
           )
         : [];
+      if (Array.isArray(data) && data.length === 0 && answer.body.status === '1') {
+        run.record(
+          service,
+          check,
+          'N/A',
+          `the meter holds no data in the range: keys not checked (${String(answer.body.message)})`,
+        );
+        return;
+      }
       if (rows.length > 0) {
         const { problems, count } = run.dataProblems(dataType, rows, 'data');
         run.record(
@@ -445,6 +454,7 @@ async function dataReads3(run: ConformanceRun): Promise<void> {
         accepted: [device],
         refused: new Map(),
         submittedAt: Date.now(),
+        carriesNoData: (row) => Array.isArray(row.response_data) && row.response_data.length === 0,
         rowCheck: (row) => {
           const response = row.response_data;
           if (!Array.isArray(response))
@@ -490,6 +500,7 @@ async function dataReads2019(run: ConformanceRun): Promise<void> {
       run.devices,
     );
     if (submission && dataType) {
+      submission.carriesNoData = (row) => Array.isArray(row.response_data) && row.response_data.length === 0;
       submission.rowCheck = (row, device) =>
         Array.isArray(row.response_data)
           ? run.dataProblems(dataType, row.response_data, `response_data of ${device}`).problems
@@ -537,17 +548,15 @@ async function parameterReads(run: ConformanceRun): Promise<void> {
   }
 }
 
-/** Every service of the generation, in an order that leaves the meters as they were. */
+/** Every service of the generation, in an order that leaves the meters as they were (as far as it can). */
 export async function runGeneration(run: ConformanceRun): Promise<void> {
   await authorization(run);
+  // Data first: reprogramming a meter (sampling, MDI reset date) may clear the profiles it holds.
+  await (run.generation === '3' ? dataReads3(run) : dataReads2019(run));
   const first = run.generation === '3' ? writes3(run) : writes2019(run);
   await run.settle(await submitAll(run, first));
   await run.settle(await submitAll(run, restoringWrites(run)));
   await cancellation(run);
-  if (run.generation === '3') {
-    await dataReads3(run);
-    await parameterReads(run);
-  } else {
-    await dataReads2019(run);
-  }
+  // Parameters last: they read back what the writes programmed.
+  if (run.generation === '3') await parameterReads(run);
 }
