@@ -7,8 +7,7 @@ import {
   fixed,
   isInt,
   invalid,
-  parseRange,
-  selectRange,
+  selectRequested,
   meterRoute,
   requireBody,
 } from './router';
@@ -73,8 +72,7 @@ export function demandRoutes(): Route[] {
       'GET',
       `/demand(?:/${DATE}(?:/${DATE})?)?`,
       (meter, params) => {
-        const range = parseRange(params, 500);
-        const records = selectRange(meter.demandRecords(), (r) => r.time, range);
+        const records = selectRequested(meter.demandRecords(), (r) => r.time, params, 500);
         return {
           mapping: meter.demandConfig.map(([q]) => G13MeterModel.quantityMapping(q)),
           items: records.map((record) => [

@@ -6,8 +6,7 @@ import {
   formatG13DateTime,
   isInt,
   invalid,
-  parseRange,
-  selectRange,
+  selectRequested,
   meterRoute,
   requireBody,
 } from './router';
@@ -63,8 +62,7 @@ export function loadProfileRoutes(): Route[] {
         const channel = Number(channelText);
         const config = meter.lpConfig[channel - 1];
         if (!config) throw invalid('Invalid channel.');
-        const range = parseRange(rest, config[2]);
-        const items = selectRange(meter.loadProfile(channel), (i) => i.time, range);
+        const items = selectRequested(meter.loadProfile(channel), (i) => i.time, rest, config[2]);
         return {
           mapping: G13MeterModel.quantityMapping(config[1]),
           items: items.map((i) => [i.status, formatG13DateTime(i.time), Number(i.value.toFixed(3))]),

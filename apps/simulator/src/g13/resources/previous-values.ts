@@ -7,8 +7,7 @@ import {
   fixed,
   isInt,
   invalid,
-  parseRange,
-  selectRange,
+  selectRequested,
   meterRoute,
   requireBody,
 } from './router';
@@ -59,10 +58,9 @@ export function previousValueRoutes(): Route[] {
       'GET',
       `/previousvalues(?:/${DATE}(?:/${DATE})?)?`,
       (meter, params) => {
-        const range = parseRange(params, 100);
-        let items = selectRange(meter.previousValues(), (s) => s.time, range);
+        let items = selectRequested(meter.previousValues(), (s) => s.time, params, 100);
         // At most 100 snapshots per answer; ask again from the last one for more.
-        if (range.from !== undefined) items = items.slice(0, 100);
+        if (params.length > 0) items = items.slice(0, 100);
         const quantities = meter.pvConfig;
         return {
           mapping: quantities.map((q) => G13MeterModel.quantityMapping(q)),

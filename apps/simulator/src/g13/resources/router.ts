@@ -78,10 +78,7 @@ export function invalid(des = 'Invalid Request.'): HttpError {
   return new HttpError(400, des);
 }
 
-export function parseRange(
-  params: string[],
-  maxCount: number,
-): { from?: number; to?: number; count?: number } {
+function parseRange(params: string[], maxCount: number): { from?: number; to?: number; count?: number } {
   const [fromText, second] = params;
   if (fromText === undefined) return {};
   const from = parseG13DateTime(fromText);
@@ -97,16 +94,25 @@ export function parseRange(
   return { from, to };
 }
 
-export function selectRange<T>(
-  items: T[],
-  time: (item: T) => number,
-  range: ReturnType<typeof parseRange>,
-): T[] {
+function selectRange<T>(items: T[], time: (item: T) => number, range: ReturnType<typeof parseRange>): T[] {
   const sorted = [...items].sort((a, b) => time(a) - time(b));
   if (range.from === undefined) return sorted;
   const after = sorted.filter((item) => time(item) >= range.from!);
   if (range.count !== undefined) return after.slice(0, range.count);
   return after.filter((item) => time(item) <= range.to!);
+}
+
+/**
+ * The items a …[/<from>[/<to> | /<count>]] request asks for, oldest first: all of them without <from>,
+ * at most maxCount after <from> with a count.
+ */
+export function selectRequested<T>(
+  items: T[],
+  time: (item: T) => number,
+  params: string[],
+  maxCount: number,
+): T[] {
+  return selectRange(items, time, parseRange(params, maxCount));
 }
 
 /** A resource of one registered meter, /meters/<serial><suffix>; the serial is not among the params. */

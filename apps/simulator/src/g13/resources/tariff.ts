@@ -7,6 +7,15 @@ import {
 } from '../g13-meter-model';
 import { Route, SUCCESS, isObject, isInt, invalid, meterRoute, requireBody } from './router';
 
+/** Replaces the profiles of the same name and adds the others (the meter keeps them by name). */
+function replaceOrAdd<T extends { profile: string }>(profiles: T[], updates: T[]): void {
+  for (const update of updates) {
+    const index = profiles.findIndex((p) => p.profile === update.profile);
+    if (index >= 0) profiles[index] = update;
+    else profiles.push(update);
+  }
+}
+
 /** The current tariff and the day, week, season and special-day profiles. */
 export function tariffRoutes(): Route[] {
   return [
@@ -85,11 +94,7 @@ export function tariffRoutes(): Route[] {
       }
       const names = new Set([...meter.weekProfiles.map((w) => w.profile), ...updates.map((u) => u.profile)]);
       if (names.size > 4) throw invalid('At most 4 week profiles.');
-      for (const update of updates) {
-        const index = meter.weekProfiles.findIndex((w) => w.profile === update.profile);
-        if (index >= 0) meter.weekProfiles[index] = update;
-        else meter.weekProfiles.push(update);
-      }
+      replaceOrAdd(meter.weekProfiles, updates);
       return SUCCESS;
     }),
     meterRoute('GET', '/tariff/seasonprofiles', (meter) => ({
@@ -119,11 +124,7 @@ export function tariffRoutes(): Route[] {
           weekprofile: entry.weekprofile,
         });
       }
-      for (const update of updates) {
-        const index = meter.seasonProfiles.findIndex((s) => s.profile === update.profile);
-        if (index >= 0) meter.seasonProfiles[index] = update;
-        else meter.seasonProfiles.push(update);
-      }
+      replaceOrAdd(meter.seasonProfiles, updates);
       return SUCCESS;
     }),
     meterRoute('GET', '/tariff/specialdayprofiles', (meter) => ({
