@@ -1,4 +1,4 @@
-import { ArgumentsHost, BadRequestException, ExceptionFilter } from '@nestjs/common';
+import { ArgumentsHost, BadRequestException, ExceptionFilter, Logger } from '@nestjs/common';
 import { ApplicationConfig } from '@nestjs/core';
 import { AppConfig } from '@hes/config';
 import { McsErrorCode, McsRequestError } from '@hes/mcs';
@@ -64,13 +64,16 @@ describe('McsExceptionFilter', () => {
     expect(answer).toEqual({ status, body: { details } });
   });
 
-  it('answers an unexpected error with 500 and an error id', () => {
+  it('answers an unexpected error with 500 and an error id, which it logs', () => {
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     const answer: Answer = {};
     filter.catch(new Error('connection terminated'), hostFor('/mcs/collection-status/1', answer));
     expect(answer.status).toBe(500);
-    expect((answer.body as { details: string }).details).toMatch(
-      /^internal error [0-9a-f-]{36}; the operator can find it in the logs$/,
-    );
+    const details = (answer.body as { details: string }).details;
+    expect(details).toMatch(/^internal error [0-9a-f-]{36}; the operator can find it in the logs$/);
+    const errorId = /internal error (\S+);/.exec(details)![1];
+    expect(logged).toHaveBeenCalledWith(expect.objectContaining({ errorId }), expect.anything());
+    logged.mockRestore();
   });
 
   it('hands errors of other paths to the next global filter', () => {
