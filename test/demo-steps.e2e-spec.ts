@@ -1,60 +1,20 @@
-import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { freePort } from './support/redis-server';
-import { TestDatabase, createTestDatabase } from './support/test-database';
-import { TEST_REDIS_URL } from './support/services';
+import { RunningDemo, startDemo } from './support/demo-process';
 
 const run = promisify(execFile);
-const root = join(__dirname, '..');
 
 /** Runs `npm run demo`'s launcher until it prints its "Try it" steps, then follows them as printed. */
 describe('the demo, followed as printed', () => {
-  let database: TestDatabase;
-  let demo: ChildProcess;
+  let demo: RunningDemo;
   let output = '';
-  let dataDir: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase('demo_steps');
-    dataDir = mkdtempSync(join(tmpdir(), 'hes-demo-steps-'));
-    demo = spawn(process.execPath, [join(root, 'dist/scripts/demo.js')], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH,
-        DATABASE_URL: database.url,
-        REDIS_URL: TEST_REDIS_URL,
-        QUEUE_PREFIX: `demo${process.pid}`,
-        HES_DATA_DIR: dataDir,
-        API_PORT: String(await freePort()),
-        HEARTBEAT_INTERVAL_SECONDS: '1',
-        MPCB_ACQUISITION_SECONDS: '1',
-        MPCB_TRANSMISSION_SECONDS: '5',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    demo.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    demo.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const deadline = Date.now() + 90_000;
-    while (!output.includes('Press Ctrl-C to stop.')) {
-      if (demo.exitCode !== null || Date.now() > deadline)
-        throw new Error(`the demo did not become ready:\n${output}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  });
+    demo = await startDemo('demo_steps', { MPCB_ACQUISITION_SECONDS: '1', MPCB_TRANSMISSION_SECONDS: '5' });
+    output = demo.output();
+  }, 120_000);
 
-  afterAll(async () => {
-    if (demo && demo.exitCode === null) {
-      await new Promise<void>((resolve) => {
-        demo.once('exit', () => resolve());
-        demo.kill('SIGINT');
-      });
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-    await database?.drop();
-  });
+  afterAll(() => demo?.stop());
 
   it('prints provisioning progress and the addresses', () => {
     expect(output).toContain(

@@ -1,12 +1,8 @@
-import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { Server, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './support/redis-server';
-import { TEST_REDIS_URL } from './support/services';
-import { TestDatabase, createTestDatabase } from './support/test-database';
+import { RunningDemo, startDemo } from './support/demo-process';
 
 const root = join(__dirname, '..');
 const checkScript = join(root, 'dist/scripts/udil-check.js');
@@ -36,50 +32,15 @@ const failures = (output: string) => output.split('\n').filter((line) => line.st
 
 describe('udil:check, the conformance self-test', () => {
   describe('against the demo', () => {
-    let database: TestDatabase;
-    let demo: ChildProcess;
-    let output = '';
-    let dataDir: string;
+    let demo: RunningDemo;
     let base: string;
 
     beforeAll(async () => {
-      database = await createTestDatabase('udil_check');
-      dataDir = mkdtempSync(join(tmpdir(), 'hes-udil-check-'));
-      const port = await freePort();
-      base = `http://127.0.0.1:${port}`;
-      demo = spawn(process.execPath, [join(root, 'dist/scripts/demo.js')], {
-        cwd: root,
-        env: {
-          PATH: process.env.PATH,
-          DATABASE_URL: database.url,
-          REDIS_URL: TEST_REDIS_URL,
-          QUEUE_PREFIX: `udilcheck${process.pid}`,
-          HES_DATA_DIR: dataDir,
-          API_PORT: String(port),
-          HEARTBEAT_INTERVAL_SECONDS: '1',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      demo.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      demo.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      const deadline = Date.now() + 90_000;
-      while (!output.includes('Press Ctrl-C to stop.')) {
-        if (demo.exitCode !== null || Date.now() > deadline)
-          throw new Error(`the demo did not become ready:\n${output}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      demo = await startDemo('udil_check');
+      base = demo.base;
     }, 120_000);
 
-    afterAll(async () => {
-      if (demo && demo.exitCode === null) {
-        await new Promise<void>((resolve) => {
-          demo.once('exit', () => resolve());
-          demo.kill('SIGINT');
-        });
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-      await database?.drop();
-    });
+    afterAll(() => demo?.stop());
 
     it.each(['2019', '3'])(
       'passes every service of generation %s',

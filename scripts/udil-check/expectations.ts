@@ -41,6 +41,9 @@ const APMS_FIELDS = [
 export const APMS_TYPES = ['OVFC', 'UVFC', 'OCFC', 'OLFC', 'VUFC', 'PFFC', 'CUFC', 'HAPF'] as const;
 
 /**
+ * Kept apart from the head-end's own map (libs/udil/src/udil-parameter-reads.ts) on purpose: the check is
+ * a second reading of the spec, so that a slip in the product's table cannot hide from it.
+ *
  * The METER_VISUALS columns each on_demand_parameter_read type answers with (3.2 §3.4.2 "according to
  * relevant columns defined in meter visuals", §4.16–4.17; ../shared/specs/udil-3.3-notes.md for PMAL).
  */

@@ -87,6 +87,33 @@ function commonWrites(run: ConformanceRun): CommandSpec[] {
   ];
 }
 
+/** The wake-up numbers and the meter status (active), under either generation's service names. */
+function simAndStatusWrites(
+  run: ConformanceRun,
+  wakeUpService: string,
+  statusService: string,
+): CommandSpec[] {
+  const now = run.client.datetime();
+  return [
+    {
+      service: wakeUpService,
+      check: 'three wake-up numbers',
+      fields: {
+        global_device_id: run.devices,
+        request_datetime: now,
+        wakeup_number_1: '03001234567',
+        wakeup_number_2: '03011234567',
+        wakeup_number_3: '03021234567',
+      },
+    },
+    {
+      service: statusService,
+      check: 'active (1)',
+      fields: { global_device_id: run.devices, request_datetime: now, meter_activation_status: '1' },
+    },
+  ];
+}
+
 function writes2019(run: ConformanceRun): CommandSpec[] {
   const now = run.client.datetime();
   return [
@@ -104,22 +131,7 @@ function writes2019(run: ConformanceRun): CommandSpec[] {
         tariff_identification: '1',
       },
     },
-    {
-      service: 'wake_up_sim_number_update',
-      check: 'three wake-up numbers',
-      fields: {
-        global_device_id: run.devices,
-        request_datetime: now,
-        wakeup_number_1: '03001234567',
-        wakeup_number_2: '03011234567',
-        wakeup_number_3: '03021234567',
-      },
-    },
-    {
-      service: 'meter_status_update',
-      check: 'active (1)',
-      fields: { global_device_id: run.devices, request_datetime: now, meter_activation_status: '1' },
-    },
+    ...simAndStatusWrites(run, 'wake_up_sim_number_update', 'meter_status_update'),
   ];
 }
 
@@ -143,22 +155,7 @@ function writes3(run: ConformanceRun): CommandSpec[] {
         holiday_profile: [{ name: 'h1', date: '14-08', day_profile_name: 'd2' }],
       },
     },
-    {
-      service: 'update_wake_up_sim_number',
-      check: 'three wake-up numbers',
-      fields: {
-        global_device_id: run.devices,
-        request_datetime: now,
-        wakeup_number_1: '03001234567',
-        wakeup_number_2: '03011234567',
-        wakeup_number_3: '03021234567',
-      },
-    },
-    {
-      service: 'update_meter_status',
-      check: 'active (1)',
-      fields: { global_device_id: run.devices, request_datetime: now, meter_activation_status: '1' },
-    },
+    ...simAndStatusWrites(run, 'update_wake_up_sim_number', 'update_meter_status'),
     {
       service: 'update_device_metadata',
       check: 'Ethernet, keep-alive, three-phase',
