@@ -115,7 +115,11 @@ export class FaultBench {
   readonly meters: BenchMeter[] = [];
   key = '';
   private database!: PostgresProcess;
-  private databaseUrl = '';
+  databaseUrl = '';
+  /** The apps' environment (the worker's may be replaced for a case: replaceWorker). */
+  private env: NodeJS.ProcessEnv = {};
+  /** Encrypts stored credentials as the apps decrypt them (CREDENTIALS_ENCRYPTION_KEY). */
+  cipher!: CredentialCipher;
   private readonly dataDir = mkdtempSync(join(tmpdir(), 'hes-faults-'));
   api!: AppProcess;
   worker!: AppProcess;
@@ -195,6 +199,7 @@ export class FaultBench {
       MCS_DELIVERY_MAX_BACKOFF_MS: '2000',
       ...options.env,
     };
+    this.env = env;
     this.api = new AppProcess('api', env, join(this.dataDir, 'logs'));
     this.worker = new AppProcess('worker', env, join(this.dataDir, 'logs'));
     this.api.start();
@@ -220,6 +225,7 @@ export class FaultBench {
 
   private async provision(key: string, hungMeters: number): Promise<void> {
     const cipher = new CredentialCipher(decodeKey(key)!);
+    this.cipher = cipher;
     this.db = new Client({ connectionString: this.databaseUrl });
     // The bench's own connection survives PostgreSQL restarts by reconnecting (see query()).
     this.db.on('error', () => undefined);
@@ -288,6 +294,22 @@ export class FaultBench {
       await this.db.connect();
       throw error;
     }
+  }
+
+  /**
+   * Stops the worker (SIGTERM) and starts one with `env` over the bench's environment (`{}`: the bench's
+   * own worker again); resolves once it consumes jobs.
+   */
+  async replaceWorker(env: Record<string, string>): Promise<void> {
+    await this.worker.stop();
+    this.worker = new AppProcess('worker', { ...this.env, ...env }, join(this.dataDir, 'logs'));
+    this.worker.start();
+    await waitFor(
+      async () => (await fetch(`${this.apiUrl}/health/worker`)).ok,
+      'the worker to consume jobs',
+      60_000,
+      250,
+    );
   }
 
   /** Stops PostgreSQL (fast shutdown: every connection is cut), waits, and starts it again. */

@@ -1,6 +1,11 @@
 import Redis from 'ioredis';
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { DataSource } from 'typeorm';
+import { Gateway, GatewayRepository, createDataSourceOptions } from '@hes/database';
+import { MpcbDataRow, MpcbReadingRepository, MpcbSiteRepository, toDataRow } from '@hes/mpcb';
+import { startIServer2Simulator } from '../../apps/simulator/src/iserver2';
+import { startMpcbCentralSimulator } from '../../apps/simulator/src/mpcb';
 import { BenchMeter, FaultBench } from './fault-bench';
 
 /**
@@ -18,6 +23,15 @@ const GATEWAYS = 8;
 const METERS_PER_GATEWAY = 25;
 const HUNG_METERS = 40;
 const RELAY_PORT = 1;
+/** The MPCB case: its site's settings (short periods, so that an outage outlasts the real-time window). */
+const MPCB_SITE = {
+  siteId: 'fault_site',
+  monitoringId: 'STACK_1',
+  siteKey: 'RmF1bHRTdWl0ZVNpdGVLZXlGb3JNUENCMTIzNDU2Nzg',
+};
+const MPCB_TRANSMISSION_SECONDS = 2;
+const MPCB_REALTIME_WINDOW_SECONDS = 10;
+const MPCB_OUTAGE_MS = 25_000;
 
 interface Figures {
   case: string;
@@ -336,6 +350,131 @@ describe('fault suite', () => {
       expect(result).toMatchObject({ lost: 0, stuck: 0 });
     } finally {
       await receiver.stop();
+    }
+  });
+
+  it('the MPCB central server down and back: every reading of the outage reaches it once, old ones as delayed', async () => {
+    const started = Date.now();
+    const iserver = await startIServer2Simulator({ port: 0, probeCount: 1 });
+    const central = await startMpcbCentralSimulator({
+      port: 0,
+      sites: [
+        {
+          siteId: MPCB_SITE.siteId,
+          siteKey: MPCB_SITE.siteKey,
+          softwareVersionId: 'v1',
+          monitoringIds: [MPCB_SITE.monitoringId],
+        },
+      ],
+      // The server's own limit on real-time data, above the client's window: a reading the client
+      // wrongly sent real-time would still be accepted, and shows in the route assertion below.
+      realtimeMaxDelaySeconds: 60,
+    });
+    const dataSource = new DataSource(createDataSourceOptions(bench.databaseUrl, 'hes-faults-mpcb'));
+    await dataSource.initialize();
+    let mpcbWorker = false;
+    try {
+      const gateway = await new GatewayRepository(dataSource.getRepository(Gateway), bench.cipher).create({
+        name: 'iserver2-mpcb-fault',
+        driver: 'OMEGA_ISERVER2',
+        endpoint: iserver.endpoint,
+        username: 'admin',
+        password: '00000000',
+      });
+      const sites = new MpcbSiteRepository(dataSource, bench.cipher);
+      const site = await sites.createSite({
+        siteId: MPCB_SITE.siteId,
+        softwareVersionId: 'v1',
+        siteKey: MPCB_SITE.siteKey,
+        centralServerUrl: central.baseUrl,
+      });
+      const unit = await sites.addMonitoringUnit(site.id, MPCB_SITE.monitoringId);
+      const analyser = await sites.addAnalyser(unit.id, 'analyzer_1');
+      for (const [index, name] of ['Temperature', 'Humidity', 'Pressure'].entries())
+        await sites.addParameter(analyser.id, {
+          parameterId: `parameter_${index + 1}`,
+          parameterName: name,
+          unit: 'u',
+          source: { kind: 'sensor', gatewayId: gateway.id, channel: `p1ch${index}` },
+        });
+      mpcbWorker = true;
+      await bench.replaceWorker({
+        MPCB_ENABLED: 'true',
+        MPCB_BASE_URL: central.baseUrl,
+        MPCB_ACQUISITION_SECONDS: '1',
+        MPCB_TRANSMISSION_SECONDS: String(MPCB_TRANSMISSION_SECONDS),
+        MPCB_REALTIME_WINDOW_SECONDS: String(MPCB_REALTIME_WINDOW_SECONDS),
+        MPCB_TIMESTAMP_LAG_SECONDS: '5',
+        MPCB_REQUEST_TIMEOUT_MS: '2000',
+      });
+      const readings = new MpcbReadingRepository(dataSource);
+      const received = () => central.uploads(MPCB_SITE.siteId);
+
+      // Uploading in real time before the fault.
+      await waitUntil(() => Promise.resolve(received().length >= 2), 60_000);
+      await central.goDown();
+      const downAt = new Date();
+      await new Promise((resolve) => setTimeout(resolve, MPCB_OUTAGE_MS));
+      const upAt = new Date();
+      await central.comeUp();
+
+      // Settled: every reading taken up to a little after the outage is marked sent.
+      const cutoff = new Date(upAt.getTime() + 2_000);
+      const upTo = async () => (await readings.readings(unit.id)).filter((r) => r.readingTime <= cutoff);
+      await waitUntil(async () => {
+        const now = await upTo();
+        return Date.now() > cutoff.getTime() && now.every((r) => r.sentAt !== null);
+      }, 30_000).catch(() => undefined);
+      mpcbWorker = false;
+      await bench.replaceWorker({});
+
+      const stored = await upTo();
+      // The client felt the outage: uploads it recorded as unreachable (connection refused).
+      const unreachable = (await readings.uploads(unit.id)).filter((u) => u.status === 'unreachable').length;
+      const outage = stored.filter((r) => r.readingTime >= downAt && r.readingTime < upAt);
+      const key = (row: MpcbDataRow) =>
+        [row.monitoringUnitId, row.analyzerId, row.parameterId, row.unixTimestamp].join('|');
+      const arrivals = new Map<string, { row: MpcbDataRow; route: string }[]>();
+      for (const upload of received())
+        for (const row of upload.rows)
+          arrivals.set(key(row), [...(arrivals.get(key(row)) ?? []), { row, route: upload.route }]);
+      let lost = 0;
+      let misrouted = 0;
+      for (const reading of stored) {
+        const expected = toDataRow(site, unit, reading);
+        const arrived = arrivals.get(key(expected)) ?? [];
+        if (!arrived.some((a) => JSON.stringify(a.row) === JSON.stringify(expected))) lost += 1;
+        // Older than the real-time window at the server's return (less a cycle's slack): delayedUpload only.
+        const oldAtReturn =
+          upAt.getTime() - reading.readingTime.getTime() >
+          (MPCB_REALTIME_WINDOW_SECONDS + 2 * MPCB_TRANSMISSION_SECONDS) * 1000;
+        if (reading.readingTime >= downAt && oldAtReturn && arrived.some((a) => a.route !== 'delayed'))
+          misrouted += 1;
+      }
+      const outageRoutes = outage.map((r) => arrivals.get(key(toDataRow(site, unit, r)))?.[0]?.route);
+      const result: Figures = {
+        case: `MPCB central server down ${MPCB_OUTAGE_MS / 1000} s, then up (${outage.length} readings in the outage, ${outageRoutes.filter((r) => r === 'delayed').length} sent delayed)`,
+        accepted: stored.length,
+        lost,
+        stuck: stored.filter((r) => r.sentAt === null).length,
+        duplicated: central.duplicates(MPCB_SITE.siteId).length,
+        fiveXx: central.requests().filter((r) => r.httpStatus >= 500).length,
+        unavailable: central.requests().filter((r) => r.httpStatus === 503).length,
+        seconds: Math.round((Date.now() - started) / 1000),
+      };
+      figures.push(result);
+      console.log(JSON.stringify({ ...result, misrouted, unreachable }));
+      expect(result).toMatchObject({ lost: 0, stuck: 0, duplicated: 0, fiveXx: 0 });
+      expect(misrouted).toBe(0);
+      expect(unreachable).toBeGreaterThan(0);
+      // The outage was one: readings were taken throughout it, and the oldest of them went through delayedUpload.
+      expect(outage.length).toBeGreaterThanOrEqual(3 * 10);
+      expect(outageRoutes.filter((r) => r === 'delayed').length).toBeGreaterThan(0);
+    } finally {
+      if (mpcbWorker) await bench.replaceWorker({});
+      await dataSource.destroy();
+      await central.stop();
+      await iserver.stop();
     }
   });
 });
