@@ -10,18 +10,20 @@ import {
   MeterOperation,
   UnsupportedOperationError,
 } from '@hes/drivers';
-import { ISERVER2_UNSUPPORTED, IServer2Driver } from '@hes/drivers/iserver2';
+import { ISERVER2_UNSUPPORTED, IServer2Driver, IServer2Maintenance } from '@hes/drivers/iserver2';
 import { IServer2SimulatorHandle, startIServer2Simulator } from '../apps/simulator/src/iserver2';
 import { gatewayFor, recordingContext } from './iserver2-support';
 
 describe('OMEGA_ISERVER2 driver against the simulator', () => {
   let sim: IServer2SimulatorHandle;
   let driver: IServer2Driver;
+  let maintenance: IServer2Maintenance;
   let gateway: GatewayEndpoint;
 
   beforeAll(async () => {
     sim = await startIServer2Simulator({ port: 0, loggingIntervalSeconds: 30, historySeconds: 7200 });
     driver = new IServer2Driver();
+    maintenance = new IServer2Maintenance(driver.units);
     gateway = gatewayFor(sim);
   });
 
@@ -97,12 +99,12 @@ describe('OMEGA_ISERVER2 driver against the simulator', () => {
 
   it('writes alarm settings, sees the alarm trip and the relay it drives', async () => {
     const ctx = recordingContext();
-    await driver.writeAlarmSettings(
+    await maintenance.writeAlarmSettings(
       gateway,
       { channel: 'p1ch0', type: 'high-low', lowThreshold: 10, highThreshold: 30, deadband: 2, latch: false },
       ctx,
     );
-    expect(await driver.readAlarmSettings(gateway, 'p1ch0', recordingContext())).toEqual({
+    expect(await maintenance.readAlarmSettings(gateway, 'p1ch0', recordingContext())).toEqual({
       channel: 'p1ch0',
       type: 'high-low',
       lowThreshold: 10,
@@ -110,7 +112,7 @@ describe('OMEGA_ISERVER2 driver against the simulator', () => {
       deadband: 2,
       latch: false,
     });
-    await driver.writeRelayTrigger(
+    await maintenance.writeRelayTrigger(
       gateway,
       {
         relayId: 2,
@@ -125,13 +127,13 @@ describe('OMEGA_ISERVER2 driver against the simulator', () => {
       recordingContext(),
     );
     sim.setTrueValue('p1ch0', 5);
-    expect(await driver.readAlarmStatus(gateway, 'p1ch0', recordingContext())).toEqual({
+    expect(await maintenance.readAlarmStatus(gateway, 'p1ch0', recordingContext())).toEqual({
       channel: 'p1ch0',
       low: true,
       high: false,
       code: 1,
     });
-    expect(await driver.readRelay(gateway, 2, recordingContext())).toMatchObject({
+    expect(await maintenance.readRelay(gateway, 2, recordingContext())).toMatchObject({
       relayId: 2,
       name: 'Cold room',
       open: true,
@@ -140,19 +142,19 @@ describe('OMEGA_ISERVER2 driver against the simulator', () => {
       triggers: { lowBattery: true, probeDisconnect: false },
     });
     sim.setTrueValue('p1ch0', 20);
-    expect((await driver.readAlarmStatus(gateway, 'p1ch0', recordingContext())).code).toBe(0);
-    expect((await driver.readRelay(gateway, 2, recordingContext())).open).toBe(false);
-    await driver.writeAlarmSettings(gateway, { channel: 'p1ch0', type: 'none' }, recordingContext());
+    expect((await maintenance.readAlarmStatus(gateway, 'p1ch0', recordingContext())).code).toBe(0);
+    expect((await maintenance.readRelay(gateway, 2, recordingContext())).open).toBe(false);
+    await maintenance.writeAlarmSettings(gateway, { channel: 'p1ch0', type: 'none' }, recordingContext());
     sim.setTrueValue('p1ch0', null);
   });
 
   it('clears a latched relay', async () => {
-    await driver.writeAlarmSettings(
+    await maintenance.writeAlarmSettings(
       gateway,
       { channel: 'p1ch1', type: 'high', highThreshold: 80, deadband: 1, latch: false },
       recordingContext(),
     );
-    await driver.writeRelayTrigger(
+    await maintenance.writeRelayTrigger(
       gateway,
       {
         relayId: 1,
@@ -167,13 +169,13 @@ describe('OMEGA_ISERVER2 driver against the simulator', () => {
       recordingContext(),
     );
     sim.setTrueValue('p1ch1', 90);
-    expect((await driver.readRelay(gateway, 1, recordingContext())).open).toBe(true);
+    expect((await maintenance.readRelay(gateway, 1, recordingContext())).open).toBe(true);
     sim.setTrueValue('p1ch1', 50);
-    expect((await driver.readRelay(gateway, 1, recordingContext())).open).toBe(true); // latched
-    await driver.clearRelayLatch(gateway, 1, recordingContext());
-    expect((await driver.readRelay(gateway, 1, recordingContext())).open).toBe(false);
+    expect((await maintenance.readRelay(gateway, 1, recordingContext())).open).toBe(true); // latched
+    await maintenance.clearRelayLatch(gateway, 1, recordingContext());
+    expect((await maintenance.readRelay(gateway, 1, recordingContext())).open).toBe(false);
     await expect(
-      driver.writeRelayTrigger(
+      maintenance.writeRelayTrigger(
         gateway,
         {
           relayId: 1,
@@ -192,7 +194,7 @@ describe('OMEGA_ISERVER2 driver against the simulator', () => {
   });
 
   it('reads probe and unit metadata and the diagnostics', async () => {
-    expect(await driver.readProbeMetadata(gateway, 1, recordingContext())).toEqual({
+    expect(await maintenance.readProbeMetadata(gateway, 1, recordingContext())).toEqual({
       probe: 1,
       model: 'SP-003-1',
       sensors: 3,
@@ -202,7 +204,7 @@ describe('OMEGA_ISERVER2 driver against the simulator', () => {
       manufactured: new Date('2002-09-09T07:19:01Z'),
       calibrated: new Date('2002-09-09T07:19:01Z'),
     });
-    expect(await driver.readUnitMetadata(gateway, recordingContext())).toMatchObject({
+    expect(await maintenance.readUnitMetadata(gateway, recordingContext())).toMatchObject({
       manufacturer: 'Omega',
       serial: 'F2215i030123',
       dualProbe: true,
@@ -259,35 +261,35 @@ describe('OMEGA_ISERVER2 driver against the simulator', () => {
 
   // After the history test: an interval change inside its range would leave a gap in the samples.
   it('reads and writes the logging interval', async () => {
-    expect(await driver.readLoggingConfig(gateway, recordingContext())).toEqual({
+    expect(await maintenance.readLoggingConfig(gateway, recordingContext())).toEqual({
       intervalSeconds: 30,
       enabled: true,
     });
-    await driver.writeLoggingConfig(gateway, { intervalSeconds: 60 }, recordingContext());
-    expect(await driver.readLoggingConfig(gateway, recordingContext())).toEqual({
+    await maintenance.writeLoggingConfig(gateway, { intervalSeconds: 60 }, recordingContext());
+    expect(await maintenance.readLoggingConfig(gateway, recordingContext())).toEqual({
       intervalSeconds: 60,
       enabled: true,
     });
-    await driver.writeLoggingConfig(gateway, { intervalSeconds: 30 }, recordingContext());
+    await maintenance.writeLoggingConfig(gateway, { intervalSeconds: 30 }, recordingContext());
     await expect(
-      driver.writeLoggingConfig(gateway, { intervalSeconds: 0 }, recordingContext()),
+      maintenance.writeLoggingConfig(gateway, { intervalSeconds: 0 }, recordingContext()),
     ).rejects.toMatchObject({ kind: 'refused' });
   });
 
   it('renames a probe (probeConfig) and refuses names the unit cannot hold', async () => {
-    expect(await driver.readProbeName(gateway, 1, recordingContext())).toBe('Device_31312FD1');
-    await driver.writeProbeName(gateway, 1, 'Cold room 3', recordingContext());
-    expect(await driver.readProbeName(gateway, 1, recordingContext())).toBe('Cold room 3');
-    await expect(driver.writeProbeName(gateway, 1, 'x'.repeat(17), recordingContext())).rejects.toMatchObject(
-      {
-        kind: 'refused',
-      },
-    );
-    await driver.writeProbeName(gateway, 1, 'Device_31312FD1', recordingContext());
+    expect(await maintenance.readProbeName(gateway, 1, recordingContext())).toBe('Device_31312FD1');
+    await maintenance.writeProbeName(gateway, 1, 'Cold room 3', recordingContext());
+    expect(await maintenance.readProbeName(gateway, 1, recordingContext())).toBe('Cold room 3');
+    await expect(
+      maintenance.writeProbeName(gateway, 1, 'x'.repeat(17), recordingContext()),
+    ).rejects.toMatchObject({
+      kind: 'refused',
+    });
+    await maintenance.writeProbeName(gateway, 1, 'Device_31312FD1', recordingContext());
   });
 
   it('reads and writes the buzzer and e-mail triggers (alarmTrigger, notiTrigger)', async () => {
-    await driver.writeBuzzerTriggers(
+    await maintenance.writeBuzzerTriggers(
       gateway,
       {
         alarm: { isAlarmEnabled: 1, a: 0, b: 1, c: 0, d: 0, e: 0, f: 0, g: 0 },
@@ -295,7 +297,7 @@ describe('OMEGA_ISERVER2 driver against the simulator', () => {
       },
       recordingContext(),
     );
-    const buzzer = await driver.readBuzzerTriggers(gateway, recordingContext());
+    const buzzer = await maintenance.readBuzzerTriggers(gateway, recordingContext());
     expect(buzzer.alarm).toMatchObject({ isAlarmEnabled: 1, b: 1 });
     expect(
       buzzer.probeEventList.find((e) => e.probeInfo.probe === 2 && e.probeInfo.channel === 1)?.probeInfo,
@@ -306,7 +308,7 @@ describe('OMEGA_ISERVER2 driver against the simulator', () => {
       channelname: 'Dewpoint',
       probename: 'Device_10342FD1',
     });
-    await driver.writeNotificationTriggers(
+    await maintenance.writeNotificationTriggers(
       gateway,
       {
         notiInfo: { emailList: 'ops@example.org', heartbeatInterval: 60, nextAlarmInterval: 15 },
@@ -315,7 +317,7 @@ describe('OMEGA_ISERVER2 driver against the simulator', () => {
       },
       recordingContext(),
     );
-    const noti = await driver.readNotificationTriggers(gateway, recordingContext());
+    const noti = await maintenance.readNotificationTriggers(gateway, recordingContext());
     expect(noti.notiInfo).toEqual({
       isEmailEnabled: 1,
       emailList: 'ops@example.org',
@@ -329,7 +331,7 @@ describe('OMEGA_ISERVER2 driver against the simulator', () => {
       isSend: 1,
     });
     await expect(
-      driver.writeBuzzerTriggers(
+      maintenance.writeBuzzerTriggers(
         gateway,
         { probeEventList: [{ probeInfo: { probe: 1, channel: 3, buzzer: 1 } }] },
         recordingContext(),
@@ -341,7 +343,7 @@ describe('OMEGA_ISERVER2 driver against the simulator', () => {
   });
 
   it('configures contact closures and clears the latched contact output', async () => {
-    await driver.writeContactClosure(
+    await maintenance.writeContactClosure(
       gateway,
       {
         contact1: { isContactEnabled: 1, initiateState: 0, contactName: 'Door', isDisplay: 1, isLog: 1 },
@@ -350,14 +352,18 @@ describe('OMEGA_ISERVER2 driver against the simulator', () => {
       recordingContext(),
     );
     sim.setContactInput(1, true);
-    const active = await driver.readContactClosure(gateway, recordingContext());
+    const active = await maintenance.readContactClosure(gateway, recordingContext());
     expect(active.contact1).toMatchObject({ contactName: 'Door', isLog: 1, OpenStatus: 1 });
     expect(active.contact2.contactName).toBe('Digital Input 2');
     expect(active.contactOutput.relayStatus).toBe(1);
     sim.setContactInput(1, false);
-    expect((await driver.readContactClosure(gateway, recordingContext())).contactOutput.relayStatus).toBe(1);
-    await driver.clearContactOutputLatch(gateway, recordingContext());
-    expect((await driver.readContactClosure(gateway, recordingContext())).contactOutput.relayStatus).toBe(0);
+    expect(
+      (await maintenance.readContactClosure(gateway, recordingContext())).contactOutput.relayStatus,
+    ).toBe(1);
+    await maintenance.clearContactOutputLatch(gateway, recordingContext());
+    expect(
+      (await maintenance.readContactClosure(gateway, recordingContext())).contactOutput.relayStatus,
+    ).toBe(0);
   });
 
   it('keeps one socket and one login across operations, one command at a time', async () => {
@@ -366,7 +372,7 @@ describe('OMEGA_ISERVER2 driver against the simulator', () => {
       driver.readCalibration(gateway, 'p1ch0', recordingContext()),
       driver.readCalibration(gateway, 'p1ch1', recordingContext()),
       driver.readSensors(gateway, recordingContext()),
-      driver.readAlarmStatus(gateway, 'p2ch0', recordingContext()),
+      maintenance.readAlarmStatus(gateway, 'p2ch0', recordingContext()),
     ]);
     const after = sim.stats();
     expect(after.connections).toBe(before.connections);

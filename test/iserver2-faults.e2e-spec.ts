@@ -3,17 +3,19 @@
  * too late, sockets dropped mid-command or while idle, a unit that is down and comes back.
  */
 import { DriverError, OperationContext } from '@hes/drivers';
-import { IServer2Driver } from '@hes/drivers/iserver2';
+import { IServer2Driver, IServer2Maintenance } from '@hes/drivers/iserver2';
 import { IServer2SimulatorHandle, startIServer2Simulator } from '../apps/simulator/src/iserver2';
 import { gatewayFor, recordingContext } from './iserver2-support';
 
 describe('OMEGA_ISERVER2 driver: fault paths', () => {
   let sim: IServer2SimulatorHandle;
   let driver: IServer2Driver;
+  let maintenance: IServer2Maintenance;
 
   beforeEach(async () => {
     sim = await startIServer2Simulator({ port: 0, probeCount: 1 });
     driver = new IServer2Driver({ connectAttempts: 3, backoffMs: 20 });
+    maintenance = new IServer2Maintenance(driver.units);
   });
 
   afterEach(async () => {
@@ -44,9 +46,9 @@ describe('OMEGA_ISERVER2 driver: fault paths', () => {
     await sim.stop();
     sim = await startIServer2Simulator({ port: 0, probeCount: 1, tokenTtlSeconds: 0.05 });
     const gateway = gatewayFor(sim);
-    await driver.readAlarmStatus(gateway, 'p1ch0', recordingContext());
+    await maintenance.readAlarmStatus(gateway, 'p1ch0', recordingContext());
     await new Promise((resolve) => setTimeout(resolve, 80));
-    expect((await driver.readAlarmStatus(gateway, 'p1ch0', recordingContext())).code).toBe(0);
+    expect((await maintenance.readAlarmStatus(gateway, 'p1ch0', recordingContext())).code).toBe(0);
     expect(sim.stats().logins).toBe(2);
   });
 
@@ -95,11 +97,11 @@ describe('OMEGA_ISERVER2 driver: fault paths', () => {
     await driver.readCalibration(gateway, 'p1ch0', recordingContext());
     sim.dropNextCommands(1);
     const ctx = recordingContext();
-    const error = await driver.readAlarmSettings(gateway, 'p1ch0', ctx).catch((e: unknown) => e);
+    const error = await maintenance.readAlarmSettings(gateway, 'p1ch0', ctx).catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'unreachable', retryable: true });
     expect((error as Error).message).toContain('alarmInfo was waiting');
     expect(ctx.levels).toEqual([2, 3, 4]);
-    const settings = await driver.readAlarmSettings(gateway, 'p1ch0', recordingContext());
+    const settings = await maintenance.readAlarmSettings(gateway, 'p1ch0', recordingContext());
     expect(settings.channel).toBe('p1ch0');
     expect(sim.stats().connections).toBe(2);
     expect(sim.stats().logins).toBe(1); // the token outlives the socket
@@ -161,8 +163,8 @@ describe('OMEGA_ISERVER2 driver: fault paths', () => {
     const other = await startIServer2Simulator({ port: 0, probeCount: 2, serial: 'F2215i039999' });
     try {
       const [a, b] = await Promise.all([
-        driver.readUnitMetadata(gatewayFor(sim), recordingContext()),
-        driver.readUnitMetadata(gatewayFor(other, { id: 'gw-other' }), recordingContext()),
+        maintenance.readUnitMetadata(gatewayFor(sim), recordingContext()),
+        maintenance.readUnitMetadata(gatewayFor(other, { id: 'gw-other' }), recordingContext()),
       ]);
       expect(a.dualProbe).toBe(false);
       expect(b.serial).toBe('F2215i039999');

@@ -5,7 +5,7 @@
  * dbupdate beside systemMeta) must not break any of them.
  */
 import { GatewayEndpoint, OperationContext } from '@hes/drivers';
-import { IServer2Driver } from '@hes/drivers/iserver2';
+import { IServer2Driver, IServer2Maintenance } from '@hes/drivers/iserver2';
 import { IServer2SimulatorHandle, startIServer2Simulator } from '../apps/simulator/src/iserver2';
 import { GUIDE_SENSOR_TIME, GuideUnitHandle, startGuideUnit } from './support/iserver2-guide-unit';
 import { gatewayAt, recordingContext } from './iserver2-support';
@@ -16,8 +16,9 @@ function gateway(endpoint: string, id: string): GatewayEndpoint {
 
 type Operation = [name: string, run: (ctx: OperationContext) => Promise<unknown>];
 
-/** Every public operation of the driver, per channel where it takes one (probe 1: channels 0–2). */
+/** Every public operation of the driver and of its maintenance class, per channel where it takes one (probe 1: channels 0–2). */
 function operations(driver: IServer2Driver, gw: GatewayEndpoint): Operation[] {
+  const maintenance = new IServer2Maintenance(driver.units);
   const channels = ['p1ch0', 'p1ch1', 'p1ch2'];
   const now = new Date();
   const relay = {
@@ -43,41 +44,41 @@ function operations(driver: IServer2Driver, gw: GatewayEndpoint): Operation[] {
         `writeCalibration ${channel}`,
         (ctx) => driver.writeCalibration(gw, { channel, gain: 1, offset: 0 }, ctx),
       ],
-      [`readAlarmSettings ${channel}`, (ctx) => driver.readAlarmSettings(gw, channel, ctx)],
+      [`readAlarmSettings ${channel}`, (ctx) => maintenance.readAlarmSettings(gw, channel, ctx)],
       [
         `writeAlarmSettings ${channel}`,
         (ctx) =>
-          driver.writeAlarmSettings(gw, { channel, type: 'high', highThreshold: 60, deadband: 5 }, ctx),
+          maintenance.writeAlarmSettings(gw, { channel, type: 'high', highThreshold: 60, deadband: 5 }, ctx),
       ],
-      [`readAlarmStatus ${channel}`, (ctx) => driver.readAlarmStatus(gw, channel, ctx)],
+      [`readAlarmStatus ${channel}`, (ctx) => maintenance.readAlarmStatus(gw, channel, ctx)],
     ]),
-    ['readLoggingConfig', (ctx) => driver.readLoggingConfig(gw, ctx)],
+    ['readLoggingConfig', (ctx) => maintenance.readLoggingConfig(gw, ctx)],
     [
       'writeLoggingConfig',
-      (ctx) => driver.writeLoggingConfig(gw, { intervalSeconds: 5, enabled: true }, ctx),
+      (ctx) => maintenance.writeLoggingConfig(gw, { intervalSeconds: 5, enabled: true }, ctx),
     ],
-    ['readRelay 1', (ctx) => driver.readRelay(gw, 1, ctx)],
-    ['readRelay 2', (ctx) => driver.readRelay(gw, 2, ctx)],
-    ['writeRelayTrigger', (ctx) => driver.writeRelayTrigger(gw, relay, ctx)],
-    ['clearRelayLatch', (ctx) => driver.clearRelayLatch(gw, 1, ctx)],
-    ['readContactClosure', (ctx) => driver.readContactClosure(gw, ctx)],
+    ['readRelay 1', (ctx) => maintenance.readRelay(gw, 1, ctx)],
+    ['readRelay 2', (ctx) => maintenance.readRelay(gw, 2, ctx)],
+    ['writeRelayTrigger', (ctx) => maintenance.writeRelayTrigger(gw, relay, ctx)],
+    ['clearRelayLatch', (ctx) => maintenance.clearRelayLatch(gw, 1, ctx)],
+    ['readContactClosure', (ctx) => maintenance.readContactClosure(gw, ctx)],
     [
       'writeContactClosure',
       (ctx) =>
-        driver.writeContactClosure(
+        maintenance.writeContactClosure(
           gw,
           { contactOutput: { isDisplay: 1, isLog: 0, outputType: 2, isLatch: 0 } },
           ctx,
         ),
     ],
-    ['clearContactOutputLatch', (ctx) => driver.clearContactOutputLatch(gw, ctx)],
-    ['readProbeName', (ctx) => driver.readProbeName(gw, 1, ctx)],
-    ['writeProbeName', (ctx) => driver.writeProbeName(gw, 1, 'Device_06', ctx)],
-    ['readBuzzerTriggers', (ctx) => driver.readBuzzerTriggers(gw, ctx)],
+    ['clearContactOutputLatch', (ctx) => maintenance.clearContactOutputLatch(gw, ctx)],
+    ['readProbeName', (ctx) => maintenance.readProbeName(gw, 1, ctx)],
+    ['writeProbeName', (ctx) => maintenance.writeProbeName(gw, 1, 'Device_06', ctx)],
+    ['readBuzzerTriggers', (ctx) => maintenance.readBuzzerTriggers(gw, ctx)],
     [
       'writeBuzzerTriggers',
       (ctx) =>
-        driver.writeBuzzerTriggers(
+        maintenance.writeBuzzerTriggers(
           gw,
           {
             alarm: { isAlarmEnabled: 0, a: 0, b: 0, c: 0, d: 0, e: 0, f: 1, g: 0 },
@@ -86,11 +87,11 @@ function operations(driver: IServer2Driver, gw: GatewayEndpoint): Operation[] {
           ctx,
         ),
     ],
-    ['readNotificationTriggers', (ctx) => driver.readNotificationTriggers(gw, ctx)],
+    ['readNotificationTriggers', (ctx) => maintenance.readNotificationTriggers(gw, ctx)],
     [
       'writeNotificationTriggers',
       (ctx) =>
-        driver.writeNotificationTriggers(
+        maintenance.writeNotificationTriggers(
           gw,
           {
             notiInfo: { emailList: 'test@test.com', heartbeatInterval: 30, nextAlarmInterval: 30 },
@@ -100,8 +101,8 @@ function operations(driver: IServer2Driver, gw: GatewayEndpoint): Operation[] {
           ctx,
         ),
     ],
-    ['readProbeMetadata', (ctx) => driver.readProbeMetadata(gw, 1, ctx)],
-    ['readUnitMetadata', (ctx) => driver.readUnitMetadata(gw, ctx)],
+    ['readProbeMetadata', (ctx) => maintenance.readProbeMetadata(gw, 1, ctx)],
+    ['readUnitMetadata', (ctx) => maintenance.readUnitMetadata(gw, ctx)],
   ];
 }
 
@@ -122,12 +123,14 @@ describe('OMEGA_ISERVER2 driver against two device models', () => {
   let guide: GuideUnitHandle;
   let sim: IServer2SimulatorHandle;
   let driver: IServer2Driver;
+  let maintenance: IServer2Maintenance;
   const warnings: string[] = [];
 
   beforeAll(async () => {
     guide = await startGuideUnit();
     sim = await startIServer2Simulator({ port: 0, probeCount: 2 });
     driver = new IServer2Driver({ warn: (message) => warnings.push(message) });
+    maintenance = new IServer2Maintenance(driver.units);
   });
 
   afterAll(async () => {
@@ -155,7 +158,7 @@ describe('OMEGA_ISERVER2 driver against two device models', () => {
     expect(ctx.lines).toContain('adjustInfo for p1ch1 answered as p1ch0: taken as the answer to p1ch1');
     await driver.readCalibration(gw, 'p1ch2', recordingContext());
     await driver.readCalibration(gw, 'p1ch1', recordingContext());
-    expect(await driver.readAlarmSettings(gw, 'p1ch2', recordingContext())).toEqual({
+    expect(await maintenance.readAlarmSettings(gw, 'p1ch2', recordingContext())).toEqual({
       channel: 'p1ch2',
       type: 'none',
       lowThreshold: 0,
@@ -163,7 +166,7 @@ describe('OMEGA_ISERVER2 driver against two device models', () => {
       deadband: 5,
       latch: false,
     });
-    await driver.readAlarmSettings(gw, 'p1ch1', recordingContext());
+    await maintenance.readAlarmSettings(gw, 'p1ch1', recordingContext());
     // Channel 0 is echoed right: no warning for it.
     await driver.readCalibration(gw, 'p1ch0', recordingContext());
     expect(warnings).toHaveLength(2);
@@ -173,7 +176,7 @@ describe('OMEGA_ISERVER2 driver against two device models', () => {
 
   it('reads the unit as the guide shows it: versions in hex, the sensor time as sent', async () => {
     const gw = gateway(guide.endpoint, 'guide-unit-values');
-    expect(await driver.readProbeMetadata(gw, 1, recordingContext())).toMatchObject({
+    expect(await maintenance.readProbeMetadata(gw, 1, recordingContext())).toMatchObject({
       firmware: '2.6.4.0',
       core: '3.44.15.3',
       model: 'SP-003-1',
@@ -185,7 +188,7 @@ describe('OMEGA_ISERVER2 driver against two device models', () => {
       'p1ch2 Barometer 52.9',
     ]);
     expect(readings[0].timestamp).toEqual(new Date(GUIDE_SENSOR_TIME * 1000));
-    const buzzer = await driver.readBuzzerTriggers(gw, recordingContext());
+    const buzzer = await maintenance.readBuzzerTriggers(gw, recordingContext());
     expect(buzzer.probeEventList).toHaveLength(7); // printed beside the body in 3.12.3
   });
 

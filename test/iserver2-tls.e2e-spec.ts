@@ -8,7 +8,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import axios from 'axios';
 import { GatewayEndpoint, PinnedAgent } from '@hes/drivers';
-import { IServer2Driver } from '@hes/drivers/iserver2';
+import { IServer2Driver, IServer2Maintenance } from '@hes/drivers/iserver2';
 import { GuideUnitHandle, startGuideUnit } from './support/iserver2-guide-unit';
 import { testCertificates } from './support/test-certificates';
 import { gatewayAt, recordingContext } from './iserver2-support';
@@ -18,6 +18,7 @@ describe('OMEGA_ISERVER2 over TLS', () => {
   let signedUnit: GuideUnitHandle;
   let selfSignedUnit: GuideUnitHandle;
   let driver: IServer2Driver;
+  let maintenance: IServer2Maintenance;
 
   function gateway(unit: GuideUnitHandle, overrides: Partial<GatewayEndpoint>): GatewayEndpoint {
     return gatewayAt(unit.endpoint, {
@@ -41,6 +42,7 @@ describe('OMEGA_ISERVER2 over TLS', () => {
 
   beforeEach(() => {
     driver = new IServer2Driver({ connectAttempts: 2, backoffMs: 10 });
+    maintenance = new IServer2Maintenance(driver.units);
   });
 
   afterEach(async () => {
@@ -58,7 +60,9 @@ describe('OMEGA_ISERVER2 over TLS', () => {
         tlsMode: 'pinned',
         tlsFingerprintSha256: certificates.selfSigned.fingerprint256,
       });
-      expect(await driver.readUnitMetadata(gw, recordingContext())).toMatchObject({ serial: 'F2215i030123' });
+      expect(await maintenance.readUnitMetadata(gw, recordingContext())).toMatchObject({
+        serial: 'F2215i030123',
+      });
       const to = new Date();
       const history = await driver.readHistory(
         gw,
@@ -79,7 +83,7 @@ describe('OMEGA_ISERVER2 over TLS', () => {
       const wrongPin = (impostor === signedUnit ? certificates.selfSigned : certificates.signed)
         .fingerprint256;
       const ctx = recordingContext();
-      const error = await driver
+      const error = await maintenance
         .readUnitMetadata(gateway(impostor, { tlsMode: 'pinned', tlsFingerprintSha256: wrongPin }), ctx)
         .catch((e: unknown) => e);
       expect(error).toMatchObject({ kind: 'authentication', retryable: false });
@@ -91,7 +95,7 @@ describe('OMEGA_ISERVER2 over TLS', () => {
 
     it('refuses a pinned gateway without a fingerprint', async () => {
       await expect(
-        driver.readUnitMetadata(gateway(selfSignedUnit, { tlsMode: 'pinned' }), recordingContext()),
+        maintenance.readUnitMetadata(gateway(selfSignedUnit, { tlsMode: 'pinned' }), recordingContext()),
       ).rejects.toMatchObject({ kind: 'refused', message: expect.stringMatching(/fingerprint/) });
     });
 
@@ -123,7 +127,9 @@ describe('OMEGA_ISERVER2 over TLS', () => {
   describe('verify', () => {
     it("accepts a certificate signed by the gateway's CA", async () => {
       const gw = gateway(signedUnit, { tlsMode: 'verify', tlsCaPem: certificates.ca.cert });
-      expect(await driver.readUnitMetadata(gw, recordingContext())).toMatchObject({ model: 'iS2-THB-DP' });
+      expect(await maintenance.readUnitMetadata(gw, recordingContext())).toMatchObject({
+        model: 'iS2-THB-DP',
+      });
     });
 
     it.each([
@@ -132,7 +138,7 @@ describe('OMEGA_ISERVER2 over TLS', () => {
     ])('refuses %s before writing anything', async (_name, unitOf, caOf) => {
       const unit = unitOf();
       const before = { upgrades: unit.upgrades(), messages: unit.messages().length };
-      const error = await driver
+      const error = await maintenance
         .readUnitMetadata(gateway(unit, { tlsMode: 'verify', tlsCaPem: caOf() }), recordingContext())
         .catch((e: unknown) => e);
       expect(error).toMatchObject({ kind: 'authentication', retryable: false });
@@ -144,7 +150,9 @@ describe('OMEGA_ISERVER2 over TLS', () => {
   describe('insecure', () => {
     it('accepts a self-signed certificate', async () => {
       const gw = gateway(selfSignedUnit, { tlsMode: 'insecure' });
-      expect(await driver.readUnitMetadata(gw, recordingContext())).toMatchObject({ manufacturer: 'Omega' });
+      expect(await maintenance.readUnitMetadata(gw, recordingContext())).toMatchObject({
+        manufacturer: 'Omega',
+      });
     });
   });
 

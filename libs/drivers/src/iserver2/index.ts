@@ -8,17 +8,22 @@ export {
   ISERVER2_CAPABILITIES,
   ISERVER2_UNSUPPORTED,
 } from './iserver2-driver';
+export type { IServer2DriverOptions } from './iserver2-driver';
+export { IServer2Units } from './iserver2-units';
 export type {
-  IServer2DriverOptions,
+  IServer2UnitOptions,
+  RelayState as IServer2RelayState,
+  ProbeMetadata as IServer2ProbeMetadata,
+  UnitMetadata as IServer2UnitMetadata,
+} from './iserver2-units';
+export { IServer2Maintenance } from './iserver2-maintenance';
+export type {
   AlarmSettings as IServer2AlarmSettings,
   AlarmState as IServer2AlarmState,
   AlarmType as IServer2AlarmType,
   LoggingConfig as IServer2LoggingConfig,
-  RelayState as IServer2RelayState,
   RelayConfiguration as IServer2RelayConfiguration,
-  ProbeMetadata as IServer2ProbeMetadata,
-  UnitMetadata as IServer2UnitMetadata,
-} from './iserver2-driver';
+} from './iserver2-maintenance';
 export { IServer2Client } from './iserver2-client';
 export type { IServer2ClientOptions, ExchangeObserver as IServer2ExchangeObserver } from './iserver2-client';
 export {
