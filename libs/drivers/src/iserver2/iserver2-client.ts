@@ -90,14 +90,6 @@ function aborted(): DriverError {
   return new DriverError('timeout', 'iServer 2 command aborted by the caller', true);
 }
 
-/**
- * A refused certificate (untrusted chain, wrong name, wrong pin): repeating will not help. Not an
- * `instanceof Error` test: Node's own TLS errors may come from another realm (jest's sandbox).
- */
-export function certificateRefused(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && isCertificateError(error as NodeJS.ErrnoException);
-}
-
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -279,7 +271,7 @@ export class IServer2Client {
         observer.log?.(
           `WS ${this.options.url} attempt ${attempt + 1}/${attempts} failed: ${errorText(error)}`,
         );
-        if (certificateRefused(error))
+        if (isCertificateError(error))
           throw new DriverError(
             'authentication',
             `TLS with ${this.options.url} refused: ${errorText(error)}`,

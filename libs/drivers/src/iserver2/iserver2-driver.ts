@@ -19,10 +19,10 @@ import {
   SensorReading,
   UnsupportedOperationError,
 } from '../driver.contract';
-import { ExchangeObserver, certificateRefused } from './iserver2-client';
+import { ExchangeObserver } from './iserver2-client';
 import { ExtractColumn, buildExtractQuery, readExtract } from './iserver2-extract';
 import { SensorMetaAnswer, channelId, readAnswer } from './iserver2-messages';
-import { tlsAgentFor } from '../kit';
+import { isCertificateError, tlsAgentFor } from '../kit';
 import {
   ISERVER2_DRIVER_NAME,
   IServer2UnitOptions,
@@ -316,7 +316,7 @@ export class IServer2Driver implements DeviceDriver {
       if (error instanceof DriverError) throw error;
       const code = error instanceof AxiosError ? error.code : undefined;
       observer.log?.(`GET ${path} failed: ${code ?? String(error)}`);
-      if (certificateRefused(error))
+      if (isCertificateError(error))
         throw new DriverError(
           'authentication',
           `iServer 2 extract: TLS refused: ${(error as Error).message}`,

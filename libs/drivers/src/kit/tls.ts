@@ -35,9 +35,14 @@ export const TLS_VERIFY_CODES: ReadonlySet<string> = new Set([
   'CERT_SIGNATURE_FAILURE',
 ]);
 
-/** True when a connection error is a failed certificate check (verification or pin). */
-export function isCertificateError(error: NodeJS.ErrnoException): boolean {
-  return TLS_VERIFY_CODES.has(error.code ?? '') || /certificate/i.test(error.message);
+/**
+ * True when a connection error is a failed certificate check (verification or pin): repeating will not
+ * help. Not an `instanceof Error` test: Node's own TLS errors may come from another realm (jest's sandbox).
+ */
+export function isCertificateError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as Partial<NodeJS.ErrnoException>;
+  return TLS_VERIFY_CODES.has(code ?? '') || /certificate/i.test(message ?? '');
 }
 
 /**
