@@ -77,9 +77,10 @@ export interface IServer2DriverOptions extends IServer2UnitOptions {
 }
 
 /**
- * The production driver: only what a product path calls (MPCB acquisition and calibration reads, the
- * admin gateway diagnostics, the contract's history and calibration writes). Unit maintenance (alarms,
- * relays, logging, probe names, triggers) is IServer2Maintenance, on the same connections (`units`).
+ * The production driver: the contract's sensor operations, which product paths call — readSensors (MPCB
+ * acquisition), readDiagnostics (MPCB instructions, the admin connection test), read/writeCalibration
+ * (admin channel calibration) — and readHistory (logged values over the CGI extract). Unit maintenance
+ * (alarms, relays, logging, probe names, triggers) is IServer2Maintenance, on the same connections.
  */
 export class IServer2Driver implements DeviceDriver {
   readonly name = ISERVER2_DRIVER_NAME;

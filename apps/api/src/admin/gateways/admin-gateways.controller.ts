@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, applyDecorators, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import {
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
@@ -18,6 +18,7 @@ import { Paged } from '../common/page-query.dto';
 import { AdminGatewaysService } from './admin-gateways.service';
 import {
   CREATE_GATEWAY_EXAMPLE,
+  CalibrationDto,
   ConnectionTestDto,
   CreateGatewayDto,
   DiscoveryDto,
@@ -25,9 +26,39 @@ import {
   GatewayListQueryDto,
   GatewayPageDto,
   MeterResourcesDto,
+  SensorCalibrationDto,
 } from './gateway.dto';
 
 const ID = ApiParam({ name: 'id', example: '0b0c6f0e-8f5e-4f0c-9a43-54a5e6c7d001' });
+const CHANNEL = ApiParam({
+  name: 'channel',
+  example: 'p1ch0',
+  description: 'the sensor channel as the driver names it (iServer 2: p<probe>ch<channel>)',
+});
+const CHANNEL_ERRORS = applyDecorators(
+  ApiBadRequestResponse({
+    type: AdminErrorDto,
+    example: {
+      statusCode: 400,
+      message: 'channel: "p9ch0" is not an iServer 2 channel (p0ch0–p0ch1, p1ch0–p2ch3)',
+    },
+  }),
+  ApiUnprocessableEntityResponse({
+    type: AdminErrorDto,
+    example: {
+      statusCode: 422,
+      message:
+        'ABB_G13 driver does not support readCalibration: the G13 gateway reads energy meters, not analyser sensors',
+    },
+  }),
+  ApiBadGatewayResponse({
+    type: AdminErrorDto,
+    example: {
+      statusCode: 502,
+      message: 'stack-1-iserver (unreachable): connect ECONNREFUSED 10.20.0.40:80',
+    },
+  }),
+);
 const NOT_FOUND = ApiNotFoundResponse({
   type: AdminErrorDto,
   example: { statusCode: 404, message: 'id: no gateway 0b0c6f0e-8f5e-4f0c-9a43-54a5e6c7d001' },
@@ -180,6 +211,45 @@ export class AdminGatewaysController {
     @Param('serial') serial: string,
   ): Promise<MeterResourcesDto> {
     return this.gateways.rediscoverMeterResources(id, serial);
+  }
+
+  @Get(':id/channels/:channel/calibration')
+  @ID
+  @CHANNEL
+  @CHANNEL_ERRORS
+  @Audited('gateway.read-calibration', 'gateway')
+  @ApiOperation({
+    summary: "Read a sensor channel's calibration (gain and offset) from the unit now",
+    description: 'iServer 2: adjustInfo. Drivers without sensor channels answer 422 with their reason.',
+  })
+  @ApiOkResponse({ type: CalibrationDto })
+  @NOT_FOUND
+  readCalibration(
+    @Param('id', uuidParam) id: string,
+    @Param('channel') channel: string,
+  ): Promise<CalibrationDto> {
+    return this.gateways.readCalibration(id, channel);
+  }
+
+  @Put(':id/channels/:channel/calibration')
+  @ID
+  @CHANNEL
+  @CHANNEL_ERRORS
+  @Audited('gateway.write-calibration', 'gateway')
+  @ApiOperation({
+    summary: "Write a sensor channel's calibration (gain and offset) to the unit, then read it back",
+    description:
+      "iServer 2: adjustInfo write, then read. The answer is what the unit holds afterwards. An MPCB parameter's own coefficients (admin mpcb-sites) are applied by the head-end on top of this.",
+  })
+  @ApiBody({ type: SensorCalibrationDto })
+  @ApiOkResponse({ type: CalibrationDto })
+  @NOT_FOUND
+  writeCalibration(
+    @Param('id', uuidParam) id: string,
+    @Param('channel') channel: string,
+    @Body() body: SensorCalibrationDto,
+  ): Promise<CalibrationDto> {
+    return this.gateways.writeCalibration(id, channel, body);
   }
 
   @Post(':id/disable')

@@ -16,17 +16,21 @@ import {
   GatewayEndpoint,
   OperationContext,
   ProgressLevel,
+  SensorCalibration,
   UnsupportedOperationError,
+  operationRefusal,
 } from '@hes/drivers';
 import { gatewayEndpointOf } from '@hes/transactions';
 import { Paged, paged } from '../common/page-query.dto';
 import {
+  CalibrationDto,
   ConnectionTestDto,
   CreateGatewayDto,
   DiscoveryDto,
   GatewayDto,
   GatewayListQueryDto,
   MeterResourcesDto,
+  SensorCalibrationDto,
 } from './gateway.dto';
 
 /** A driver operation run from the admin API, with the progress and log lines it reported. */
@@ -220,6 +224,77 @@ export class AdminGatewaysService {
       message: lacking.length
         ? `meter ${serial} lacks ${lacking.join(', ')}`
         : `meter ${serial} provides every resource the driver reads`,
+    };
+  }
+
+  /** The gain and offset a sensor channel of an analyser gateway (iServer 2 `adjustInfo`) applies. */
+  async readCalibration(id: string, channel: string): Promise<CalibrationDto> {
+    const gateway = await this.require(id);
+    const driver = this.driverOf(gateway);
+    const read = driver.readCalibration?.bind(driver);
+    if (!read) throw this.unsupported(driver, 'readCalibration');
+    const run = probe(gateway);
+    const calibration = await this.onChannel(gateway, () => read(this.endpointOf(gateway), channel, run.ctx));
+    return this.calibrationView(id, channel, calibration, run.log);
+  }
+
+  /**
+   * Writes a channel's gain and offset, then reads them back from the unit: the answer is what the unit
+   * holds, not what was asked.
+   */
+  async writeCalibration(id: string, channel: string, input: SensorCalibrationDto): Promise<CalibrationDto> {
+    const gateway = await this.require(id);
+    const driver = this.driverOf(gateway);
+    const write = driver.writeCalibration?.bind(driver);
+    if (!write) throw this.unsupported(driver, 'writeCalibration');
+    const read = driver.readCalibration?.bind(driver);
+    if (!read) throw this.unsupported(driver, 'readCalibration');
+    const run = probe(gateway);
+    const endpoint = this.endpointOf(gateway);
+    const held = await this.onChannel(gateway, async () => {
+      await write(endpoint, { channel, gain: input.gain, offset: input.offset }, run.ctx);
+      return read(endpoint, channel, run.ctx);
+    });
+    return this.calibrationView(id, channel, held, run.log);
+  }
+
+  private unsupported(
+    driver: DeviceDriver,
+    operation: 'readCalibration' | 'writeCalibration',
+  ): UnprocessableEntityException {
+    const refusal =
+      operationRefusal(driver, operation) ?? new UnsupportedOperationError(driver.name, operation);
+    return new UnprocessableEntityException(refusal.message);
+  }
+
+  /**
+   * Runs a channel operation: a channel the driver cannot address is the caller's error (400 naming
+   * `channel`), a refusal by the unit 422, any other failure of the gateway 502.
+   */
+  private async onChannel<T>(gateway: Gateway, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof DriverError)) throw error;
+      if (error.kind === 'unsupported') throw new BadRequestException(`channel: ${error.message}`);
+      if (error.kind === 'refused')
+        throw new UnprocessableEntityException(`${gateway.name}: ${error.message}`);
+      throw new BadGatewayException(`${gateway.name} (${error.kind}): ${error.message}`);
+    }
+  }
+
+  private calibrationView(
+    id: string,
+    channel: string,
+    calibration: SensorCalibration,
+    log: string[],
+  ): CalibrationDto {
+    return {
+      id,
+      channel: calibration.channel || channel,
+      gain: calibration.gain,
+      offset: calibration.offset,
+      log,
     };
   }
 

@@ -4,6 +4,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   IsTimeZone,
@@ -224,6 +225,34 @@ export class MeterResourcesDto {
   resources!: Record<string, boolean>;
   @ApiProperty({ example: 'meter ABB_8 lacks reactiveEnergy, alarms, loadProfiles' })
   message!: string;
+}
+
+/** Body of PUT /admin/gateways/:id/channels/:channel/calibration. */
+export class SensorCalibrationDto {
+  @ApiProperty({ example: 1.0125, description: 'multiplier the unit applies to the raw reading' })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  gain!: number;
+
+  @ApiProperty({ example: -0.4, description: "added after the gain, in the sensor's unit" })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  offset!: number;
+}
+
+export class CalibrationDto {
+  @ApiProperty({ example: '0b0c6f0e-8f5e-4f0c-9a43-54a5e6c7d001' })
+  id!: string;
+  @ApiProperty({ example: 'p1ch0', description: 'the sensor channel as the driver names it' })
+  channel!: string;
+  @ApiProperty({ example: 1.0125 })
+  gain!: number;
+  @ApiProperty({ example: -0.4 })
+  offset!: number;
+  @ApiProperty({
+    example: ['adjustInfo p1ch0'],
+    type: [String],
+    description: 'the exchanges with the gateway, as the communication history records them',
+  })
+  log!: string[];
 }
 
 /** Example body of POST /admin/gateways. */
