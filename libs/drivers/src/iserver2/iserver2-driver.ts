@@ -79,7 +79,7 @@ export interface IServer2DriverOptions extends IServer2UnitOptions {
 /**
  * The production driver: the contract's sensor operations, which product paths call — readSensors (MPCB
  * acquisition), readDiagnostics (MPCB instructions, the admin connection test), read/writeCalibration
- * (admin channel calibration) — and readHistory (logged values over the CGI extract). Unit maintenance
+ * (admin channel calibration), readHistory (admin channel history, over the CGI extract). Unit maintenance
  * (alarms, relays, logging, probe names, triggers) is IServer2Maintenance, on the same connections.
  */
 export class IServer2Driver implements DeviceDriver {

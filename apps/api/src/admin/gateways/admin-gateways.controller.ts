@@ -27,6 +27,8 @@ import {
   GatewayPageDto,
   MeterResourcesDto,
   SensorCalibrationDto,
+  SensorHistoryDto,
+  SensorHistoryQueryDto,
 } from './gateway.dto';
 
 const ID = ApiParam({ name: 'id', example: '0b0c6f0e-8f5e-4f0c-9a43-54a5e6c7d001' });
@@ -250,6 +252,26 @@ export class AdminGatewaysController {
     @Body() body: SensorCalibrationDto,
   ): Promise<CalibrationDto> {
     return this.gateways.writeCalibration(id, channel, body);
+  }
+
+  @Get(':id/channels/:channel/history')
+  @ID
+  @CHANNEL
+  @CHANNEL_ERRORS
+  @Audited('gateway.read-history', 'gateway')
+  @ApiOperation({
+    summary: 'Read the values a sensor channel logged between two date-times, from the unit now',
+    description:
+      "iServer 2: the CGI extract; times without an offset are taken in the gateway's clock zone. 400 when to is before from or more than 7 days after it.",
+  })
+  @ApiOkResponse({ type: SensorHistoryDto })
+  @NOT_FOUND
+  readHistory(
+    @Param('id', uuidParam) id: string,
+    @Param('channel') channel: string,
+    @Query() query: SensorHistoryQueryDto,
+  ): Promise<SensorHistoryDto> {
+    return this.gateways.readHistory(id, channel, query);
   }
 
   @Post(':id/disable')

@@ -29,8 +29,11 @@ import {
   DiscoveryDto,
   GatewayDto,
   GatewayListQueryDto,
+  HISTORY_MAX_DAYS,
   MeterResourcesDto,
   SensorCalibrationDto,
+  SensorHistoryDto,
+  SensorHistoryQueryDto,
 } from './gateway.dto';
 
 /** A driver operation run from the admin API, with the progress and log lines it reported. */
@@ -258,9 +261,37 @@ export class AdminGatewaysService {
     return this.calibrationView(id, channel, held, run.log);
   }
 
+  /** The values a sensor channel logged between two date-times, as the unit's extract gives them. */
+  async readHistory(id: string, channel: string, query: SensorHistoryQueryDto): Promise<SensorHistoryDto> {
+    const from = new Date(query.from);
+    const to = new Date(query.to);
+    if (to.getTime() < from.getTime()) throw new BadRequestException('to must not be before from');
+    if (to.getTime() - from.getTime() > HISTORY_MAX_DAYS * 86_400_000)
+      throw new BadRequestException(`to must be at most ${HISTORY_MAX_DAYS} days after from`);
+    const gateway = await this.require(id);
+    const driver = this.driverOf(gateway);
+    const read = driver.readHistory?.bind(driver);
+    if (!read) throw this.unsupported(driver, 'readHistory');
+    const run = probe(gateway);
+    const readings = await this.onChannel(gateway, () =>
+      read(this.endpointOf(gateway), [channel], { from, to }, run.ctx),
+    );
+    const values = readings
+      .map((reading) => ({ timestamp: reading.timestamp, value: reading.value }))
+      .sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime());
+    return {
+      id,
+      channel,
+      name: readings[0]?.name ?? null,
+      unit: readings[0]?.unit ?? null,
+      values,
+      log: run.log,
+    };
+  }
+
   private unsupported(
     driver: DeviceDriver,
-    operation: 'readCalibration' | 'writeCalibration',
+    operation: 'readCalibration' | 'writeCalibration' | 'readHistory',
   ): UnprocessableEntityException {
     const refusal =
       operationRefusal(driver, operation) ?? new UnsupportedOperationError(driver.name, operation);

@@ -3,6 +3,7 @@ import { Transform } from 'class-transformer';
 import {
   IsBoolean,
   IsIn,
+  IsISO8601,
   IsInt,
   IsNumber,
   IsOptional,
@@ -251,6 +252,54 @@ export class CalibrationDto {
     example: ['adjustInfo p1ch0'],
     type: [String],
     description: 'the exchanges with the gateway, as the communication history records them',
+  })
+  log!: string[];
+}
+
+/** Longest range of one history read: the unit's extract of a week at its shortest interval is large. */
+export const HISTORY_MAX_DAYS = 7;
+/** A date-time with its offset: one instant whatever the head-end's zone. */
+const WITH_OFFSET = /T.*(?:Z|[+-]\d{2}:?\d{2})$/;
+
+export class SensorHistoryQueryDto {
+  @ApiProperty({ example: '2026-11-30T08:00:00Z', description: 'start of the range (ISO 8601, with offset)' })
+  @IsISO8601({ strict: true }, { message: 'from must be an ISO 8601 date-time' })
+  @Matches(WITH_OFFSET, { message: 'from must end with its offset (Z or ±hh:mm)' })
+  from!: string;
+
+  @ApiProperty({
+    example: '2026-11-30T09:00:00Z',
+    description: `end of the range (ISO 8601, with offset); at most ${HISTORY_MAX_DAYS} days after from`,
+  })
+  @IsISO8601({ strict: true }, { message: 'to must be an ISO 8601 date-time' })
+  @Matches(WITH_OFFSET, { message: 'to must end with its offset (Z or ±hh:mm)' })
+  to!: string;
+}
+
+export class LoggedValueDto {
+  @ApiProperty({ example: '2026-11-30T08:00:30.000Z' })
+  timestamp!: Date;
+  @ApiProperty({ example: 21.4 })
+  value!: number;
+}
+
+export class SensorHistoryDto {
+  @ApiProperty({ example: '0b0c6f0e-8f5e-4f0c-9a43-54a5e6c7d001' })
+  id!: string;
+  @ApiProperty({ example: 'p1ch0' })
+  channel!: string;
+  @ApiProperty({ example: 'Temperature', nullable: true, description: "the sensor's name on the unit" })
+  name!: string | null;
+  @ApiProperty({ example: 'C', nullable: true })
+  unit!: string | null;
+  @ApiProperty({
+    type: [LoggedValueDto],
+    description: 'the values the unit logged in the range, oldest first',
+  })
+  values!: LoggedValueDto[];
+  @ApiProperty({
+    example: ['GET /cgi-bin/query?startTime=…&endTime=…&p1ch0=p1ch0 200 (12 ms)'],
+    type: [String],
   })
   log!: string[];
 }

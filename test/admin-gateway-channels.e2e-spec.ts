@@ -1,6 +1,7 @@
 /**
- * GET/PUT /admin/gateways/:id/channels/:channel/calibration: an operator reads and sets a sensor's gain
- * and offset on an iServer 2 (the simulator, in-process), audited; bad input is a 400 naming the field.
+ * /admin/gateways/:id/channels/:channel/…: an operator reads and sets a sensor's gain and offset
+ * (calibration) and reads its logged values (history) on an iServer 2 (the simulator, in-process),
+ * audited; bad input is a 400 naming the field.
  */
 import { INestApplication } from '@nestjs/common';
 import { Client } from 'pg';
@@ -14,7 +15,7 @@ import { applyEnvironment, testEnvironment } from './support/test-environment';
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef0123456789';
 const TOKEN = `Bearer ${ADMIN_TOKEN}`;
 
-describe('admin API: sensor calibration', () => {
+describe('admin API: sensor channels', () => {
   let database: TestDatabase;
   let sim: IServer2SimulatorHandle;
   let app: INestApplication<App>;
@@ -33,6 +34,8 @@ describe('admin API: sensor calibration', () => {
       port: 0,
       adminPassword: 'unit-admin-pw',
       userPassword: 'unit-user-pw',
+      loggingIntervalSeconds: 30,
+      historySeconds: 7200,
     });
     applyEnvironment(testEnvironment(database.url, { ADMIN_TOKEN }));
     app = (await createApiApp()) as INestApplication<App>;
@@ -45,6 +48,8 @@ describe('admin API: sensor calibration', () => {
       endpoint: sim.endpoint,
       username: 'admin',
       password: 'unit-admin-pw',
+      // The simulator's extract writes its times in UTC (the test environment's TIME_ZONE is not).
+      clockTimeZone: 'UTC',
     });
     userLoginId = await createGateway({
       name: 'stack-1-iserver-user',
@@ -142,6 +147,54 @@ describe('admin API: sensor calibration', () => {
     expect(g13.body.message).toBe(
       'ABB_G13 driver does not support readCalibration: the G13 gateway reads energy meters, not analyser sensors',
     );
+  });
+
+  it("reads a channel's logged values in a range, oldest first, with the sensor's name and unit", async () => {
+    const to = new Date();
+    const from = new Date(to.getTime() - 3600_000);
+    const response = await http()
+      .get(`/admin/gateways/${iserverId}/channels/p1ch0/history`)
+      .query({ from: from.toISOString(), to: to.toISOString() })
+      .set('authorization', TOKEN)
+      .expect(200);
+    expect(response.body).toMatchObject({ id: iserverId, channel: 'p1ch0', name: 'Temperature', unit: 'C' });
+    const values = response.body.values as { timestamp: string; value: number }[];
+    expect(values.length).toBeGreaterThanOrEqual(119);
+    expect(values.length).toBeLessThanOrEqual(121);
+    const times = values.map((v) => Date.parse(v.timestamp));
+    for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBe(30_000);
+    expect(times[0]).toBeGreaterThanOrEqual(from.getTime() - 1000);
+    expect(times[times.length - 1]).toBeLessThanOrEqual(to.getTime() + 1000);
+    expect(values.every((v) => Number.isFinite(v.value))).toBe(true);
+    const log = response.body.log as string[];
+    expect(log.some((line) => /^GET \/cgi-bin\/query\?.*p1ch0=p1ch0 200/.test(line))).toBe(true);
+  });
+
+  it('answers 400 naming the field for a bad history range or channel', async () => {
+    const history = (query: Record<string, string>, channel = 'p1ch0') =>
+      http()
+        .get(`/admin/gateways/${iserverId}/channels/${channel}/history`)
+        .query(query)
+        .set('authorization', TOKEN);
+    const from = '2026-11-30T08:00:00Z';
+    expect((await history({ to: from }).expect(400)).body.message).toMatch(
+      /from must be an ISO 8601 date-time/,
+    );
+    expect((await history({ from, to: 'yesterday' }).expect(400)).body.message).toMatch(
+      /to must be an ISO 8601 date-time/,
+    );
+    expect((await history({ from: '2026-11-30T08:00:00', to: from }).expect(400)).body.message).toBe(
+      'from must end with its offset (Z or ±hh:mm)',
+    );
+    expect((await history({ from, to: '2026-11-30T07:00:00Z' }).expect(400)).body.message).toBe(
+      'to must not be before from',
+    );
+    expect((await history({ from, to: '2026-12-08T08:00:01Z' }).expect(400)).body.message).toBe(
+      'to must be at most 7 days after from',
+    );
+    expect(
+      (await history({ from, to: '2026-11-30T14:00:00+05:00' }, 'p3ch0').expect(400)).body.message,
+    ).toMatch(/^channel: /);
   });
 
   it('answers 404 for an unknown gateway and 502 when the unit cannot be reached', async () => {
