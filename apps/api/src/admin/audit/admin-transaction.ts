@@ -122,29 +122,28 @@ export class AdminUnitOfWork {
 
   private share(target: QueryRunner): QueryRunner {
     let manager: EntityManager | undefined;
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the proxy's traps need the unit of work
-    const unit = this;
+    // An arrow trap: `this` is the unit of work.
     const shared: QueryRunner = new Proxy(target, {
-      get(runner, property, receiver): unknown {
+      get: (runner, property, receiver): unknown => {
         switch (property) {
           case 'query':
-            return (...args: Parameters<QueryRunner['query']>) => unit.query(args);
+            return (...args: Parameters<QueryRunner['query']>) => this.query(args);
           case 'stream':
             return async (...args: Parameters<QueryRunner['stream']>) => {
-              await unit.begin();
+              await this.begin();
               return runner.stream(...args);
             };
           case 'startTransaction':
             // A service's own transaction inside the request: a savepoint of the request's transaction.
             return async (...args: Parameters<QueryRunner['startTransaction']>) => {
-              await unit.begin();
+              await this.begin();
               return runner.startTransaction(...args);
             };
           case 'release':
             // Released when the request ends, not by each operation that borrowed it.
             return () => Promise.resolve();
           case 'manager':
-            manager ??= unit.dataSource.createEntityManager(shared);
+            manager ??= this.dataSource.createEntityManager(shared);
             return manager;
           default:
             return Reflect.get(runner, property, receiver) as unknown;
