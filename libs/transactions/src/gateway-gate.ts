@@ -12,6 +12,21 @@ export type GatewayAdmission =
   | { kind: 'down'; until: Date };
 
 /**
+ * The queue's store (Redis) failed while a job entered its gateway or was put back: not the device's
+ * fault, so the row must not fail for it. The job run ends with this error (a retry); when Redis lost the
+ * job altogether, the reconciler queues the unfinished row again (PostgreSQL is the source of truth).
+ */
+export class QueueUnavailableError extends Error {
+  constructor(
+    what: string,
+    override readonly cause: unknown,
+  ) {
+    super(`${what}: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'QueueUnavailableError';
+  }
+}
+
+/**
  * Bounded concurrency per gateway without head-of-line blocking (ARCHITECTURE.md, core idea 5). A job
  * enters its gateway before talking to it: it gets one of the gateway's max_in_flight leases (shared
  * by every worker process), or it is put back in the queue (delayed) instead of holding a worker slot
@@ -28,9 +43,15 @@ export class GatewayGate {
   ) {}
 
   async enter(gateway: GatewayEndpoint): Promise<GatewayAdmission> {
-    const until = await this.coordination.downUntil(gateway.id);
-    if (until) return { kind: 'down', until };
-    const lease = await this.coordination.tryAcquire(gateway.id, gateway.maxInFlight);
+    let until: Date | undefined;
+    let lease: GatewayLease | undefined;
+    try {
+      until = await this.coordination.downUntil(gateway.id);
+      if (until) return { kind: 'down', until };
+      lease = await this.coordination.tryAcquire(gateway.id, gateway.maxInFlight);
+    } catch (error) {
+      throw new QueueUnavailableError(`gateway ${gateway.name}: its leases could not be read`, error);
+    }
     if (lease) return { kind: 'admitted', lease };
     // Jittered, so that the jobs of a busy gateway do not all come back at the same moment.
     const delay = Math.round(this.config.GATEWAY_BUSY_DELAY_MS * (0.5 + Math.random()));
@@ -95,7 +116,12 @@ export class GatewayGate {
    * the worker slot is free for another gateway's job meanwhile.
    */
   async postpone(job: Job, token: string | undefined, at: number): Promise<never> {
-    await job.moveToDelayed(at, token);
+    try {
+      await job.moveToDelayed(at, token);
+    } catch (error) {
+      // E.g. "Missing key for job" after Redis lost its data: the job cannot be put back.
+      throw new QueueUnavailableError(`job ${job.id} could not be put back in the queue`, error);
+    }
     throw new DelayedError(`gateway busy or down: job put back until ${new Date(at).toISOString()}`);
   }
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DelayedError, Job } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { DriverError, DriverRegistry, OperationContext, ProgressLevel } from '@hes/drivers';
@@ -10,6 +10,7 @@ import {
   GatewayGate,
   MeterVisualsRepository,
   NotYetDueError,
+  QueueUnavailableError,
   ResolvedDevice,
   TransactionStatusRepository,
   UdilCommandRunner,
@@ -40,6 +41,8 @@ const READS = new Set<string>(Object.values(OnDemandType));
  */
 @Injectable()
 export class TransactionExecuteJob {
+  private readonly logger = new Logger('Transactions');
+
   constructor(
     private readonly statuses: TransactionStatusRepository,
     private readonly directory: DeviceDirectory,
@@ -156,6 +159,14 @@ export class TransactionExecuteJob {
       if (error instanceof NotYetDueError) return this.hold(transactionid, globalDeviceId, error.dueAt);
       // Put back until its gateway has a free lease or is up again: not an attempt, nothing to record.
       if (error instanceof DelayedError) throw error;
+      // The queue's store failed, not the device: the row stays unfinished (retry, or the reconciler).
+      if (error instanceof QueueUnavailableError) {
+        this.logger.warn(
+          { transactionid, globalDeviceId, error: error.message },
+          'queue unavailable: row left for a retry',
+        );
+        throw error;
+      }
       if (lease && target) await this.gate.observe(target.address.gateway, error).catch(() => undefined);
       if (error instanceof TransactionCancelledError) {
         log(`STOPPED ${error.message}`);
