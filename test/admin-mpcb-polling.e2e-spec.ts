@@ -412,14 +412,14 @@ describe('admin API: MPCB sites and poll schedules', () => {
       [
         'a G13 gateway for a sensor',
         { source: { kind: 'sensor', gatewayId: 'G13', channel: 'p1ch0' } },
-        /^source\.gatewayId: gateway feeder-g13 has driver ABB_G13; a sensor source needs an OMEGA_ISERVER2 gateway$/,
+        /^source\.gatewayId: gateway feeder-g13 has driver ABB_G13, which cannot be a sensor source \(it has no readSensors;/,
       ],
       [
         'an iServer 2 gateway for a meter',
         {
           source: { kind: 'meter', gatewayId: 'ISERVER', deviceSerial: '3100001001', quantity: 'frequency' },
         },
-        /^source\.gatewayId: gateway stack-iserver has driver OMEGA_ISERVER2; a meter source needs an ABB_G13 gateway$/,
+        /^source\.gatewayId: gateway stack-iserver has driver OMEGA_ISERVER2, which cannot be a meter source \(it has no readInstantaneous;/,
       ],
       [
         'a malformed channel',

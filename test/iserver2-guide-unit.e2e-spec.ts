@@ -249,6 +249,32 @@ describe('OMEGA_ISERVER2 driver against two device models', () => {
       }
     });
 
+    it("reports the extract's bytes to the communication history, as the G13's exchanges do", async () => {
+      // Multibyte on purpose: bytes, not characters, are counted.
+      let body = '';
+      const unit = await startGuideUnit({
+        extract: (columns, start) => {
+          body = `"Date Time °",${columns.join(',')}\n${at(start + 10)},${columns.map(() => '21.5').join(',')}\n`;
+          return body;
+        },
+      });
+      try {
+        const to = new Date();
+        const ctx = recordingContext();
+        const readings = await driver.readHistory(
+          gateway(unit.endpoint, 'guide-extract-bytes'),
+          ['p1ch0'],
+          { from: new Date(to.getTime() - 60_000), to },
+          ctx,
+        );
+        expect(readings).toHaveLength(1);
+        expect(Buffer.byteLength(body)).toBeGreaterThan(body.length);
+        expect(ctx.bytes).toContainEqual([0, Buffer.byteLength(body)]);
+      } finally {
+        await unit.stop();
+      }
+    });
+
     it('logs a requested column the extract lacks and reads the others', async () => {
       const unit = await startGuideUnit({
         extract: (columns, start) => `Time,${columns[0]}\n${at(start + 10)},21.5\n`,

@@ -25,15 +25,23 @@ export function gatewayAt(endpoint: string, overrides: Partial<GatewayEndpoint> 
   };
 }
 
-export function recordingContext(): OperationContext & { levels: number[]; lines: string[] } {
+export function recordingContext(): OperationContext & {
+  levels: number[];
+  lines: string[];
+  /** [sent, received] of every exchange that reported its bytes. */
+  bytes: [number, number][];
+} {
   const levels: number[] = [];
   const lines: string[] = [];
+  const bytes: [number, number][] = [];
   return {
     levels,
     lines,
+    bytes,
     progress: (level) => {
       levels.push(level);
     },
     log: (line) => lines.push(line),
+    traffic: (sent, received) => bytes.push([sent, received]),
   };
 }

@@ -6,8 +6,7 @@
  */
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import axios from 'axios';
-import { GatewayEndpoint, PinnedAgent } from '@hes/drivers';
+import { GatewayEndpoint, GatewayHttp } from '@hes/drivers';
 import { IServer2Driver, IServer2Maintenance } from '@hes/drivers/iserver2';
 import { GuideUnitHandle, startGuideUnit } from './support/iserver2-guide-unit';
 import { testCertificates } from './support/test-certificates';
@@ -99,25 +98,63 @@ describe('OMEGA_ISERVER2 over TLS', () => {
       ).rejects.toMatchObject({ kind: 'refused', message: expect.stringMatching(/fingerprint/) });
     });
 
-    it('the https agent of the extract hands out no connection to a wrong certificate', async () => {
+    it("the extract, on the kit's HTTP stack, refuses a wrong pin before any request", async () => {
+      // The WebSocket answers with the pinned certificate; the extract's host is an impostor.
+      let requests = 0;
+      const server = https.createServer(certificates.signed, (_request, response) => {
+        requests++;
+        response.end('Time,p1ch0\n');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const impostorUrl = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const pinned = new IServer2Driver({ connectAttempts: 1, cgiBaseUrl: () => impostorUrl });
+      try {
+        const gw = gateway(selfSignedUnit, {
+          id: 'gw-extract-impostor',
+          tlsMode: 'pinned',
+          tlsFingerprintSha256: certificates.selfSigned.fingerprint256,
+        });
+        const to = new Date();
+        const ctx = recordingContext();
+        const error = await pinned
+          .readHistory(gw, ['p1ch0'], { from: new Date(to.getTime() - 30_000), to }, ctx)
+          .catch((e: unknown) => e);
+        expect(error).toMatchObject({ kind: 'authentication', retryable: false });
+        expect((error as Error).message).toMatch(/pinned SHA-256 fingerprint/);
+        expect(requests).toBe(0);
+        expect(ctx.bytes).toEqual([]);
+      } finally {
+        await pinned.close();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    });
+
+    it('the kit HTTP stack hands out no connection to a wrong certificate, and counts the right one', async () => {
       let requests = 0;
       const server = https.createServer(certificates.selfSigned, (_request, response) => {
         requests++;
         response.end('Time,p1ch0\n');
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/cgi-bin/query`;
+      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const over = (pin: string) =>
+        new GatewayHttp(gatewayAt(url, { tlsMode: 'pinned', tlsFingerprintSha256: pin }), url);
+      const wrong = over(certificates.signed.fingerprint256);
+      const right = over(certificates.selfSigned.fingerprint256);
       try {
         await expect(
-          axios.get(url, { httpsAgent: new PinnedAgent({}, certificates.signed.fingerprint256) }),
-        ).rejects.toThrow(/pinned SHA-256 fingerprint/);
+          wrong.send({ method: 'GET', path: '/cgi-bin/query' }, recordingContext()),
+        ).rejects.toMatchObject({ kind: 'authentication', message: expect.stringMatching(/pinned SHA-256/) });
         expect(requests).toBe(0);
-        const right = await axios.get<string>(url, {
-          httpsAgent: new PinnedAgent({}, certificates.selfSigned.fingerprint256),
-        });
-        expect(right.data).toBe('Time,p1ch0\n');
+        const ctx = recordingContext();
+        const answer = await right.send({ method: 'GET', path: '/cgi-bin/query' }, ctx);
+        expect(answer).toMatchObject({ status: 200, body: 'Time,p1ch0\n' });
         expect(requests).toBe(1);
+        expect(ctx.bytes).toEqual([[0, 11]]);
       } finally {
+        wrong.close();
+        right.close();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
       }

@@ -7,7 +7,8 @@
  * 3 connection/handshake established, 4 command sent to the meter); returning normally means 5.
  */
 
-export type DriverName = 'ABB_G13' | 'OMEGA_ISERVER2' | (string & {});
+/** A driver's name, also the `gateways.driver` value: `ABB_G13`, `OMEGA_ISERVER2`, … (the registry knows which). */
+export type DriverName = string;
 
 /**
  * What a driver can do is the set of operations (methods of MeterOperations / SensorOperations) it
@@ -22,6 +23,29 @@ export interface DriverCapabilities {
 }
 
 export type TlsMode = 'verify' | 'pinned' | 'insecure';
+
+/**
+ * The settings a gateway of a driver takes, as the admin API checks them when a gateway is created or
+ * changed (a 400 naming the field otherwise). Every gateway has the same columns (endpoint, credentials,
+ * TLS, limits, clock zone); the schema says which values this driver accepts.
+ */
+export interface GatewaySettingsSchema {
+  /** URL schemes its endpoint may use, without the colon, e.g. `['https', 'http']`. */
+  endpointSchemes: readonly string[];
+  /** An endpoint as an operator writes it, for the API description: `https://10.20.0.12:443`. */
+  endpointExample: string;
+  /** `required`: a username and a password; `optional`; `none`: the device takes no credentials. */
+  credentials: 'required' | 'optional' | 'none';
+  /** Requests the device serves at once at most: a larger `maxInFlight` is refused. */
+  maxInFlightLimit?: number;
+}
+
+/** What the installation shows of a driver: its label and the settings of its gateways. */
+export interface DriverDescription {
+  /** For people: `ABB G13 energy-meter gateway (HTTPS JSON)`. */
+  label: string;
+  settings: GatewaySettingsSchema;
+}
 
 /** Everything needed to reach one gateway (credentials already decrypted). */
 export interface GatewayEndpoint {
@@ -393,8 +417,16 @@ export type DriverOperation = MeterOperation | SensorOperation;
 export interface DeviceDriver extends MeterOperations, SensorOperations {
   readonly name: DriverName;
   readonly capabilities: DriverCapabilities;
+  /** Its label and the settings its gateways take (GET /admin/drivers, gateway validation). */
+  readonly description: DriverDescription;
   /** Releases sockets and agents (application shutdown). */
   close?(): Promise<void>;
+  /**
+   * The gateway's settings changed: close at once any connection
+   * to it made with other settings, so that neither old credentials nor an old endpoint stay in use.
+   * Drivers on the kit's ClientCache answer with `clients.settingsChanged(gateway)`.
+   */
+  gatewayChanged?(gateway: GatewayEndpoint): Promise<void>;
 }
 
 /** True when the driver implements the operation. */

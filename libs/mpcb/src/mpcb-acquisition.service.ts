@@ -13,7 +13,7 @@ import { MpcbCalibrationRepository, CalibrationWindow, inCalibration } from './m
 import { MPCB_CLOCK, MpcbClock } from './mpcb-clock';
 import { MpcbReadingRepository, NewReading } from './mpcb-reading.repository';
 import { MPCB_SETTINGS, MpcbSettings } from './mpcb-settings';
-import { AcquisitionTarget, MpcbSiteRepository } from './mpcb-site.repository';
+import { AcquisitionTarget, MPCB_SOURCE_OPERATIONS, MpcbSiteRepository } from './mpcb-site.repository';
 
 /** Data quality codes written in DATA_QUALITY_CODE (docs/mpcb.md). */
 export enum QualityCode {
@@ -132,7 +132,8 @@ export class MpcbAcquisitionService {
       try {
         const { endpoint, driver } = await this.resolve(source.gatewayId);
         if (source.kind === 'sensor') {
-          if (!driver.readSensors) throw new UnsupportedOperationError(driver.name, 'readSensors');
+          if (!driver.readSensors)
+            throw new UnsupportedOperationError(driver.name, MPCB_SOURCE_OPERATIONS.sensor);
           const sensors = await driver.readSensors(endpoint, quietContext);
           for (const target of group) {
             const wanted = target.parameter.source;
@@ -149,7 +150,7 @@ export class MpcbAcquisitionService {
           }
         } else {
           if (!driver.readInstantaneous)
-            throw new UnsupportedOperationError(driver.name, 'readInstantaneous');
+            throw new UnsupportedOperationError(driver.name, MPCB_SOURCE_OPERATIONS.meter);
           const reading = await driver.readInstantaneous(
             {
               gateway: endpoint,

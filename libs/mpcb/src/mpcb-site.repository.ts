@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { CredentialCipher } from '@hes/database';
+import { DeviceDriver, DriverOperation, implementsOperation } from '@hes/drivers';
 import { MPCB_AUTHORIZATION_ENCODINGS, MpcbAuthorizationEncoding, siteKeyBytes } from './mpcb-crypto';
 import { assertCsvText, assertIdentifier } from './mpcb-wire-format';
 
@@ -50,6 +51,22 @@ export interface MpcbAnalyser {
 export type MpcbParameterSource =
   | { kind: 'sensor'; gatewayId: string; channel: string }
   | { kind: 'meter'; gatewayId: string; deviceSerial: string; quantity: string };
+
+/**
+ * The driver operation the acquisition reads each source kind with: a gateway can be a source of a kind
+ * exactly when its driver implements the operation (GET /admin/drivers lists them per driver).
+ */
+export const MPCB_SOURCE_OPERATIONS = {
+  sensor: 'readSensors',
+  meter: 'readInstantaneous',
+} as const satisfies Record<MpcbParameterSource['kind'], DriverOperation>;
+
+/** The source kinds a driver can feed. */
+export function mpcbSourceKinds(driver: DeviceDriver): MpcbParameterSource['kind'][] {
+  return (Object.keys(MPCB_SOURCE_OPERATIONS) as MpcbParameterSource['kind'][]).filter((kind) =>
+    implementsOperation(driver, MPCB_SOURCE_OPERATIONS[kind]),
+  );
+}
 
 export interface MpcbParameter {
   id: string;

@@ -7,6 +7,7 @@ import { AdminAuditRepository } from './audit/admin-audit.repository';
 import { AdminTransactions } from './audit/admin-transaction';
 import { AdminAuthGuard } from './auth/admin-auth.guard';
 import { AdminAuthenticator } from './auth/admin-authenticator';
+import { AdminDriversController } from './drivers/admin-drivers.controller';
 import { AdminDevicesController } from './devices/admin-devices.controller';
 import { AdminDevicesService } from './devices/admin-devices.service';
 import { AdminGatewayMetersController } from './devices/admin-gateway-meters.controller';
@@ -32,6 +33,7 @@ import { AdminUdilClientsService } from './udil-clients/admin-udil-clients.servi
 @Module({
   imports: [McsAccessModule],
   controllers: [
+    AdminDriversController,
     AdminGatewaysController,
     AdminGatewayMetersController,
     AdminDevicesController,

@@ -20,6 +20,9 @@ export interface NewGateway {
   clockTimeZone?: string | null;
 }
 
+/** A partial change of a gateway's settings (PATCH /admin/gateways/:id); the driver never changes. */
+export type GatewayChanges = Partial<Omit<NewGateway, 'driver'>> & { enabled?: boolean };
+
 export interface GatewayCredentials {
   username: string | null;
   password: string | null;
@@ -47,6 +50,18 @@ export class GatewayRepository {
         passwordEncrypted: password ? this.cipher.encrypt(password) : null,
       }),
     );
+  }
+
+  /**
+   * Changes the given settings of a gateway (a field left out keeps its value; null clears it); the
+   * password is stored encrypted. Answers the gateway as stored afterwards, or null when there is none.
+   */
+  async update(id: string, changes: GatewayChanges): Promise<Gateway | null> {
+    const { password, ...rest } = changes;
+    const columns: Partial<Gateway> = { ...rest };
+    if (password !== undefined) columns.passwordEncrypted = password ? this.cipher.encrypt(password) : null;
+    if (Object.keys(columns).length > 0) await this.gateways.update({ id }, columns);
+    return this.findById(id);
   }
 
   findById(id: string): Promise<Gateway | null> {

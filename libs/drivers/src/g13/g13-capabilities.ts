@@ -1,4 +1,14 @@
-import { DriverCapabilities } from '../driver.contract';
+import { DriverCapabilities, DriverDescription } from '../driver.contract';
+
+export const G13_DESCRIPTION: DriverDescription = {
+  label: 'ABB G13 energy-meter gateway (HTTPS JSON)',
+  settings: {
+    endpointSchemes: ['https', 'http'],
+    endpointExample: 'https://10.20.0.12:443',
+    // Basic authentication when a username is given; a gateway may run without.
+    credentials: 'optional',
+  },
+};
 
 const NOT_AN_ANALYSER = 'the G13 gateway reads energy meters, not analyser sensors';
 

@@ -1,13 +1,5 @@
-import * as http from 'node:http';
-import * as https from 'node:https';
 import { DriverError, GatewayEndpoint, OperationContext } from '../driver.contract';
-import {
-  ProgressTracker,
-  certificateMatchesPin,
-  isCertificateError,
-  normalizeFingerprint,
-  tlsAgentFor,
-} from '../kit';
+import { GatewayHttp, ProgressTracker, normalizeFingerprint } from '../kit';
 
 export { ProgressTracker, normalizeFingerprint };
 
@@ -78,22 +70,17 @@ function describeBody(body: string): string | undefined {
 }
 
 export class G13Client {
-  private readonly base: URL;
-  private readonly agent: http.Agent | https.Agent;
+  private readonly http: GatewayHttp;
   private readonly semaphore: Semaphore;
   private readonly authorization?: string;
-  private readonly pin?: string;
   private readonly retries: number;
   private readonly retryDelayMs: number;
-  private inFlight = 0;
-  private closed = false;
 
   constructor(
     readonly gateway: GatewayEndpoint,
     options: G13ClientOptions = {},
   ) {
-    this.base = new URL(gateway.endpoint);
-    if (this.base.protocol !== 'https:' && this.base.protocol !== 'http:')
+    if (!/^https?:/i.test(gateway.endpoint))
       throw new DriverError(
         'refused',
         `G13 gateway ${gateway.name}: endpoint must be http(s)://, got ${gateway.endpoint}`,
@@ -104,16 +91,11 @@ export class G13Client {
     this.retryDelayMs = options.retryDelayMs ?? 100;
     if (gateway.username)
       this.authorization = `Basic ${Buffer.from(`${gateway.username}:${gateway.password ?? ''}`).toString('base64')}`;
-    const sockets = { keepAlive: true, maxSockets: Math.max(1, gateway.maxInFlight) };
-    if (this.base.protocol === 'https:') {
-      if (gateway.tlsMode === 'pinned' && gateway.tlsFingerprintSha256)
-        this.pin = normalizeFingerprint(gateway.tlsFingerprintSha256);
-      // verify: system CAs or the gateway's own CA. pinned: the chain is not trusted, the certificate's
-      // SHA-256 is compared on every handshake before the connection is used. insecure: explicit.
-      this.agent = tlsAgentFor(gateway, sockets);
-    } else {
-      this.agent = new http.Agent(sockets);
-    }
+    // Connections kept open, as many as the gateway serves at once.
+    this.http = new GatewayHttp(gateway, gateway.endpoint, {
+      keepAlive: true,
+      maxSockets: Math.max(1, gateway.maxInFlight),
+    });
   }
 
   /**
@@ -122,8 +104,7 @@ export class G13Client {
    * connection of its own, closed after it), while new operations get the new client.
    */
   close(): void {
-    this.closed = true;
-    if (this.inFlight === 0) this.agent.destroy();
+    this.http.close();
   }
 
   /** Sends one request (with retries when retry-safe) and returns the parsed JSON answer. */
@@ -250,141 +231,23 @@ export class G13Client {
     }
   }
 
-  /** One request within the gateway's in-flight limit; a closed client releases its sockets after the last. */
+  /** One request within the gateway's in-flight limit, on the kit's HTTP stack. */
   private async exchange(
     method: G13Method,
     path: string,
     payload: string | undefined,
     ctx: OperationContext,
   ): Promise<RawResponse> {
-    this.inFlight += 1;
     const release = await this.semaphore.acquire();
     try {
-      return await this.send(method, path, payload, ctx);
+      const headers: Record<string, string> = { Accept: 'application/json' };
+      if (this.authorization) headers.Authorization = this.authorization;
+      if (payload !== undefined) headers['Content-Type'] = 'application/json';
+      const answer = await this.http.send({ method, path, body: payload, headers }, ctx);
+      const link = answer.headers.link;
+      return { status: answer.status, body: answer.body, link: Array.isArray(link) ? link[0] : link };
     } finally {
       release();
-      this.inFlight -= 1;
-      if (this.closed && this.inFlight === 0) this.agent.destroy();
     }
-  }
-
-  private send(
-    method: G13Method,
-    path: string,
-    payload: string | undefined,
-    ctx: OperationContext,
-  ): Promise<RawResponse> {
-    const label = `${method} ${path}`;
-    const timeoutMs = this.gateway.requestTimeoutMs;
-    return new Promise<RawResponse>((resolve, reject) => {
-      let settled = false;
-      const fail = (error: DriverError) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        ctx.signal?.removeEventListener('abort', onAbort);
-        req.destroy();
-        ctx.log?.(`${label} failed: ${error.message}`);
-        reject(error);
-      };
-      const headers: http.OutgoingHttpHeaders = { Accept: 'application/json' };
-      if (this.authorization) headers.Authorization = this.authorization;
-      if (payload !== undefined) {
-        headers['Content-Type'] = 'application/json';
-        headers['Content-Length'] = Buffer.byteLength(payload);
-      }
-      const transport = this.base.protocol === 'https:' ? https : http;
-      const req = transport.request(
-        {
-          protocol: this.base.protocol,
-          hostname: this.base.hostname,
-          port: this.base.port || undefined,
-          method,
-          path: `${this.base.pathname.replace(/\/$/, '')}${path}`,
-          headers,
-          agent: this.agent,
-        },
-        (res) => {
-          if (!this.pinAccepted(res.socket)) {
-            fail(this.pinError(label));
-            return;
-          }
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('aborted', () =>
-            fail(
-              new DriverError('unreachable', `${label}: connection dropped while receiving the answer`, true),
-            ),
-          );
-          res.on('error', (error) =>
-            fail(
-              new DriverError(
-                'unreachable',
-                `${label}: connection dropped while receiving the answer (${error.message})`,
-                true,
-                error,
-              ),
-            ),
-          );
-          res.on('end', () => {
-            if (settled) return;
-            if (!res.complete) {
-              fail(
-                new DriverError(
-                  'unreachable',
-                  `${label}: connection dropped while receiving the answer`,
-                  true,
-                ),
-              );
-              return;
-            }
-            settled = true;
-            clearTimeout(timer);
-            ctx.signal?.removeEventListener('abort', onAbort);
-            const link = res.headers.link;
-            const received = Buffer.concat(chunks);
-            ctx.traffic?.(payload === undefined ? 0 : Buffer.byteLength(payload), received.length);
-            resolve({
-              status: res.statusCode ?? 0,
-              body: received.toString('utf8'),
-              link: Array.isArray(link) ? link[0] : link,
-            });
-          });
-        },
-      );
-      req.on('error', (error: NodeJS.ErrnoException) => {
-        const code = error.code ?? '';
-        if (isCertificateError(error))
-          fail(
-            new DriverError(
-              'authentication',
-              `${label}: TLS verification of gateway ${this.gateway.name} failed (${code || error.message})`,
-              false,
-              error,
-            ),
-          );
-        else fail(new DriverError('unreachable', `${label}: ${code || error.message}`, true, error));
-      });
-      const timer = setTimeout(
-        () => fail(new DriverError('timeout', `${label}: no complete answer within ${timeoutMs} ms`, true)),
-        timeoutMs,
-      );
-      const onAbort = () => fail(new DriverError('timeout', `${label}: cancelled`, false));
-      ctx.signal?.addEventListener('abort', onAbort, { once: true });
-      req.end(payload);
-    });
-  }
-
-  /** Defence in depth: the pinned agent hands over only matching connections; the answer's socket is checked again. */
-  private pinAccepted(socket: unknown): boolean {
-    return !this.pin || certificateMatchesPin(socket, this.pin);
-  }
-
-  private pinError(label: string): DriverError {
-    return new DriverError(
-      'authentication',
-      `${label}: certificate of gateway ${this.gateway.name} does not match the pinned SHA-256 fingerprint`,
-      false,
-    );
   }
 }

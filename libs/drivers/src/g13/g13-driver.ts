@@ -23,7 +23,7 @@ import {
   UnsupportedOperationError,
   BillingReset,
 } from '../driver.contract';
-import { G13_CAPABILITIES } from './g13-capabilities';
+import { G13_CAPABILITIES, G13_DESCRIPTION } from './g13-capabilities';
 import { DateTime } from 'luxon';
 import { ClientCache, ProgressTracker } from '../kit';
 import { G13_MAX_PAYLOAD_BYTES, G13Client, G13ClientOptions, G13Request } from './g13-client';
@@ -174,11 +174,16 @@ class Exchange {
 export class G13Driver implements DeviceDriver {
   readonly name = 'ABB_G13' as const;
   readonly capabilities = G13_CAPABILITIES;
+  readonly description = G13_DESCRIPTION;
   private readonly clients = new ClientCache((gateway) => new G13Client(gateway, this.options));
   private readonly catalogue: MeterResourceCatalogue;
 
   constructor(private readonly options: G13DriverOptions = {}) {
     this.catalogue = options.meterResources ?? new InMemoryMeterResourceCatalogue();
+  }
+
+  async gatewayChanged(gateway: GatewayEndpoint): Promise<void> {
+    await this.clients.settingsChanged(gateway);
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 export { G13Driver } from './g13-driver';
 export type { G13DriverOptions } from './g13-driver';
 export { G13Client, G13_MAX_PAYLOAD_BYTES, normalizeFingerprint } from './g13-client';
-export { G13_CAPABILITIES } from './g13-capabilities';
+export { G13_CAPABILITIES, G13_DESCRIPTION } from './g13-capabilities';
 export {
   G13_LOG_IDS,
   G13_TO_UDIL_EVENT,

@@ -6,6 +6,7 @@ export {
   IServer2Driver,
   ISERVER2_DRIVER_NAME,
   ISERVER2_CAPABILITIES,
+  ISERVER2_DESCRIPTION,
   ISERVER2_UNSUPPORTED,
 } from './iserver2-driver';
 export type { IServer2DriverOptions } from './iserver2-driver';

@@ -56,6 +56,8 @@ export interface ExchangeObserver {
   /** The command has been written to the socket. */
   sent?(command: IServer2CommandName): void | Promise<void>;
   log?(line: string): void;
+  /** Bytes of one exchange (DEVICE_COMMUNICATION_HISTORY bytes_sent/received). */
+  traffic?(sent: number, received: number): void;
   signal?: AbortSignal;
 }
 

@@ -6,11 +6,11 @@
  * operation, so it carries out no UDIL command and serves no UDIL on-demand table
  * (ISERVER2_UNSUPPORTED gives the remark per operation).
  */
-import axios, { AxiosError } from 'axios';
 import {
   DateRange,
   DeviceDriver,
   DriverCapabilities,
+  DriverDescription,
   DriverError,
   GatewayEndpoint,
   MeterOperation,
@@ -22,7 +22,7 @@ import {
 import { ExchangeObserver } from './iserver2-client';
 import { ExtractColumn, buildExtractQuery, readExtract } from './iserver2-extract';
 import { SensorMetaAnswer, channelId, readAnswer } from './iserver2-messages';
-import { isCertificateError, tlsAgentFor } from '../kit';
+import { ClientCache, GatewayHttp, HttpAnswer } from '../kit';
 import {
   ISERVER2_DRIVER_NAME,
   IServer2UnitOptions,
@@ -68,6 +68,17 @@ export const ISERVER2_UNSUPPORTED: Readonly<Record<MeterOperation, string>> = {
 
 export const ISERVER2_CAPABILITIES: DriverCapabilities = { refusals: ISERVER2_UNSUPPORTED };
 
+export const ISERVER2_DESCRIPTION: DriverDescription = {
+  label: 'Omega iServer 2 sensor gateway (JSON WebSocket, CGI extract)',
+  settings: {
+    // The CGI extract is reached over http(s) on the same host (cgiPort in the endpoint's query).
+    endpointSchemes: ['ws', 'wss'],
+    endpointExample: 'ws://10.20.0.40:80',
+    // Without a username the driver logs in as the unit's default user "admin".
+    credentials: 'optional',
+  },
+};
+
 export interface IServer2DriverOptions extends IServer2UnitOptions {
   /**
    * Base URL of the CGI extract for a gateway. Default: the WebSocket host over http (https for wss),
@@ -85,8 +96,15 @@ export interface IServer2DriverOptions extends IServer2UnitOptions {
 export class IServer2Driver implements DeviceDriver {
   readonly name = ISERVER2_DRIVER_NAME;
   readonly capabilities = ISERVER2_CAPABILITIES;
+  readonly description = ISERVER2_DESCRIPTION;
   /** The connections to the units, shared with IServer2Maintenance. */
   readonly units: IServer2Units;
+
+  /** The HTTP(S) connection of each unit's CGI extract (one request at a time, not kept open). */
+  private readonly extracts = new ClientCache<GatewayHttp>(
+    (gateway) =>
+      new GatewayHttp(gateway, this.cgiBaseUrl(gateway), { maxSockets: 1, label: `iServer 2 ${gateway.name}` }),
+  );
 
   constructor(private readonly options: IServer2DriverOptions = {}) {
     this.units = new IServer2Units(options);
@@ -97,8 +115,12 @@ export class IServer2Driver implements DeviceDriver {
     return new UnsupportedOperationError(this.name, operation, ISERVER2_UNSUPPORTED[operation]);
   }
 
+  async gatewayChanged(gateway: GatewayEndpoint): Promise<void> {
+    await Promise.all([this.units.settingsChanged(gateway), this.extracts.settingsChanged(gateway)]);
+  }
+
   async close(): Promise<void> {
-    await this.units.close();
+    await Promise.all([this.units.close(), this.extracts.closeAll()]);
   }
 
   // --------------------------------------------------------------------------------------------------
@@ -194,8 +216,7 @@ export class IServer2Driver implements DeviceDriver {
         );
       // The requested header of each column is the channel id itself: unambiguous, free of commas.
       const columns: ExtractColumn[] = [...metas.keys()].map((key) => ({ key, header: key }));
-      const url = `${this.cgiBaseUrl(gateway)}/cgi-bin/query?${buildExtractQuery(range, columns)}`;
-      const csv = await this.httpGet(gateway, url, observer);
+      const csv = await this.httpGet(gateway, `/cgi-bin/query?${buildExtractQuery(range, columns)}`, observer);
       // Extract times without an offset are in the unit's clock zone.
       const extract = readExtract(csv, columns, gateway.clockTimeZone || 'UTC');
       if (extract.missingColumns.length > 0)
@@ -289,49 +310,26 @@ export class IServer2Driver implements DeviceDriver {
     return `${secure ? 'https' : 'http'}://${url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname}${port ? `:${port}` : ''}`;
   }
 
-  private async httpGet(gateway: GatewayEndpoint, url: string, observer: ExchangeObserver): Promise<string> {
+  /** One GET of the CGI extract on the kit's HTTP stack: the gateway's TLS mode and pin, byte counts. */
+  private async httpGet(gateway: GatewayEndpoint, path: string, observer: ExchangeObserver): Promise<string> {
     const started = Date.now();
-    const path = url.replace(/^https?:\/\/[^/]+/, '');
+    let response: HttpAnswer;
     try {
-      const response = await axios.get<string>(url, {
-        responseType: 'text',
-        transformResponse: (data: string) => data,
-        timeout: gateway.requestTimeoutMs,
-        signal: observer.signal,
-        validateStatus: () => true,
-        httpsAgent: url.startsWith('https:') ? tlsAgentFor(gateway) : undefined,
-      });
-      observer.log?.(`GET ${path} ${response.status} (${Date.now() - started} ms)`);
-      if (response.status === 401 || response.status === 403)
-        throw new DriverError('authentication', `iServer 2 extract refused: HTTP ${response.status}`, false);
-      if (response.status >= 500)
-        throw new DriverError('device', `iServer 2 extract failed: HTTP ${response.status}`, true);
-      if (response.status >= 400)
-        throw new DriverError(
-          'refused',
-          `iServer 2 extract refused: HTTP ${response.status} ${response.data}`,
-          false,
-        );
-      return response.data;
+      response = await this.extracts.get(gateway).send({ method: 'GET', path }, observer);
     } catch (error) {
-      if (error instanceof DriverError) throw error;
-      const code = error instanceof AxiosError ? error.code : undefined;
-      observer.log?.(`GET ${path} failed: ${code ?? String(error)}`);
-      if (isCertificateError(error))
-        throw new DriverError(
-          'authentication',
-          `iServer 2 extract: TLS refused: ${(error as Error).message}`,
-          false,
-          error,
-        );
-      if (code === 'ECONNABORTED' || code === 'ETIMEDOUT')
-        throw new DriverError(
-          'timeout',
-          `iServer 2 extract: no answer within ${gateway.requestTimeoutMs} ms`,
-          true,
-          error,
-        );
-      throw new DriverError('unreachable', `iServer 2 extract: ${(error as Error).message}`, true, error);
+      if (error instanceof DriverError && error.kind === 'authentication')
+        throw new DriverError('authentication', `iServer 2 extract: TLS refused: ${error.message}`, false, error);
+      if (error instanceof DriverError)
+        throw new DriverError(error.kind, `iServer 2 extract: ${error.message}`, error.retryable, error);
+      throw error;
     }
+    observer.log?.(`GET ${path} ${response.status} (${Date.now() - started} ms)`);
+    if (response.status === 401 || response.status === 403)
+      throw new DriverError('authentication', `iServer 2 extract refused: HTTP ${response.status}`, false);
+    if (response.status >= 500)
+      throw new DriverError('device', `iServer 2 extract failed: HTTP ${response.status}`, true);
+    if (response.status >= 400)
+      throw new DriverError('refused', `iServer 2 extract refused: HTTP ${response.status} ${response.body}`, false);
+    return response.body;
   }
 }

@@ -88,6 +88,7 @@ export function observerFor(ctx: OperationContext): ExchangeObserver {
     ready: () => progress.reach(3, 'WebSocket open, logged in'),
     sent: (command) => progress.reach(4, command),
     log: (line) => ctx.log?.(line),
+    traffic: (sent, received) => ctx.traffic?.(sent, received),
     signal: ctx.signal,
   };
 }
@@ -106,6 +107,11 @@ export class IServer2Units {
   constructor(private readonly options: IServer2UnitOptions = {}) {
     const logger = new Logger(ISERVER2_DRIVER_NAME);
     this.warn = options.warn ?? ((message) => logger.warn(message));
+  }
+
+  /** Closes at once the unit's socket if it was opened with other settings. */
+  async settingsChanged(gateway: GatewayEndpoint): Promise<void> {
+    await this.clients.settingsChanged(gateway);
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { Body, Controller, applyDecorators, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, applyDecorators, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import {
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
@@ -29,6 +29,7 @@ import {
   SensorCalibrationDto,
   SensorHistoryDto,
   SensorHistoryQueryDto,
+  UpdateGatewayDto,
 } from './gateway.dto';
 
 const ID = ApiParam({ name: 'id', example: '0b0c6f0e-8f5e-4f0c-9a43-54a5e6c7d001' });
@@ -111,6 +112,41 @@ export class AdminGatewaysController {
   @NOT_FOUND
   get(@Param('id', uuidParam) id: string): Promise<GatewayDto> {
     return this.gateways.get(id);
+  }
+
+  @Patch(':id')
+  @ID
+  @Audited('gateway.update', 'gateway')
+  @ApiOperation({
+    summary: 'Change some settings of a gateway (name, endpoint, credentials, TLS, limits, clock zone, enabled)',
+    description:
+      "Fields left out keep their values; null clears tlsCaPem, tlsFingerprintSha256, username, password or clockTimeZone (back to the head-end's TIME_ZONE). The driver cannot change. The result is checked as at creation, against the driver's settings (GET /admin/drivers). The API's connection to the gateway is closed at once when it was made with other settings; the workers open a new one at the gateway's next operation.",
+  })
+  @ApiBody({
+    type: UpdateGatewayDto,
+    examples: {
+      password: { summary: 'new password', value: { password: 'new-gateway-secret' } },
+      pin: {
+        summary: 'a renewed certificate',
+        value: {
+          tlsMode: 'pinned',
+          tlsFingerprintSha256: '9F1F009C4E2177ABCDEF0123456789ABCDEF0123456789ABCDEF012345678A3A',
+        },
+      },
+    },
+  })
+  @ApiOkResponse({ type: GatewayDto })
+  @ApiBadRequestResponse({
+    type: AdminErrorDto,
+    example: { statusCode: 400, message: 'tlsFingerprintSha256 is required when tlsMode is pinned' },
+  })
+  @ApiConflictResponse({
+    type: AdminErrorDto,
+    example: { statusCode: 409, message: 'name: a gateway named feeder-12-g13 already exists' },
+  })
+  @NOT_FOUND
+  update(@Param('id', uuidParam) id: string, @Body() body: UpdateGatewayDto): Promise<GatewayDto> {
+    return this.gateways.update(id, body);
   }
 
   @Post(':id/test-connection')

@@ -8,21 +8,25 @@ import {
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
-import { Device, Gateway, GatewayRepository } from '@hes/database';
+import { Device, Gateway, GatewayChanges, GatewayRepository } from '@hes/database';
 import {
   DeviceDriver,
   DriverError,
   DriverRegistry,
   GatewayEndpoint,
+  GatewaySettings,
   OperationContext,
   ProgressLevel,
   SensorCalibration,
   UnsupportedOperationError,
+  gatewaySettingsProblem,
   operationRefusal,
 } from '@hes/drivers';
+import { AdminTransactions } from '../audit/admin-transaction';
 import { gatewayEndpointOf } from '@hes/transactions';
 import { Paged, paged } from '../common/page-query.dto';
 import {
+  CLEARABLE_GATEWAY_FIELDS,
   CalibrationDto,
   ConnectionTestDto,
   CreateGatewayDto,
@@ -34,7 +38,11 @@ import {
   SensorCalibrationDto,
   SensorHistoryDto,
   SensorHistoryQueryDto,
+  UpdateGatewayDto,
 } from './gateway.dto';
+
+/** A PATCH body as validated: a field may be null (refused unless it is one of CLEARABLE_GATEWAY_FIELDS). */
+export type GatewayUpdate = { [K in keyof UpdateGatewayDto]?: UpdateGatewayDto[K] | null };
 
 /** A driver operation run from the admin API, with the progress and log lines it reported. */
 interface Probe {
@@ -67,21 +75,73 @@ export class AdminGatewaysService {
     @InjectRepository(Gateway) private readonly gatewayRows: Repository<Gateway>,
     @InjectRepository(Device) private readonly devices: Repository<Device>,
     private readonly drivers: DriverRegistry,
+    private readonly transactions: AdminTransactions,
   ) {}
 
   async create(input: CreateGatewayDto): Promise<GatewayDto> {
-    const installed = this.drivers.names();
-    if (!installed.includes(input.driver))
-      throw new BadRequestException(`driver must be one of ${installed.join(', ')}`);
+    if (!this.drivers.has(input.driver))
+      throw new BadRequestException(
+        `driver must be one of ${this.drivers.names().join(', ')} (GET /admin/drivers)`,
+      );
     const tlsMode = input.tlsMode ?? 'verify';
-    if (tlsMode === 'pinned' && !input.tlsFingerprintSha256)
-      throw new BadRequestException('tlsFingerprintSha256 is required when tlsMode is pinned');
-    if (input.password && !input.username)
-      throw new BadRequestException('username is required when a password is given');
+    this.checkSettings(input.driver, { ...input, tlsMode });
     if (await this.gateways.findByName(input.name))
       throw new ConflictException(`name: a gateway named ${input.name} already exists`);
     const gateway = await this.gateways.create({ ...input, tlsMode });
     return this.view(gateway, 0);
+  }
+
+  /**
+   * Changes the given settings of a gateway (PATCH): the result is checked as a whole, as at creation,
+   * and once the change (and its audit row) has committed, this process's client of the gateway is closed
+   * if it was made with other settings; workers replace theirs at the gateway's next operation.
+   */
+  async update(id: string, input: GatewayUpdate): Promise<GatewayDto> {
+    for (const [field, value] of Object.entries(input))
+      if (value === null && !(CLEARABLE_GATEWAY_FIELDS as readonly string[]).includes(field))
+        throw new BadRequestException(`${field} must not be null`);
+    if (Object.keys(input).length === 0)
+      throw new BadRequestException('body must change at least one field of the gateway');
+    const gateway = await this.require(id);
+    const credentials = this.gateways.credentialsOf(gateway);
+    const merged = {
+      endpoint: input.endpoint ?? gateway.endpoint,
+      tlsMode: input.tlsMode ?? gateway.tlsMode,
+      tlsFingerprintSha256:
+        input.tlsFingerprintSha256 === undefined ? gateway.tlsFingerprintSha256 : input.tlsFingerprintSha256,
+      username: input.username === undefined ? gateway.username : input.username,
+      password: input.password === undefined ? credentials.password : input.password,
+      maxInFlight: input.maxInFlight ?? gateway.maxInFlight,
+    };
+    this.checkSettings(gateway.driver, merged);
+    if (input.name !== undefined && input.name !== null && input.name !== gateway.name) {
+      const other = await this.gateways.findByName(input.name);
+      if (other) throw new ConflictException(`name: a gateway named ${input.name} already exists`);
+    }
+    const { enabled, ...settings } = input;
+    const updated = await this.gateways.update(id, {
+      ...(Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as GatewayChanges),
+      ...(enabled === undefined || enabled === null ? {} : { enabled }),
+    });
+    if (!updated) throw new NotFoundException(`id: no gateway ${id}`);
+    const endpoint = this.endpointOf(updated);
+    this.transactions.afterCommit(() => {
+      void this.drivers.gatewayChanged(endpoint).catch(() => undefined);
+    });
+    return this.get(id);
+  }
+
+  /** The settings a gateway would have, against its driver's schema and the TLS rules: 400 naming the field. */
+  private checkSettings(
+    driverName: string,
+    settings: GatewaySettings & { tlsMode: string; tlsFingerprintSha256?: string | null },
+  ): void {
+    if (settings.tlsMode === 'pinned' && !settings.tlsFingerprintSha256)
+      throw new BadRequestException('tlsFingerprintSha256 is required when tlsMode is pinned');
+    if (settings.password && !settings.username)
+      throw new BadRequestException('username is required when a password is given');
+    const problem = gatewaySettingsProblem(this.drivers.get(driverName), settings);
+    if (problem) throw new BadRequestException(problem.message);
   }
 
   async list(query: GatewayListQueryDto): Promise<Paged<GatewayDto>> {
@@ -109,7 +169,7 @@ export class AdminGatewaysService {
 
   async setEnabled(id: string, enabled: boolean): Promise<GatewayDto> {
     const gateway = await this.require(id);
-    await this.gatewayRows.update({ id }, { enabled });
+    await this.gateways.update(gateway.id, { enabled });
     return this.get(gateway.id);
   }
 
@@ -336,7 +396,7 @@ export class AdminGatewaysService {
   }
 
   private driverOf(gateway: Gateway): DeviceDriver {
-    if (!this.drivers.names().includes(gateway.driver))
+    if (!this.drivers.has(gateway.driver))
       throw new ConflictException(`driver ${gateway.driver} of gateway ${gateway.name} is not installed`);
     return this.drivers.get(gateway.driver);
   }

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
   IsBoolean,
@@ -9,7 +9,6 @@ import {
   IsOptional,
   IsString,
   IsTimeZone,
-  IsUrl,
   Length,
   Matches,
   Max,
@@ -21,6 +20,9 @@ import { PageQueryDto, PageOf } from '../common/page-query.dto';
 
 export const TLS_MODES: readonly TlsMode[] = ['verify', 'pinned', 'insecure'];
 
+/** scheme://host…: which schemes a gateway takes is its driver's setting (DriverRegistry). */
+const ENDPOINT = /^[a-z][a-z0-9+.-]*:\/\/[^\s/?#@]+(?:[/?#]\S*)?$/i;
+
 /** SHA-256 as 64 hex digits, optionally in colon-separated pairs (as `openssl x509 -fingerprint` prints it). */
 const FINGERPRINT = /^(?:[0-9A-Fa-f]{64}|(?:[0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2})$/;
 
@@ -30,19 +32,21 @@ export class CreateGatewayDto {
   @Length(1, 100)
   name!: string;
 
-  @ApiProperty({ example: 'ABB_G13', description: 'an installed driver: ABB_G13 or OMEGA_ISERVER2' })
+  @ApiProperty({
+    example: 'ABB_G13',
+    description: 'an installed driver: the name of one listed by GET /admin/drivers',
+  })
   @IsString()
   @Length(1, 32)
   driver!: string;
 
   @ApiProperty({
     example: 'https://10.20.0.12:443',
-    description: 'https://host:port for a G13, ws://host:port for an iServer 2',
+    description:
+      "the gateway's URL, in a scheme its driver takes (GET /admin/drivers: settings.endpointSchemes), e.g. https://host:port for a G13, ws://host:port for an iServer 2",
   })
-  @IsUrl(
-    { require_protocol: true, require_tld: false, protocols: ['http', 'https', 'ws', 'wss'] },
-    { message: 'endpoint must be a URL starting with http://, https://, ws:// or wss://' },
-  )
+  @IsString()
+  @Matches(ENDPOINT, { message: 'endpoint must be a URL: scheme://host[:port][/path]' })
   @MaxLength(2000)
   endpoint!: string;
 
@@ -106,6 +110,26 @@ export class CreateGatewayDto {
   @IsOptional()
   @IsTimeZone({ message: 'clockTimeZone must be an IANA time zone such as Asia/Karachi' })
   clockTimeZone?: string;
+}
+
+/** Fields of PATCH /admin/gateways/:id that null clears (back to none, or to the head-end's TIME_ZONE). */
+export const CLEARABLE_GATEWAY_FIELDS = [
+  'tlsCaPem',
+  'tlsFingerprintSha256',
+  'username',
+  'password',
+  'clockTimeZone',
+] as const;
+
+/**
+ * Body of PATCH /admin/gateways/:id: any of the settings of POST (not the driver), and `enabled`. Fields
+ * left out keep their values; null clears those of CLEARABLE_GATEWAY_FIELDS.
+ */
+export class UpdateGatewayDto extends PartialType(OmitType(CreateGatewayDto, ['driver'] as const)) {
+  @ApiPropertyOptional({ example: false, description: 'false: its devices are refused until enabled again' })
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
 }
 
 export class GatewayListQueryDto extends PageQueryDto {

@@ -250,7 +250,7 @@ export class AdminMpcbSitesController {
     summary:
       'Add or update a parameter of an analyser, with its source (iServer 2 channel or G13 meter value)',
     description:
-      'Fields left out keep their values (as PATCH); null clears a gauge limit or the source. A new parameter needs parameterName and unit; its other fields take their defaults (coefficients 1 and 0, no gauge limits, channel 0, no source). A sensor source needs an OMEGA_ISERVER2 gateway and a channel like p1ch0; a meter source an ABB_G13 gateway, the meter serial and the UDIL column name of the value.',
+      'Fields left out keep their values (as PATCH); null clears a gauge limit or the source. A new parameter needs parameterName and unit; its other fields take their defaults (coefficients 1 and 0, no gauge limits, channel 0, no source). A sensor source needs a gateway whose driver reads sensors (readSensors: the iServer 2) and a channel like p1ch0; a meter source a gateway whose driver reads meters (readInstantaneous: the G13), the meter serial and the UDIL column name of the value. GET /admin/drivers lists the source kinds of each installed driver.',
   })
   @ApiBody({ type: PutParameterDto, examples: PUT_PARAMETER_EXAMPLES })
   @ApiOkResponse({ type: ParameterDto })
@@ -259,7 +259,7 @@ export class AdminMpcbSitesController {
     example: {
       statusCode: 400,
       message:
-        'source.gatewayId: gateway feeder-12-g13 has driver ABB_G13; a sensor source needs an OMEGA_ISERVER2 gateway',
+        'source.gatewayId: gateway feeder-12-g13 has driver ABB_G13, which cannot be a sensor source (it has no readSensors; GET /admin/drivers lists the drivers that do)',
     },
   })
   @ApiNotFoundResponse({

@@ -10,7 +10,9 @@ import {
   MpcbParameter,
   MpcbParameterSource,
   MpcbSiteRepository,
+  MPCB_SOURCE_OPERATIONS,
 } from '@hes/mpcb';
+import { DriverRegistry, implementsOperation } from '@hes/drivers';
 import { Paged, paged } from '../common/page-query.dto';
 import {
   AnalyserDto,
@@ -28,12 +30,6 @@ import {
   UpdateMpcbSiteDto,
   MpcbSiteRemovalDto,
 } from './mpcb-site.dto';
-
-/** The driver a parameter source of each kind reads through. */
-const SOURCE_DRIVER: Record<ParameterSourceDto['kind'], string> = {
-  sensor: 'OMEGA_ISERVER2',
-  meter: 'ABB_G13',
-};
 
 interface SiteViewRow {
   id: string;
@@ -85,6 +81,7 @@ export class AdminMpcbSitesService {
     private readonly sites: MpcbSiteRepository,
     private readonly gateways: GatewayRepository,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly drivers: DriverRegistry,
   ) {}
 
   async create(input: CreateMpcbSiteDto): Promise<MpcbSiteDto> {
@@ -259,10 +256,11 @@ export class AdminMpcbSitesService {
   private async checkSource(source: ParameterSourceDto): Promise<MpcbParameterSource> {
     const gateway = await this.gateways.findById(source.gatewayId);
     if (!gateway) throw new BadRequestException(`source.gatewayId: no gateway ${source.gatewayId}`);
-    const driver = SOURCE_DRIVER[source.kind];
-    if (gateway.driver !== driver)
+    // A gateway can be a source of a kind when its driver has the operation the acquisition reads it with.
+    const operation = MPCB_SOURCE_OPERATIONS[source.kind];
+    if (!this.drivers.has(gateway.driver) || !implementsOperation(this.drivers.get(gateway.driver), operation))
       throw new BadRequestException(
-        `source.gatewayId: gateway ${gateway.name} has driver ${gateway.driver}; a ${source.kind} source needs an ${driver} gateway`,
+        `source.gatewayId: gateway ${gateway.name} has driver ${gateway.driver}, which cannot be a ${source.kind} source (it has no ${operation}; GET /admin/drivers lists the drivers that do)`,
       );
     if (source.kind === 'sensor') {
       if (source.deviceSerial !== undefined || source.quantity !== undefined)

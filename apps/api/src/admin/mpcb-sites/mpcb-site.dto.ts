@@ -239,7 +239,8 @@ export class ParameterSourceDto {
 
   @ApiProperty({
     example: '0b0c6f0e-8f5e-4f0c-9a43-54a5e6c7d001',
-    description: 'a registered gateway: OMEGA_ISERVER2 for a sensor, ABB_G13 for a meter',
+    description:
+      'a registered gateway whose driver can feed this kind (GET /admin/drivers: mpcbSources), e.g. OMEGA_ISERVER2 for a sensor, ABB_G13 for a meter',
   })
   @IsUUID()
   gatewayId!: string;
