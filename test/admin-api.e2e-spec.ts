@@ -192,7 +192,11 @@ describe('admin API', () => {
     it.each([
       [{ driver: 'ABB_G13', endpoint: 'https://10.0.0.1' }, /name must be/],
       [{ name: 'x', driver: 'NOT_A_DRIVER', endpoint: 'https://10.0.0.1' }, /^driver must be one of ABB_G13/],
-      [{ name: 'x', driver: 'ABB_G13', endpoint: 'ftp://10.0.0.1' }, /^endpoint must be a URL starting with/],
+      [
+        { name: 'x', driver: 'ABB_G13', endpoint: 'ftp://10.0.0.1' },
+        /^endpoint must start with https:\/\/ or http:\/\/ for driver ABB_G13 /,
+      ],
+      [{ name: 'x', driver: 'ABB_G13', endpoint: 'not a url' }, /^endpoint must be a URL/],
       [
         { name: 'x', driver: 'ABB_G13', endpoint: 'https://10.0.0.1', tlsMode: 'pinned' },
         /^tlsFingerprintSha256 is required when tlsMode is pinned$/,

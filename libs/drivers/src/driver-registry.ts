@@ -93,19 +93,19 @@ export function gatewaySettingsProblem(
   if (!schema.endpointSchemes.includes(scheme))
     return {
       field: 'endpoint',
-      message: `endpoint must start with ${schema.endpointSchemes.map((s) => `${s}://`).join(' or ')} for a ${driver.name} gateway (e.g. ${schema.endpointExample})`,
+      message: `endpoint must start with ${schema.endpointSchemes.map((s) => `${s}://`).join(' or ')} for driver ${driver.name} (e.g. ${schema.endpointExample})`,
     };
   const hasUsername = Boolean(settings.username);
   const hasPassword = Boolean(settings.password);
   if (schema.credentials === 'none' && (hasUsername || hasPassword))
     return {
       field: hasUsername ? 'username' : 'password',
-      message: `${hasUsername ? 'username' : 'password'} must not be given: a ${driver.name} gateway takes no credentials`,
+      message: `${hasUsername ? 'username' : 'password'} must not be given: driver ${driver.name} takes no credentials`,
     };
   if (schema.credentials === 'required' && !hasUsername)
-    return { field: 'username', message: `username is required for a ${driver.name} gateway` };
+    return { field: 'username', message: `username is required for driver ${driver.name}` };
   if (schema.credentials === 'required' && !hasPassword)
-    return { field: 'password', message: `password is required for a ${driver.name} gateway` };
+    return { field: 'password', message: `password is required for driver ${driver.name}` };
   if (
     schema.maxInFlightLimit !== undefined &&
     settings.maxInFlight !== undefined &&
@@ -113,7 +113,7 @@ export function gatewaySettingsProblem(
   )
     return {
       field: 'maxInFlight',
-      message: `maxInFlight must not be greater than ${schema.maxInFlightLimit} for a ${driver.name} gateway`,
+      message: `maxInFlight must not be greater than ${schema.maxInFlightLimit} for driver ${driver.name}`,
     };
   return undefined;
 }

@@ -100,7 +100,8 @@ export class AdminGatewaysService {
     for (const [field, value] of Object.entries(input))
       if (value === null && !(CLEARABLE_GATEWAY_FIELDS as readonly string[]).includes(field))
         throw new BadRequestException(`${field} must not be null`);
-    if (Object.keys(input).length === 0)
+    // The validated body is a class instance: a field left out is there as undefined.
+    if (Object.values(input).every((value) => value === undefined))
       throw new BadRequestException('body must change at least one field of the gateway');
     const gateway = await this.require(id);
     const credentials = this.gateways.credentialsOf(gateway);
@@ -120,7 +121,9 @@ export class AdminGatewaysService {
     }
     const { enabled, ...settings } = input;
     const updated = await this.gateways.update(id, {
-      ...(Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as GatewayChanges),
+      ...(Object.fromEntries(
+        Object.entries(settings).filter(([, value]) => value !== undefined),
+      ) as GatewayChanges),
       ...(enabled === undefined || enabled === null ? {} : { enabled }),
     });
     if (!updated) throw new NotFoundException(`id: no gateway ${id}`);

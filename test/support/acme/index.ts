@@ -1,0 +1,2 @@
+export { AcmeDriver } from './acme-driver';
+export { AcmeGateway, startAcmeGateway } from './acme-gateway';
