@@ -270,6 +270,8 @@ describe('OMEGA_ISERVER2 driver against two device models', () => {
         expect(readings).toHaveLength(1);
         expect(Buffer.byteLength(body)).toBeGreaterThan(body.length);
         expect(ctx.bytes).toContainEqual([0, Buffer.byteLength(body)]);
+        // The WebSocket exchanges before it (login, sensor metadata) count their frames too.
+        expect(ctx.bytes.filter(([sent, received]) => sent > 0 && received > 0).length).toBeGreaterThan(0);
       } finally {
         await unit.stop();
       }

@@ -122,7 +122,11 @@ describe('OMEGA_ISERVER2 over TLS', () => {
         expect(error).toMatchObject({ kind: 'authentication', retryable: false });
         expect((error as Error).message).toMatch(/pinned SHA-256 fingerprint/);
         expect(requests).toBe(0);
-        expect(ctx.bytes).toEqual([]);
+        // No extract exchange was counted: the WebSocket frames (sent > 0) are the only traffic.
+        expect(ctx.bytes.every(([sent]) => sent > 0)).toBe(true);
+        expect(ctx.lines.filter((line) => line.startsWith('GET /cgi-bin/query'))).toEqual([
+          expect.stringMatching(/failed: .*pinned SHA-256 fingerprint/),
+        ]);
       } finally {
         await pinned.close();
         server.closeAllConnections();

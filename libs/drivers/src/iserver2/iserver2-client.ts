@@ -64,6 +64,8 @@ export interface ExchangeObserver {
 interface Pending {
   command: IServer2CommandName;
   keys: readonly string[];
+  /** Bytes of the frames received while it waited (DEVICE_COMMUNICATION_HISTORY bytes_received). */
+  received: number;
   resolve(message: JsonObject): void;
   reject(error: Error): void;
 }
@@ -317,9 +319,9 @@ export class IServer2Client {
   private onMessage(socket: WebSocket, data: WebSocket.RawData): void {
     if (socket !== this.socket || !this.pending) return; // late or unsolicited frame
     const pending = this.pending;
-    const text = Array.isArray(data)
-      ? Buffer.concat(data).toString('utf8')
-      : Buffer.from(data as Uint8Array).toString('utf8');
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Uint8Array);
+    pending.received += bytes.length;
+    const text = bytes.toString('utf8');
     let message: JsonObject;
     try {
       message = parseMessage(text);
@@ -393,11 +395,14 @@ export class IServer2Client {
       // Level 4 is reported once the command is written; its answer is handed back only after the
       // caller accepted that step (a rejection ends the operation; the socket stays in step).
       let acknowledged: Promise<void> = Promise.resolve();
-      this.pending = {
+      const frame = JSON.stringify({ [command]: body });
+      const pending: Pending = {
         command,
         keys: answerKeys,
+        received: 0,
         resolve: (message) => {
           finish();
+          observer.traffic?.(Buffer.byteLength(frame), pending.received);
           const status = answerStatus(message, command) ?? 'answered';
           observer.log?.(`WS ${command} ${summary(body)} -> ${status} (${Date.now() - started} ms)`);
           acknowledged.then(() => resolve(message), reject);
@@ -408,7 +413,8 @@ export class IServer2Client {
           reject(error);
         },
       };
-      socket.send(JSON.stringify({ [command]: body }), (error) => {
+      this.pending = pending;
+      socket.send(frame, (error) => {
         if (error && this.pending?.command === command)
           this.pending.reject(
             new DriverError('unreachable', `sending ${command}: ${error.message}`, true, error),

@@ -6,7 +6,7 @@
  * (IServer2Maintenance): both use the same socket to a unit and warn once per unit and command.
  */
 import { Logger } from '@nestjs/common';
-import { DriverError, GatewayEndpoint, OperationContext, ProgressLevel } from '../driver.contract';
+import { DriverError, GatewayEndpoint, OperationContext } from '../driver.contract';
 import { ExchangeObserver, IServer2Client } from './iserver2-client';
 import { ClientCache, ProgressTracker, tlsAgentFor } from '../kit';
 import {
@@ -76,13 +76,8 @@ export interface IServer2UnitOptions {
  * the client before its next step); a level reached directly also reports the ones below it.
  */
 export function observerFor(ctx: OperationContext): ExchangeObserver {
-  const tracker = new ProgressTracker(ctx);
-  const progress = {
-    async reach(level: ProgressLevel, note?: string): Promise<void> {
-      for (let below = tracker.level + 1; below < level; below++) await tracker.reach(below as ProgressLevel);
-      await tracker.reach(level, note);
-    },
-  };
+  // The tracker reports the levels below one reached directly (a socket already open goes from 1 to 4).
+  const progress = new ProgressTracker(ctx);
   return {
     connecting: () => progress.reach(2, 'opening WebSocket'),
     ready: () => progress.reach(3, 'WebSocket open, logged in'),

@@ -2,8 +2,10 @@ import { OperationContext, ProgressLevel } from '../driver.contract';
 
 /**
  * The awaited, monotone progress reporter every driver uses (ARCHITECTURE.md, core idea 2): levels only
- * go up, each at most once, and the caller's answer is awaited. When it rejects (the transaction was
- * cancelled meanwhile) the rejection propagates unchanged and the operation stops there.
+ * go up, each is reported once, in order, and the caller's answer is awaited. A level reached directly
+ * reports the levels below it first (a driver that reaches 4 at once reports 2, 3, 4), so no driver fills
+ * gaps of its own. When the caller's answer rejects (the transaction was cancelled meanwhile) the
+ * rejection propagates unchanged, to this and every later step, and the operation stops there.
  */
 export class ProgressTracker {
   private reached = 1;
@@ -18,8 +20,12 @@ export class ProgressTracker {
 
   reach(level: ProgressLevel, note?: string): Promise<void> {
     if (level > this.reached) {
+      const from = this.reached;
       this.reached = level;
-      this.last = Promise.resolve(this.ctx.progress(level, note));
+      this.last = this.last.then(async () => {
+        for (let step = from + 1; step <= level; step++)
+          await this.ctx.progress(step as ProgressLevel, step === level ? note : undefined);
+      });
     }
     return this.last;
   }
