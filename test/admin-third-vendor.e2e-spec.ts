@@ -19,12 +19,20 @@ const ADMIN_TOKEN = 'admin-token-0123456789abcdef0123456789';
 const TOKEN = `Bearer ${ADMIN_TOKEN}`;
 const UNKNOWN = '00000000-0000-4000-8000-000000000000';
 
+/** Resolves once `condition` holds (the suite's timeout bounds the wait). */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
 describe('a third vendor, installed with one line', () => {
   let database: TestDatabase;
   let gatewayPassword = 'acme-secret-1';
   let acme: AcmeGateway;
-  let driver: AcmeDriver;
+  /** The ACME driver of each API process: [0] of `app`, [1] of `other`. */
+  const drivers: AcmeDriver[] = [];
   let app: INestApplication<App>;
+  /** A second API process on the same database: what a PATCH through `app` does to another process. */
+  let other: INestApplication<App>;
   let db: Client;
   let gatewayId: string;
 
@@ -33,11 +41,13 @@ describe('a third vendor, installed with one line', () => {
   beforeAll(async () => {
     database = await createMigratedDatabase('admin_third_vendor');
     acme = await startAcmeGateway(() => gatewayPassword);
-    // The one line of a new vendor (libs/drivers/src/installed-drivers.ts), kept here to see its driver.
-    INSTALLED_DRIVERS.push(() => (driver = new AcmeDriver()));
+    // The one line of a new vendor (libs/drivers/src/installed-drivers.ts), its drivers kept for the test.
+    INSTALLED_DRIVERS.push(() => drivers[drivers.push(new AcmeDriver()) - 1]);
     applyEnvironment(testEnvironment(database.url, { ADMIN_TOKEN }));
     app = (await createApiApp()) as INestApplication<App>;
     await app.init();
+    other = (await createApiApp()) as INestApplication<App>;
+    await other.init();
     db = new Client({ connectionString: database.url });
     await db.connect();
   });
@@ -45,6 +55,7 @@ describe('a third vendor, installed with one line', () => {
   afterAll(async () => {
     INSTALLED_DRIVERS.pop();
     await db?.end();
+    await other?.close();
     await app?.close();
     await acme?.stop();
     await database?.drop();
@@ -143,10 +154,13 @@ describe('a third vendor, installed with one line', () => {
       .expect(422, /ACME_X1 driver does not support readCalibration/);
   });
 
-  it('PATCH changes the password, closes the client made with the old one at once, and is audited', async () => {
-    expect(driver.made).toHaveLength(1);
-    expect(acme.openConnections()).toBeGreaterThan(0); // kept open by the old client
-    const closed = acme.nextClose();
+  it('PATCH changes the password; every process closes its client made with the old one at once; audited', async () => {
+    await request(other.getHttpServer())
+      .post(`/admin/gateways/${gatewayId}/test-connection`)
+      .set('authorization', TOKEN)
+      .expect(200, /"ok":true/);
+    expect(drivers.map((driver) => driver.made.length)).toEqual([1, 1]);
+    expect(acme.openConnections()).toBe(2); // one kept open by the client of each process
     gatewayPassword = 'acme-secret-2';
     const patched = await http()
       .patch(`/admin/gateways/${gatewayId}`)
@@ -154,17 +168,17 @@ describe('a third vendor, installed with one line', () => {
       .send({ password: gatewayPassword, clockTimeZone: 'Asia/Karachi' })
       .expect(200);
     expect(patched.body).toMatchObject({ id: gatewayId, clockTimeZone: 'Asia/Karachi', hasPassword: true });
-    // Closed without any further use of the gateway.
-    await closed;
-    expect(acme.openConnections()).toBe(0);
-    expect(driver.made).toHaveLength(1);
+    // Closed in both processes without any further use of the gateway (the other heard it from PostgreSQL).
+    await Promise.all(drivers.map((driver) => driver.made[0].closed));
+    await until(() => acme.openConnections() === 0);
+    expect(drivers.map((driver) => driver.made.length)).toEqual([1, 1]);
 
     const test = await http()
       .post(`/admin/gateways/${gatewayId}/test-connection`)
       .set('authorization', TOKEN)
       .expect(200);
     expect(test.body).toMatchObject({ ok: true });
-    expect(driver.made).toHaveLength(2);
+    expect(drivers[0].made).toHaveLength(2);
     expect(acme.authorizations.at(-1)).toBe(`Basic ${Buffer.from('hes:acme-secret-2').toString('base64')}`);
 
     const audit = await db.query<{ result: string; target_id: string; request: Record<string, unknown> }>(
@@ -192,7 +206,8 @@ describe('a third vendor, installed with one line', () => {
       .send({ enabled: true })
       .expect(200);
     await http().post(`/admin/gateways/${gatewayId}/test-connection`).set('authorization', TOKEN).expect(200);
-    expect(driver.made).toHaveLength(2);
+    expect(drivers[0].made).toHaveLength(2);
+    expect(drivers.map((driver) => driver.made.filter((client) => client.isClosed).length)).toEqual([1, 1]);
   });
 
   it.each([

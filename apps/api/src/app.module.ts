@@ -13,6 +13,7 @@ import { UdilModule } from './udil/udil.module';
 import { AdminModule } from './admin/admin.module';
 import { McsModule } from './mcs/mcs.module';
 import { RequestTextInterceptor } from './common/request-text.interceptor';
+import { GatewayChangeListener } from '@hes/transactions';
 
 @Module({
   imports: [
@@ -29,7 +30,11 @@ import { RequestTextInterceptor } from './common/request-text.interceptor';
     McsModule.forRoot(),
   ],
   controllers: [HealthController],
-  providers: [QueueMetrics, { provide: APP_INTERCEPTOR, useClass: RequestTextInterceptor }],
+  providers: [
+    QueueMetrics,
+    GatewayChangeListener,
+    { provide: APP_INTERCEPTOR, useClass: RequestTextInterceptor },
+  ],
 })
 export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

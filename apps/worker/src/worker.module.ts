@@ -9,6 +9,7 @@ import {
   CommunicationHistoryRepository,
   DeviceCreationService,
   DeviceDirectory,
+  GatewayChangeListener,
   GatewayGate,
   LoadSheddingSchedules,
   MeterVisualsRepository,
@@ -54,6 +55,7 @@ import { McsReconcileJob } from './mcs/mcs-reconcile.job';
     MpcbModule,
   ],
   providers: [
+    GatewayChangeListener,
     JobDispatcher,
     SystemQueueProcessor,
     TransactionsQueueProcessor,

@@ -14,3 +14,4 @@ export * from './gateway-gate';
 export * from './udil-parameter-runner';
 export * from './transaction-waiter';
 export * from './parameter-read.service';
+export * from './gateway-change-listener';

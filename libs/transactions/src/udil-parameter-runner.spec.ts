@@ -23,7 +23,10 @@ function setUp(record: Record<string, unknown> | undefined, activationStatus = 1
 const driver = (operations: Partial<DeviceDriver>): DeviceDriver => ({
   name: 'TEST',
   capabilities: { refusals: {} },
-  description: { label: 'test', settings: { endpointSchemes: ['https'], endpointExample: 'https://x', credentials: 'optional' } },
+  description: {
+    label: 'test',
+    settings: { endpointSchemes: ['https'], endpointExample: 'https://x', credentials: 'optional' },
+  },
   ...operations,
 });
 

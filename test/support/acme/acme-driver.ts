@@ -17,6 +17,10 @@ import { ClientCache, GatewayHttp, ProgressTracker } from '@hes/drivers/kit';
 class AcmeClient {
   readonly http: GatewayHttp;
   private readonly authorization: string;
+  private markClosed!: () => void;
+  isClosed = false;
+  /** Resolves when the client is closed. */
+  readonly closed = new Promise<void>((resolve) => (this.markClosed = resolve));
   constructor(readonly gateway: GatewayEndpoint) {
     this.http = new GatewayHttp(gateway, gateway.endpoint, {
       keepAlive: true,
@@ -41,6 +45,8 @@ class AcmeClient {
 
   close(): void {
     this.http.close();
+    this.isClosed = true;
+    this.markClosed();
   }
 }
 

@@ -1,7 +1,9 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { InjectRepository } from '@nestjs/typeorm';
+import type { PoolClient } from 'pg';
 import { Repository } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { CredentialCipher } from '../credential-cipher';
 import { Gateway, TlsMode } from '../entities';
 
@@ -22,6 +24,14 @@ export interface NewGateway {
 
 /** A partial change of a gateway's settings (PATCH /admin/gateways/:id); the driver never changes. */
 export type GatewayChanges = Partial<Omit<NewGateway, 'driver'>> & { enabled?: boolean };
+
+/** The PostgreSQL notification channel of committed gateway changes (payload: the gateway id). */
+export const GATEWAY_CHANGES_CHANNEL = 'hes_gateway_changes';
+
+/** A subscription to gateway changes: `stop` releases its connection. */
+export interface GatewayChangeWatch {
+  stop(): Promise<void>;
+}
 
 export interface GatewayCredentials {
   username: string | null;
@@ -61,7 +71,55 @@ export class GatewayRepository {
     const columns: Partial<Gateway> = { ...rest };
     if (password !== undefined) columns.passwordEncrypted = password ? this.cipher.encrypt(password) : null;
     if (Object.keys(columns).length > 0) await this.gateways.update({ id }, columns);
+    // In the change's transaction: every process hears of it once it commits, never before, never if not.
+    await this.gateways.query('SELECT pg_notify($1, $2)', [GATEWAY_CHANGES_CHANNEL, id]);
     return this.findById(id);
+  }
+
+  /**
+   * Calls `changed(id)` for every committed `update` of a gateway, by any process of the installation,
+   * on a connection of its own (LISTEN) held until `stop`. `lost` is called once if that connection
+   * fails; the caller then watches again.
+   */
+  async watchChanges(
+    changed: (id: string) => void,
+    lost: (error: Error) => void,
+  ): Promise<GatewayChangeWatch> {
+    const driver = this.gateways.manager.connection.driver as PostgresDriver;
+    const [client, release] = (await driver.obtainMasterConnection()) as [
+      PoolClient,
+      (error?: unknown) => void,
+    ];
+    let released = false;
+    const drop = (error?: Error) => {
+      if (released) return;
+      released = true;
+      client.off('notification', onNotification);
+      client.off('error', onError);
+      // A listening connection is not handed back to the pool: it is closed.
+      release(error ?? true);
+    };
+    const onNotification = (message: { channel: string; payload?: string }) => {
+      if (message.channel === GATEWAY_CHANGES_CHANNEL && message.payload) changed(message.payload);
+    };
+    const onError = (error: Error) => {
+      drop(error);
+      lost(error);
+    };
+    client.on('notification', onNotification);
+    client.on('error', onError);
+    try {
+      await client.query(`LISTEN ${GATEWAY_CHANGES_CHANNEL}`);
+    } catch (error) {
+      drop(error as Error);
+      throw error;
+    }
+    return {
+      stop: () => {
+        drop();
+        return Promise.resolve();
+      },
+    };
   }
 
   findById(id: string): Promise<Gateway | null> {

@@ -103,7 +103,10 @@ export class IServer2Driver implements DeviceDriver {
   /** The HTTP(S) connection of each unit's CGI extract (one request at a time, not kept open). */
   private readonly extracts = new ClientCache<GatewayHttp>(
     (gateway) =>
-      new GatewayHttp(gateway, this.cgiBaseUrl(gateway), { maxSockets: 1, label: `iServer 2 ${gateway.name}` }),
+      new GatewayHttp(gateway, this.cgiBaseUrl(gateway), {
+        maxSockets: 1,
+        label: `iServer 2 ${gateway.name}`,
+      }),
   );
 
   constructor(private readonly options: IServer2DriverOptions = {}) {
@@ -216,7 +219,11 @@ export class IServer2Driver implements DeviceDriver {
         );
       // The requested header of each column is the channel id itself: unambiguous, free of commas.
       const columns: ExtractColumn[] = [...metas.keys()].map((key) => ({ key, header: key }));
-      const csv = await this.httpGet(gateway, `/cgi-bin/query?${buildExtractQuery(range, columns)}`, observer);
+      const csv = await this.httpGet(
+        gateway,
+        `/cgi-bin/query?${buildExtractQuery(range, columns)}`,
+        observer,
+      );
       // Extract times without an offset are in the unit's clock zone.
       const extract = readExtract(csv, columns, gateway.clockTimeZone || 'UTC');
       if (extract.missingColumns.length > 0)
@@ -318,7 +325,12 @@ export class IServer2Driver implements DeviceDriver {
       response = await this.extracts.get(gateway).send({ method: 'GET', path }, observer);
     } catch (error) {
       if (error instanceof DriverError && error.kind === 'authentication')
-        throw new DriverError('authentication', `iServer 2 extract: TLS refused: ${error.message}`, false, error);
+        throw new DriverError(
+          'authentication',
+          `iServer 2 extract: TLS refused: ${error.message}`,
+          false,
+          error,
+        );
       if (error instanceof DriverError)
         throw new DriverError(error.kind, `iServer 2 extract: ${error.message}`, error.retryable, error);
       throw error;
@@ -329,7 +341,11 @@ export class IServer2Driver implements DeviceDriver {
     if (response.status >= 500)
       throw new DriverError('device', `iServer 2 extract failed: HTTP ${response.status}`, true);
     if (response.status >= 400)
-      throw new DriverError('refused', `iServer 2 extract refused: HTTP ${response.status} ${response.body}`, false);
+      throw new DriverError(
+        'refused',
+        `iServer 2 extract refused: HTTP ${response.status} ${response.body}`,
+        false,
+      );
     return response.body;
   }
 }

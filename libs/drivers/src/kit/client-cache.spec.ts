@@ -75,7 +75,7 @@ describe('ClientCache', () => {
     expect(cache.get(base)).toBe(client);
   });
 
-  it('releases a gateway\'s client at once, and a failing close does not escape', async () => {
+  it("releases a gateway's client at once, and a failing close does not escape", async () => {
     const cache = new ClientCache((gateway) => ({
       gateway,
       close: () => Promise.reject(new Error('socket already gone')),

@@ -22,7 +22,6 @@ import {
   gatewaySettingsProblem,
   operationRefusal,
 } from '@hes/drivers';
-import { AdminTransactions } from '../audit/admin-transaction';
 import { gatewayEndpointOf } from '@hes/transactions';
 import { Paged, paged } from '../common/page-query.dto';
 import {
@@ -75,7 +74,6 @@ export class AdminGatewaysService {
     @InjectRepository(Gateway) private readonly gatewayRows: Repository<Gateway>,
     @InjectRepository(Device) private readonly devices: Repository<Device>,
     private readonly drivers: DriverRegistry,
-    private readonly transactions: AdminTransactions,
   ) {}
 
   async create(input: CreateGatewayDto): Promise<GatewayDto> {
@@ -92,9 +90,9 @@ export class AdminGatewaysService {
   }
 
   /**
-   * Changes the given settings of a gateway (PATCH): the result is checked as a whole, as at creation,
-   * and once the change (and its audit row) has committed, this process's client of the gateway is closed
-   * if it was made with other settings; workers replace theirs at the gateway's next operation.
+   * Changes the given settings of a gateway (PATCH): the result is checked as a whole, as at creation.
+   * Once the change (and its audit row) has committed, every API and worker process closes its client of
+   * the gateway if it was made with other settings (GatewayChangeListener).
    */
   async update(id: string, input: GatewayUpdate): Promise<GatewayDto> {
     for (const [field, value] of Object.entries(input))
@@ -127,10 +125,7 @@ export class AdminGatewaysService {
       ...(enabled === undefined || enabled === null ? {} : { enabled }),
     });
     if (!updated) throw new NotFoundException(`id: no gateway ${id}`);
-    const endpoint = this.endpointOf(updated);
-    this.transactions.afterCommit(() => {
-      void this.drivers.gatewayChanged(endpoint).catch(() => undefined);
-    });
+    // Once committed, every process (this one included) hears of it: GatewayChangeListener.
     return this.get(id);
   }
 
