@@ -12,6 +12,24 @@ import { GuideUnitHandle, startGuideUnit } from './support/iserver2-guide-unit';
 import { testCertificates } from './support/test-certificates';
 import { gatewayAt, recordingContext } from './iserver2-support';
 
+/** An HTTPS server answering any request with a one-line extract, counting the requests it got. */
+async function extractServer(certificate: { key: string; cert: string }) {
+  let requests = 0;
+  const server = https.createServer(certificate, (_request, response) => {
+    requests++;
+    response.end('Time,p1ch0\n');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests: () => requests,
+    async stop(): Promise<void> {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 describe('OMEGA_ISERVER2 over TLS', () => {
   let certificates: ReturnType<typeof testCertificates>;
   let signedUnit: GuideUnitHandle;
@@ -100,14 +118,8 @@ describe('OMEGA_ISERVER2 over TLS', () => {
 
     it("the extract, on the kit's HTTP stack, refuses a wrong pin before any request", async () => {
       // The WebSocket answers with the pinned certificate; the extract's host is an impostor.
-      let requests = 0;
-      const server = https.createServer(certificates.signed, (_request, response) => {
-        requests++;
-        response.end('Time,p1ch0\n');
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const impostorUrl = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const pinned = new IServer2Driver({ connectAttempts: 1, cgiBaseUrl: () => impostorUrl });
+      const server = await extractServer(certificates.signed);
+      const pinned = new IServer2Driver({ connectAttempts: 1, cgiBaseUrl: () => server.url });
       try {
         const gw = gateway(selfSignedUnit, {
           id: 'gw-extract-impostor',
@@ -121,7 +133,7 @@ describe('OMEGA_ISERVER2 over TLS', () => {
           .catch((e: unknown) => e);
         expect(error).toMatchObject({ kind: 'authentication', retryable: false });
         expect((error as Error).message).toMatch(/pinned SHA-256 fingerprint/);
-        expect(requests).toBe(0);
+        expect(server.requests()).toBe(0);
         // No extract exchange was counted: the WebSocket frames (sent > 0) are the only traffic.
         expect(ctx.bytes.every(([sent]) => sent > 0)).toBe(true);
         expect(ctx.lines.filter((line) => line.startsWith('GET /cgi-bin/query'))).toEqual([
@@ -129,19 +141,13 @@ describe('OMEGA_ISERVER2 over TLS', () => {
         ]);
       } finally {
         await pinned.close();
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await server.stop();
       }
     });
 
     it('the kit HTTP stack hands out no connection to a wrong certificate, and counts the right one', async () => {
-      let requests = 0;
-      const server = https.createServer(certificates.selfSigned, (_request, response) => {
-        requests++;
-        response.end('Time,p1ch0\n');
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const server = await extractServer(certificates.selfSigned);
+      const url = server.url;
       const over = (pin: string) =>
         new GatewayHttp(gatewayAt(url, { tlsMode: 'pinned', tlsFingerprintSha256: pin }), url);
       const wrong = over(certificates.signed.fingerprint256);
@@ -150,17 +156,16 @@ describe('OMEGA_ISERVER2 over TLS', () => {
         await expect(
           wrong.send({ method: 'GET', path: '/cgi-bin/query' }, recordingContext()),
         ).rejects.toMatchObject({ kind: 'authentication', message: expect.stringMatching(/pinned SHA-256/) });
-        expect(requests).toBe(0);
+        expect(server.requests()).toBe(0);
         const ctx = recordingContext();
         const answer = await right.send({ method: 'GET', path: '/cgi-bin/query' }, ctx);
         expect(answer).toMatchObject({ status: 200, body: 'Time,p1ch0\n' });
-        expect(requests).toBe(1);
+        expect(server.requests()).toBe(1);
         expect(ctx.bytes).toEqual([[0, 11]]);
       } finally {
         wrong.close();
         right.close();
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await server.stop();
       }
     });
   });

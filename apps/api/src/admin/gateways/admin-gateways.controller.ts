@@ -1,4 +1,15 @@
-import { Body, Controller, applyDecorators, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  applyDecorators,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+} from '@nestjs/common';
 import {
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
@@ -62,6 +73,17 @@ const CHANNEL_ERRORS = applyDecorators(
     },
   }),
 );
+/** The refusals of a gateway's settings (POST and PATCH). */
+const SETTINGS_ERRORS = applyDecorators(
+  ApiBadRequestResponse({
+    type: AdminErrorDto,
+    example: { statusCode: 400, message: 'tlsFingerprintSha256 is required when tlsMode is pinned' },
+  }),
+  ApiConflictResponse({
+    type: AdminErrorDto,
+    example: { statusCode: 409, message: 'name: a gateway named feeder-12-g13 already exists' },
+  }),
+);
 const NOT_FOUND = ApiNotFoundResponse({
   type: AdminErrorDto,
   example: { statusCode: 404, message: 'id: no gateway 0b0c6f0e-8f5e-4f0c-9a43-54a5e6c7d001' },
@@ -86,14 +108,7 @@ export class AdminGatewaysController {
     },
   })
   @ApiCreatedResponse({ type: GatewayDto })
-  @ApiBadRequestResponse({
-    type: AdminErrorDto,
-    example: { statusCode: 400, message: 'tlsFingerprintSha256 is required when tlsMode is pinned' },
-  })
-  @ApiConflictResponse({
-    type: AdminErrorDto,
-    example: { statusCode: 409, message: 'name: a gateway named feeder-12-g13 already exists' },
-  })
+  @SETTINGS_ERRORS
   create(@Body() body: CreateGatewayDto): Promise<GatewayDto> {
     return this.gateways.create(body);
   }
@@ -118,7 +133,8 @@ export class AdminGatewaysController {
   @ID
   @Audited('gateway.update', 'gateway')
   @ApiOperation({
-    summary: 'Change some settings of a gateway (name, endpoint, credentials, TLS, limits, clock zone, enabled)',
+    summary:
+      'Change some settings of a gateway (name, endpoint, credentials, TLS, limits, clock zone, enabled)',
     description:
       "Fields left out keep their values; null clears tlsCaPem, tlsFingerprintSha256, username, password or clockTimeZone (back to the head-end's TIME_ZONE). The driver cannot change. The result is checked as at creation, against the driver's settings (GET /admin/drivers). The API's connection to the gateway is closed at once when it was made with other settings; the workers open a new one at the gateway's next operation.",
   })
@@ -136,14 +152,7 @@ export class AdminGatewaysController {
     },
   })
   @ApiOkResponse({ type: GatewayDto })
-  @ApiBadRequestResponse({
-    type: AdminErrorDto,
-    example: { statusCode: 400, message: 'tlsFingerprintSha256 is required when tlsMode is pinned' },
-  })
-  @ApiConflictResponse({
-    type: AdminErrorDto,
-    example: { statusCode: 409, message: 'name: a gateway named feeder-12-g13 already exists' },
-  })
+  @SETTINGS_ERRORS
   @NOT_FOUND
   update(@Param('id', uuidParam) id: string, @Body() body: UpdateGatewayDto): Promise<GatewayDto> {
     return this.gateways.update(id, body);
