@@ -1,7 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 export class GatewaySettingsSchemaDto {
-  @ApiProperty({ example: ['https', 'http'], type: [String], description: 'URL schemes its endpoint may use' })
+  @ApiProperty({
+    example: ['https', 'http'],
+    type: [String],
+    description: 'URL schemes its endpoint may use',
+  })
   endpointSchemes!: string[];
   @ApiProperty({ example: 'https://10.20.0.12:443' })
   endpointExample!: string;
@@ -32,7 +36,8 @@ export class DriverDto {
   @ApiProperty({
     example: ['meter'],
     type: [String],
-    description: 'the MPCB parameter source kinds its gateways can feed (sensor: readSensors, meter: readInstantaneous)',
+    description:
+      'the MPCB parameter source kinds its gateways can feed (sensor: readSensors, meter: readInstantaneous)',
   })
   mpcbSources!: string[];
 }

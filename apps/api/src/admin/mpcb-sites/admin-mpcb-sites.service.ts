@@ -258,7 +258,10 @@ export class AdminMpcbSitesService {
     if (!gateway) throw new BadRequestException(`source.gatewayId: no gateway ${source.gatewayId}`);
     // A gateway can be a source of a kind when its driver has the operation the acquisition reads it with.
     const operation = MPCB_SOURCE_OPERATIONS[source.kind];
-    if (!this.drivers.has(gateway.driver) || !implementsOperation(this.drivers.get(gateway.driver), operation))
+    if (
+      !this.drivers.has(gateway.driver) ||
+      !implementsOperation(this.drivers.get(gateway.driver), operation)
+    )
       throw new BadRequestException(
         `source.gatewayId: gateway ${gateway.name} has driver ${gateway.driver}, which cannot be a ${source.kind} source (it has no ${operation}; GET /admin/drivers lists the drivers that do)`,
       );
