@@ -84,6 +84,10 @@ const HISTORY_MONTHS = 120;
 /** Months after the current one created at once (the worker keeps creating ahead). */
 const AHEAD_MONTHS = 1;
 
+/** The rows a query answers (QueryRunner.query is untyped). */
+const select = <T>(queryRunner: QueryRunner, sql: string, parameters?: unknown[]) =>
+  queryRunner.query(sql, parameters) as Promise<T[]>;
+
 const list = (columns: string[]) => columns.map((c) => `"${c}"`).join(', ');
 
 /**
@@ -137,7 +141,9 @@ export class UdilPartitions1764500000000 implements MigrationInterface {
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(CREATE_MONTH_PARTITION);
-    await queryRunner.query(`REVOKE EXECUTE ON FUNCTION udil.create_month_partition(text, timestamptz) FROM PUBLIC`);
+    await queryRunner.query(
+      `REVOKE EXECUTE ON FUNCTION udil.create_month_partition(text, timestamptz) FROM PUBLIC`,
+    );
     for (const table of TABLES) await this.rebuild(queryRunner, table, true);
   }
 
@@ -147,13 +153,18 @@ export class UdilPartitions1764500000000 implements MigrationInterface {
   }
 
   /** Replaces udil.<table> by a partitioned (or, down, a plain) table with the same columns and rows. */
-  private async rebuild(queryRunner: QueryRunner, table: PartitionedTable, partitioned: boolean): Promise<void> {
+  private async rebuild(
+    queryRunner: QueryRunner,
+    table: PartitionedTable,
+    partitioned: boolean,
+  ): Promise<void> {
     const { name, key } = table;
     const shape = partitioned ? table.after : table.before;
     const qualified = `udil.${name}`;
     const old = `${name}_old`;
 
-    const views = await queryRunner.query<{ name: string; definition: string }[]>(
+    const views = await select<{ name: string; definition: string }>(
+      queryRunner,
       `SELECT DISTINCT v.oid::regclass::text AS name, pg_get_viewdef(v.oid) AS definition
          FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class v ON v.oid = r.ev_class
         WHERE d.refobjid = $1::regclass AND v.oid <> d.refobjid AND v.relkind = 'v'`,
@@ -165,14 +176,16 @@ export class UdilPartitions1764500000000 implements MigrationInterface {
     ];
     // Every index of the table: those of the keys are made again below, the others (db_datetime, device,
     // pending) from their definitions, under their names.
-    const indexes = await queryRunner.query<{ name: string; definition: string; constraint: boolean }[]>(
+    const indexes = await select<{ name: string; definition: string; constraint: boolean }>(
+      queryRunner,
       `SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS definition,
               EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) AS constraint
          FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
         WHERE i.indrelid = $1::regclass`,
       [qualified],
     );
-    const [identity] = await queryRunner.query<{ sequence: string }[]>(
+    const [identity] = await select<{ sequence: string }>(
+      queryRunner,
       `SELECT pg_get_serial_sequence($1, 'id') AS sequence FROM pg_attribute
         WHERE attrelid = $1::regclass AND attname = 'id' AND attidentity <> ''`,
       [qualified],
@@ -188,7 +201,8 @@ export class UdilPartitions1764500000000 implements MigrationInterface {
 
     // The old table steps aside with its indexes and identity sequence, so the new one takes every name.
     await queryRunner.query(`ALTER TABLE ${qualified} RENAME TO ${old}`);
-    for (const index of indexes) await queryRunner.query(`ALTER INDEX udil."${index.name}" RENAME TO "${index.name}_old"`);
+    for (const index of indexes)
+      await queryRunner.query(`ALTER INDEX udil."${index.name}" RENAME TO "${index.name}_old"`);
     if (sequence) await queryRunner.query(`ALTER SEQUENCE ${sequence} RENAME TO ${old}_id_seq`);
 
     await queryRunner.query(
@@ -223,7 +237,8 @@ export class UdilPartitions1764500000000 implements MigrationInterface {
 
     for (const view of views) await queryRunner.query(`DROP VIEW ${view.name}`);
     if (name === 'transaction_status') {
-      const [fk] = await queryRunner.query<{ name: string }[]>(
+      const [fk] = await select<{ name: string }>(
+        queryRunner,
         `SELECT conname AS name FROM pg_constraint WHERE conrelid = 'public.udil_deferred_rows'::regclass AND contype = 'f'`,
       );
       if (fk) await queryRunner.query(`ALTER TABLE public.udil_deferred_rows DROP CONSTRAINT "${fk.name}"`);
@@ -249,12 +264,16 @@ export class UdilPartitions1764500000000 implements MigrationInterface {
     const columns = ['transactionid', 'global_device_id'];
     if (partitioned) {
       columns.push('command_receiving_datetime');
-      await queryRunner.query(`ALTER TABLE public.udil_deferred_rows ADD COLUMN command_receiving_datetime timestamptz`);
+      await queryRunner.query(
+        `ALTER TABLE public.udil_deferred_rows ADD COLUMN command_receiving_datetime timestamptz`,
+      );
       await queryRunner.query(`UPDATE public.udil_deferred_rows d SET command_receiving_datetime = t.command_receiving_datetime
           FROM udil.transaction_status t
          WHERE t.transactionid = d.transactionid AND t.global_device_id = d.global_device_id`);
       // A deferred row whose transaction row is gone would have gone with it (ON DELETE CASCADE).
-      await queryRunner.query(`DELETE FROM public.udil_deferred_rows WHERE command_receiving_datetime IS NULL`);
+      await queryRunner.query(
+        `DELETE FROM public.udil_deferred_rows WHERE command_receiving_datetime IS NULL`,
+      );
       await queryRunner.query(
         `ALTER TABLE public.udil_deferred_rows ALTER COLUMN command_receiving_datetime SET NOT NULL`,
       );
@@ -268,7 +287,8 @@ export class UdilPartitions1764500000000 implements MigrationInterface {
 
   /** The GRANTs that give every role other than the owner what it holds on `relation` and its columns. */
   private async grantsOn(queryRunner: QueryRunner, relation: string): Promise<string[]> {
-    const rows = await queryRunner.query<{ grantee: string; privilege: string; column: string | null }[]>(
+    const rows = await select<{ grantee: string; privilege: string; column: string | null }>(
+      queryRunner,
       `SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END AS grantee,
               a.privilege_type AS privilege, NULL AS column
          FROM pg_class c, aclexplode(c.relacl) a

@@ -36,7 +36,17 @@ export async function grantMdmReader(databaseUrl: string, role: string, password
     await client.query(`GRANT CONNECT ON DATABASE "${database}" TO ${role}`);
     await client.query(`GRANT USAGE ON SCHEMA udil TO ${role}`);
     await client.query(`GRANT SELECT ON ALL TABLES IN SCHEMA udil TO ${role}`);
+    // Tables created later (the monthly partitions the worker adds) are readable too, whoever creates them:
+    // this account, or the owner of the UDIL tables (the worker's account).
+    const [{ owner }] = (
+      await client.query<{ owner: string }>(
+        `SELECT quote_ident(tableowner) AS owner FROM pg_tables WHERE schemaname = 'udil' AND tablename = 'load_profile_data'`,
+      )
+    ).rows;
     await client.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA udil GRANT SELECT ON TABLES TO ${role}`);
+    await client.query(
+      `ALTER DEFAULT PRIVILEGES FOR ROLE ${owner} IN SCHEMA udil GRANT SELECT ON TABLES TO ${role}`,
+    );
     for (const table of SYNCED_TABLES)
       await client.query(`GRANT UPDATE (is_synced) ON udil.${table} TO ${role}`);
     await client.query(`ALTER ROLE ${role} IN DATABASE "${database}" SET search_path = udil`);

@@ -39,8 +39,11 @@ describe('migrations from a clean database', () => {
 
   const tablesIn = async (schemas: string[]) => {
     const { rows } = await client.query<{ name: string }>(
-      `SELECT table_schema || '.' || table_name AS name FROM information_schema.tables
-        WHERE table_schema = ANY($1) AND table_name <> 'migrations' ORDER BY 1`,
+      `SELECT table_schema || '.' || table_name AS name FROM information_schema.tables t
+        WHERE table_schema = ANY($1) AND table_name <> 'migrations'
+          AND NOT EXISTS (SELECT 1 FROM pg_inherits i
+                           WHERE i.inhrelid = format('%I.%I', t.table_schema, t.table_name)::regclass)
+        ORDER BY 1`,
       [schemas],
     );
     return rows.map((r) => r.name);

@@ -169,7 +169,9 @@ describe('migration UdilPartitions1764500000000', () => {
     }
 
     // The identity goes on after the largest id; the unique key of id now holds the partition key.
-    const [{ id: maxId }] = await after.query<{ id: string }[]>(`SELECT max(id)::text AS id FROM udil.events`);
+    const [{ id: maxId }] = await after.query<{ id: string }[]>(
+      `SELECT max(id)::text AS id FROM udil.events`,
+    );
     const [inserted] = await after.query<{ id: string }[]>(
       `INSERT INTO udil.events (global_device_id, msn, event_datetime, event_code) VALUES ('m9', 9, now(), 1)
        RETURNING id::text AS id`,

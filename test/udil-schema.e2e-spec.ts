@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { PARTITIONED_TABLES } from '@hes/database';
 import { TestDatabase, createMigratedDatabase } from './support/test-database';
 import { UDIL_2019_FIELDS, UDIL_3_2_FIELDS, UDIL_3_3_FIELDS, UDIL_KEYS } from './support/udil-spec-fields';
 
@@ -7,6 +8,11 @@ import { UDIL_2019_FIELDS, UDIL_3_2_FIELDS, UDIL_3_3_FIELDS, UDIL_KEYS } from '.
  * transaction_status.db_datetime lets tabular readers pull status changes incrementally, like every other table.
  */
 const HEAD_END_EXTENSIONS: Record<string, string[]> = { transaction_status: ['db_datetime'] };
+
+/** The partition key of each table partitioned by month. */
+const PARTITION_KEYS: Record<string, string> = Object.fromEntries(
+  Object.entries(PARTITIONED_TABLES).map(([table, { key }]) => [table, key]),
+);
 
 interface ColumnInfo {
   column_name: string;
@@ -42,8 +48,10 @@ describe('UDIL schema against the specifications', () => {
   const tables = Object.keys(UDIL_3_2_FIELDS);
 
   it('creates every UDIL table as a real table, not a view', async () => {
+    // The monthly partitions of the tables that grow for years are their storage, not tables of their own.
     const { rows } = await client.query<{ table_name: string; table_type: string }>(
-      `SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'udil'`,
+      `SELECT table_name, table_type FROM information_schema.tables t WHERE table_schema = 'udil'
+          AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = format('udil.%I', t.table_name)::regclass)`,
     );
     expect(rows.map((r) => r.table_name).sort()).toEqual([...tables].sort());
     expect(new Set(rows.map((r) => r.table_type))).toEqual(new Set(['BASE TABLE']));
@@ -78,17 +86,24 @@ describe('UDIL schema against the specifications', () => {
     },
   );
 
-  it.each(Object.entries(UDIL_KEYS))('%s has the primary key %j', async (table, key) => {
-    const { rows } = await client.query<{ column_name: string }>(
-      `SELECT a.attname AS column_name
+  it.each(Object.entries(UDIL_KEYS))(
+    '%s has the primary key %j (and its partition key)',
+    async (table, key) => {
+      const { rows } = await client.query<{ column_name: string }>(
+        `SELECT a.attname AS column_name
          FROM pg_index i
          JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
         WHERE i.indrelid = $1::regclass AND i.indisprimary
         ORDER BY array_position(i.indkey, a.attnum)`,
-      [`udil.${table}`],
-    );
-    expect(rows.map((r) => r.column_name)).toEqual(key);
-  });
+        [`udil.${table}`],
+      );
+      // A partitioned table's key must hold its partition key (docs/partitions.md): it comes last.
+      const partitionKey = PARTITION_KEYS[table];
+      expect(rows.map((r) => r.column_name)).toEqual(
+        partitionKey && !key.includes(partitionKey) ? [...key, partitionKey] : key,
+      );
+    },
+  );
 
   it.each(tables)(
     '%s keeps decimals with 3 fractional digits and datetimes with their time zone',

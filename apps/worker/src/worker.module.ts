@@ -26,6 +26,7 @@ import { TransactionReconcileJob } from './transactions/transaction-reconcile.jo
 import { LoadSheddingActionJob } from './transactions/load-shedding-action.job';
 import { TransactionsQueueProcessor } from './transactions/transactions-queue.processor';
 import { WorkerHeartbeatJob } from './worker-heartbeat.job';
+import { PartitionMaintenanceJob } from './partition-maintenance.job';
 import { WorkerShutdown } from './worker-shutdown';
 import { PollJobs } from './polling/poll.jobs';
 import { PollingQueueProcessor } from './polling/polling-queue.processor';
@@ -60,6 +61,7 @@ import { McsReconcileJob } from './mcs/mcs-reconcile.job';
     SystemQueueProcessor,
     TransactionsQueueProcessor,
     WorkerHeartbeatJob,
+    PartitionMaintenanceJob,
     WorkerShutdown,
     TransactionExecuteJob,
     TransactionReconcileJob,

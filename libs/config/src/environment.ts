@@ -26,6 +26,14 @@ const urlWithProtocol = (protocols: string[]) =>
       { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
     );
 
+/** Months of a partitioned table kept (docs/partitions.md); 0 keeps every month. */
+const retentionMonths = z.coerce
+  .number()
+  .int('must be an integer')
+  .min(0, 'must be 0 (keep) or more')
+  .max(1200)
+  .default(0);
+
 const timeZone = z
   .string()
   .trim()
@@ -346,6 +354,18 @@ export const environmentSchema = z
       .min(1)
       .max(24 * 400)
       .default(48),
+    /**
+     * Monthly partitions of the UDIL tables that grow for years (docs/partitions.md): the worker creates
+     * the current month and this many months after it, at start and every PARTITION_MAINTENANCE_SECONDS.
+     */
+    PARTITION_MONTHS_AHEAD: z.coerce.number().int().min(1, 'must be at least 1').max(24).default(2),
+    PARTITION_MAINTENANCE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3600),
+    /** Whole months kept before the current one, per table; older months are dropped. 0 keeps every month. */
+    PARTITION_RETENTION_MONTHS_LOAD_PROFILE_DATA: retentionMonths,
+    PARTITION_RETENTION_MONTHS_INSTANTANEOUS_DATA: retentionMonths,
+    PARTITION_RETENTION_MONTHS_EVENTS: retentionMonths,
+    PARTITION_RETENTION_MONTHS_DEVICE_COMMUNICATION_HISTORY: retentionMonths,
+    PARTITION_RETENTION_MONTHS_TRANSACTION_STATUS: retentionMonths,
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     LOG_PRETTY: booleanFlag.default(false),
     SWAGGER_ENABLED: booleanFlag.default(true),

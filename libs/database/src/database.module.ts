@@ -6,9 +6,15 @@ import { createDataSourceOptions } from './data-source-options';
 import { ENTITIES } from './entities';
 import { GatewayRepository } from './repositories/gateway.repository';
 import { MeterResourceRepository } from './repositories/meter-resources.repository';
+import { MonthPartitionRepository } from './repositories/month-partitions.repository';
 import { WorkerHeartbeatRepository } from './repositories/worker-heartbeat.repository';
 
-const REPOSITORIES = [GatewayRepository, MeterResourceRepository, WorkerHeartbeatRepository];
+const REPOSITORIES = [
+  GatewayRepository,
+  MeterResourceRepository,
+  MonthPartitionRepository,
+  WorkerHeartbeatRepository,
+];
 
 /** Postgres through TypeORM: the connection, the registry entities and their repositories. */
 @Global()

@@ -18,6 +18,8 @@ export enum QueueName {
 export enum JobName {
   /** Scheduled every HEARTBEAT_INTERVAL_SECONDS; the consuming worker records that it is alive. */
   WorkerHeartbeat = 'system.worker-heartbeat',
+  /** Scheduled every PARTITION_MAINTENANCE_SECONDS: creates monthly partitions ahead and drops expired ones. */
+  PartitionMaintenance = 'system.partition-maintenance',
   /** Carries out one device's part of a UDIL transaction, advancing its status_level. */
   TransactionExecute = 'transaction.execute',
   /** Scheduled: re-queues accepted rows that are neither finished nor cancelled (e.g. after Redis lost them). */
@@ -42,7 +44,9 @@ export enum JobName {
 
 export interface JobPayloads {
   [JobName.WorkerHeartbeat]: { scheduledBy: string };
-  [JobName.TransactionExecute]: { transactionid: string; globalDeviceId: string };
+  [JobName.PartitionMaintenance]: Record<string, never>;
+  /** receivedAt: the row's command_receiving_datetime (ISO), so that its statements touch one partition. */
+  [JobName.TransactionExecute]: { transactionid: string; globalDeviceId: string; receivedAt?: string };
   [JobName.TransactionReconcile]: Record<string, never>;
   [JobName.MpcbAcquire]: Record<string, never>;
   [JobName.MpcbTransmit]: Record<string, never>;
@@ -56,6 +60,7 @@ export interface JobPayloads {
 
 export const QUEUE_OF_JOB: { readonly [N in JobName]: QueueName } = {
   [JobName.WorkerHeartbeat]: QueueName.System,
+  [JobName.PartitionMaintenance]: QueueName.System,
   [JobName.TransactionExecute]: QueueName.Transactions,
   [JobName.TransactionReconcile]: QueueName.System,
   [JobName.MpcbAcquire]: QueueName.Mpcb,

@@ -148,11 +148,22 @@ export class UdilReadingsRepository {
     if (rows.length === 0) return [];
     const known = await this.columnsOf(table);
     const key = READING_TABLES[table] as readonly string[];
-    const parameters = key.map((name) => rows.map((row) => normalise(row[name])));
+    const parameters: unknown[] = key.map((name) => rows.map((row) => normalise(row[name])));
+    // The rows' time range as constants: the planner keeps only the months (partitions) that hold them.
+    const time = key[1];
+    const times = rows.map((row) => new Date(row[time] as Date | string | number).getTime());
+    const range = times.some(Number.isNaN)
+      ? ''
+      : ` AND t."${time}" BETWEEN $${key.length + 1} AND $${key.length + 2}`;
+    if (range)
+      parameters.push(
+        new Date(times.reduce((a, b) => Math.min(a, b))),
+        new Date(times.reduce((a, b) => Math.max(a, b))),
+      );
     return this.dataSource.query<Record<string, unknown>[]>(
       `SELECT t.* FROM unnest(${key.map((name, i) => `$${i + 1}::${known.get(name)!.arrayType}`).join(', ')})
           AS k(${key.map((n) => `"${n}"`).join(', ')})
-        JOIN udil.${table} t ON ${key.map((n) => `t."${n}" = k."${n}"`).join(' AND ')}
+        JOIN udil.${table} t ON ${key.map((n) => `t."${n}" = k."${n}"`).join(' AND ')}${range}
        ORDER BY ${key.map((n) => `t."${n}"`).join(', ')}`,
       parameters,
     );

@@ -153,7 +153,7 @@ export class TransactionAcceptanceService {
           refusal: this.refusal(operation, request.parameters, globalDeviceId, device, msn),
         };
       });
-      await this.statuses.insert(
+      const receivedAt = await this.statuses.insert(
         manager,
         request.transactionid,
         type,
@@ -178,7 +178,7 @@ export class TransactionAcceptanceService {
         JSON.stringify(answer),
       ]);
       const queued = interleaveByGateway(accepted, (r) => byId.get(r.globalDeviceId)?.gateway_id ?? null);
-      return { answer, queued: queued.map((r) => r.globalDeviceId) };
+      return { answer, queued: queued.map((r) => r.globalDeviceId), receivedAt: receivedAt.toISOString() };
     });
 
     // Committed: now queue. If the queue backend is down the rows stay pending and the reconciler queues them.
@@ -190,7 +190,7 @@ export class TransactionAcceptanceService {
           await this.queues.addBulk(
             outcome.queued.slice(i, i + QUEUE_SLICE).map((globalDeviceId) => ({
               name: JobName.TransactionExecute,
-              data: { transactionid: request.transactionid, globalDeviceId },
+              data: { transactionid: request.transactionid, globalDeviceId, receivedAt: outcome.receivedAt },
               opts: transactionJobOptions(this.config, request.transactionid, globalDeviceId),
             })),
           );
@@ -241,12 +241,17 @@ export class TransactionAcceptanceService {
 
   /** TRANSACTION_STATUS rows of the client's transactions, formatted as UDIL strings (spec §3.5.2, 4.14). */
   async status(transactionids: string[], clientId: string): Promise<Record<string, UdilValue>[]> {
-    const owned = await this.dataSource.query<{ transactionid: string }[]>(
-      `SELECT transactionid FROM public.udil_transactions WHERE transactionid = ANY($1) AND client_id = $2`,
+    const owned = await this.dataSource.query<{ transactionid: string; created_at: Date }[]>(
+      `SELECT transactionid, created_at FROM public.udil_transactions WHERE transactionid = ANY($1) AND client_id = $2`,
       [transactionids, clientId],
     );
     if (owned.length === 0) return [];
-    const rows = await this.statuses.findByTransactions(owned.map((o) => o.transactionid));
+    // A transaction's rows are not older than its acceptance: the months before it are not read.
+    const since = new Date(owned.reduce((min, o) => Math.min(min, o.created_at.getTime()), Infinity));
+    const rows = await this.statuses.findByTransactions(
+      owned.map((o) => o.transactionid),
+      since,
+    );
     const datetime = memoisedDatetimeFormat(this.config.TIME_ZONE);
     return rows.map((row) => ({
       transactionid: row.transactionid,
@@ -275,8 +280,8 @@ export class TransactionAcceptanceService {
     globalDeviceIds: string[],
     clientId: string,
   ): Promise<AcceptanceAnswer> {
-    const [owner] = await this.dataSource.query<{ client_id: string }[]>(
-      `SELECT client_id FROM public.udil_transactions WHERE transactionid = $1`,
+    const [owner] = await this.dataSource.query<{ client_id: string; created_at: Date }[]>(
+      `SELECT client_id, created_at FROM public.udil_transactions WHERE transactionid = $1`,
       [transactionid],
     );
     if (!owner || owner.client_id !== clientId) {
@@ -290,9 +295,13 @@ export class TransactionAcceptanceService {
       transactionid,
       globalDeviceIds,
       'cancelled by MDM (transaction_cancel)',
+      owner.created_at,
     );
     const rows = new Map(
-      (await this.statuses.findByTransactions([transactionid])).map((r) => [r.global_device_id, r]),
+      (await this.statuses.findByTransactions([transactionid], owner.created_at)).map((r) => [
+        r.global_device_id,
+        r,
+      ]),
     );
     for (const globalDeviceId of cancelled) {
       await this.queues

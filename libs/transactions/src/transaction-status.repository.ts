@@ -39,10 +39,73 @@ interface RowKey {
   global_device_id: string;
 }
 
+interface RowKeyAt extends RowKey {
+  receivedAt?: ReceivedAt;
+}
+
 interface RowUpdate<V> {
   transactionid: string;
   globalDeviceId: string;
   value: V;
+  receivedAt?: ReceivedAt;
+}
+
+/** A row's command_receiving_datetime, as the caller knows it (a Date, or an ISO text). */
+export type ReceivedAt = Date | string;
+
+/**
+ * TRANSACTION_STATUS is partitioned by month on command_receiving_datetime (docs/partitions.md): a
+ * statement that names the row's datetime is planned on one partition instead of all of them. A JS Date
+ * holds milliseconds and PostgreSQL microseconds, so the bound is the millisecond around it, as constants
+ * (the planner prunes on constants). Answers [from, to] as ISO texts, or undefined when not known.
+ */
+export function receivedWindow(receivedAt: ReceivedAt | undefined): [string, string] | undefined {
+  if (receivedAt === undefined) return undefined;
+  const time = new Date(receivedAt).getTime();
+  if (Number.isNaN(time)) return undefined;
+  return [new Date(time - 1).toISOString(), new Date(time + 1).toISOString()];
+}
+
+/**
+ * The time bound of a single-row statement: `AND <column> BETWEEN $n AND $n+1`, its values appended to
+ * `parameters`; nothing when the datetime is not known.
+ */
+function receivedBound(parameters: unknown[], receivedAt: ReceivedAt | undefined, column: string): string {
+  const window = receivedWindow(receivedAt);
+  if (!window) return '';
+  parameters.push(...window);
+  return ` AND ${column} BETWEEN $${parameters.length - 1}::timestamptz AND $${parameters.length}::timestamptz`;
+}
+
+/** `AND command_receiving_datetime >= $n` (a millisecond early: see {@link receivedWindow}); nothing when unknown. */
+function sinceBound(parameters: unknown[], since: ReceivedAt | undefined): string {
+  const window = receivedWindow(since);
+  if (!window) return '';
+  parameters.push(window[0]);
+  return ` AND command_receiving_datetime >= $${parameters.length}::timestamptz`;
+}
+
+/**
+ * The time bound of a set statement over rows `v` (columns received_from, received_to): each row in its
+ * own window, and the whole set within the earliest and latest as constants so that the planner keeps only
+ * their partitions. Nothing when a row's datetime is not known.
+ */
+function receivedBounds(parameters: unknown[], receivedAts: (ReceivedAt | undefined)[], column: string) {
+  const windows = receivedAts.map(receivedWindow);
+  if (windows.some((w) => w === undefined)) return { bound: '', from: 'NULL', to: 'NULL' };
+  const known = windows as [string, string][];
+  parameters.push(
+    known.map((w) => w[0]),
+    known.map((w) => w[1]),
+    known.reduce((min, w) => (w[0] < min ? w[0] : min), known[0][0]),
+    known.reduce((max, w) => (w[1] > max ? w[1] : max), known[0][1]),
+  );
+  const n = parameters.length;
+  return {
+    from: `$${n - 3}::timestamptz[]`,
+    to: `$${n - 2}::timestamptz[]`,
+    bound: ` AND ${column} BETWEEN v.received_from AND v.received_to AND ${column} BETWEEN $${n - 1}::timestamptz AND $${n}::timestamptz`,
+  };
 }
 
 const keyOf = (transactionid: string, globalDeviceId: string) => `${transactionid}\u0000${globalDeviceId}`;
@@ -102,7 +165,7 @@ export class TransactionStatusRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Inserts one row per device. Refused devices are recorded as cancelled by the MDC, with the reason
+   * Inserts one row per device and answers their command_receiving_datetime. Refused devices are recorded as cancelled by the MDC, with the reason
    * (whole in response_data; request_cancel_reason holds its first 255 characters, as the spec sizes it).
    */
   async insert(
@@ -111,7 +174,7 @@ export class TransactionStatusRepository {
     type: string,
     typeParameters: string,
     rows: NewStatusRow[],
-  ): Promise<void> {
+  ): Promise<Date> {
     await manager.query(
       `INSERT INTO udil.transaction_status
          (transactionid, global_device_id, msn, type, type_parameters, request_cancelled, request_cancel_reason,
@@ -128,6 +191,9 @@ export class TransactionStatusRepository {
         rows.map((r) => r.refusal ?? null),
       ],
     );
+    // The rows' command_receiving_datetime (now() is the transaction's time): jobs carry it to find them.
+    const [{ at }] = await manager.query<{ at: Date }[]>(`SELECT now() AS at`);
+    return at;
   }
 
   /**
@@ -135,30 +201,44 @@ export class TransactionStatusRepository {
    * if it is at 0, and is answered as it then stands; undefined for a row that is cancelled, finished or
    * unknown. One statement instead of a read and an update; grouped across jobs like {@link advance}.
    */
-  start(transactionid: string, globalDeviceId: string): Promise<TransactionStatusRow | undefined> {
-    return this.starts.submit({ transactionid, global_device_id: globalDeviceId });
+  start(
+    transactionid: string,
+    globalDeviceId: string,
+    receivedAt?: ReceivedAt,
+  ): Promise<TransactionStatusRow | undefined> {
+    return this.starts.submit({ transactionid, global_device_id: globalDeviceId, receivedAt });
   }
 
-  private readonly starts = new StatementBatcher<RowKey, TransactionStatusRow | undefined>({
+  private readonly starts = new StatementBatcher<RowKeyAt, TransactionStatusRow | undefined>({
     key: (k) => keyOf(k.transactionid, k.global_device_id),
-    single: ({ transactionid, global_device_id }) =>
-      this.dataSource
+    single: ({ transactionid, global_device_id, receivedAt }) => {
+      const parameters: unknown[] = [transactionid, global_device_id];
+      const bound = receivedBound(parameters, receivedAt, 'command_receiving_datetime');
+      return this.dataSource
         .query(
           `UPDATE udil.transaction_status SET ${START_ASSIGNMENTS}
-            WHERE transactionid = $1 AND global_device_id = $2 AND request_cancelled = 0 AND indv_status = 0
+            WHERE transactionid = $1 AND global_device_id = $2 AND request_cancelled = 0 AND indv_status = 0${bound}
             RETURNING *`,
-          [transactionid, global_device_id],
+          parameters,
         )
-        .then((result) => returnedRows<TransactionStatusRow>(result)[0]),
+        .then((result) => returnedRows<TransactionStatusRow>(result)[0]);
+    },
     many: async (keys) => {
+      const parameters: unknown[] = [keys.map((k) => k.transactionid), keys.map((k) => k.global_device_id)];
+      const times = receivedBounds(
+        parameters,
+        keys.map((k) => k.receivedAt),
+        't.command_receiving_datetime',
+      );
       const rows = returnedRows<TransactionStatusRow>(
         await this.dataSource.query(
           `UPDATE udil.transaction_status AS t SET ${START_ASSIGNMENTS}
-             FROM unnest($1::text[], $2::text[]) AS k(transactionid, global_device_id)
-            WHERE t.transactionid = k.transactionid AND t.global_device_id = k.global_device_id
-              AND t.request_cancelled = 0 AND t.indv_status = 0
+             FROM unnest($1::text[], $2::text[], ${times.from}, ${times.to})
+               AS v(transactionid, global_device_id, received_from, received_to)
+            WHERE t.transactionid = v.transactionid AND t.global_device_id = v.global_device_id
+              AND t.request_cancelled = 0 AND t.indv_status = 0${times.bound}
             RETURNING t.*`,
-          [keys.map((k) => k.transactionid), keys.map((k) => k.global_device_id)],
+          parameters,
         ),
       );
       const byKey = new Map(rows.map((row) => [keyOf(row.transactionid, row.global_device_id), row]));
@@ -167,34 +247,54 @@ export class TransactionStatusRepository {
   });
 
   /** One row; concurrent calls are read together in one statement (see {@link StatementBatcher}). */
-  find(transactionid: string, globalDeviceId: string): Promise<TransactionStatusRow | undefined> {
-    return this.rowReads.submit({ transactionid, global_device_id: globalDeviceId });
+  find(
+    transactionid: string,
+    globalDeviceId: string,
+    receivedAt?: ReceivedAt,
+  ): Promise<TransactionStatusRow | undefined> {
+    return this.rowReads.submit({ transactionid, global_device_id: globalDeviceId, receivedAt });
   }
 
-  private readonly rowReads = new StatementBatcher<RowKey, TransactionStatusRow | undefined>({
-    single: ({ transactionid, global_device_id }) =>
-      this.dataSource
+  private readonly rowReads = new StatementBatcher<RowKeyAt, TransactionStatusRow | undefined>({
+    single: ({ transactionid, global_device_id, receivedAt }) => {
+      const parameters: unknown[] = [transactionid, global_device_id];
+      const bound = receivedBound(parameters, receivedAt, 'command_receiving_datetime');
+      return this.dataSource
         .query<TransactionStatusRow[]>(
-          `SELECT * FROM udil.transaction_status WHERE transactionid = $1 AND global_device_id = $2`,
-          [transactionid, global_device_id],
+          `SELECT * FROM udil.transaction_status WHERE transactionid = $1 AND global_device_id = $2${bound}`,
+          parameters,
         )
-        .then((rows) => rows[0]),
+        .then((rows) => rows[0]);
+    },
     many: async (keys) => {
+      const parameters: unknown[] = [keys.map((k) => k.transactionid), keys.map((k) => k.global_device_id)];
+      const times = receivedBounds(
+        parameters,
+        keys.map((k) => k.receivedAt),
+        't.command_receiving_datetime',
+      );
       const rows = await this.dataSource.query<TransactionStatusRow[]>(
-        `SELECT t.* FROM unnest($1::text[], $2::text[]) AS k(transactionid, global_device_id)
+        `SELECT t.* FROM unnest($1::text[], $2::text[], ${times.from}, ${times.to})
+             AS v(transactionid, global_device_id, received_from, received_to)
            JOIN udil.transaction_status t
-             ON t.transactionid = k.transactionid AND t.global_device_id = k.global_device_id`,
-        [keys.map((k) => k.transactionid), keys.map((k) => k.global_device_id)],
+             ON t.transactionid = v.transactionid AND t.global_device_id = v.global_device_id${times.bound}`,
+        parameters,
       );
       const byKey = new Map(rows.map((row) => [keyOf(row.transactionid, row.global_device_id), row]));
       return keys.map((k) => byKey.get(keyOf(k.transactionid, k.global_device_id)));
     },
   });
 
-  findByTransactions(transactionids: string[]): Promise<TransactionStatusRow[]> {
+  /**
+   * Every row of the transactions. `since`, when known (the acceptance's time, public.udil_transactions
+   * created_at: its rows are not older), leaves the months before it out of the plan.
+   */
+  findByTransactions(transactionids: string[], since?: ReceivedAt): Promise<TransactionStatusRow[]> {
+    const parameters: unknown[] = [transactionids];
     return this.dataSource.query<TransactionStatusRow[]>(
-      `SELECT * FROM udil.transaction_status WHERE transactionid = ANY($1) ORDER BY transactionid, global_device_id`,
-      [transactionids],
+      `SELECT * FROM udil.transaction_status WHERE transactionid = ANY($1)${sinceBound(parameters, since)}
+        ORDER BY transactionid, global_device_id`,
+      parameters,
     );
   }
 
@@ -208,98 +308,155 @@ export class TransactionStatusRepository {
     transactionid: string,
     globalDeviceId: string,
     level: Exclude<StatusLevel, 0 | 5>,
+    receivedAt?: ReceivedAt,
   ): Promise<boolean> {
-    return this.advances.submit({ transactionid, globalDeviceId, value: level });
+    return this.advances.submit({ transactionid, globalDeviceId, value: level, receivedAt });
   }
 
   /** Level 5, complete (indv_status 1), with what the device answered. Batched like {@link advance}. */
-  complete(transactionid: string, globalDeviceId: string, responseData: string): Promise<boolean> {
-    return this.completions.submit({ transactionid, globalDeviceId, value: responseData });
+  complete(
+    transactionid: string,
+    globalDeviceId: string,
+    responseData: string,
+    receivedAt?: ReceivedAt,
+  ): Promise<boolean> {
+    return this.completions.submit({ transactionid, globalDeviceId, value: responseData, receivedAt });
   }
 
   private readonly advances = rowUpdates<number>(
-    async ({ transactionid, globalDeviceId, value: level }) => {
+    async ({ transactionid, globalDeviceId, value: level, receivedAt }) => {
+      const parameters: unknown[] = [transactionid, globalDeviceId, level];
+      const bound = receivedBound(parameters, receivedAt, 'command_receiving_datetime');
       const rows = returnedRows(
         await this.dataSource.query(
           `UPDATE udil.transaction_status SET status_level = $3::int, ${levelStamps('$3::int')}, db_datetime = now()
             WHERE transactionid = $1 AND global_device_id = $2 AND status_level < $3::int
-              AND request_cancelled = 0 AND indv_status = 0
+              AND request_cancelled = 0 AND indv_status = 0${bound}
             RETURNING 1`,
-          [transactionid, globalDeviceId, level],
+          parameters,
         ),
       );
       return rows.length === 1;
     },
-    async (items) =>
-      returnedRows<RowKey>(
+    async (items) => {
+      const parameters: unknown[] = [
+        items.map((i) => i.transactionid),
+        items.map((i) => i.globalDeviceId),
+        items.map((i) => i.value),
+      ];
+      const times = receivedBounds(
+        parameters,
+        items.map((i) => i.receivedAt),
+        't.command_receiving_datetime',
+      );
+      return returnedRows<RowKey>(
         await this.dataSource.query(
           `UPDATE udil.transaction_status AS t
               SET status_level = v.level, ${levelStamps('v.level', 't.')}, db_datetime = now()
-             FROM unnest($1::text[], $2::text[], $3::int[]) AS v(transactionid, global_device_id, level)
+             FROM unnest($1::text[], $2::text[], $3::int[], ${times.from}, ${times.to})
+               AS v(transactionid, global_device_id, level, received_from, received_to)
             WHERE t.transactionid = v.transactionid AND t.global_device_id = v.global_device_id
-              AND t.status_level < v.level AND t.request_cancelled = 0 AND t.indv_status = 0
+              AND t.status_level < v.level AND t.request_cancelled = 0 AND t.indv_status = 0${times.bound}
             RETURNING t.transactionid, t.global_device_id`,
-          [items.map((i) => i.transactionid), items.map((i) => i.globalDeviceId), items.map((i) => i.value)],
+          parameters,
         ),
-      ),
+      );
+    },
   );
 
   private readonly completions = rowUpdates<string>(
-    async ({ transactionid, globalDeviceId, value: responseData }) => {
+    async ({ transactionid, globalDeviceId, value: responseData, receivedAt }) => {
+      const parameters: unknown[] = [transactionid, globalDeviceId, responseData];
+      const bound = receivedBound(parameters, receivedAt, 'command_receiving_datetime');
       const rows = returnedRows(
         await this.dataSource.query(
           `UPDATE udil.transaction_status
               SET status_level = 5, ${levelStamps('5')}, indv_status = 1, response_data = $3, db_datetime = now()
-            WHERE transactionid = $1 AND global_device_id = $2 AND request_cancelled = 0 AND indv_status = 0
+            WHERE transactionid = $1 AND global_device_id = $2 AND request_cancelled = 0 AND indv_status = 0${bound}
             RETURNING 1`,
-          [transactionid, globalDeviceId, responseData],
+          parameters,
         ),
       );
       return rows.length === 1;
     },
-    async (items) =>
-      returnedRows<RowKey>(
+    async (items) => {
+      const parameters: unknown[] = [
+        items.map((i) => i.transactionid),
+        items.map((i) => i.globalDeviceId),
+        items.map((i) => i.value),
+      ];
+      const times = receivedBounds(
+        parameters,
+        items.map((i) => i.receivedAt),
+        't.command_receiving_datetime',
+      );
+      return returnedRows<RowKey>(
         await this.dataSource.query(
           `UPDATE udil.transaction_status AS t
               SET status_level = 5, ${levelStamps('5', 't.')}, indv_status = 1,
                   response_data = v.response_data, db_datetime = now()
-             FROM unnest($1::text[], $2::text[], $3::text[]) AS v(transactionid, global_device_id, response_data)
+             FROM unnest($1::text[], $2::text[], $3::text[], ${times.from}, ${times.to})
+               AS v(transactionid, global_device_id, response_data, received_from, received_to)
             WHERE t.transactionid = v.transactionid AND t.global_device_id = v.global_device_id
-              AND t.request_cancelled = 0 AND t.indv_status = 0
+              AND t.request_cancelled = 0 AND t.indv_status = 0${times.bound}
             RETURNING t.transactionid, t.global_device_id`,
-          [items.map((i) => i.transactionid), items.map((i) => i.globalDeviceId), items.map((i) => i.value)],
+          parameters,
         ),
-      ),
+      );
+    },
   );
 
   /** Failed (indv_status 2) at the level reached, with a reason a person can act on. */
-  async fail(transactionid: string, globalDeviceId: string, reason: string): Promise<void> {
+  async fail(
+    transactionid: string,
+    globalDeviceId: string,
+    reason: string,
+    receivedAt?: ReceivedAt,
+  ): Promise<void> {
+    const parameters: unknown[] = [transactionid, globalDeviceId, reason];
+    const bound = receivedBound(parameters, receivedAt, 'command_receiving_datetime');
     await this.dataSource.query(
       `UPDATE udil.transaction_status SET indv_status = 2, response_data = $3, db_datetime = now()
-        WHERE transactionid = $1 AND global_device_id = $2 AND indv_status = 0 AND request_cancelled = 0`,
-      [transactionid, globalDeviceId, reason],
+        WHERE transactionid = $1 AND global_device_id = $2 AND indv_status = 0 AND request_cancelled = 0${bound}`,
+      parameters,
     );
   }
 
   /** A live row waits (e.g. its gateway is marked down): why, in response_data, until it goes on. */
-  async note(transactionid: string, globalDeviceId: string, reason: string): Promise<void> {
+  async note(
+    transactionid: string,
+    globalDeviceId: string,
+    reason: string,
+    receivedAt?: ReceivedAt,
+  ): Promise<void> {
+    const parameters: unknown[] = [transactionid, globalDeviceId, reason];
+    const bound = receivedBound(parameters, receivedAt, 'command_receiving_datetime');
     await this.dataSource.query(
       `UPDATE udil.transaction_status SET response_data = $3, db_datetime = now()
-        WHERE transactionid = $1 AND global_device_id = $2 AND indv_status = 0 AND request_cancelled = 0`,
-      [transactionid, globalDeviceId, reason],
+        WHERE transactionid = $1 AND global_device_id = $2 AND indv_status = 0 AND request_cancelled = 0${bound}`,
+      parameters,
     );
   }
 
-  /** Cancels the live rows at level 0–2 among `globalDeviceIds`; returns those cancelled. */
-  async cancel(transactionid: string, globalDeviceIds: string[], reason: string): Promise<Set<string>> {
+  /**
+   * Cancels the live rows at level 0–2 among `globalDeviceIds`; returns those cancelled. `since` as in
+   * {@link findByTransactions}.
+   */
+  async cancel(
+    transactionid: string,
+    globalDeviceIds: string[],
+    reason: string,
+    since?: ReceivedAt,
+  ): Promise<Set<string>> {
+    const parameters: unknown[] = [transactionid, globalDeviceIds, reason];
     const rows = returnedRows<{ global_device_id: string }>(
       await this.dataSource.query(
         `UPDATE udil.transaction_status
           SET request_cancelled = 1, request_cancel_reason = $3, request_cancel_datetime = now(), db_datetime = now()
         WHERE transactionid = $1 AND global_device_id = ANY($2) AND status_level <= 2
-          AND request_cancelled = 0 AND indv_status = 0
+          AND request_cancelled = 0 AND indv_status = 0${sinceBound(parameters, since)}
         RETURNING global_device_id`,
-        [transactionid, globalDeviceIds, reason],
+        parameters,
       ),
     );
     return new Set(rows.map((r) => r.global_device_id));
@@ -309,9 +466,12 @@ export class TransactionStatusRepository {
    * Accepted rows that are neither finished nor cancelled and older than `olderThan` (for the
    * reconciler); rows held until a time still to come ({@link defer}) are not pending yet.
    */
-  pending(olderThan: Date, limit: number): Promise<{ transactionid: string; global_device_id: string }[]> {
+  pending(
+    olderThan: Date,
+    limit: number,
+  ): Promise<{ transactionid: string; global_device_id: string; command_receiving_datetime: Date }[]> {
     return this.dataSource.query(
-      `SELECT t.transactionid, t.global_device_id FROM udil.transaction_status t
+      `SELECT t.transactionid, t.global_device_id, t.command_receiving_datetime FROM udil.transaction_status t
         WHERE t.indv_status = 0 AND t.request_cancelled = 0 AND t.status_level < 5 AND t.command_receiving_datetime < $1
           AND NOT EXISTS (SELECT 1 FROM public.udil_deferred_rows d
                            WHERE d.transactionid = t.transactionid AND d.global_device_id = t.global_device_id
@@ -322,11 +482,20 @@ export class TransactionStatusRepository {
   }
 
   /** Holds a live row until `dueAt` (kept in PostgreSQL; the row stays cancellable at its level). */
-  async defer(transactionid: string, globalDeviceId: string, dueAt: Date): Promise<void> {
+  async defer(
+    transactionid: string,
+    globalDeviceId: string,
+    dueAt: Date,
+    receivedAt?: ReceivedAt,
+  ): Promise<void> {
+    const parameters: unknown[] = [transactionid, globalDeviceId, dueAt];
+    const bound = receivedBound(parameters, receivedAt, 't.command_receiving_datetime');
     await this.dataSource.query(
-      `INSERT INTO public.udil_deferred_rows (transactionid, global_device_id, due_at) VALUES ($1, $2, $3)
+      `INSERT INTO public.udil_deferred_rows (transactionid, global_device_id, command_receiving_datetime, due_at)
+       SELECT t.transactionid, t.global_device_id, t.command_receiving_datetime, $3 FROM udil.transaction_status t
+        WHERE t.transactionid = $1 AND t.global_device_id = $2${bound}
        ON CONFLICT (transactionid, global_device_id) DO UPDATE SET due_at = EXCLUDED.due_at`,
-      [transactionid, globalDeviceId, dueAt],
+      parameters,
     );
   }
 }

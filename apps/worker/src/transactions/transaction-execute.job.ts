@@ -60,18 +60,20 @@ export class TransactionExecuteJob {
 
   @JobHandler(JobName.TransactionExecute)
   async execute(
-    { transactionid, globalDeviceId }: JobPayloads[JobName.TransactionExecute],
+    { transactionid, globalDeviceId, receivedAt }: JobPayloads[JobName.TransactionExecute],
     job: Job,
     token?: string,
   ): Promise<string> {
     // Level 1, or the row as a previous attempt left it; nothing when it was cancelled or has finished.
-    const row = await this.statuses.start(transactionid, globalDeviceId);
+    const row = await this.statuses.start(transactionid, globalDeviceId, receivedAt);
     if (!row) return 'nothing to do (cancelled, finished or unknown)';
+    // The row's month (TRANSACTION_STATUS is partitioned on it): every later statement touches one partition.
+    const at = row.command_receiving_datetime;
     const command = writeServiceNamed(row.type)?.command;
     const isRead = READS.has(row.type);
     const isParameterRead = isParameterType(row.type);
     if (!isRead && !isParameterRead && !command) {
-      await this.statuses.fail(transactionid, globalDeviceId, `unknown transaction type ${row.type}`);
+      await this.statuses.fail(transactionid, globalDeviceId, `unknown transaction type ${row.type}`, at);
       return 'failed';
     }
 
@@ -96,8 +98,8 @@ export class TransactionExecuteJob {
       progress: (level: ProgressLevel, note?: string) => {
         if (note) log(note);
         gate = gate.then(async () => {
-          if (await this.statuses.advance(transactionid, globalDeviceId, level)) return;
-          const current = await this.statuses.find(transactionid, globalDeviceId);
+          if (await this.statuses.advance(transactionid, globalDeviceId, level, at)) return;
+          const current = await this.statuses.find(transactionid, globalDeviceId, at);
           if (current?.request_cancelled === 1) {
             abort.abort();
             throw new TransactionCancelledError(`cancelled at status_level ${current.status_level}`);
@@ -152,11 +154,11 @@ export class TransactionExecuteJob {
         }),
         this.recordHistory(globalDeviceId, target, true, messageLog, startedAt, traffic),
       ]);
-      await this.statuses.complete(transactionid, globalDeviceId, outcome.response);
+      await this.statuses.complete(transactionid, globalDeviceId, outcome.response, at);
       return summary;
     } catch (error) {
       await gate.catch(() => undefined);
-      if (error instanceof NotYetDueError) return this.hold(transactionid, globalDeviceId, error.dueAt);
+      if (error instanceof NotYetDueError) return this.hold(transactionid, globalDeviceId, error.dueAt, at);
       // Put back until its gateway has a free lease or is up again: not an attempt, nothing to record.
       if (error instanceof DelayedError) throw error;
       // The queue's store failed, not the device: the row stays unfinished (retry, or the reconciler).
@@ -180,7 +182,7 @@ export class TransactionExecuteJob {
       log(`FAIL ${reason}`);
       await this.recordHistory(globalDeviceId, target, false, messageLog, startedAt, traffic);
       if (retryable) throw error;
-      await this.statuses.fail(transactionid, globalDeviceId, reason);
+      await this.statuses.fail(transactionid, globalDeviceId, reason, at);
       await this.visuals.update(globalDeviceId, target?.device.msn ?? row.msn, {
         last_command: row.type,
         last_command_datetime: row.command_receiving_datetime,
@@ -197,13 +199,18 @@ export class TransactionExecuteJob {
    * Holds the row (at its level, still cancellable) until `dueAt`: recorded in PostgreSQL, where the
    * reconciler finds it again once due, and woken up on time by a delayed job.
    */
-  private async hold(transactionid: string, globalDeviceId: string, dueAt: Date): Promise<string> {
-    await this.statuses.defer(transactionid, globalDeviceId, dueAt);
+  private async hold(
+    transactionid: string,
+    globalDeviceId: string,
+    dueAt: Date,
+    receivedAt: Date,
+  ): Promise<string> {
+    await this.statuses.defer(transactionid, globalDeviceId, dueAt, receivedAt);
     const options = transactionJobOptions(this.config, transactionid, globalDeviceId);
     await this.queues
       .add(
         JobName.TransactionExecute,
-        { transactionid, globalDeviceId },
+        { transactionid, globalDeviceId, receivedAt: receivedAt.toISOString() },
         {
           ...options,
           jobId: `${transactionJobId(transactionid, globalDeviceId)}-due-${dueAt.getTime()}`,
@@ -240,7 +247,12 @@ export class TransactionExecuteJob {
         `${reason}; not sent within ${this.config.GATEWAY_DEFER_LIMIT_SECONDS} s of acceptance (GATEWAY_DEFER_LIMIT_SECONDS)`,
         false,
       );
-    await this.statuses.note(transactionid, globalDeviceId, `deferred: ${reason}`);
+    await this.statuses.note(
+      transactionid,
+      globalDeviceId,
+      `deferred: ${reason}`,
+      row.command_receiving_datetime,
+    );
     return this.gate.postpone(job, token, admission.until.getTime() + Math.round(Math.random() * 1000));
   }
 

@@ -38,7 +38,11 @@ export class TransactionReconcileJob implements OnApplicationBootstrap {
     for (const row of pending) {
       const outcome = await this.queues.ensureQueued(
         JobName.TransactionExecute,
-        { transactionid: row.transactionid, globalDeviceId: row.global_device_id },
+        {
+          transactionid: row.transactionid,
+          globalDeviceId: row.global_device_id,
+          receivedAt: row.command_receiving_datetime.toISOString(),
+        },
         transactionJobOptions(this.config, row.transactionid, row.global_device_id),
       );
       if (outcome !== 'present') requeued += 1;

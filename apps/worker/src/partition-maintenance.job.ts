@@ -1,0 +1,67 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@hes/config';
+import { MonthPartitionRepository, PARTITIONED_TABLES, PartitionedTable } from '@hes/database';
+import { JobHandler, JobName, ScheduleSupervisor } from '@hes/queue';
+
+export interface PartitionMaintenanceOutcome {
+  created: string[];
+  dropped: string[];
+}
+
+/** The retention variable of each partitioned table (README, Configuration). */
+const RETENTION: Record<PartitionedTable, (config: AppConfig) => number> = {
+  load_profile_data: (c) => c.PARTITION_RETENTION_MONTHS_LOAD_PROFILE_DATA,
+  instantaneous_data: (c) => c.PARTITION_RETENTION_MONTHS_INSTANTANEOUS_DATA,
+  events: (c) => c.PARTITION_RETENTION_MONTHS_EVENTS,
+  device_communication_history: (c) => c.PARTITION_RETENTION_MONTHS_DEVICE_COMMUNICATION_HISTORY,
+  transaction_status: (c) => c.PARTITION_RETENTION_MONTHS_TRANSACTION_STATUS,
+};
+
+/**
+ * Keeps the monthly partitions (docs/partitions.md): the current month and PARTITION_MONTHS_AHEAD months
+ * after it exist, and months older than a table's retention are dropped. Runs once when the worker starts
+ * and then as a repeating job that the ScheduleSupervisor brings back if the queue lost it. A month that
+ * was not created in time loses nothing: its rows wait in the DEFAULT partition and move when it is.
+ */
+@Injectable()
+export class PartitionMaintenanceJob implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Partitions');
+
+  constructor(
+    private readonly partitions: MonthPartitionRepository,
+    private readonly supervisor: ScheduleSupervisor,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.maintain(new Date()).catch((error: Error) =>
+      this.logger.warn({ error: error.message }, 'partition maintenance failed at start; the job retries'),
+    );
+    await this.supervisor.keep(
+      'partition-maintenance',
+      this.config.PARTITION_MAINTENANCE_SECONDS * 1000,
+      JobName.PartitionMaintenance,
+      {},
+    );
+  }
+
+  @JobHandler(JobName.PartitionMaintenance)
+  run(): Promise<PartitionMaintenanceOutcome> {
+    return this.maintain(new Date());
+  }
+
+  /** One pass as of `now`: every table's months ahead created, its expired months dropped. */
+  async maintain(now: Date): Promise<PartitionMaintenanceOutcome> {
+    const outcome: PartitionMaintenanceOutcome = { created: [], dropped: [] };
+    for (const table of Object.keys(PARTITIONED_TABLES) as PartitionedTable[]) {
+      outcome.created.push(
+        ...(await this.partitions.ensureAhead(table, this.config.PARTITION_MONTHS_AHEAD, now)),
+      );
+      const retention = RETENTION[table](this.config);
+      outcome.dropped.push(...(await this.partitions.dropExpired(table, retention, now)));
+    }
+    if (outcome.created.length > 0 || outcome.dropped.length > 0)
+      this.logger.log(outcome, 'monthly partitions');
+    return outcome;
+  }
+}

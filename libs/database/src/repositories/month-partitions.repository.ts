@@ -1,0 +1,100 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+
+/**
+ * The UDIL tables partitioned by month (migration UdilPartitions1764500000000, docs/partitions.md), each
+ * with its partition key and what refers to its rows from elsewhere (removed with a dropped month).
+ */
+export const PARTITIONED_TABLES = {
+  load_profile_data: { key: 'meter_datetime' },
+  instantaneous_data: { key: 'meter_datetime' },
+  events: { key: 'event_datetime' },
+  device_communication_history: { key: 'mdc_read_datetime' },
+  transaction_status: {
+    key: 'command_receiving_datetime',
+    referencedBy: { table: 'public.udil_deferred_rows', key: 'command_receiving_datetime' },
+  },
+} as const satisfies Record<string, { key: string; referencedBy?: { table: string; key: string } }>;
+
+export type PartitionedTable = keyof typeof PARTITIONED_TABLES;
+
+export interface MonthPartition {
+  table: PartitionedTable;
+  /** e.g. load_profile_data_p202611 */
+  name: string;
+  /** First instant of the month (UTC) and of the next one. */
+  from: Date;
+  to: Date;
+}
+
+const MONTH_PARTITION = /_p(\d{4})(\d{2})$/;
+
+/** The first instant (UTC) of the month `offset` months after the one holding `at`. */
+export function monthStart(at: Date, offset = 0): Date {
+  return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + offset, 1));
+}
+
+/**
+ * Creates and drops the monthly partitions. Months are UTC months; creating a month moves that month's
+ * rows out of the DEFAULT partition (udil.create_month_partition), and two workers doing it at once are
+ * serialised by the database. Dropping a month removes its rows for good: retention is opt-in per table.
+ */
+@Injectable()
+export class MonthPartitionRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** The monthly partitions of `table` (not its DEFAULT partition), oldest first. */
+  async list(table: PartitionedTable): Promise<MonthPartition[]> {
+    const rows = await this.dataSource.query<{ name: string }[]>(
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent = $1::regclass ORDER BY c.relname`,
+      [`udil.${table}`],
+    );
+    return rows.flatMap(({ name }) => {
+      const month = MONTH_PARTITION.exec(name);
+      if (!month || name !== `${table}${month[0]}`) return [];
+      const from = new Date(Date.UTC(Number(month[1]), Number(month[2]) - 1, 1));
+      return [{ table, name, from, to: monthStart(from, 1) }];
+    });
+  }
+
+  /** Creates the partitions of the month holding `now` and of the `ahead` months after it; answers those created. */
+  async ensureAhead(table: PartitionedTable, ahead: number, now = new Date()): Promise<string[]> {
+    const created: string[] = [];
+    for (let offset = 0; offset <= ahead; offset++) {
+      const month = monthStart(now, offset);
+      const [{ created: done }] = await this.dataSource.query<{ created: boolean }[]>(
+        `SELECT udil.create_month_partition($1, $2) AS created`,
+        [table, month],
+      );
+      if (done) created.push(`${table}_p${month.toISOString().slice(0, 7).replace('-', '')}`);
+    }
+    return created;
+  }
+
+  /**
+   * Drops the months of `table` that ended more than `retentionMonths` whole months before the current
+   * one (12 on 2026-11-30 keeps 2025-11 onwards); 0 keeps everything. Rows elsewhere that refer to the
+   * dropped rows go with them (as ON DELETE CASCADE would). Answers the partitions dropped.
+   */
+  async dropExpired(table: PartitionedTable, retentionMonths: number, now = new Date()): Promise<string[]> {
+    if (retentionMonths <= 0) return [];
+    const cutoff = monthStart(now, -retentionMonths);
+    const expired = (await this.list(table)).filter((p) => p.to <= cutoff);
+    const spec = PARTITIONED_TABLES[table];
+    const referencedBy = 'referencedBy' in spec ? spec.referencedBy : undefined;
+    for (const partition of expired) {
+      await this.dataSource.transaction(async (manager) => {
+        if (referencedBy)
+          await manager.query(
+            `DELETE FROM ${referencedBy.table} WHERE ${referencedBy.key} >= $1 AND ${referencedBy.key} < $2`,
+            [partition.from, partition.to],
+          );
+        await manager.query(`ALTER TABLE udil.${table} DETACH PARTITION udil.${partition.name}`);
+        await manager.query(`DROP TABLE udil.${partition.name}`);
+      });
+    }
+    return expired.map((p) => p.name);
+  }
+}

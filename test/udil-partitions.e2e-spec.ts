@@ -1,0 +1,273 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { MonthPartitionRepository, createDataSourceOptions } from '@hes/database';
+import { UdilTableReader } from '@hes/readings';
+import { TransactionStatusRepository } from '@hes/transactions';
+import { grantMdmReader } from '../scripts/mdm-reader-role';
+import { TEST_POSTGRES_URL } from './support/services';
+import { TestDatabase, createMigratedDatabase } from './support/test-database';
+
+interface PlanNode {
+  'Relation Name'?: string;
+  Plans?: PlanNode[];
+}
+
+/** Every table a plan reads or writes (pruned partitions do not appear). */
+function relationsOf(node: PlanNode): string[] {
+  return [
+    ...(node['Relation Name'] ? [node['Relation Name']] : []),
+    ...(node.Plans ?? []).flatMap(relationsOf),
+  ];
+}
+
+/**
+ * A DataSource whose queries are EXPLAINed instead of run: a repository used through it shows the plan of
+ * its own SQL, with its own parameters (custom plans, as node-postgres runs them).
+ */
+function explaining(dataSource: DataSource, plans: PlanNode[]): DataSource {
+  return {
+    query: async (sql: string, parameters?: unknown[]) => {
+      const [row] = await dataSource.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }[]>(
+        `EXPLAIN (FORMAT JSON) ${sql}`,
+        parameters,
+      );
+      plans.push(row['QUERY PLAN'][0].Plan);
+      return [];
+    },
+  } as unknown as DataSource;
+}
+
+const utc = (text: string) => new Date(`${text}Z`);
+
+/** The UDIL tables partitioned by month (docs/partitions.md): pruning, maintenance, retention, the MDM role. */
+describe('monthly partitions of the UDIL tables', () => {
+  let database: TestDatabase;
+  let dataSource: DataSource;
+  let partitions: MonthPartitionRepository;
+  const role = `mdm_reader_${randomBytes(4).toString('hex')}`;
+
+  beforeAll(async () => {
+    database = await createMigratedDatabase('partitions');
+    dataSource = new DataSource(createDataSourceOptions(database.url, 'hes-test-partitions'));
+    await dataSource.initialize();
+    partitions = new MonthPartitionRepository(dataSource);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database?.drop();
+    const cleanup = new Client({ connectionString: TEST_POSTGRES_URL });
+    await cleanup.connect();
+    await cleanup.query(`DROP ROLE IF EXISTS ${role}`);
+    await cleanup.end();
+  });
+
+  const partitionOf = async (table: string, where: string, parameters: unknown[]) => {
+    const rows = await dataSource.query<{ partition: string }[]>(
+      `SELECT tableoid::regclass::text AS partition FROM udil.${table} WHERE ${where}`,
+      parameters,
+    );
+    return rows.map((r) => r.partition);
+  };
+
+  it('has the current and the next month of every table from the migration, and a DEFAULT partition', async () => {
+    const now = new Date();
+    const expected = [0, 1].map(
+      (offset) =>
+        `_p${new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + offset, 1)).toISOString().slice(0, 7).replace('-', '')}`,
+    );
+    for (const table of [
+      'load_profile_data',
+      'instantaneous_data',
+      'events',
+      'device_communication_history',
+      'transaction_status',
+    ] as const) {
+      const names = (await partitions.list(table)).map((p) => p.name);
+      expect(names).toEqual(expect.arrayContaining(expected.map((suffix) => `${table}${suffix}`)));
+      const [{ n }] = await dataSource.query<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM pg_partitioned_table p JOIN pg_class d ON d.oid = p.partdefid
+          WHERE p.partrelid = $1::regclass AND d.relname = $2`,
+        [`udil.${table}`, `${table}_default`],
+      );
+      expect(n).toBe(1);
+    }
+  });
+
+  it('creates months ahead, moving the rows a fast meter clock had put in DEFAULT, and never refuses a row', async () => {
+    // A meter whose clock runs years ahead, and one stuck in 1999: stored, in DEFAULT.
+    await dataSource.query(
+      `INSERT INTO udil.load_profile_data (global_device_id, msn, meter_datetime, active_energy_pos_tl)
+       VALUES ('fast', 1, '2041-04-10T10:00:00Z', 1), ('fast', 1, '2041-05-31T23:45:00Z', 2), ('slow', 2, '1999-01-01', 3)`,
+    );
+    expect(await partitionOf('load_profile_data', `global_device_id IN ('fast', 'slow')`, [])).toEqual([
+      'udil.load_profile_data_default',
+      'udil.load_profile_data_default',
+      'udil.load_profile_data_default',
+    ]);
+    const created = await partitions.ensureAhead('load_profile_data', 2, utc('2041-03-15T12:00:00'));
+    expect(created).toEqual([
+      'load_profile_data_p204103',
+      'load_profile_data_p204104',
+      'load_profile_data_p204105',
+    ]);
+    expect(await partitions.ensureAhead('load_profile_data', 2, utc('2041-03-15T12:00:00'))).toEqual([]);
+    const placed = await dataSource.query<{ partition: string; meter_datetime: Date }[]>(
+      `SELECT tableoid::regclass::text AS partition, meter_datetime FROM udil.load_profile_data
+        WHERE global_device_id IN ('fast', 'slow') ORDER BY meter_datetime`,
+    );
+    expect(placed).toEqual([
+      { partition: 'udil.load_profile_data_default', meter_datetime: utc('1999-01-01T00:00:00') },
+      { partition: 'udil.load_profile_data_p204104', meter_datetime: utc('2041-04-10T10:00:00') },
+      { partition: 'udil.load_profile_data_p204105', meter_datetime: utc('2041-05-31T23:45:00') },
+    ]);
+  });
+
+  it('reads one meter’s day of load profile from that month’s partition only (EXPLAIN of the reader’s SQL)', async () => {
+    const plans: PlanNode[] = [];
+    const reader = new UdilTableReader(explaining(dataSource, plans));
+    await reader.read('load_profile_data', {
+      globalDeviceIds: ['fast'],
+      from: utc('2041-04-10T00:00:00'),
+      to: utc('2041-04-10T23:59:59'),
+      page: 1,
+      pageSize: 100,
+    });
+    expect(relationsOf(plans[0])).toEqual(['load_profile_data_p204104']);
+    // Across the end of a month: both months, nothing else (not DEFAULT, not the other months).
+    await reader.read('load_profile_data', {
+      globalDeviceIds: ['fast'],
+      from: utc('2041-04-30T12:00:00'),
+      to: utc('2041-05-01T12:00:00'),
+      page: 1,
+      pageSize: 100,
+    });
+    expect(relationsOf(plans[1]).sort()).toEqual(['load_profile_data_p204104', 'load_profile_data_p204105']);
+    // Without a range every month is read: what the bounds above saved.
+    await reader.read('load_profile_data', { globalDeviceIds: ['fast'], page: 1, pageSize: 100 });
+    expect(relationsOf(plans[2]).length).toBeGreaterThan(4);
+  });
+
+  it('updates a transaction row in its month’s partition only when the worker passes its datetime', async () => {
+    await partitions.ensureAhead('transaction_status', 0, utc('2041-04-01T00:00:00'));
+    const plans: PlanNode[] = [];
+    const statuses = new TransactionStatusRepository(explaining(dataSource, plans));
+    // Microseconds in the row, milliseconds in the job: the bound still finds it (see receivedWindow).
+    await statuses.advance('tx', 'm1', 2, '2041-04-10T10:00:00.123Z');
+    // The parent is the UPDATE's target; the one partition is what it reads and writes.
+    expect([...new Set(relationsOf(plans[0]))].sort()).toEqual([
+      'transaction_status',
+      'transaction_status_p204104',
+    ]);
+    await statuses.advance('tx', 'm1', 2);
+    expect(new Set(relationsOf(plans[1])).size).toBeGreaterThan(3);
+    // Concurrent updates go as one set statement: bounded the same way.
+    await Promise.all(
+      ['m1', 'm2', 'm3'].map((m, i) => statuses.advance('tx', m, 3, `2041-04-1${i}T10:00:00.123Z`)),
+    );
+    expect(plans.slice(2).some((plan) => JSON.stringify(plan).includes('"Node Type":"Function Scan"'))).toBe(
+      true,
+    );
+    for (const plan of plans.slice(2))
+      expect([...new Set(relationsOf(plan))].sort()).toEqual([
+        'transaction_status',
+        'transaction_status_p204104',
+      ]);
+
+    const real = new TransactionStatusRepository(dataSource);
+    await dataSource.query(
+      `INSERT INTO udil.transaction_status (transactionid, global_device_id, type, command_receiving_datetime)
+       VALUES ('tx-2041', 'm1', 'AUXR', '2041-04-10T10:00:00.123456Z')`,
+    );
+    expect(await real.start('tx-2041', 'm1', '2041-04-10T10:00:00.123Z')).toMatchObject({ status_level: 1 });
+    expect(await real.advance('tx-2041', 'm1', 3, new Date('2041-04-10T10:00:00.123Z'))).toBe(true);
+    expect(await real.complete('tx-2041', 'm1', 'done', new Date('2041-04-10T10:00:00.123Z'))).toBe(true);
+    expect(await real.find('tx-2041', 'm1')).toMatchObject({ status_level: 5, indv_status: 1 });
+    // The set statement finds its rows too.
+    await dataSource.query(
+      `INSERT INTO udil.transaction_status (transactionid, global_device_id, type, command_receiving_datetime)
+       SELECT 'tx-set', 'm' || i, 'AUXR', '2041-04-10T10:00:00.123456Z'::timestamptz + i * interval '1 day'
+         FROM generate_series(1, 3) i`,
+    );
+    const set = await Promise.all(
+      [1, 2, 3].map((i) =>
+        real.advance('tx-set', `m${i}`, 2, new Date(Date.UTC(2041, 3, 10 + i, 10, 0, 0, 123))),
+      ),
+    );
+    expect(set).toEqual([true, true, true]);
+    // A wrong datetime finds no row (the bound is real).
+    await dataSource.query(
+      `UPDATE udil.transaction_status SET indv_status = 0, status_level = 0 WHERE transactionid = 'tx-2041'`,
+    );
+    expect(await real.start('tx-2041', 'm1', '2041-04-10T10:00:01Z')).toBeUndefined();
+    expect(await real.start('tx-2041', 'm1', '2041-04-10T10:00:00.123Z')).toMatchObject({ status_level: 1 });
+  });
+
+  it('drops the months older than the retention, with what refers to their rows, and keeps DEFAULT', async () => {
+    await partitions.ensureAhead('transaction_status', 0, utc('2041-05-01T00:00:00'));
+    await dataSource.query(
+      `INSERT INTO udil.transaction_status (transactionid, global_device_id, type, command_receiving_datetime)
+       VALUES ('tx-may', 'm1', 'MDSM', '2041-05-02T00:00:00Z')`,
+    );
+    await dataSource.query(
+      `INSERT INTO public.udil_deferred_rows (transactionid, global_device_id, command_receiving_datetime, due_at)
+       VALUES ('tx-2041', 'm1', '2041-04-10T10:00:00.123456Z', now()), ('tx-may', 'm1', '2041-05-02T00:00:00Z', now())`,
+    );
+    expect(await partitions.dropExpired('transaction_status', 0, utc('2041-06-15T00:00:00'))).toEqual([]);
+    // Retention 1 on 2041-06-15: May is kept, April and everything before goes.
+    const dropped = await partitions.dropExpired('transaction_status', 1, utc('2041-06-15T00:00:00'));
+    expect(dropped).toEqual(expect.arrayContaining(['transaction_status_p204104']));
+    expect(dropped).not.toContain('transaction_status_p204105');
+    expect((await partitions.list('transaction_status')).map((p) => p.name)).toEqual([
+      'transaction_status_p204105',
+    ]);
+    const rows = await dataSource.query<{ transactionid: string }[]>(
+      `SELECT transactionid FROM udil.transaction_status WHERE transactionid LIKE 'tx-%' ORDER BY 1`,
+    );
+    expect(rows).toEqual([{ transactionid: 'tx-may' }]);
+    const deferred = await dataSource.query<{ transactionid: string }[]>(
+      `SELECT transactionid FROM public.udil_deferred_rows ORDER BY 1`,
+    );
+    expect(deferred).toEqual([{ transactionid: 'tx-may' }]);
+    // DEFAULT is not a month: its rows (wrong clocks) stay until someone looks at them.
+    await partitions.dropExpired('load_profile_data', 1, utc('2041-06-15T00:00:00'));
+    expect(await partitionOf('load_profile_data', `global_device_id = 'slow'`, [])).toEqual([
+      'udil.load_profile_data_default',
+    ]);
+    expect(await partitionOf('load_profile_data', `global_device_id = 'fast'`, [])).toEqual([
+      'udil.load_profile_data_p204105',
+    ]);
+  });
+
+  it('lets the MDM reader role read and mark rows of a partition created after the role', async () => {
+    await grantMdmReader(database.url, role, 'a-long-enough-password');
+    expect(await partitions.ensureAhead('events', 0, utc('2042-02-01T00:00:00'))).toEqual(['events_p204202']);
+    await dataSource.query(
+      `INSERT INTO udil.events (global_device_id, msn, event_datetime, event_code) VALUES ('m1', 1, '2042-02-03', 101)`,
+    );
+    const url = new URL(database.url);
+    url.username = role;
+    url.password = 'a-long-enough-password';
+    const reader = new Client({ connectionString: url.toString() });
+    await reader.connect();
+    try {
+      const { rows } = await reader.query(
+        `SELECT global_device_id, event_code FROM events WHERE event_datetime >= '2042-02-01' AND event_datetime < '2042-03-01'`,
+      );
+      expect(rows).toEqual([{ global_device_id: 'm1', event_code: 101 }]);
+      // Straight from the partition too (default privileges of the tables' owner).
+      const direct = await reader.query(`SELECT count(*)::int AS n FROM udil.events_p204202`);
+      expect(direct.rows).toEqual([{ n: 1 }]);
+      await expect(
+        reader.query(`UPDATE events SET is_synced = 1 WHERE event_datetime = '2042-02-03'`),
+      ).resolves.toMatchObject({ rowCount: 1 });
+      await expect(reader.query(`UPDATE events SET event_code = 1`)).rejects.toThrow(/permission denied/);
+      await expect(reader.query(`SELECT udil.create_month_partition('events', now())`)).rejects.toThrow(
+        /permission denied/,
+      );
+    } finally {
+      await reader.end();
+    }
+  });
+});
