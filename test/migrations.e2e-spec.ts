@@ -84,7 +84,8 @@ describe('migrations from a clean database', () => {
 
     await typeorm('migration:run', database.url);
     expect(await tablesIn(['udil'])).toHaveLength(8);
-  });
+    // One CLI process per migration reverted (a few seconds each on a busy machine): more than the default.
+  }, 240_000);
 
   it('migration:run without DATABASE_URL says what is missing', async () => {
     const env = { ...process.env };

@@ -11,7 +11,7 @@ const ZONE = 'Asia/Karachi';
 
 /**
  * Redis loses its data (FLUSHALL on the suite's own redis-server) while the worker keeps running: the
- * repeating jobs (reconciler, heartbeat) and the load-shedding schedules come back by themselves from
+ * repeating jobs (reconciler, heartbeat, partition maintenance) and the load-shedding schedules come back by themselves from
  * PostgreSQL, without restarting anything (ARCHITECTURE.md, core idea 1).
  */
 describe('Redis flushed while the worker runs', () => {
@@ -24,6 +24,8 @@ describe('Redis flushed while the worker runs', () => {
       RECONCILE_INTERVAL_SECONDS: '1',
       SCHEDULE_SUPERVISOR_SECONDS: '1',
       TRANSACTION_ATTEMPTS: '5',
+      PARTITION_MAINTENANCE_SECONDS: '1',
+      PARTITION_MONTHS_AHEAD: '3',
     });
     redis = new Redis(headEnd.redis.url);
   });
@@ -123,5 +125,28 @@ describe('Redis flushed while the worker runs', () => {
       'the slab to open the relay after the flush',
       30_000,
     );
+  });
+
+  it('creates monthly partitions ahead again: the maintenance job is scheduled again', async () => {
+    const now = new Date();
+    const month = (offset: number) =>
+      new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + offset, 1))
+        .toISOString()
+        .slice(0, 7)
+        .replace('-', '');
+    // The migration makes the current and the next month; the worker (PARTITION_MONTHS_AHEAD 3) the rest.
+    const furthest = `load_profile_data_p${month(3)}`;
+    const exists = async () => {
+      const { rows } = await headEnd.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = 'udil'::regnamespace AND relname = $1`,
+        [furthest],
+      );
+      return rows[0].n === 1;
+    };
+    await waitFor(exists, `${furthest} created by the worker`);
+    await flush();
+    await headEnd.db.query(`DROP TABLE udil.${furthest}`);
+    expect(await exists()).toBe(false);
+    await waitFor(exists, `${furthest} created again after the flush`, 30_000);
   });
 });
