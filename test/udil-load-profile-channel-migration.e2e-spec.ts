@@ -1,8 +1,6 @@
-import { DataSource } from 'typeorm';
-import { createDataSourceOptions } from '@hes/database';
 import { MIGRATIONS } from '../migrations';
 import { LoadProfileChannel1764400000300 } from '../migrations/1764400000300-load-profile-channel';
-import { TestDatabase, createTestDatabase } from './support/test-database';
+import { TestDatabase, connectWithMigrations, createTestDatabase } from './support/test-database';
 
 /** The migration that puts channel_id into LOAD_PROFILE_DATA's key, over rows stored before it. */
 describe('migration LoadProfileChannel1764400000300', () => {
@@ -10,14 +8,7 @@ describe('migration LoadProfileChannel1764400000300', () => {
   const mine = MIGRATIONS.indexOf(LoadProfileChannel1764400000300);
   const at = (minute: number) => new Date(Date.UTC(2026, 10, 20, 6, minute));
 
-  const connect = async (count: number) => {
-    const dataSource = new DataSource({
-      ...createDataSourceOptions(database.url, 'hes-test-migration'),
-      migrations: MIGRATIONS.slice(0, count),
-    });
-    await dataSource.initialize();
-    return dataSource;
-  };
+  const connect = (count: number) => connectWithMigrations(database, count);
 
   beforeAll(async () => {
     database = await createTestDatabase('lp_channel');

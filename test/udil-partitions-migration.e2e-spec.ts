@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { createDataSourceOptions } from '@hes/database';
 import { MIGRATIONS } from '../migrations';
 import { UdilPartitions1764500000000 } from '../migrations/1764500000000-udil-partitions';
 import { grantMdmReader } from '../scripts/mdm-reader-role';
-import { TestDatabase, createTestDatabase } from './support/test-database';
+import { TestDatabase, connectWithMigrations, createTestDatabase } from './support/test-database';
 
 /** Each table's rows in a stable order, every column as JSON (what "contents equal" compares). */
 const ORDER: Record<string, string> = {
@@ -31,14 +30,7 @@ describe('migration UdilPartitions1764500000000', () => {
   const mine = MIGRATIONS.indexOf(UdilPartitions1764500000000);
   const role = `hes_mdm_${randomBytes(4).toString('hex')}`;
 
-  const connect = async (count: number) => {
-    const dataSource = new DataSource({
-      ...createDataSourceOptions(database.url, 'hes-test-migration'),
-      migrations: MIGRATIONS.slice(0, count),
-    });
-    await dataSource.initialize();
-    return dataSource;
-  };
+  const connect = (count: number) => connectWithMigrations(database, count);
 
   const snapshot = async (dataSource: DataSource) => {
     const tables: Record<string, unknown[]> = {};

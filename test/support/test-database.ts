@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { createDataSourceOptions } from '@hes/database';
+import { MIGRATIONS } from '../../migrations';
 import { TEST_POSTGRES_URL } from './services';
 
 export interface TestDatabase {
@@ -45,4 +46,14 @@ export async function createMigratedDatabase(label = 'test'): Promise<TestDataba
     await dataSource.destroy();
   }
   return database;
+}
+
+/** A connection to `database` that knows the first `count` migrations (to test one over rows stored before it). */
+export async function connectWithMigrations(database: TestDatabase, count: number): Promise<DataSource> {
+  const dataSource = new DataSource({
+    ...createDataSourceOptions(database.url, 'hes-test-migration'),
+    migrations: MIGRATIONS.slice(0, count),
+  });
+  await dataSource.initialize();
+  return dataSource;
 }

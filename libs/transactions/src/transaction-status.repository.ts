@@ -90,7 +90,19 @@ function sinceBound(parameters: unknown[], since: ReceivedAt | undefined): strin
  * own window, and the whole set within the earliest and latest as constants so that the planner keeps only
  * their partitions. Nothing when a row's datetime is not known.
  */
-function receivedBounds(parameters: unknown[], receivedAts: (ReceivedAt | undefined)[], column: string) {
+interface SetBounds {
+  /** The unnest arguments of the rows' windows (received_from, received_to). */
+  from: string;
+  to: string;
+  /** The WHERE condition to append. */
+  bound: string;
+}
+
+function receivedBounds(
+  parameters: unknown[],
+  receivedAts: (ReceivedAt | undefined)[],
+  column: string,
+): SetBounds {
   const windows = receivedAts.map(receivedWindow);
   if (windows.some((w) => w === undefined)) return { bound: '', from: 'NULL', to: 'NULL' };
   const known = windows as [string, string][];
@@ -115,15 +127,66 @@ const keyOf = (transactionid: string, globalDeviceId: string) => `${transactioni
  * WHERE clause, and each caller learns whether its own row was updated (RETURNING the keys).
  */
 function rowUpdates<V>(
-  single: (update: RowUpdate<V>) => Promise<boolean>,
-  many: (updates: RowUpdate<V>[]) => Promise<RowKey[]>,
+  single: (statement: { parameters: unknown[]; bound: string }) => Promise<boolean>,
+  many: (statement: { parameters: unknown[]; times: SetBounds }) => Promise<RowKey[]>,
 ): StatementBatcher<RowUpdate<V>, boolean> {
   return new StatementBatcher<RowUpdate<V>, boolean>({
     key: (u) => keyOf(u.transactionid, u.globalDeviceId),
-    single,
+    // $1 transactionid, $2 global_device_id, $3 the value, then the time bound's.
+    single: (u) => {
+      const parameters: unknown[] = [u.transactionid, u.globalDeviceId, u.value];
+      return single({
+        parameters,
+        bound: receivedBound(parameters, u.receivedAt, 'command_receiving_datetime'),
+      });
+    },
     async many(updates) {
-      const updated = new Set((await many(updates)).map((r) => keyOf(r.transactionid, r.global_device_id)));
+      // $1–$3 the same as arrays (unnest), then the set's time bounds.
+      const parameters: unknown[] = [
+        updates.map((u) => u.transactionid),
+        updates.map((u) => u.globalDeviceId),
+        updates.map((u) => u.value),
+      ];
+      const times = receivedBounds(
+        parameters,
+        updates.map((u) => u.receivedAt),
+        't.command_receiving_datetime',
+      );
+      const updated = new Set(
+        (await many({ parameters, times })).map((r) => keyOf(r.transactionid, r.global_device_id)),
+      );
       return updates.map((u) => updated.has(keyOf(u.transactionid, u.globalDeviceId)));
+    },
+  });
+}
+
+/**
+ * A statement that answers one row by its key (and datetime, when known), sent in sets like
+ * {@link rowUpdates}: $1 transactionid and $2 global_device_id (arrays for the set), then the time bound's.
+ */
+function rowLookups(
+  single: (statement: { parameters: unknown[]; bound: string }) => Promise<TransactionStatusRow | undefined>,
+  many: (statement: { parameters: unknown[]; times: SetBounds }) => Promise<TransactionStatusRow[]>,
+): StatementBatcher<RowKeyAt, TransactionStatusRow | undefined> {
+  return new StatementBatcher<RowKeyAt, TransactionStatusRow | undefined>({
+    key: (k) => keyOf(k.transactionid, k.global_device_id),
+    single: (k) => {
+      const parameters: unknown[] = [k.transactionid, k.global_device_id];
+      return single({
+        parameters,
+        bound: receivedBound(parameters, k.receivedAt, 'command_receiving_datetime'),
+      });
+    },
+    async many(keys) {
+      const parameters: unknown[] = [keys.map((k) => k.transactionid), keys.map((k) => k.global_device_id)];
+      const times = receivedBounds(
+        parameters,
+        keys.map((k) => k.receivedAt),
+        't.command_receiving_datetime',
+      );
+      const rows = await many({ parameters, times });
+      const byKey = new Map(rows.map((row) => [keyOf(row.transactionid, row.global_device_id), row]));
+      return keys.map((k) => byKey.get(keyOf(k.transactionid, k.global_device_id)));
     },
   });
 }
@@ -209,28 +272,18 @@ export class TransactionStatusRepository {
     return this.starts.submit({ transactionid, global_device_id: globalDeviceId, receivedAt });
   }
 
-  private readonly starts = new StatementBatcher<RowKeyAt, TransactionStatusRow | undefined>({
-    key: (k) => keyOf(k.transactionid, k.global_device_id),
-    single: ({ transactionid, global_device_id, receivedAt }) => {
-      const parameters: unknown[] = [transactionid, global_device_id];
-      const bound = receivedBound(parameters, receivedAt, 'command_receiving_datetime');
-      return this.dataSource
-        .query(
+  private readonly starts = rowLookups(
+    async ({ parameters, bound }) =>
+      returnedRows<TransactionStatusRow>(
+        await this.dataSource.query(
           `UPDATE udil.transaction_status SET ${START_ASSIGNMENTS}
             WHERE transactionid = $1 AND global_device_id = $2 AND request_cancelled = 0 AND indv_status = 0${bound}
             RETURNING *`,
           parameters,
-        )
-        .then((result) => returnedRows<TransactionStatusRow>(result)[0]);
-    },
-    many: async (keys) => {
-      const parameters: unknown[] = [keys.map((k) => k.transactionid), keys.map((k) => k.global_device_id)];
-      const times = receivedBounds(
-        parameters,
-        keys.map((k) => k.receivedAt),
-        't.command_receiving_datetime',
-      );
-      const rows = returnedRows<TransactionStatusRow>(
+        ),
+      )[0],
+    async ({ parameters, times }) =>
+      returnedRows<TransactionStatusRow>(
         await this.dataSource.query(
           `UPDATE udil.transaction_status AS t SET ${START_ASSIGNMENTS}
              FROM unnest($1::text[], $2::text[], ${times.from}, ${times.to})
@@ -240,11 +293,8 @@ export class TransactionStatusRepository {
             RETURNING t.*`,
           parameters,
         ),
-      );
-      const byKey = new Map(rows.map((row) => [keyOf(row.transactionid, row.global_device_id), row]));
-      return keys.map((k) => byKey.get(keyOf(k.transactionid, k.global_device_id)));
-    },
-  });
+      ),
+  );
 
   /** One row; concurrent calls are read together in one statement (see {@link StatementBatcher}). */
   find(
@@ -255,35 +305,23 @@ export class TransactionStatusRepository {
     return this.rowReads.submit({ transactionid, global_device_id: globalDeviceId, receivedAt });
   }
 
-  private readonly rowReads = new StatementBatcher<RowKeyAt, TransactionStatusRow | undefined>({
-    single: ({ transactionid, global_device_id, receivedAt }) => {
-      const parameters: unknown[] = [transactionid, global_device_id];
-      const bound = receivedBound(parameters, receivedAt, 'command_receiving_datetime');
-      return this.dataSource
-        .query<TransactionStatusRow[]>(
+  private readonly rowReads = rowLookups(
+    async ({ parameters, bound }) =>
+      (
+        await this.dataSource.query<TransactionStatusRow[]>(
           `SELECT * FROM udil.transaction_status WHERE transactionid = $1 AND global_device_id = $2${bound}`,
           parameters,
         )
-        .then((rows) => rows[0]);
-    },
-    many: async (keys) => {
-      const parameters: unknown[] = [keys.map((k) => k.transactionid), keys.map((k) => k.global_device_id)];
-      const times = receivedBounds(
-        parameters,
-        keys.map((k) => k.receivedAt),
-        't.command_receiving_datetime',
-      );
-      const rows = await this.dataSource.query<TransactionStatusRow[]>(
+      )[0],
+    ({ parameters, times }) =>
+      this.dataSource.query<TransactionStatusRow[]>(
         `SELECT t.* FROM unnest($1::text[], $2::text[], ${times.from}, ${times.to})
              AS v(transactionid, global_device_id, received_from, received_to)
            JOIN udil.transaction_status t
              ON t.transactionid = v.transactionid AND t.global_device_id = v.global_device_id${times.bound}`,
         parameters,
-      );
-      const byKey = new Map(rows.map((row) => [keyOf(row.transactionid, row.global_device_id), row]));
-      return keys.map((k) => byKey.get(keyOf(k.transactionid, k.global_device_id)));
-    },
-  });
+      ),
+  );
 
   /**
    * Every row of the transactions. `since`, when known (the acceptance's time, public.udil_transactions
@@ -324,9 +362,7 @@ export class TransactionStatusRepository {
   }
 
   private readonly advances = rowUpdates<number>(
-    async ({ transactionid, globalDeviceId, value: level, receivedAt }) => {
-      const parameters: unknown[] = [transactionid, globalDeviceId, level];
-      const bound = receivedBound(parameters, receivedAt, 'command_receiving_datetime');
+    async ({ parameters, bound }) => {
       const rows = returnedRows(
         await this.dataSource.query(
           `UPDATE udil.transaction_status SET status_level = $3::int, ${levelStamps('$3::int')}, db_datetime = now()
@@ -338,18 +374,8 @@ export class TransactionStatusRepository {
       );
       return rows.length === 1;
     },
-    async (items) => {
-      const parameters: unknown[] = [
-        items.map((i) => i.transactionid),
-        items.map((i) => i.globalDeviceId),
-        items.map((i) => i.value),
-      ];
-      const times = receivedBounds(
-        parameters,
-        items.map((i) => i.receivedAt),
-        't.command_receiving_datetime',
-      );
-      return returnedRows<RowKey>(
+    async ({ parameters, times }) =>
+      returnedRows<RowKey>(
         await this.dataSource.query(
           `UPDATE udil.transaction_status AS t
               SET status_level = v.level, ${levelStamps('v.level', 't.')}, db_datetime = now()
@@ -360,14 +386,11 @@ export class TransactionStatusRepository {
             RETURNING t.transactionid, t.global_device_id`,
           parameters,
         ),
-      );
-    },
+      ),
   );
 
   private readonly completions = rowUpdates<string>(
-    async ({ transactionid, globalDeviceId, value: responseData, receivedAt }) => {
-      const parameters: unknown[] = [transactionid, globalDeviceId, responseData];
-      const bound = receivedBound(parameters, receivedAt, 'command_receiving_datetime');
+    async ({ parameters, bound }) => {
       const rows = returnedRows(
         await this.dataSource.query(
           `UPDATE udil.transaction_status
@@ -379,18 +402,8 @@ export class TransactionStatusRepository {
       );
       return rows.length === 1;
     },
-    async (items) => {
-      const parameters: unknown[] = [
-        items.map((i) => i.transactionid),
-        items.map((i) => i.globalDeviceId),
-        items.map((i) => i.value),
-      ];
-      const times = receivedBounds(
-        parameters,
-        items.map((i) => i.receivedAt),
-        't.command_receiving_datetime',
-      );
-      return returnedRows<RowKey>(
+    async ({ parameters, times }) =>
+      returnedRows<RowKey>(
         await this.dataSource.query(
           `UPDATE udil.transaction_status AS t
               SET status_level = 5, ${levelStamps('5', 't.')}, indv_status = 1,
@@ -402,8 +415,7 @@ export class TransactionStatusRepository {
             RETURNING t.transactionid, t.global_device_id`,
           parameters,
         ),
-      );
-    },
+      ),
   );
 
   /** Failed (indv_status 2) at the level reached, with a reason a person can act on. */
