@@ -9,17 +9,23 @@ describe('polling schedules against the G13 simulator', () => {
   let headEnd: G13HeadEnd;
 
   beforeAll(async () => {
-    headEnd = await startG13HeadEnd('udil_poll', SERIALS, {
-      POLLING_ENABLED: 'true',
-      POLL_TICK_SECONDS: '1',
-      POLL_DEFAULT_MINUTES_LPRO: '60',
-      POLL_DEFAULT_MINUTES_INST: '600',
-      POLL_DEFAULT_MINUTES_BILL: '600',
-      POLL_DEFAULT_MINUTES_MBIL: '600',
-      POLL_DEFAULT_MINUTES_EVNT: '600',
-      POLL_FIRST_LOOKBACK_HOURS: '12',
-    });
-    await headEnd.db.query(`UPDATE public.devices SET activation_status = 0 WHERE global_device_id = 'm2'`);
+    // m2 is inactive from its registration on: the worker, which polls every second, never sees it active.
+    headEnd = await startG13HeadEnd(
+      'udil_poll',
+      SERIALS,
+      {
+        POLLING_ENABLED: 'true',
+        POLL_TICK_SECONDS: '1',
+        POLL_DEFAULT_MINUTES_LPRO: '60',
+        POLL_DEFAULT_MINUTES_INST: '600',
+        POLL_DEFAULT_MINUTES_BILL: '600',
+        POLL_DEFAULT_MINUTES_MBIL: '600',
+        POLL_DEFAULT_MINUTES_EVNT: '600',
+        POLL_FIRST_LOOKBACK_HOURS: '12',
+      },
+      [],
+      { inactive: ['m2'] },
+    );
   });
 
   afterAll(() => headEnd?.stop());

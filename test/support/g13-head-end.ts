@@ -52,6 +52,8 @@ export async function startG13HeadEnd(
     manualOnly?: string[];
     /** Gateway registry settings, e.g. clockTimeZone. */
     gateway?: Partial<NewGateway>;
+    /** Global device ids registered inactive (activation_status 0) before the worker starts. */
+    inactive?: string[];
   } = {},
 ): Promise<G13HeadEnd> {
   const database: TestDatabase = await createMigratedDatabase(label);
@@ -95,10 +97,11 @@ export async function startG13HeadEnd(
   const db = new Client({ connectionString: database.url });
   await db.connect();
   for (const [index, serial] of serials.entries()) {
+    const globalDeviceId = `m${index + 1}`;
     await db.query(
-      `INSERT INTO public.devices (global_device_id, msn, driver, gateway_id, serial_on_gateway)
-       VALUES ($1, $2::bigint, 'ABB_G13', $3, $2::text)`,
-      [`m${index + 1}`, serial, registered.id],
+      `INSERT INTO public.devices (global_device_id, msn, driver, gateway_id, serial_on_gateway, activation_status)
+       VALUES ($1, $2::bigint, 'ABB_G13', $3, $2::text, $4)`,
+      [globalDeviceId, serial, registered.id, setup.inactive?.includes(globalDeviceId) ? 0 : 1],
     );
   }
   const key = await authorizedKey(api);
