@@ -6,6 +6,7 @@ import { createApiApp } from '../apps/api/src/bootstrap';
 import { createWorkerApp } from '../apps/worker/src/bootstrap';
 import { G13SimulatorHandle, startG13Simulator } from '../apps/simulator/src/g13';
 import { GatewayRepository } from '@hes/database';
+import { GatewayCoordination } from '@hes/queue';
 import { HungGateway, startHungGateway } from './support/hung-gateway';
 import { DisposableRedis } from './support/redis-server';
 import { TestDatabase, createMigratedDatabase } from './support/test-database';
@@ -31,6 +32,7 @@ describe('a hung gateway beside healthy ones', () => {
   let api: INestApplication<App>;
   let db: Client;
   let key: string;
+  let hungGatewayId: string;
   const workers: INestApplication[] = [];
 
   beforeAll(async () => {
@@ -58,6 +60,9 @@ describe('a hung gateway beside healthy ones', () => {
         GATEWAY_DOWN_SECONDS: '3',
         GATEWAY_DEFER_LIMIT_SECONDS: '5',
         DEVICE_CREATION_GATEWAY_TIMEOUT_MS: '1500',
+        MCS_WORKER_CONCURRENCY: '2',
+        MCS_COLLECTION_ATTEMPTS: '3',
+        MCS_COLLECTION_BACKOFF_MS: '50',
       }),
     );
     api = (await createApiApp()) as INestApplication<App>;
@@ -85,6 +90,7 @@ describe('a hung gateway beside healthy ones', () => {
       maxInFlight: 2,
       requestTimeoutMs: 4000,
     });
+    hungGatewayId = hungGateway.id;
     db = new Client({ connectionString: database.url });
     await db.connect();
     const register = (serials: string[], gatewayId: string, prefix: string) =>
@@ -194,5 +200,79 @@ describe('a hung gateway beside healthy ones', () => {
     expect(behindHung.filter((row) => /marked down/.test(row.response_data ?? '')).length).toBeGreaterThan(
       BEHIND_HUNG.length / 2,
     );
+  });
+
+  it('takes gateway leases for MCS collections: the hung gateway holds no worker slot and never more than max_in_flight connections', async () => {
+    // The previous case marked the hung gateway down: start from a gateway that may be tried again.
+    const coordination = workers[0].get(GatewayCoordination);
+    await waitFor(
+      async () => ((await coordination.downUntil(hungGatewayId)) ? undefined : true),
+      'the hung gateway to be tried again',
+      15_000,
+    );
+    healthy.resetStats();
+    hung.resetPeak();
+    const stamp = Date.now();
+    const submit = async (remoteAddress: string, serialNumber: string, priority: number) => {
+      const requestReference = `mcs-${stamp}-${serialNumber}`;
+      await request(api.getHttpServer())
+        .post('/mcs/collection-request')
+        .send({
+          requestReference,
+          // Nothing listens there: deliveries fail and are retried, which this case does not look at.
+          responseUrl: 'http://127.0.0.1:9/master',
+          mpan: '1200012345678',
+          priority,
+          meterType: 'ABB_G13',
+          remoteAddress,
+          serialNumber,
+        })
+        .expect(200);
+      return requestReference;
+    };
+    // The hung gateway's collections first and ahead in priority: two workers of two MCS slots each
+    // would all wait for it if a collection held its slot while waiting for the gateway.
+    const behindHung = await Promise.all(
+      BEHIND_HUNG.slice(0, 8).map((s) => submit(new URL(hung.url).host, s, 1)),
+    );
+    const onHealthy = await Promise.all(
+      HEALTHY.slice(0, 8).map((s) => submit(new URL(healthy.url).host, s, 5)),
+    );
+    const rowsOf = async (references: string[]) =>
+      (
+        await db.query<{ request_reference: string; state: string; result_summary: string | null }>(
+          `SELECT request_reference, state, result_summary FROM mcs.collection_requests
+            WHERE request_reference = ANY($1)`,
+          [references],
+        )
+      ).rows;
+
+    await waitFor(
+      async () => ((await rowsOf(onHealthy)).every((row) => row.state === 'completed') ? true : undefined),
+      'the healthy gateway collections to complete',
+      30_000,
+    );
+    for (const row of await rowsOf(onHealthy)) expect(row.result_summary).toBe('SUCCESS');
+    // Done while the hung gateway's collections still wait: they held no slot the healthy ones needed.
+    expect((await rowsOf(behindHung)).some((row) => row.state !== 'completed')).toBe(true);
+    expect(healthy.peakConcurrency()).toBeLessThanOrEqual(2);
+
+    const ended = await waitFor(
+      async () => {
+        const rows = await rowsOf(behindHung);
+        return rows.every((row) => row.state === 'completed') ? rows : undefined;
+      },
+      'the hung gateway collections to end',
+      60_000,
+    );
+    for (const row of ended)
+      expect(row.result_summary).toMatch(
+        /^ERROR: (the meter did not answer: timeout: .*no complete answer within 4000 ms|unreachable: gateway a-hung is marked down)/,
+      );
+    expect(ended.filter((row) => /marked down/.test(row.result_summary ?? '')).length).toBeGreaterThan(
+      ended.length / 2,
+    );
+    // Two worker processes, each with a G13 client of max_in_flight sockets: the leases held them to two.
+    expect(hung.peakOpen).toBeLessThanOrEqual(2);
   });
 });

@@ -5,15 +5,20 @@ export interface HungGateway {
   url: string;
   /** Connections accepted so far. */
   readonly accepted: number;
+  /** Most connections open at the same time since the start (or the last resetPeak). */
+  readonly peakOpen: number;
+  resetPeak(): void;
   stop(): Promise<void>;
 }
 
 export async function startHungGateway(protocol: 'http' | 'https' = 'https'): Promise<HungGateway> {
   const sockets = new Set<Socket>();
   let accepted = 0;
+  let peakOpen = 0;
   const server: Server = createServer((socket) => {
     accepted += 1;
     sockets.add(socket);
+    peakOpen = Math.max(peakOpen, sockets.size);
     socket.on('error', () => undefined);
     socket.on('close', () => sockets.delete(socket));
     // Reads whatever arrives (a TLS ClientHello, a request) and never writes a byte.
@@ -26,6 +31,12 @@ export async function startHungGateway(protocol: 'http' | 'https' = 'https'): Pr
     url: `${protocol}://127.0.0.1:${port}`,
     get accepted() {
       return accepted;
+    },
+    get peakOpen() {
+      return peakOpen;
+    },
+    resetPeak() {
+      peakOpen = sockets.size;
     },
     async stop() {
       for (const socket of sockets) socket.destroy();

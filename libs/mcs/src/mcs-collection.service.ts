@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@hes/config';
-import { DeviceDriver, DriverError, DriverRegistry, OperationContext } from '@hes/drivers';
+import { DeviceDriver, DriverError, DriverRegistry, GatewayEndpoint, OperationContext } from '@hes/drivers';
+import { GatewayLease } from '@hes/queue';
 import { UdilReadingsRepository } from '@hes/readings';
-import { MeterVisualsRepository, ResolvedDevice } from '@hes/transactions';
+import { GatewayGate, MeterVisualsRepository, ResolvedDevice } from '@hes/transactions';
 import { McsCollectionError } from './mcs-error';
 import { McsMeterResolver } from './mcs-meter-resolver';
 import { registerValuesOf, surveyDataOf } from './mcs-readings';
@@ -34,6 +35,16 @@ export interface McsCollectionRun {
 
 const DAY_MS = 86_400_000;
 
+type ClockReader = DeviceDriver & Required<Pick<DeviceDriver, 'readClock'>>;
+const readsClock = (driver: DeviceDriver): driver is ClockReader => typeof driver.readClock === 'function';
+
+/**
+ * Enters the meter's gateway before any exchange with it (GatewayGate.admit with the job's context): a
+ * lease, or it throws, a DelayedError putting the job back (gateway busy, or marked down and deferred),
+ * or a non-retryable DriverError when the gateway is down past GATEWAY_DEFER_LIMIT_SECONDS.
+ */
+export type McsGatewayAdmission = (gateway: GatewayEndpoint) => Promise<GatewayLease>;
+
 export function describeError(error: unknown): string {
   if (error instanceof DriverError) return `${error.kind}: ${error.message}`;
   return (error as Error)?.message ?? String(error);
@@ -53,10 +64,15 @@ export class McsCollectionService {
     private readonly drivers: DriverRegistry,
     private readonly readings: UdilReadingsRepository,
     private readonly visuals: MeterVisualsRepository,
+    private readonly gate: GatewayGate,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async collect(request: McsCollectionRequest, lastAttempt: boolean): Promise<McsCollectionRun> {
+  async collect(
+    request: McsCollectionRequest,
+    lastAttempt: boolean,
+    admit: McsGatewayAdmission,
+  ): Promise<McsCollectionRun> {
     const log: string[] = [];
     const failures: string[] = [];
     const run = (outcome: McsCollectionOutcome): McsCollectionRun => ({ outcome, failures, log });
@@ -73,10 +89,41 @@ export class McsCollectionService {
       ? this.drivers.get(target.device.driver)
       : undefined;
     if (!driver) return run({ result: `ERROR: no driver ${target.device.driver} is installed` });
-    if (!driver.readClock)
+    if (!readsClock(driver))
       return run({ result: `ERROR: the ${driver.name} driver cannot read a meter's clock or serial number` });
 
+    // One of the gateway's max_in_flight leases (shared by every worker), or the job goes back to the
+    // queue without holding a worker slot; a gateway marked down for too long ends the collection.
+    let lease: GatewayLease;
+    try {
+      lease = await admit(target.address.gateway);
+    } catch (error) {
+      if (error instanceof DriverError && !error.retryable)
+        return run({ result: `ERROR: ${describeError(error)}` });
+      throw error;
+    }
+    try {
+      return run(await this.exchange(request, lastAttempt, target, driver, log, failures));
+    } finally {
+      await lease.release();
+    }
+  }
+
+  /** The collection's exchanges with the meter, holding a lease of its gateway; feeds the gateway's breaker. */
+  private async exchange(
+    request: McsCollectionRequest,
+    lastAttempt: boolean,
+    target: ResolvedDevice,
+    driver: ClockReader,
+    log: string[],
+    failures: string[],
+  ): Promise<McsCollectionOutcome> {
     const address = target.address;
+    const observe = (error?: unknown) => this.gate.observe(address.gateway, error).catch(() => undefined);
+    const failed = async (step: string, error: unknown) => {
+      failures.push(`${step}: ${describeError(error)}`);
+      await observe(error);
+    };
     const ctx: OperationContext = {
       progress: () => undefined,
       log: (line) => log.push(line),
@@ -94,26 +141,28 @@ export class McsCollectionService {
       const sentAt = Date.now();
       meterClock = await driver.readClock(address, ctx);
       offset = clockOffsetSeconds(meterClock, sentAt, Date.now());
+      await observe();
     } catch (error) {
+      await observe(error);
       const reason = describeError(error);
       if (error instanceof DriverError && error.retryable && !lastAttempt)
         throw new McsRetryableFailure(reason);
-      return run({
+      return {
         result: `ERROR: the meter did not answer: ${reason}`,
         ...times(),
         serialNumber: `ERROR: ${reason}`,
         meterTime: `ERROR: ${reason}`,
-      });
+      };
     }
     const meterTime = formatMeterTime(meterClock, offset);
     const serial = address.serial;
     if (request.serialNumber && request.serialNumber !== serial) {
-      return run({
+      return {
         result: `ERROR: serial number mismatch: the meter returned ${serial}, the request gave ${request.serialNumber}`,
         ...times(),
         serialNumber: `ERROR: the meter returned serial number ${serial}, not ${request.serialNumber}`,
         meterTime,
-      });
+      };
     }
     const device = { globalDeviceId: address.globalDeviceId, msn: target.device.msn };
 
@@ -132,7 +181,7 @@ export class McsCollectionService {
       await this.readings.upsert('events', device, events);
       statusEvents = [...new Set(events.map((e) => e.event_description))];
     } catch (error) {
-      failures.push(`status events: ${describeError(error)}`);
+      await failed('status events', error);
     }
 
     let registerValues: McsCollectionOutcome['registerValues'];
@@ -142,7 +191,7 @@ export class McsCollectionService {
       await this.readings.upsert('billing_data', device, [billing]);
       registerValues = registerValuesOf(billing);
     } catch (error) {
-      failures.push(`register values: ${describeError(error)}`);
+      await failed('register values', error);
     }
 
     let surveyData: McsCollectionOutcome['surveyData'];
@@ -155,7 +204,7 @@ export class McsCollectionService {
         await this.readings.upsert('load_profile_data', device, rows);
         surveyData = surveyDataOf(rows);
       } catch (error) {
-        failures.push(`survey data: ${describeError(error)}`);
+        await failed('survey data', error);
       }
     }
 
@@ -163,7 +212,7 @@ export class McsCollectionService {
     await this.visuals.update(address.globalDeviceId, target.device.msn, {
       last_communication_datetime: connectionEnd,
     });
-    return run({
+    return {
       result: failures.length === 0 ? 'SUCCESS' : 'PARTIAL SUCCESS',
       connectionStartTime: formatMcsTime(connectionStart),
       connectionEndTime: formatMcsTime(connectionEnd),
@@ -174,7 +223,7 @@ export class McsCollectionService {
       ...(registerValues ? { registerValues } : {}),
       ...(surveyData ? { surveyData } : {}),
       ...(failures.length > 0 ? { errors: failures } : {}),
-    });
+    };
   }
 
   private async adjustTime(

@@ -109,6 +109,15 @@ export class McsRequestRepository {
     return rows[0];
   }
 
+  /** Notes why an unfinished request waits (e.g. its gateway is marked down); the result stays PENDING. */
+  async note(requestReference: string, summary: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE mcs.collection_requests SET result_summary = $2, updated_at = now()
+        WHERE request_reference = $1 AND ${ACTIVE}`,
+      [requestReference, summary.slice(0, 1000)],
+    );
+  }
+
   /** Stores the result and opens its delivery to the master application, in one statement. */
   async complete(
     requestReference: string,

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DelayedError, Job } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { DriverError, GatewayEndpoint } from '@hes/drivers';
+import { formatUdilDatetime } from '@hes/udil';
 import { GatewayCoordination, GatewayLease } from '@hes/queue';
 
 export type GatewayAdmission =
@@ -56,6 +57,34 @@ export class GatewayGate {
     // Jittered, so that the jobs of a busy gateway do not all come back at the same moment.
     const delay = Math.round(this.config.GATEWAY_BUSY_DELAY_MS * (0.5 + Math.random()));
     return { kind: 'busy', retryAt: Date.now() + delay };
+  }
+
+  /**
+   * Enters the gateway for a job: a lease, or the job is put back in the queue (busy: shortly; marked
+   * down: until it is up again, after `deferred` recorded the reason). Work accepted at `acceptedAt` and
+   * still not sent GATEWAY_DEFER_LIMIT_SECONDS later fails instead (a non-retryable DriverError naming
+   * the reason).
+   */
+  async admit(
+    gateway: GatewayEndpoint,
+    job: Job,
+    token: string | undefined,
+    acceptedAt: Date,
+    deferred: (reason: string) => Promise<void>,
+  ): Promise<GatewayLease> {
+    const admission = await this.enter(gateway);
+    if (admission.kind === 'admitted') return admission.lease;
+    if (admission.kind === 'busy') return this.postpone(job, token, admission.retryAt);
+    const reason = `gateway ${gateway.name} is marked down until ${formatUdilDatetime(admission.until, this.config.TIME_ZONE)} after repeated timeouts`;
+    const deadline = acceptedAt.getTime() + this.config.GATEWAY_DEFER_LIMIT_SECONDS * 1000;
+    if (admission.until.getTime() > deadline)
+      throw new DriverError(
+        'unreachable',
+        `${reason}; not sent within ${this.config.GATEWAY_DEFER_LIMIT_SECONDS} s of acceptance (GATEWAY_DEFER_LIMIT_SECONDS)`,
+        false,
+      );
+    await deferred(`deferred: ${reason}`);
+    return this.postpone(job, token, admission.until.getTime() + Math.round(Math.random() * 1000));
   }
 
   /** Until when the gateway is marked down; undefined when it may be tried. */

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Job } from 'bullmq';
+import { DelayedError, Job } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { JobHandler, JobName, JobPayloads, JobQueueRepository } from '@hes/queue';
 import {
@@ -10,11 +10,16 @@ import {
   describeError,
   statusDocument,
 } from '@hes/mcs';
+import { GatewayGate, QueueUnavailableError } from '@hes/transactions';
 
 /**
  * Carries out one MCS collection: claims the stored request (a cancelled one is skipped), collects,
  * stores the result with its collection times and queues its delivery to the master application.
  * A meter that cannot be reached is retried by the queue with backoff; the last attempt reports ERROR.
+ * The collection enters its gateway like a UDIL command (GatewayGate): a busy gateway or one marked
+ * down puts the job back in the queue (no worker slot held meanwhile; the deferral's reason in the
+ * request's result_summary), and one still down GATEWAY_DEFER_LIMIT_SECONDS after the request was due
+ * ends it with an ERROR result naming the reason.
  */
 @Injectable()
 export class McsCollectJob {
@@ -24,18 +29,27 @@ export class McsCollectJob {
     private readonly requests: McsRequestRepository,
     private readonly collector: McsCollectionService,
     private readonly queues: JobQueueRepository,
+    private readonly gate: GatewayGate,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @JobHandler(JobName.McsCollect)
-  async collect({ requestReference }: JobPayloads[JobName.McsCollect], job: Job): Promise<string> {
+  async collect(
+    { requestReference }: JobPayloads[JobName.McsCollect],
+    job: Job,
+    token?: string,
+  ): Promise<string> {
     const row = await this.requests.claim(requestReference);
     if (!row) return 'nothing to do (cancelled, finished or unknown)';
     const attempts = job.opts.attempts ?? 1;
     const lastAttempt = job.attemptsMade + 1 >= attempts;
     let summary: string;
     try {
-      const run = await this.collector.collect(row.request, lastAttempt);
+      // Deferral is counted from when the request was due: received, or its delayUntil.
+      const due = new Date(Math.max(row.received_at.getTime(), row.delay_until?.getTime() ?? 0));
+      const run = await this.collector.collect(row.request, lastAttempt, (gateway) =>
+        this.gate.admit(gateway, job, token, due, (reason) => this.requests.note(requestReference, reason)),
+      );
       const end = new Date();
       const document = statusDocument(row.request, run.outcome, {
         start: row.collection_start_time,
@@ -50,6 +64,15 @@ export class McsCollectJob {
         'collection finished',
       );
     } catch (error) {
+      // Put back until its gateway has a free lease or is up again: not an attempt.
+      if (error instanceof DelayedError) throw error;
+      if (error instanceof QueueUnavailableError) {
+        this.logger.warn(
+          { requestReference, error: error.message },
+          'queue unavailable: request left for a retry',
+        );
+        throw error;
+      }
       if (error instanceof McsRetryableFailure) {
         this.logger.warn(
           { requestReference, attempt: job.attemptsMade + 1, attempts, error: error.message },

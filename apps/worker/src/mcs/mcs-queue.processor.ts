@@ -4,7 +4,7 @@ import { Job } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { JobDispatcher, QueueName } from '@hes/queue';
 
-/** Consumes MCS collections (by priority, then delayUntil) and result deliveries. */
+/** Consumes MCS collections (by priority, then delayUntil) and result deliveries; a collection waits for its gateway out of the worker (GatewayGate). */
 @Processor(QueueName.Mcs)
 export class McsQueueProcessor extends WorkerHost implements OnApplicationBootstrap {
   constructor(
@@ -19,7 +19,7 @@ export class McsQueueProcessor extends WorkerHost implements OnApplicationBootst
     this.worker.concurrency = this.config.MCS_WORKER_CONCURRENCY;
   }
 
-  process(job: Job): Promise<unknown> {
-    return this.dispatcher.dispatch(QueueName.Mcs, job);
+  process(job: Job, token?: string): Promise<unknown> {
+    return this.dispatcher.dispatch(QueueName.Mcs, job, token);
   }
 }

@@ -120,7 +120,16 @@ export class TransactionExecuteJob {
           ? await this.creation.create(globalDeviceId, row.msn ?? '', parameters, ctx)
           : undefined;
       target = await this.directory.resolve(globalDeviceId);
-      if (!created) lease = await this.admit(target, transactionid, globalDeviceId, row, job, token);
+      // A lease of the gateway, or the job is put back (busy; marked down: the reason in response_data).
+      if (!created)
+        lease = await this.gate.admit(
+          target.address.gateway,
+          job,
+          token,
+          new Date(row.command_receiving_datetime),
+          (reason) =>
+            this.statuses.note(transactionid, globalDeviceId, reason, row.command_receiving_datetime),
+        );
       log(`${row.type} via ${target.address.gateway.name} (${target.device.driver})`);
       const driver = this.drivers.names().includes(target.device.driver)
         ? this.drivers.get(target.device.driver)
@@ -219,41 +228,6 @@ export class TransactionExecuteJob {
       )
       .catch(() => undefined); // the reconciler queues it once due
     return `held until ${formatUdilDatetime(dueAt, this.config.TIME_ZONE)}`;
-  }
-
-  /**
-   * Enters the device's gateway (GatewayGate): a lease, or the job is put back in the queue (busy:
-   * shortly; marked down: until it is up again, with the reason in response_data). A command deferred
-   * for longer than GATEWAY_DEFER_LIMIT_SECONDS since it was accepted fails with the reason instead.
-   */
-  private async admit(
-    target: ResolvedDevice,
-    transactionid: string,
-    globalDeviceId: string,
-    row: { command_receiving_datetime: Date },
-    job: Job,
-    token: string | undefined,
-  ): Promise<GatewayLease> {
-    const gateway = target.address.gateway;
-    const admission = await this.gate.enter(gateway);
-    if (admission.kind === 'admitted') return admission.lease;
-    if (admission.kind === 'busy') return this.gate.postpone(job, token, admission.retryAt);
-    const reason = `gateway ${gateway.name} is marked down until ${formatUdilDatetime(admission.until, this.config.TIME_ZONE)} after repeated timeouts`;
-    const deadline =
-      new Date(row.command_receiving_datetime).getTime() + this.config.GATEWAY_DEFER_LIMIT_SECONDS * 1000;
-    if (admission.until.getTime() > deadline)
-      throw new DriverError(
-        'unreachable',
-        `${reason}; not sent within ${this.config.GATEWAY_DEFER_LIMIT_SECONDS} s of acceptance (GATEWAY_DEFER_LIMIT_SECONDS)`,
-        false,
-      );
-    await this.statuses.note(
-      transactionid,
-      globalDeviceId,
-      `deferred: ${reason}`,
-      row.command_receiving_datetime,
-    );
-    return this.gate.postpone(job, token, admission.until.getTime() + Math.round(Math.random() * 1000));
   }
 
   private async recordHistory(
