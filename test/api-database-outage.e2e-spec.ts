@@ -4,7 +4,8 @@ import { createApiApp } from '../apps/api/src/bootstrap';
 import { DisposablePostgres } from './support/disposable-postgres';
 import { RawAnswer, RawRequest, rawRequest } from './support/raw-http';
 import { applyEnvironment, testEnvironment, waitFor } from './support/test-environment';
-import { authorizedKey, MDM_USER } from './support/udil-client';
+import { outageRequests } from './support/outage-requests';
+import { authorizedKey } from './support/udil-client';
 
 const ADMIN_TOKEN = 'outage-admin-token-0123456789abcdef';
 const MCS_AUTH = `Basic ${Buffer.from('master:master-secret').toString('base64')}`;
@@ -43,51 +44,7 @@ describe('api during a database outage', () => {
 
   const requests = (): [string, RawRequest][] => {
     sequence += 1;
-    return [
-      [
-        'UDIL authorization_service',
-        {
-          method: 'POST',
-          path: '/authorization_service',
-          headers: { username: MDM_USER.username, password: MDM_USER.password, code: MDM_USER.code },
-        },
-      ],
-      [
-        'UDIL command',
-        {
-          method: 'POST',
-          path: '/time_synchronization',
-          headers: {
-            privatekey,
-            transactionid: `outage-${sequence}`,
-            'content-type': 'application/json',
-          },
-          body: JSON.stringify({ global_device_id: 'm1', request_datetime: '2026-11-21 10:00:00' }),
-        },
-      ],
-      [
-        'MCS collection-request',
-        {
-          method: 'POST',
-          path: '/mcs/collection-request',
-          headers: { authorization: MCS_AUTH, 'content-type': 'application/json' },
-          body: JSON.stringify({
-            requestReference: `outage-${sequence}`,
-            responseUrl: 'http://127.0.0.1:9/master',
-            mpan: '12345',
-            priority: 1,
-            meterType: 'ABB_G13',
-            remoteAddress: '10.2.34.4:3400',
-            serialNumber: '12345678',
-          }),
-        },
-      ],
-      [
-        'admin gateways',
-        { method: 'GET', path: '/admin/gateways', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } },
-      ],
-      ['health of the workers', { method: 'GET', path: '/health/worker' }],
-    ];
+    return outageRequests(privatekey, `outage-${sequence}`, ADMIN_TOKEN, MCS_AUTH);
   };
   const send = (raw: RawRequest): Promise<RawAnswer> => rawRequest(base, raw);
 

@@ -136,6 +136,13 @@ export const environmentSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     DATABASE_URL: urlWithProtocol(['postgres:', 'postgresql:']),
+    /**
+     * A new PostgreSQL connection (or a free one of the pool) must come within this long, and a query must
+     * be answered within DATABASE_QUERY_TIMEOUT_MS (the connection is then closed): a database that
+     * silently drops packets makes requests answer 503 with Retry-After instead of hanging.
+     */
+    DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+    DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
     /** Where BullMQ keeps jobs: Redis in production, PostgreSQL for the zero-service embedded mode. */
     QUEUE_BACKEND: z.enum(['redis', 'postgres'], { error: 'must be redis or postgres' }).default('redis'),
     REDIS_URL: urlWithProtocol(['redis:', 'rediss:']).optional(),

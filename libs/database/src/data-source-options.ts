@@ -1,9 +1,25 @@
 import { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../../migrations';
+import { BoundedClient } from './bounded-client';
 import { ENTITIES } from './entities';
 
-/** One definition of the connection used by the apps, the migration CLI and the tests. */
-export function createDataSourceOptions(databaseUrl: string, applicationName = 'hes'): DataSourceOptions {
+/** How long the apps wait for a connection and for a query's answer (DATABASE_*_TIMEOUT_MS). */
+export interface DatabaseTimeouts {
+  connectMs: number;
+  queryMs: number;
+}
+
+/**
+ * One definition of the connection used by the apps, the migration CLI and the tests. With `timeouts`
+ * (the apps) no wait on PostgreSQL is unbounded: a connection must be made or freed within connectMs, a
+ * query answered within queryMs (its connection is then closed, see BoundedClient), and TCP keep-alive
+ * notices a peer that vanished while the connection is idle.
+ */
+export function createDataSourceOptions(
+  databaseUrl: string,
+  applicationName = 'hes',
+  timeouts?: DatabaseTimeouts,
+): DataSourceOptions {
   return {
     type: 'postgres',
     url: databaseUrl,
@@ -16,6 +32,17 @@ export function createDataSourceOptions(databaseUrl: string, applicationName = '
     installExtensions: false,
     migrationsRun: false,
     applicationName,
-    extra: { max: 20 },
+    extra: {
+      max: 20,
+      ...(timeouts
+        ? {
+            Client: BoundedClient,
+            connectionTimeoutMillis: timeouts.connectMs,
+            query_timeout: timeouts.queryMs,
+            keepAlive: true,
+            keepAliveInitialDelayMillis: 10_000,
+          }
+        : {}),
+    },
   };
 }

@@ -23,7 +23,10 @@ const REPOSITORIES = [
     TypeOrmModule.forRootAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
-        ...createDataSourceOptions(config.DATABASE_URL),
+        ...createDataSourceOptions(config.DATABASE_URL, 'hes', {
+          connectMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+          queryMs: config.DATABASE_QUERY_TIMEOUT_MS,
+        }),
         retryAttempts: 5,
         retryDelay: 2000,
       }),

@@ -1,4 +1,5 @@
 export * from './entities';
+export * from './bounded-client';
 export * from './credential-cipher';
 export * from './data-source-options';
 export * from './database.module';

@@ -109,9 +109,12 @@ const UNREACHABLE_CODES = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
 ]);
-/** node-postgres's own words for a connection that is gone or could not be made. */
+/**
+ * node-postgres's own words for a connection that is gone or could not be made, and for a query that got
+ * no answer within DATABASE_QUERY_TIMEOUT_MS (its connection is then closed: see BoundedClient).
+ */
 const UNAVAILABLE_MESSAGE =
-  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection terminated due to connection timeout)/;
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection terminated due to connection timeout|Query read timeout|Client was closed and is not queryable)/;
 
 /**
  * Whether an error means that PostgreSQL cannot be reached (stopped, restarting, network down), as
