@@ -60,6 +60,7 @@ describe('a hung gateway beside healthy ones', () => {
         GATEWAY_DOWN_SECONDS: '3',
         GATEWAY_DEFER_LIMIT_SECONDS: '5',
         DEVICE_CREATION_GATEWAY_TIMEOUT_MS: '1500',
+        UDIL_ON_DEMAND_WAIT_SECONDS: '5',
         MCS_WORKER_CONCURRENCY: '2',
         MCS_COLLECTION_ATTEMPTS: '3',
         MCS_COLLECTION_BACKOFF_MS: '50',
@@ -274,5 +275,41 @@ describe('a hung gateway beside healthy ones', () => {
     );
     // Two worker processes, each with a G13 client of max_in_flight sockets: the leases held them to two.
     expect(hung.peakOpen).toBeLessThanOrEqual(2);
+  });
+
+  it("answers a parameter read from the head-end's record without waiting for the hung gateway", async () => {
+    // Every lease of the hung gateway is held: whatever needs one is put back until one comes free.
+    const coordination = workers[0].get(GatewayCoordination);
+    const leases = [
+      await coordination.tryAcquire(hungGatewayId, 2),
+      await coordination.tryAcquire(hungGatewayId, 2),
+    ];
+    expect(leases.every((lease) => lease !== undefined)).toBe(true);
+    try {
+      const device = `hung-${BEHIND_HUNG[0]}`;
+      const read = async (type: string) => {
+        const transactionid = `${type}-${Date.now()}`;
+        const answer = await request(api.getHttpServer())
+          .post('/on_demand_parameter_read')
+          .set('privatekey', key)
+          .set('transactionid', transactionid)
+          .type('form')
+          .send({ global_device_id: device, type })
+          .expect(200);
+        const [row] = await rowsOf(transactionid, device);
+        return { body: answer.body as { status: string; data?: Record<string, unknown>[] }, row };
+      };
+      // Device metadata is the head-end registry: no device I/O, so no lease and no wait.
+      const metadata = await read('dmdt');
+      expect(metadata.row).toMatchObject({ status_level: 5, indv_status: 1 });
+      expect(metadata.body.status).toBe('1');
+      expect(metadata.body.data?.[0]).toMatchObject({ global_device_id: device, indv_status: '1' });
+      // The relay state is read from the meter: it waits for a lease (UDIL_ON_DEMAND_WAIT_SECONDS passes).
+      const relay = await read('auxr');
+      expect(relay.row.indv_status).toBe(0);
+      expect(relay.row.status_level).toBeLessThan(2);
+    } finally {
+      for (const lease of leases) await lease?.release();
+    }
   });
 });

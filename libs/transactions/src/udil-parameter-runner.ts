@@ -6,6 +6,7 @@ import {
   OperationContext,
   TimeOfUseCalendar,
   UnsupportedOperationError,
+  implementsOperation,
   operationRefusal,
 } from '@hes/drivers';
 import {
@@ -54,6 +55,18 @@ const HEAD_END_STATE: Partial<Record<ParameterType, string>> = {
   [ParameterType.MajorAlarms]: 'the major alarms list is kept by the head-end (update_major_alarms)',
 };
 
+/** The driver operation that reads a type from the device; the other types are the head-end's record. */
+const DEVICE_READS: Partial<Record<ParameterType, MeterOperation>> = {
+  [ParameterType.AuxRelay]: 'readSupplyRelay',
+  [ParameterType.DeviceTime]: 'readClock',
+  [ParameterType.SanctionedLoad]: 'readLoadLimit',
+  [ParameterType.DataSampling]: 'readSampling',
+  [ParameterType.TimeOfUse]: 'readTimeOfUse',
+};
+
+const deviceReadOf = (type: ParameterType): MeterOperation | undefined =>
+  DEVICE_READS[type] ?? (apmsTypeOf(type) ? 'readThresholdAlarm' : undefined);
+
 const SAMPLED_TYPES = ['INST', 'BILL', 'LPRO'] as const;
 
 const text = (value: number | undefined): VisualsValue => (value === undefined ? null : String(value));
@@ -70,6 +83,17 @@ export class UdilParameterRunner {
     private readonly visuals: MeterVisualsRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /**
+   * Whether answering `type` for this device exchanges anything with it. When it does not (head-end
+   * state, an inactive meter, a driver without the read) the head-end's record answers alone: no gateway
+   * lease is taken, so a hung gateway does not delay it.
+   */
+  touchesDevice(type: ParameterType, target: ResolvedDevice, driver: DeviceDriver | undefined): boolean {
+    if (HEAD_END_STATE[type] || target.device.activationStatus === 0) return false;
+    const operation = deviceReadOf(type);
+    return operation !== undefined && driver !== undefined && implementsOperation(driver, operation);
+  }
 
   async run(
     type: ParameterType,

@@ -120,8 +120,14 @@ export class TransactionExecuteJob {
           ? await this.creation.create(globalDeviceId, row.msn ?? '', parameters, ctx)
           : undefined;
       target = await this.directory.resolve(globalDeviceId);
+      const driver = this.drivers.names().includes(target.device.driver)
+        ? this.drivers.get(target.device.driver)
+        : undefined;
       // A lease of the gateway, or the job is put back (busy; marked down: the reason in response_data).
-      if (!created)
+      // A parameter read the head-end's record answers alone does not wait for the gateway.
+      const recordOnly =
+        isParameterRead && !this.parameterReads.touchesDevice(row.type as ParameterType, target, driver);
+      if (!created && !recordOnly)
         lease = await this.gate.admit(
           target.address.gateway,
           job,
@@ -131,9 +137,6 @@ export class TransactionExecuteJob {
             this.statuses.note(transactionid, globalDeviceId, reason, row.command_receiving_datetime),
         );
       log(`${row.type} via ${target.address.gateway.name} (${target.device.driver})`);
-      const driver = this.drivers.names().includes(target.device.driver)
-        ? this.drivers.get(target.device.driver)
-        : undefined;
       const outcome =
         created ??
         (isParameterRead
