@@ -42,10 +42,26 @@ export class NotYetDueError extends Error {
 
 /**
  * A time synchronisation sent again (at-least-once delivery) first reads the meter clock; within this
- * much of the head-end's time it is not set a second time. Two seconds cover the G13's whole-second
- * clock and the round trip.
+ * much of the head-end's time, beyond what the exchange itself cannot tell apart (resendClockDrift), it
+ * is not set a second time.
  */
 const RESEND_CLOCK_TOLERANCE_MS = 2000;
+const WHOLE_SECOND_MS = 1000;
+
+/**
+ * How far a meter clock read between `sentAt` and `receivedAt` (epoch ms) is from head-end time, beyond
+ * the exchange's own uncertainty. A meter in step answers with a time of the interval [sentAt, receivedAt]
+ * (the round trip and any queueing, however long under load), in whole seconds (up to 1 s early), and a
+ * clock an earlier attempt set was set in whole seconds too (up to 1 s behind): anything in
+ * [sentAt − 2 s, receivedAt] is no drift at all. Comparing with the time after the answer alone made a
+ * just-set clock look more than 2 s off under load, and the resend set it a second time.
+ */
+export function resendClockDrift(meterClock: Date, sentAt: number, receivedAt: number): number {
+  const clock = meterClock.getTime();
+  const earliest = sentAt - 2 * WHOLE_SECOND_MS;
+  if (clock < earliest) return earliest - clock;
+  return Math.max(0, clock - receivedAt);
+}
 
 /** type_parameters as stored at acceptance (UDIL text; datetimes in the configured zone). */
 export type StoredParameters = Record<string, unknown>;
@@ -107,8 +123,9 @@ export class UdilCommandRunner {
       case UdilCommand.TimeSynchronization: {
         if (ctx.resend && driver?.readClock) {
           // An earlier attempt may have set it: a clock already within tolerance is not set again.
+          const sentAt = Date.now();
           const meterClock = await driver.readClock(device, ctx);
-          const drift = Math.abs(meterClock.getTime() - Date.now());
+          const drift = resendClockDrift(meterClock, sentAt, Date.now());
           if (drift <= RESEND_CLOCK_TOLERANCE_MS)
             return {
               response: `meter clock already within ${RESEND_CLOCK_TOLERANCE_MS / 1000} s of head-end time (${meterClock.toISOString()}): not set again`,
