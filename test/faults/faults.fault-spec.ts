@@ -19,9 +19,22 @@ import { BenchMeter, FaultBench } from './fault-bench';
  * and asserts lost = 0 and stuck = 0. docs/reliability.md keeps the figures.
  */
 
-const GATEWAYS = 8;
-const METERS_PER_GATEWAY = 25;
-const HUNG_METERS = 40;
+/** A positive whole number from the environment, or the default. */
+function sizeFrom(name: string, fallback: number): number {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number`);
+  return value;
+}
+
+/**
+ * Issue 16's fleet: 1 000 meters on 10 gateways, and 100 behind a gateway that never answers. A smaller
+ * one for a quick look: FAULTS_GATEWAYS, FAULTS_METERS_PER_GATEWAY, FAULTS_HUNG_METERS.
+ */
+const GATEWAYS = sizeFrom('FAULTS_GATEWAYS', 10);
+const METERS_PER_GATEWAY = sizeFrom('FAULTS_METERS_PER_GATEWAY', 100);
+const HUNG_METERS = sizeFrom('FAULTS_HUNG_METERS', 100);
+/** Collections of the MCS case: the first meters of one gateway. */
+const MCS_COLLECTIONS = 25;
 const RELAY_PORT = 1;
 /** The MPCB case: its site's settings (short periods, so that an outage outlasts the real-time window). */
 const MPCB_SITE = {
@@ -68,7 +81,8 @@ describe('fault suite', () => {
       hungMeters: HUNG_METERS,
       latencyMs: 100,
     });
-  }, 180_000);
+    // Its own PostgreSQL, Redis, 1 100 simulated meters and two app processes: minutes on a busy machine.
+  }, 300_000);
 
   afterAll(async () => {
     console.log(
@@ -295,9 +309,10 @@ describe('fault suite', () => {
     const started = Date.now();
     try {
       const gateway = bench.fleet.gateways[0];
-      const references = gateway.serials.map((serial) => `mcs-fault-${serial}-${Date.now()}`);
+      const serials = gateway.serials.slice(0, MCS_COLLECTIONS);
+      const references = serials.map((serial) => `mcs-fault-${serial}-${Date.now()}`);
       let fiveXx = 0;
-      for (const [index, serial] of gateway.serials.entries()) {
+      for (const [index, serial] of serials.entries()) {
         const response = await fetch(`${bench.apiUrl}/mcs/collection-request`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
@@ -405,7 +420,11 @@ describe('fault suite', () => {
         MPCB_TRANSMISSION_SECONDS: String(MPCB_TRANSMISSION_SECONDS),
         MPCB_REALTIME_WINDOW_SECONDS: String(MPCB_REALTIME_WINDOW_SECONDS),
         MPCB_TIMESTAMP_LAG_SECONDS: '5',
-        MPCB_REQUEST_TIMEOUT_MS: '2000',
+        // The outage refuses connections, which fail at once whatever the timeout. A 2 s timeout cut off
+        // uploads the central server had accepted when about seven test runs shared the 2-core machine
+        // (13 unreachable uploads instead of 12, 3 rows received twice): at-least-once at the HTTP level,
+        // counted as duplicates by this case. 10 s leaves room for a loaded machine.
+        MPCB_REQUEST_TIMEOUT_MS: '10000',
       });
       const readings = new MpcbReadingRepository(dataSource);
       const received = () => central.uploads(MPCB_SITE.siteId);
