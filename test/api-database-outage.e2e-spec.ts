@@ -4,12 +4,11 @@ import { createApiApp } from '../apps/api/src/bootstrap';
 import { DisposablePostgres } from './support/disposable-postgres';
 import { RawAnswer, RawRequest, rawRequest } from './support/raw-http';
 import { applyEnvironment, testEnvironment, waitFor } from './support/test-environment';
-import { outageRequests } from './support/outage-requests';
+import { expectNothingAccepted, outageRequests } from './support/outage-requests';
 import { authorizedKey } from './support/udil-client';
 
 const ADMIN_TOKEN = 'outage-admin-token-0123456789abcdef';
 const MCS_AUTH = `Basic ${Buffer.from('master:master-secret').toString('base64')}`;
-const NOTHING_ACCEPTED = 'database: unavailable, nothing was accepted; retry in 5 seconds';
 
 /**
  * A PostgreSQL outage (issue 16, point 6), on a PostgreSQL of the test's own: every API answers 503
@@ -62,17 +61,7 @@ describe('api during a database outage', () => {
       retryAfter: answer.headers['retry-after'],
     }));
     expect(seen).toEqual([...answers.keys()].map((name) => ({ name, status: 503, retryAfter: '5' })));
-    expect(answers.get('UDIL authorization_service')!.json).toEqual({
-      status: '0',
-      message: NOTHING_ACCEPTED,
-    });
-    expect(answers.get('UDIL command')!.json).toEqual({
-      status: '0',
-      transactionid: `outage-${sequence}`,
-      message: NOTHING_ACCEPTED,
-    });
-    expect(answers.get('MCS collection-request')!.json).toEqual({ details: NOTHING_ACCEPTED });
-    expect(answers.get('admin gateways')!.json).toEqual({ statusCode: 503, message: NOTHING_ACCEPTED });
+    expectNothingAccepted(answers, `outage-${sequence}`);
     expect(answers.get('health of the workers')!.json).toEqual({
       status: 'error',
       windowSeconds: 45,

@@ -7,7 +7,7 @@ import { GatewayRepository } from '@hes/database';
 import { JobQueueRepository, QueueName } from '@hes/queue';
 import { transactionJobId } from '@hes/transactions';
 import { BlackholeProxy } from './support/blackhole-proxy';
-import { outageRequests } from './support/outage-requests';
+import { expectNothingAccepted, outageRequests } from './support/outage-requests';
 import { RawAnswer, RawRequest, rawRequest } from './support/raw-http';
 import { TestDatabase, createMigratedDatabase } from './support/test-database';
 import { applyEnvironment, testEnvironment, waitFor } from './support/test-environment';
@@ -16,7 +16,6 @@ import { authorizedKey } from './support/udil-client';
 
 const ADMIN_TOKEN = 'blackhole-admin-token-0123456789abcdef';
 const MCS_AUTH = `Basic ${Buffer.from('master:master-secret').toString('base64')}`;
-const NOTHING_ACCEPTED = 'database: unavailable, nothing was accepted; retry in 5 seconds';
 const SERIAL = '3100005001';
 const RELAY_PORT = 1;
 
@@ -152,13 +151,7 @@ describe('PostgreSQL that silently drops packets', () => {
         retryAfter: name === 'health' ? undefined : '5',
       })),
     );
-    expect(answers.get('UDIL command')!.json).toEqual({
-      status: '0',
-      transactionid: `blackhole-${sequence}`,
-      message: NOTHING_ACCEPTED,
-    });
-    expect(answers.get('MCS collection-request')!.json).toEqual({ details: NOTHING_ACCEPTED });
-    expect(answers.get('admin gateways')!.json).toEqual({ statusCode: 503, message: NOTHING_ACCEPTED });
+    expectNothingAccepted(answers, `blackhole-${sequence}`);
     expect(answers.get('health')!.json).toMatchObject({
       status: 'error',
       error: { database: { status: 'down' } },

@@ -1,4 +1,4 @@
-import { RawRequest } from './raw-http';
+import { RawAnswer, RawRequest } from './raw-http';
 import { MDM_USER } from './udil-client';
 
 /**
@@ -53,4 +53,18 @@ export function outageRequests(
     ],
     ['health of the workers', { method: 'GET', path: '/health/worker' }],
   ];
+}
+
+export const NOTHING_ACCEPTED = 'database: unavailable, nothing was accepted; retry in 5 seconds';
+
+/** The UDIL, MCS and admin answers to outageRequests while the database cannot be reached: each API's envelope. */
+export function expectNothingAccepted(answers: Map<string, RawAnswer>, reference: string): void {
+  expect(answers.get('UDIL authorization_service')!.json).toEqual({ status: '0', message: NOTHING_ACCEPTED });
+  expect(answers.get('UDIL command')!.json).toEqual({
+    status: '0',
+    transactionid: reference,
+    message: NOTHING_ACCEPTED,
+  });
+  expect(answers.get('MCS collection-request')!.json).toEqual({ details: NOTHING_ACCEPTED });
+  expect(answers.get('admin gateways')!.json).toEqual({ statusCode: 503, message: NOTHING_ACCEPTED });
 }
