@@ -92,7 +92,7 @@ export interface MpcbCentralSimulatorHandle {
   baseUrl: string;
   port: number;
   stop(): Promise<void>;
-  /** Stops listening and drops connections (the client sees ECONNREFUSED); state is kept. */
+  /** Stops listening (new connections see ECONNREFUSED); uploads in flight still get their answers; state is kept. */
   goDown(): Promise<void>;
   /** Listens again on the same port. */
   comeUp(): Promise<void>;
@@ -602,12 +602,18 @@ export async function startMpcbCentralSimulator(
         resolve();
       });
     });
-  const close = () =>
+  /**
+   * Stops listening. `graceful`: uploads in flight still get their answers (an outage that starts between
+   * two requests); otherwise every connection is cut, answered or not (a crash: an upload it recorded may
+   * go unanswered, and the site sends it again).
+   */
+  const close = (graceful: boolean) =>
     new Promise<void>((resolve) => {
       if (!up) return resolve();
       up = false;
       server.close(() => resolve());
-      server.closeAllConnections();
+      if (graceful) server.closeIdleConnections();
+      else server.closeAllConnections();
     });
   await listen();
   const url = `http://${host}:${port}`;
@@ -622,8 +628,8 @@ export async function startMpcbCentralSimulator(
     url,
     baseUrl: `${url}${basePath}`,
     port,
-    stop: close,
-    goDown: close,
+    stop: () => close(false),
+    goDown: () => close(true),
     comeUp: listen,
     isUp: () => up,
     addSite: (site) => {
