@@ -1,14 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { AppConfig } from '@hes/config';
 import { GatewayCoordination, LocalGatewayCoordination, RedisGatewayCoordination } from '@hes/queue';
+import { DisposableRedisCluster } from './support/redis-cluster';
 import { DisposableRedis } from './support/redis-server';
 import { waitFor } from './support/test-environment';
 
 const LEASE_SECONDS = 5;
 
-/** The leases and breaker that bound each gateway across worker processes (Redis) or in one process (local). */
-describe.each(['redis', 'local'] as const)('gateway coordination (%s)', (kind) => {
-  let redis: DisposableRedis | undefined;
+/**
+ * The leases and breaker that bound each gateway across worker processes (Redis, or a three-master Redis
+ * Cluster) or in one process (local).
+ */
+describe.each(['redis', 'cluster', 'local'] as const)('gateway coordination (%s)', (kind) => {
+  let redis: DisposableRedis | DisposableRedisCluster | undefined;
   const created: RedisGatewayCoordination[] = [];
   let prefix: string;
 
@@ -26,6 +30,7 @@ describe.each(['redis', 'local'] as const)('gateway coordination (%s)', (kind) =
 
   beforeAll(async () => {
     if (kind === 'redis') redis = await DisposableRedis.start();
+    if (kind === 'cluster') redis = await DisposableRedisCluster.start();
   });
   beforeEach(() => {
     prefix = `t${randomBytes(4).toString('hex')}`;
@@ -59,7 +64,7 @@ describe.each(['redis', 'local'] as const)('gateway coordination (%s)', (kind) =
     expect(await first.held('gw-1')).toBe(0);
   });
 
-  if (kind === 'redis') {
+  if (kind !== 'local') {
     it("gets a dead worker's leases back once they expire, while a live holder keeps its own", async () => {
       const dead = coordination() as RedisGatewayCoordination;
       const live = coordination();
@@ -102,4 +107,26 @@ describe.each(['redis', 'local'] as const)('gateway coordination (%s)', (kind) =
     await breaker.recordSuccess('gw-1');
     expect(await breaker.recordFailure('gw-1', settings)).toBeUndefined();
   });
+
+  if (kind === 'cluster') {
+    it("spreads the gateways' keys over the masters, each gateway's keys in one slot", async () => {
+      const cluster = redis as DisposableRedisCluster;
+      const instance = coordination();
+      const gateways = Array.from({ length: 12 }, (_, i) => `gw-spread-${i}`);
+      const leases = await Promise.all(gateways.map((id) => instance.tryAcquire(id, 1)));
+      // The breaker's script touches three keys of a gateway: a CROSSSLOT error would reject here.
+      for (const id of gateways) await instance.recordFailure(id, { failures: 1, downMs: 60_000 });
+      const byNode = await cluster.keysByNode(`${prefix}:gateway:*`);
+      const holders = [...byNode.values()].filter((keys) => keys.length > 0);
+      expect(holders.length).toBeGreaterThan(1);
+      for (const id of gateways) {
+        const nodes = [...byNode.entries()].filter(([, keys]) => keys.some((key) => key.includes(`{${id}}`)));
+        expect(nodes).toHaveLength(1);
+        expect(nodes[0][1].filter((key) => key.includes(`{${id}}`)).sort()).toEqual(
+          ['down', 'leases', 'tripped'].map((part) => `${prefix}:gateway:{${id}}:${part}`),
+        );
+      }
+      await Promise.all(leases.map((lease) => lease!.release()));
+    });
+  }
 });

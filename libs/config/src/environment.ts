@@ -1,3 +1,4 @@
+import { RedisTarget, parseRedisUrl } from './redis-url';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
@@ -128,6 +129,32 @@ function tlsPairProblem(
   return undefined;
 }
 
+/** REDIS_URL and REDIS_CLUSTER that contradict each other, or a database number a cluster does not have. */
+function redisClusterProblem(
+  redisUrl: string,
+  cluster: boolean | undefined,
+): { variable: string; message: string } | undefined {
+  let target: RedisTarget;
+  try {
+    target = parseRedisUrl(redisUrl);
+  } catch {
+    return undefined; // reported on REDIS_URL itself
+  }
+  if (target.nodes.length > 1 && cluster === false) {
+    return {
+      variable: 'REDIS_CLUSTER',
+      message: 'is false but REDIS_URL lists several nodes (a Redis Cluster\'s seed nodes); set it true or list one node',
+    };
+  }
+  if ((cluster ?? target.nodes.length > 1) && target.db !== 0) {
+    return {
+      variable: 'REDIS_URL',
+      message: `names database ${target.db}, but a Redis Cluster has only database 0`,
+    };
+  }
+  return undefined;
+}
+
 const booleanFlag = z
   .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1');
@@ -145,7 +172,21 @@ export const environmentSchema = z
     DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
     /** Where BullMQ keeps jobs: Redis in production, PostgreSQL for the zero-service embedded mode. */
     QUEUE_BACKEND: z.enum(['redis', 'postgres'], { error: 'must be redis or postgres' }).default('redis'),
-    REDIS_URL: urlWithProtocol(['redis:', 'rediss:']).optional(),
+    /** One server, or a Redis Cluster's seed nodes as a comma list of host:port (see parseRedisUrl). */
+    REDIS_URL: z
+      .string()
+      .trim()
+      .min(1, 'is required')
+      .superRefine((value, ctx) => {
+        try {
+          parseRedisUrl(value);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        }
+      })
+      .optional(),
+    /** Redis Cluster mode: unset, it is on when REDIS_URL lists several nodes. */
+    REDIS_CLUSTER: booleanFlag.optional(),
     /** Namespace of the queues: the Redis key prefix, or the PostgreSQL schema of the queue tables. */
     QUEUE_PREFIX: z
       .string()
@@ -415,6 +456,10 @@ export const environmentSchema = z
         path: ['GATEWAY_DEFER_LIMIT_SECONDS'],
         message: 'must be at least GATEWAY_DOWN_SECONDS (a deferred command waits out one down period)',
       });
+    }
+    if (env.REDIS_URL) {
+      const problem = redisClusterProblem(env.REDIS_URL, env.REDIS_CLUSTER);
+      if (problem) ctx.addIssue({ code: 'custom', path: [problem.variable], message: problem.message });
     }
     if (env.QUEUE_BACKEND === 'redis' && !env.REDIS_URL) {
       ctx.addIssue({

@@ -1,2 +1,3 @@
 export * from './environment';
 export * from './app-config.module';
+export * from './redis-url';

@@ -1,8 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '@hes/config';
-import { redisOptionsFromUrl } from './queue-connection';
+import { RedisClient, createRedisClient } from './queue-connection';
 
 /** One of a gateway's max_in_flight slots, held by one job of one worker process. */
 export interface GatewayLease {
@@ -83,7 +82,7 @@ return 0`;
 /** Leases and breaker in Redis (QUEUE_BACKEND=redis): shared by every api and worker process. */
 @Injectable()
 export class RedisGatewayCoordination extends GatewayCoordination implements OnApplicationShutdown {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly leaseMs: number;
   /** Renewal timers of the leases this process holds. */
   private readonly renewals = new Set<NodeJS.Timeout>();
@@ -91,8 +90,7 @@ export class RedisGatewayCoordination extends GatewayCoordination implements OnA
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     super();
     this.leaseMs = config.GATEWAY_LEASE_SECONDS * 1000;
-    this.redis = new Redis({
-      ...redisOptionsFromUrl(config.REDIS_URL!),
+    this.redis = createRedisClient(config, {
       connectionName: 'hes-gateways',
       lazyConnect: true,
       maxRetriesPerRequest: 1,
@@ -103,10 +101,14 @@ export class RedisGatewayCoordination extends GatewayCoordination implements OnA
   }
 
   /** The connection used, for the schedule supervisor to hear reconnects on. */
-  get connection(): Redis {
+  get connection(): RedisClient {
     return this.redis;
   }
 
+  /**
+   * A gateway's keys share the hash tag {gatewayId}, so the breaker's three-key script stays in one slot of
+   * a Redis Cluster while the gateways spread over its nodes.
+   */
   private key(gatewayId: string, part: string): string {
     return `${this.config.QUEUE_PREFIX}:gateway:{${gatewayId}}:${part}`;
   }

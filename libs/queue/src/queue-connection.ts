@@ -4,20 +4,61 @@ import {
   createRedisBackend,
   setDefaultBackendFactory,
 } from 'bullmq';
-import { AppConfig } from '@hes/config';
+import Redis, { Cluster } from 'ioredis';
+import { AppConfig, RedisTarget, isRedisCluster, parseRedisUrl } from '@hes/config';
 
-/** ioredis options for a redis:// or rediss:// URL. */
-export function redisOptionsFromUrl(redisUrl: string) {
-  const url = new URL(redisUrl);
-  const db = url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0;
-  return {
-    host: url.hostname,
-    port: url.port ? Number(url.port) : 6379,
-    username: url.username ? decodeURIComponent(url.username) : undefined,
-    password: url.password ? decodeURIComponent(url.password) : undefined,
-    db: Number.isInteger(db) ? db : 0,
-    tls: url.protocol === 'rediss:' ? {} : undefined,
-  };
+/** A connection to the queues' Redis: one server, or a Redis Cluster (same commands, keys routed by slot). */
+export type RedisClient = Redis | Cluster;
+
+/** What each user of Redis tunes; the rest (nodes, credentials, TLS, database) comes from REDIS_URL. */
+export interface RedisClientOptions {
+  connectionName?: string;
+  lazyConnect?: boolean;
+  /** null: a command waits for the connection however long (BullMQ's blocking connections need this). */
+  maxRetriesPerRequest?: number | null;
+  enableOfflineQueue?: boolean;
+  connectTimeout?: number;
+  /** Delay before the next reconnect (for a cluster: before the next try to reach any seed node). */
+  retryStrategy?: (times: number) => number;
+}
+
+function credentials(target: RedisTarget) {
+  return { username: target.username, password: target.password, tls: target.tls ? {} : undefined };
+}
+
+type RedisConfig = Pick<AppConfig, 'REDIS_URL'> & Partial<Pick<AppConfig, 'REDIS_CLUSTER'>>;
+
+/**
+ * The one place where connections to Redis are made (queues, gateway leases, credential throttling,
+ * health): a single server, or, when REDIS_URL lists a cluster's seed nodes (or REDIS_CLUSTER=true), an
+ * ioredis Cluster that learns the other nodes and follows slot moves by itself. Every multi-key
+ * command and script of the system keeps its keys in one hash slot (see docs/reliability.md).
+ */
+export function createRedisClient(config: RedisConfig, options: RedisClientOptions = {}): RedisClient {
+  const target = parseRedisUrl(config.REDIS_URL!);
+  const { lazyConnect, enableOfflineQueue, retryStrategy, ...perConnection } = options;
+  const node = { ...credentials(target), ...perConnection };
+  if (!isRedisCluster(config)) {
+    return new Redis({
+      ...target.nodes[0],
+      ...node,
+      db: target.db,
+      lazyConnect,
+      enableOfflineQueue,
+      retryStrategy,
+    });
+  }
+  return new Cluster(target.nodes, {
+    redisOptions: node,
+    lazyConnect,
+    enableOfflineQueue,
+    clusterRetryStrategy: retryStrategy,
+  });
+}
+
+/** BullMQ's key prefix: on a cluster in braces, a hash tag that keeps every key of the queues in one slot. */
+export function queueKeyPrefix(config: RedisConfig & Pick<AppConfig, 'QUEUE_PREFIX'>): string {
+  return isRedisCluster(config) ? `{${config.QUEUE_PREFIX}}` : config.QUEUE_PREFIX;
 }
 
 /**
@@ -39,8 +80,21 @@ export function configureQueueBackend(config: AppConfig): { connection: Connecti
     };
   }
   setDefaultBackendFactory(createRedisBackend);
+  if (isRedisCluster(config)) {
+    // BullMQ takes a cluster only as a client: the queues share it, each worker duplicates it.
+    return {
+      connection: createRedisClient(config, { connectionName: 'hes-queues', maxRetriesPerRequest: null }),
+      prefix: queueKeyPrefix(config),
+    };
+  }
+  const target = parseRedisUrl(config.REDIS_URL!);
   return {
-    connection: { ...redisOptionsFromUrl(config.REDIS_URL!), maxRetriesPerRequest: null },
-    prefix: config.QUEUE_PREFIX,
+    connection: {
+      ...target.nodes[0],
+      ...credentials(target),
+      db: target.db,
+      maxRetriesPerRequest: null,
+    },
+    prefix: queueKeyPrefix(config),
   };
 }

@@ -1,11 +1,10 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { InjectDataSource } from '@nestjs/typeorm';
-import Redis from 'ioredis';
 import { once } from 'node:events';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@hes/config';
-import { redisOptionsFromUrl } from './queue-connection';
+import { RedisClient, createRedisClient } from './queue-connection';
 
 const PING_TIMEOUT_MS = 1500;
 
@@ -15,7 +14,7 @@ const PING_TIMEOUT_MS = 1500;
  */
 @Injectable()
 export class QueueHealthIndicator implements OnModuleDestroy {
-  private redis?: Redis;
+  private redis?: RedisClient;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -50,10 +49,9 @@ export class QueueHealthIndicator implements OnModuleDestroy {
     }
   }
 
-  private redisClient(): Redis {
+  private redisClient(): RedisClient {
     if (!this.redis) {
-      this.redis = new Redis({
-        ...redisOptionsFromUrl(this.config.REDIS_URL!),
+      this.redis = createRedisClient(this.config, {
         connectionName: 'hes-health',
         enableOfflineQueue: false,
         maxRetriesPerRequest: 0,

@@ -1,5 +1,8 @@
-import { Global, Module } from '@nestjs/common';
-import { BullModule } from '@nestjs/bullmq';
+import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { BullModule, getQueueToken } from '@nestjs/bullmq';
+import { ConnectionOptions, Queue } from 'bullmq';
+import { Cluster } from 'ioredis';
 import { TerminusModule } from '@nestjs/terminus';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { JobQueueRepository } from './job-queue.repository';
@@ -9,15 +12,47 @@ import { QueueHealthIndicator } from './queue-health.indicator';
 import { GatewayCoordination, LocalGatewayCoordination, RedisGatewayCoordination } from './gateway-leases';
 import { ScheduleSupervisor } from './schedule-supervisor';
 
+/** The queues' backend, configured once per process; owns the client a Redis Cluster's queues share. */
+@Injectable()
+export class QueueConnection implements OnApplicationShutdown {
+  readonly options: { connection: ConnectionOptions; prefix?: string };
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly moduleRef: ModuleRef,
+  ) {
+    this.options = configureQueueBackend(config);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const { connection } = this.options;
+    if (!(connection instanceof Cluster)) return; // BullMQ made and closes its connections itself
+    // The queues share the client: they are closed first (Queue.close is idempotent), then the client.
+    await Promise.all(
+      ALL_QUEUES.map((name) =>
+        this.moduleRef
+          .get<Queue>(getQueueToken(name), { strict: false })
+          .close()
+          .catch(() => undefined),
+      ),
+    );
+    await connection.quit().catch(() => connection.disconnect());
+  }
+}
+
+@Module({ providers: [QueueConnection], exports: [QueueConnection] })
+class QueueConnectionModule {}
+
 /** BullMQ queues (Redis or PostgreSQL backend) shared by the api, which produces, and the worker, which consumes. */
 @Global()
 @Module({
   imports: [
     TerminusModule,
     BullModule.forRootAsync({
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({
-        ...configureQueueBackend(config),
+      imports: [QueueConnectionModule],
+      inject: [QueueConnection],
+      useFactory: (queueConnection: QueueConnection) => ({
+        ...queueConnection.options,
         defaultJobOptions: {
           attempts: 5,
           backoff: { type: 'exponential', delay: 1000 },

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import Redis from 'ioredis';
+import Redis, { ChainableCommander, Cluster } from 'ioredis';
 import { DataSource } from 'typeorm';
 
 /** Failures counted under one key, and how long until its window ends. */
@@ -58,38 +58,52 @@ export class MemoryFailureCounterStore implements FailureCounterStore {
   }
 }
 
-/** In Redis, under the queue's key prefix: `<prefix>:credential-failures:<key>` with a PX expiry. */
+/**
+ * In Redis, under the queue's key prefix: `<prefix>:credential-failures:<key>` with a PX expiry. Each
+ * key is read and counted on its own (no transaction or pipeline spans two keys), so that the keys may
+ * live on different nodes of a Redis Cluster.
+ */
 export class RedisFailureCounterStore implements FailureCounterStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly prefix: string,
   ) {}
 
-  async read(keys: readonly string[]): Promise<FailureCount[]> {
-    const pipeline = this.redis.pipeline();
-    for (const key of keys) pipeline.get(this.name(key)).pttl(this.name(key));
-    const results = (await pipeline.exec()) ?? [];
-    return keys.map((_, index) => {
-      const [countError, count] = results[index * 2] ?? [];
-      const [ttlError, ttl] = results[index * 2 + 1] ?? [];
-      if (countError) throw countError;
-      if (ttlError) throw ttlError;
-      const failures = Number(count ?? 0);
-      return { failures, remainingMs: failures > 0 && Number(ttl) > 0 ? Number(ttl) : 0 };
-    });
+  read(keys: readonly string[]): Promise<FailureCount[]> {
+    return Promise.all(
+      keys.map(async (key) => {
+        const [[countError, count], [ttlError, ttl]] = await this.exec(
+          this.redis.multi().get(this.name(key)).pttl(this.name(key)),
+        );
+        if (countError) throw countError;
+        if (ttlError) throw ttlError;
+        const failures = Number(count ?? 0);
+        return { failures, remainingMs: failures > 0 && Number(ttl) > 0 ? Number(ttl) : 0 };
+      }),
+    );
   }
 
   async increment(keys: readonly string[], windowMs: number): Promise<void> {
-    const transaction = this.redis.multi();
-    // The window starts with the first failure: the expiry is set only when the key is created.
-    for (const key of keys) transaction.set(this.name(key), 0, 'PX', windowMs, 'NX').incr(this.name(key));
-    const results = (await transaction.exec()) ?? [];
-    const error = results.map(([failure]) => failure).find((failure) => failure !== null);
-    if (error) throw error;
+    await Promise.all(
+      keys.map(async (key) => {
+        // The window starts with the first failure: the expiry is set only when the key is created.
+        const results = await this.exec(
+          this.redis.multi().set(this.name(key), 0, 'PX', windowMs, 'NX').incr(this.name(key)),
+        );
+        const error = results.map(([failure]) => failure).find((failure) => failure !== null);
+        if (error) throw error;
+      }),
+    );
   }
 
   async close(): Promise<void> {
     await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  private async exec(transaction: ChainableCommander): Promise<[Error | null, unknown][]> {
+    const results = await transaction.exec();
+    if (!results) throw new Error('the transaction was discarded');
+    return results;
   }
 
   private name(key: string): string {

@@ -1,9 +1,8 @@
 import { Global, Injectable, Logger, Module, OnModuleDestroy } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@hes/config';
-import { redisOptionsFromUrl } from '@hes/queue';
+import { createRedisClient } from '@hes/queue';
 import { CredentialThrottle } from './credential-throttle';
 import {
   FailureCounterStore,
@@ -19,8 +18,7 @@ import { PasswordHashingGate } from './password-hashing-gate';
 function failureCounterStore(config: AppConfig, dataSource: DataSource): FailureCounterStore {
   if (config.QUEUE_BACKEND === 'postgres') return new PostgresFailureCounterStore(dataSource);
   const logger = new Logger('CredentialThrottle');
-  const redis = new Redis({
-    ...redisOptionsFromUrl(config.REDIS_URL!),
+  const redis = createRedisClient(config, {
     // A login must not wait for Redis to come back: the throttle counts in-process meanwhile.
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
