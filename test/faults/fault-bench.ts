@@ -83,6 +83,11 @@ export class AppProcess {
     return join(this.logDir, `${this.app}.log`);
   }
 
+  /** How the last start ended: its exit code or the signal that ended it; null while it runs. */
+  get exit(): number | NodeJS.Signals | null {
+    return this.child?.exitCode ?? this.child?.signalCode ?? null;
+  }
+
   start(): void {
     this.starts += 1;
     const child = spawn(process.execPath, [join(root, 'dist/apps', this.app, 'src/main.js')], {
@@ -104,6 +109,16 @@ export class AppProcess {
       child.kill(signal);
     });
   }
+}
+
+export interface FaultBenchOptions {
+  gateways: number;
+  metersPerGateway: number;
+  hungMeters?: number;
+  latencyMs?: number;
+  env?: Record<string, string>;
+  /** A Redis of the caller's (e.g. a Redis Cluster's seed nodes) instead of the bench's own redis-server. */
+  redisUrl?: string;
 }
 
 /**
@@ -129,13 +144,7 @@ export class FaultBench {
   db!: Client;
   apiUrl = '';
 
-  static async start(options: {
-    gateways: number;
-    metersPerGateway: number;
-    hungMeters?: number;
-    latencyMs?: number;
-    env?: Record<string, string>;
-  }): Promise<FaultBench> {
+  static async start(options: FaultBenchOptions): Promise<FaultBench> {
     const bench = new FaultBench();
     try {
       await bench.boot(options);
@@ -146,13 +155,7 @@ export class FaultBench {
     return bench;
   }
 
-  private async boot(options: {
-    gateways: number;
-    metersPerGateway: number;
-    hungMeters?: number;
-    latencyMs?: number;
-    env?: Record<string, string>;
-  }): Promise<void> {
+  private async boot(options: FaultBenchOptions): Promise<void> {
     chmodSync(this.dataDir, 0o755);
     mkdirSync(join(this.dataDir, 'logs'), { mode: 0o755 });
     this.database = new PostgresProcess(this.dataDir, await freePort());
@@ -162,7 +165,7 @@ export class FaultBench {
     await dataSource.initialize();
     await dataSource.runMigrations();
     await dataSource.destroy();
-    this.redis = await DisposableRedis.start();
+    if (!options.redisUrl) this.redis = await DisposableRedis.start();
     this.fleet = await startG13Fleet({
       gateways: options.gateways,
       metersPerGateway: options.metersPerGateway,
@@ -178,7 +181,7 @@ export class FaultBench {
       NODE_ENV: 'production',
       DATABASE_URL: this.databaseUrl,
       QUEUE_BACKEND: 'redis',
-      REDIS_URL: this.redis.url,
+      REDIS_URL: options.redisUrl ?? this.redis.url,
       QUEUE_PREFIX: 'faults',
       CREDENTIALS_ENCRYPTION_KEY: key,
       API_HOST: '127.0.0.1',
@@ -319,9 +322,9 @@ export class FaultBench {
     await this.database.start();
   }
 
-  /** The worker's log lines at warn or above, and lines that are not JSON (stacks). */
-  workerProblems(): string[] {
-    return readFileSync(this.worker.logFile, 'utf8')
+  /** The worker's (or the api's) log lines at error or above, and lines that are not JSON (stacks). */
+  workerProblems(app: AppProcess = this.worker): string[] {
+    return readFileSync(app.logFile, 'utf8')
       .split('\n')
       .filter(
         (line) => line.length > 0 && !/^\(node:\d+\) \w*Warning|^\(Use `node --trace-warnings/.test(line),

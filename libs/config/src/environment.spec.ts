@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidConfigurationError, decodeKey, parseEnvironment } from './environment';
+import { isRedisCluster, parseRedisUrl } from './redis-url';
 
 const valid = {
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/hes',
@@ -57,6 +58,57 @@ describe('parseEnvironment', () => {
     expect(
       parseEnvironment({ ...valid, REDIS_URL: undefined, QUEUE_BACKEND: 'postgres' }).QUEUE_BACKEND,
     ).toBe('postgres');
+  });
+
+  it("reads REDIS_URL as one server or a Redis Cluster's seed nodes", () => {
+    expect(parseRedisUrl('rediss://user:p%40ss@redis.example:6380/2')).toEqual({
+      nodes: [{ host: 'redis.example', port: 6380 }],
+      username: 'user',
+      password: 'p@ss',
+      db: 2,
+      tls: true,
+    });
+    expect(parseRedisUrl('redis://:secret@10.0.0.1:7000, 10.0.0.2:7001,[::1]')).toEqual({
+      nodes: [
+        { host: '10.0.0.1', port: 7000 },
+        { host: '10.0.0.2', port: 7001 },
+        { host: '::1', port: 6379 },
+      ],
+      username: undefined,
+      password: 'secret',
+      db: 0,
+      tls: false,
+    });
+    const cluster = parseEnvironment({ ...valid, REDIS_URL: 'redis://h1:7000,h2:7001,h3:7002' });
+    expect(isRedisCluster(cluster)).toBe(true);
+    expect(isRedisCluster(parseEnvironment(valid))).toBe(false);
+    // One seed node (a managed cluster's configuration endpoint) with the switch.
+    expect(isRedisCluster(parseEnvironment({ ...valid, REDIS_CLUSTER: 'true' }))).toBe(true);
+  });
+
+  it('names a malformed REDIS_URL or a contradicting REDIS_CLUSTER', () => {
+    expect(problemsOf({ ...valid, REDIS_URL: 'http://127.0.0.1:6379' })).toMatch(
+      /REDIS_URL must be a URL starting with redis:\/\/ or rediss:\/\//,
+    );
+    expect(problemsOf({ ...valid, REDIS_URL: 'redis://h1:7000,,h3:7002' })).toMatch(
+      /REDIS_URL has an empty host \(node 2 of 3\)/,
+    );
+    expect(problemsOf({ ...valid, REDIS_URL: 'redis://h1:7000,h2:99999' })).toMatch(
+      /REDIS_URL has an invalid host:port "h2:99999"/,
+    );
+    expect(problemsOf({ ...valid, REDIS_URL: 'redis://h1:7000,h1:7000' })).toMatch(
+      /REDIS_URL lists h1:7000 twice/,
+    );
+    expect(problemsOf({ ...valid, REDIS_URL: 'redis://h1/queues' })).toMatch(
+      /REDIS_URL has "\/queues" where a database number belongs/,
+    );
+    expect(problemsOf({ ...valid, REDIS_URL: 'redis://h1:7000,h2:7001/3' })).toMatch(
+      /REDIS_URL names database 3, but a Redis Cluster has only database 0/,
+    );
+    expect(problemsOf({ ...valid, REDIS_URL: 'redis://h1:7000,h2:7001', REDIS_CLUSTER: 'false' })).toMatch(
+      /REDIS_CLUSTER is false but REDIS_URL lists several nodes/,
+    );
+    expect(problemsOf({ ...valid, REDIS_CLUSTER: 'maybe' })).toMatch(/REDIS_CLUSTER must be true or false/);
   });
 
   it('names a malformed port, time zone and key, all at once', () => {

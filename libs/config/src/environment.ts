@@ -143,7 +143,8 @@ function redisClusterProblem(
   if (target.nodes.length > 1 && cluster === false) {
     return {
       variable: 'REDIS_CLUSTER',
-      message: 'is false but REDIS_URL lists several nodes (a Redis Cluster\'s seed nodes); set it true or list one node',
+      message:
+        "is false but REDIS_URL lists several nodes (a Redis Cluster's seed nodes); set it true or list one node",
     };
   }
   if ((cluster ?? target.nodes.length > 1) && target.db !== 0) {

@@ -3,6 +3,7 @@ import { ModuleRef } from '@nestjs/core';
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import { ConnectionOptions, Queue } from 'bullmq';
 import { Cluster } from 'ioredis';
+import { once } from 'node:events';
 import { TerminusModule } from '@nestjs/terminus';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { JobQueueRepository } from './job-queue.repository';
@@ -37,6 +38,17 @@ export class QueueConnection implements OnApplicationShutdown {
       ),
     );
     await connection.quit().catch(() => connection.disconnect());
+    // quit() answers before every node's socket is closed: the process is not left holding any.
+    const ended = () => connection.status === 'end';
+    if (!ended()) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        once(connection, 'end'),
+        new Promise((resolve) => (timer = setTimeout(resolve, 2000))),
+      ]);
+      clearTimeout(timer);
+      if (!ended()) connection.disconnect();
+    }
   }
 }
 

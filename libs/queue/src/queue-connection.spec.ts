@@ -1,0 +1,66 @@
+import Redis, { Cluster } from 'ioredis';
+import { AppConfig, parseEnvironment } from '@hes/config';
+import { configureQueueBackend, createRedisClient, queueKeyPrefix } from './queue-connection';
+
+const config = (env: Record<string, string>): AppConfig =>
+  parseEnvironment({
+    DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/hes',
+    CREDENTIALS_ENCRYPTION_KEY: 'a'.repeat(64),
+    QUEUE_PREFIX: 'hes',
+    ...env,
+  });
+
+describe('Redis connections', () => {
+  it("makes a single-server client with the URL's credentials, database and TLS", () => {
+    const client = createRedisClient(config({ REDIS_URL: 'rediss://u:p@cache.local:6380/4' }), {
+      lazyConnect: true,
+      connectionName: 'test',
+    });
+    expect(client).toBeInstanceOf(Redis);
+    const { options } = client as Redis;
+    expect(options).toMatchObject({
+      host: 'cache.local',
+      port: 6380,
+      username: 'u',
+      password: 'p',
+      db: 4,
+      tls: {},
+      connectionName: 'test',
+    });
+    client.disconnect();
+  });
+
+  it('makes a cluster client from the seed nodes, the node options in redisOptions', () => {
+    const client = createRedisClient(config({ REDIS_URL: 'redis://:pw@h1:7000,h2:7001,h3:7002' }), {
+      lazyConnect: true,
+      maxRetriesPerRequest: null,
+      retryStrategy: () => 500,
+    });
+    expect(client).toBeInstanceOf(Cluster);
+    const cluster = client as Cluster;
+    expect(cluster.options.redisOptions).toMatchObject({ password: 'pw', maxRetriesPerRequest: null });
+    expect(cluster.options.clusterRetryStrategy?.(1)).toBe(500);
+    expect(cluster.status).toBe('wait');
+    cluster.disconnect();
+  });
+
+  it('hash-tags the queue prefix on a cluster only, so single-server keys stay as they were', () => {
+    expect(queueKeyPrefix(config({ REDIS_URL: 'redis://127.0.0.1:6379' }))).toBe('hes');
+    expect(queueKeyPrefix(config({ REDIS_URL: 'redis://h1:7000,h2:7001' }))).toBe('{hes}');
+    expect(queueKeyPrefix(config({ REDIS_URL: 'redis://h1:7000', REDIS_CLUSTER: 'true' }))).toBe('{hes}');
+    const single = configureQueueBackend(config({ REDIS_URL: 'redis://127.0.0.1:6379/1' }));
+    expect(single).toEqual({
+      connection: expect.objectContaining({
+        host: '127.0.0.1',
+        port: 6379,
+        db: 1,
+        maxRetriesPerRequest: null,
+      }),
+      prefix: 'hes',
+    });
+    const clustered = configureQueueBackend(config({ REDIS_URL: 'redis://h1:7000,h2:7001' }));
+    expect(clustered.prefix).toBe('{hes}');
+    expect(clustered.connection).toBeInstanceOf(Cluster);
+    (clustered.connection as Cluster).disconnect();
+  });
+});

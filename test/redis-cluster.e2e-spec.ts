@@ -1,0 +1,143 @@
+import { getQueueToken } from '@nestjs/bullmq';
+import { Queue } from 'bullmq';
+import { Cluster } from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { QueueConnection, QueueName } from '@hes/queue';
+import { createApiApp } from '../apps/api/src/bootstrap';
+import { FaultBench } from './faults/fault-bench';
+import { rawRequest } from './support/raw-http';
+import { DisposableRedisCluster } from './support/redis-cluster';
+import { applyEnvironment, testEnvironment, waitFor } from './support/test-environment';
+
+interface Row {
+  global_device_id: string;
+  status_level: number;
+  indv_status: number;
+  response_data: string | null;
+}
+
+/**
+ * The compiled api and worker against a three-master Redis Cluster of their own (issue 17): REDIS_URL
+ * lists the seed nodes; the queues live under the hash-tagged prefix {QUEUE_PREFIX}, the gateway leases
+ * and credential counters spread over the masters. A UDIL command goes to level 5 through BullMQ, the
+ * gateway leases and the breaker's scripts; credential throttling counts on the cluster; /health pings
+ * it; both processes stop cleanly (SIGTERM, exit code 0) with their cluster connections closed.
+ */
+describe('head-end on a Redis Cluster', () => {
+  let cluster: DisposableRedisCluster;
+  let bench: FaultBench;
+  const prefix = `t${randomBytes(4).toString('hex')}`;
+
+  beforeAll(async () => {
+    cluster = await DisposableRedisCluster.start();
+    bench = await FaultBench.start({
+      gateways: 2,
+      metersPerGateway: 3,
+      redisUrl: cluster.url,
+      env: {
+        QUEUE_PREFIX: prefix,
+        AUTH_MAX_FAILURES_PER_USERNAME: '3',
+        AUTH_MAX_FAILURES_PER_ADDRESS: '50',
+      },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await bench?.stop();
+    await cluster?.stop();
+  });
+
+  it('reports the cluster healthy', async () => {
+    const response = await fetch(`${bench.apiUrl}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ info: { redis: { status: 'up', backend: 'redis' } } });
+  });
+
+  it('runs time_synchronization over six meters on two gateways to status_level 5', async () => {
+    const transactionid = `cluster-${Date.now()}`;
+    const meters = bench.meters.map((meter) => meter.globalDeviceId);
+    const submitted = await fetch(`${bench.apiUrl}/time_synchronization`, {
+      method: 'POST',
+      headers: { privatekey: bench.key, transactionid, 'content-type': 'application/json' },
+      body: JSON.stringify({ global_device_id: meters, request_datetime: '2026-11-21 10:00:00' }),
+    });
+    expect(submitted.status).toBe(200);
+    const rows = await waitFor(
+      async () => {
+        const found = await bench.query<Row>(
+          `SELECT global_device_id, status_level, indv_status, response_data
+             FROM udil.transaction_status WHERE transactionid = $1 ORDER BY global_device_id`,
+          [transactionid],
+        );
+        return found.length === meters.length && found.every((row) => row.indv_status !== 0)
+          ? found
+          : undefined;
+      },
+      'every row to finish',
+      60_000,
+      250,
+    );
+    expect(rows.map((row) => [row.global_device_id, row.status_level, row.indv_status])).toEqual(
+      [...meters].sort().map((id) => [id, 5, 1]),
+    );
+    // Each gateway was reached, never with more requests at once than its max_in_flight (2): the leases
+    // that bound it are sorted sets on the cluster.
+    for (const gateway of bench.fleet.gateways) {
+      expect(gateway.handle.requests.length).toBeGreaterThan(0);
+      expect(gateway.handle.peakConcurrency()).toBeLessThanOrEqual(2);
+    }
+
+    // The queues' keys are all under the hash tag {prefix}: one slot, so one master holds them all.
+    const queueKeys = await cluster.keysByNode(`{${prefix}}:*`);
+    const holders = [...queueKeys.entries()].filter(([, keys]) => keys.length > 0);
+    expect(holders).toHaveLength(1);
+    expect(holders[0][1]).toEqual(expect.arrayContaining([`{${prefix}}:transactions:meta`]));
+    // Nothing was written under the bare prefix, which a cluster could not serve atomically.
+    const bare = [...(await cluster.keysByNode(`${prefix}:transactions:*`)).values()].flat();
+    expect(bare).toEqual([]);
+    expect(bench.workerProblems()).toEqual([]);
+  });
+
+  it('counts failed credentials on the cluster and refuses a guessed username', async () => {
+    const login = (username: string, password: string, from: string) =>
+      rawRequest(bench.apiUrl, {
+        method: 'POST',
+        path: '/authorization_service',
+        headers: { username, password, code: '4321' },
+        localAddress: from,
+      });
+    for (const from of ['127.0.3.1', '127.0.3.2', '127.0.3.3'])
+      expect((await login('victim', 'guess', from)).status).toBe(401);
+    const refused = await login('victim', 'guess', '127.0.3.4');
+    expect(refused.status).toBe(429);
+    expect((refused.json as { message: string }).message).toMatch(
+      /^too many failed authorizations for this username/,
+    );
+    // The counters are keys of the cluster: the username's and the three addresses'.
+    const counters = [...(await cluster.keysByNode(`${prefix}:credential-failures:*`)).values()].flat();
+    expect(counters.length).toBeGreaterThanOrEqual(4);
+    expect(bench.workerProblems(bench.api)).toEqual([]);
+  });
+
+  it('closes the queues and then their shared cluster client when the app closes', async () => {
+    applyEnvironment(testEnvironment(bench.databaseUrl, { REDIS_URL: cluster.url, QUEUE_PREFIX: prefix }));
+    const app = await createApiApp();
+    await app.init();
+    const { connection } = app.get(QueueConnection).options;
+    expect(connection).toBeInstanceOf(Cluster);
+    const queue = app.get<Queue>(getQueueToken(QueueName.System));
+    expect(await queue.getJobCounts('wait')).toEqual({ wait: expect.any(Number) });
+    await app.close();
+    expect((connection as Cluster).status).toBe('end');
+  });
+
+  it('stops the compiled api and worker on SIGTERM through their shutdown hooks, without errors', async () => {
+    await bench.worker.stop('SIGTERM');
+    await bench.api.stop('SIGTERM');
+    // Nest's shutdown hooks run, then re-raise the signal.
+    expect(bench.worker.exit).toBe('SIGTERM');
+    expect(bench.api.exit).toBe('SIGTERM');
+    expect(bench.workerProblems()).toEqual([]);
+    expect(bench.workerProblems(bench.api)).toEqual([]);
+  });
+});
