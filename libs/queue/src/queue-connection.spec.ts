@@ -1,3 +1,4 @@
+import { Queue, createRedisBackend, setDefaultBackendFactory } from 'bullmq';
 import Redis, { Cluster } from 'ioredis';
 import { AppConfig, parseEnvironment } from '@hes/config';
 import { configureQueueBackend, createRedisClient, queueKeyPrefix } from './queue-connection';
@@ -44,10 +45,14 @@ describe('Redis connections', () => {
     cluster.disconnect();
   });
 
-  it('hash-tags the queue prefix on a cluster only, so single-server keys stay as they were', () => {
-    expect(queueKeyPrefix(config({ REDIS_URL: 'redis://127.0.0.1:6379' }))).toBe('hes');
-    expect(queueKeyPrefix(config({ REDIS_URL: 'redis://h1:7000,h2:7001' }))).toBe('{hes}');
-    expect(queueKeyPrefix(config({ REDIS_URL: 'redis://h1:7000', REDIS_CLUSTER: 'true' }))).toBe('{hes}');
+  it('hash-tags each queue on a cluster only, so single-server keys stay as they were', () => {
+    expect(queueKeyPrefix(config({ REDIS_URL: 'redis://127.0.0.1:6379' }), 'transactions')).toBe('hes');
+    expect(queueKeyPrefix(config({ REDIS_URL: 'redis://h1:7000,h2:7001' }), 'transactions')).toBe(
+      '{hes:transactions}',
+    );
+    expect(queueKeyPrefix(config({ REDIS_URL: 'redis://h1:7000', REDIS_CLUSTER: 'true' }), 'system')).toBe(
+      '{hes:system}',
+    );
     const single = configureQueueBackend(config({ REDIS_URL: 'redis://127.0.0.1:6379/1' }));
     expect(single).toEqual({
       connection: expect.objectContaining({
@@ -59,8 +64,12 @@ describe('Redis connections', () => {
       prefix: 'hes',
     });
     const clustered = configureQueueBackend(config({ REDIS_URL: 'redis://h1:7000,h2:7001' }));
-    expect(clustered.prefix).toBe('{hes}');
     expect(clustered.connection).toBeInstanceOf(Cluster);
+    // The prefix is the queue's own, set by the backend factory: a queue made now carries it.
+    const queue = new Queue('transactions', { connection: clustered.connection, prefix: 'ignored' });
+    expect(queue.qualifiedName).toBe('{hes:transactions}:transactions');
+    expect(queue.keys.wait).toBe('{hes:transactions}:transactions:wait');
     (clustered.connection as Cluster).disconnect();
+    setDefaultBackendFactory(createRedisBackend);
   });
 });

@@ -56,9 +56,13 @@ export function createRedisClient(config: RedisConfig, options: RedisClientOptio
   });
 }
 
-/** BullMQ's key prefix: on a cluster in braces, a hash tag that keeps every key of the queues in one slot. */
-export function queueKeyPrefix(config: RedisConfig & Pick<AppConfig, 'QUEUE_PREFIX'>): string {
-  return isRedisCluster(config) ? `{${config.QUEUE_PREFIX}}` : config.QUEUE_PREFIX;
+/**
+ * BullMQ's key prefix of a queue: QUEUE_PREFIX on a single server (the keys as they always were); on a
+ * cluster `{<QUEUE_PREFIX>:<queue>}`, a hash tag per queue (BullMQ's advice for several queues): every key
+ * a BullMQ script of that queue touches is in one slot, and the queues spread over the masters.
+ */
+export function queueKeyPrefix(config: RedisConfig & Pick<AppConfig, 'QUEUE_PREFIX'>, queue: string): string {
+  return isRedisCluster(config) ? `{${config.QUEUE_PREFIX}:${queue}}` : config.QUEUE_PREFIX;
 }
 
 /**
@@ -79,14 +83,17 @@ export function configureQueueBackend(config: AppConfig): { connection: Connecti
       },
     };
   }
-  setDefaultBackendFactory(createRedisBackend);
   if (isRedisCluster(config)) {
+    // Each queue, worker and scheduler is built by this factory, with its queue's own hash-tagged prefix.
+    setDefaultBackendFactory((name, opts, flags) =>
+      createRedisBackend(name, { ...opts, prefix: queueKeyPrefix(config, name) } as typeof opts, flags),
+    );
     // BullMQ takes a cluster only as a client: the queues share it, each worker duplicates it.
     return {
       connection: createRedisClient(config, { connectionName: 'hes-queues', maxRetriesPerRequest: null }),
-      prefix: queueKeyPrefix(config),
     };
   }
+  setDefaultBackendFactory(createRedisBackend);
   const target = parseRedisUrl(config.REDIS_URL!);
   return {
     connection: {
@@ -95,6 +102,6 @@ export function configureQueueBackend(config: AppConfig): { connection: Connecti
       db: target.db,
       maxRetriesPerRequest: null,
     },
-    prefix: queueKeyPrefix(config),
+    prefix: config.QUEUE_PREFIX,
   };
 }
