@@ -2,7 +2,8 @@ import { getQueueToken } from '@nestjs/bullmq';
 import { Queue } from 'bullmq';
 import { Cluster } from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import { ALL_QUEUES, QueueConnection, QueueName } from '@hes/queue';
+import { ALL_QUEUES, QueueConnection, QueueName, createRedisClient } from '@hes/queue';
+import { RedisFailureCounterStore, counterKey } from '@hes/security';
 import { createApiApp } from '../apps/api/src/bootstrap';
 import { FaultBench } from './faults/fault-bench';
 import { rawRequest } from './support/raw-http';
@@ -121,6 +122,27 @@ describe('head-end on a Redis Cluster', () => {
     const counters = [...(await cluster.keysByNode(`${prefix}:credential-failures:*`)).values()].flat();
     expect(counters.length).toBeGreaterThanOrEqual(4);
     expect(bench.workerProblems(bench.api)).toEqual([]);
+  });
+
+  it('reads and counts credential failures whose keys live on different masters', async () => {
+    const store = new RedisFailureCounterStore(
+      createRedisClient({ REDIS_URL: cluster.url }, { maxRetriesPerRequest: 1 }),
+      `${prefix}s`,
+    );
+    try {
+      const keys = Array.from({ length: 12 }, (_, i) => counterKey('username', `user-${i}`));
+      await store.increment(keys, 60_000);
+      await store.increment(keys.slice(0, 6), 60_000);
+      const counts = await store.read(keys);
+      expect(counts.map((count) => count.failures)).toEqual([2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1]);
+      for (const count of counts) expect(count.remainingMs).toBeGreaterThan(0);
+      expect(await store.read([counterKey('username', 'nobody')])).toEqual([{ failures: 0, remainingMs: 0 }]);
+      // The twelve keys are not all on one master: a pipeline or transaction over them would be refused.
+      const byNode = await cluster.keysByNode(`${prefix}s:credential-failures:*`);
+      expect([...byNode.values()].filter((found) => found.length > 0).length).toBeGreaterThan(1);
+    } finally {
+      await store.close();
+    }
   });
 
   it('closes the queues and then their shared cluster client when the app closes', async () => {
