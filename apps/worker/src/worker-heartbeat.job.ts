@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { WorkerHeartbeatRepository } from '@hes/database';
 import { JobHandler, JobName, ScheduleSupervisor } from '@hes/queue';
+import { PROCESS_ID } from '@hes/transactions';
 
 /**
  * Keeps a heartbeat job scheduled and records, each time a worker consumes it, which worker did.
@@ -10,7 +11,7 @@ import { JobHandler, JobName, ScheduleSupervisor } from '@hes/queue';
  */
 @Injectable()
 export class WorkerHeartbeatJob implements OnApplicationBootstrap {
-  readonly workerId = `${hostname()}:${process.pid}`;
+  readonly workerId = PROCESS_ID;
   private readonly startedAt = new Date();
 
   constructor(

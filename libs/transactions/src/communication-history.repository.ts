@@ -1,7 +1,29 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { hostname } from 'node:os';
 import { DataSource } from 'typeorm';
 import { StatementBatcher } from '@hes/database';
+import { formatUdilDatetime } from '@hes/udil';
+
+/**
+ * This process as the head-end names it: `host:pid`. A worker's id in worker_heartbeats, and the process
+ * named at the head of every message_log it writes (several workers share the work: this says which one
+ * talked to the device).
+ */
+export const PROCESS_ID = `${hostname()}:${process.pid}`;
+
+/**
+ * A message_log to fill while talking to a device: timestamped lines, the first naming this worker
+ * process ("2026-11-21 10:00:01 worker host:1234").
+ */
+export function startMessageLog(timeZone: string): { lines: string[]; log: (line: string) => void } {
+  const lines: string[] = [];
+  const log = (line: string) => {
+    lines.push(`${formatUdilDatetime(new Date(), timeZone)} ${line}`);
+  };
+  log(`worker ${PROCESS_ID}`);
+  return { lines, log };
+}
 
 export interface CommunicationRecord {
   globalDeviceId: string;

@@ -11,6 +11,7 @@ import {
   PollScheduleRepository,
   PolledType,
   UdilReadRunner,
+  startMessageLog,
 } from '@hes/transactions';
 import { ON_DEMAND_OPERATIONS, OnDemandType, formatUdilDatetime } from '@hes/udil';
 
@@ -79,9 +80,7 @@ export class PollJobs implements OnApplicationBootstrap {
     token?: string,
   ): Promise<string> {
     const startedAt = new Date();
-    const messageLog: string[] = [];
-    const log = (line: string) =>
-      messageLog.push(`${formatUdilDatetime(new Date(), this.config.TIME_ZONE)} ${line}`);
+    const { lines: messageLog, log } = startMessageLog(this.config.TIME_ZONE);
     const target = await this.directory.resolve(globalDeviceId);
     try {
       const driver = this.drivers.get(target.device.driver);

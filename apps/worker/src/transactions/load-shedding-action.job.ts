@@ -9,6 +9,7 @@ import {
   GatewayGate,
   LoadSheddingSchedules,
   MeterVisualsRepository,
+  startMessageLog,
 } from '@hes/transactions';
 import { formatUdilDatetime } from '@hes/udil';
 
@@ -49,9 +50,7 @@ export class LoadSheddingActionJob implements OnApplicationBootstrap {
       throw new DriverError('unsupported', `${driver.name} cannot operate a relay`, false);
     const operateRelay = driver.operateRelay.bind(driver);
     const startedAt = new Date();
-    const messageLog: string[] = [];
-    const log = (line: string) =>
-      messageLog.push(`${formatUdilDatetime(new Date(), this.config.TIME_ZONE)} ${line}`);
+    const { lines: messageLog, log } = startMessageLog(this.config.TIME_ZONE);
     const connect = relayOperate === 1;
     log(`LSCH slab ${actionTime}: relay ${connect ? 'connect' : 'disconnect'}`);
     const record = (successful: boolean, endedAt = new Date()) =>

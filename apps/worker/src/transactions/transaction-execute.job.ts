@@ -16,6 +16,7 @@ import {
   UdilCommandRunner,
   UdilParameterRunner,
   UdilReadRunner,
+  startMessageLog,
   transactionJobId,
   transactionJobOptions,
 } from '@hes/transactions';
@@ -78,9 +79,7 @@ export class TransactionExecuteJob {
     }
 
     const startedAt = new Date();
-    const messageLog: string[] = [];
-    const log = (line: string) =>
-      messageLog.push(`${formatUdilDatetime(new Date(), this.config.TIME_ZONE)} ${line}`);
+    const { lines: messageLog, log } = startMessageLog(this.config.TIME_ZONE);
     let gate: Promise<void> = Promise.resolve();
     let lease: GatewayLease | undefined;
     const abort = new AbortController();
