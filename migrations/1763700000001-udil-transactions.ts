@@ -3,7 +3,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * One row per UDIL request that created a transaction: which client sent which service with which
  * parameters, and the answer it got. A reused transactionid with the same request returns that answer
- * and queues nothing; with anything else it is refused (ARCHITECTURE.md).
+ * and queues nothing; with anything else it is refused (docs/architecture.md).
  */
 export class UdilTransactions1763700000001 implements MigrationInterface {
   name = 'UdilTransactions1763700000001';

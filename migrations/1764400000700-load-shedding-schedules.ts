@@ -3,7 +3,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * Head-end load-shedding schedules (load_shedding_scheduling on meters without a native schedule) kept
  * in PostgreSQL: the queue's job schedulers that fire each slab are rebuilt from this table when Redis
- * loses its data (ARCHITECTURE.md, core idea 1).
+ * loses its data (docs/architecture.md, core idea 1).
  */
 export class LoadSheddingSchedules1764400000700 implements MigrationInterface {
   name = 'LoadSheddingSchedules1764400000700';

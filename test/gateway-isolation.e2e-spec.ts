@@ -20,7 +20,7 @@ const ON_THE_BUS = '3100003099';
 const RELAY_PORT = 1;
 
 /**
- * Bounded concurrency per gateway without head-of-line blocking (ARCHITECTURE.md, core idea 5): a gateway
+ * Bounded concurrency per gateway without head-of-line blocking (docs/architecture.md, core idea 5): a gateway
  * that accepts TCP and never answers does not hold the worker's slots, the max_in_flight of a gateway
  * holds across worker processes, and device_creation does not wait for the hung gateway in turn.
  */

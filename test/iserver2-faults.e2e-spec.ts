@@ -190,7 +190,7 @@ describe('OMEGA_ISERVER2 driver: fault paths', () => {
 
   describe('progress is awaited: a cancel that wins at level 2 stops the command', () => {
     /**
-     * A transaction row as the database decides it (ARCHITECTURE.md core idea 2): a level update succeeds
+     * A transaction row as the database decides it (docs/architecture.md, core idea 2): a level update succeeds
      * only while the row is not cancelled, a cancel only at levels 0–2. The driver's progress calls are
      * the level updates.
      */

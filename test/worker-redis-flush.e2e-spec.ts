@@ -11,8 +11,8 @@ const ZONE = 'Asia/Karachi';
 
 /**
  * Redis loses its data (FLUSHALL on the suite's own redis-server) while the worker keeps running: the
- * repeating jobs (reconciler, heartbeat, partition maintenance) and the load-shedding schedules come back by themselves from
- * PostgreSQL, without restarting anything (ARCHITECTURE.md, core idea 1).
+ * repeating jobs (reconciler, heartbeat, partition maintenance) and the load-shedding schedules come back by
+ * themselves from PostgreSQL, without restarting anything (docs/architecture.md, core idea 1).
  */
 describe('Redis flushed while the worker runs', () => {
   let headEnd: G13HeadEnd;

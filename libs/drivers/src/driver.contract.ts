@@ -1,5 +1,5 @@
 /**
- * The contract every southbound driver implements (ARCHITECTURE.md, core idea 3). A driver declares
+ * The contract every southbound driver implements (docs/architecture.md, core idea 3). A driver declares
  * what it can do; an operation it cannot do is refused per device with an UnsupportedOperationError
  * whose remark names the driver and the operation, never silently "succeeded".
  *

@@ -17,7 +17,7 @@ export interface BreakerSettings {
 }
 
 /**
- * The state gateways share across every worker process (ARCHITECTURE.md, core idea 5): the leases that
+ * The state gateways share across every worker process (docs/architecture.md, core idea 5): the leases that
  * bound requests in flight per gateway, and the circuit breaker that marks a gateway that keeps timing
  * out as down for a while. Kept in the queue backend's Redis so that N workers allow max_in_flight,
  * not N × max_in_flight; a lease expires unless its holder renews it, so a dead worker's leases come

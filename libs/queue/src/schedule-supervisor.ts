@@ -19,7 +19,7 @@ interface RepeatingJob {
 }
 
 /**
- * Keeps every repeating job of this process alive (ARCHITECTURE.md, core idea 1): the job schedulers
+ * Keeps every repeating job of this process alive (docs/architecture.md, core idea 1): the job schedulers
  * are upserted at start, again every SCHEDULE_SUPERVISOR_SECONDS and after the queue backend
  * reconnects, and derived schedules are rebuilt from PostgreSQL, so that a Redis that lost its data
  * (FLUSHALL, a restart without persistence) gets its reconciler, heartbeat, poll tick, MPCB cycles and

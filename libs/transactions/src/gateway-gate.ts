@@ -28,7 +28,7 @@ export class QueueUnavailableError extends Error {
 }
 
 /**
- * Bounded concurrency per gateway without head-of-line blocking (ARCHITECTURE.md, core idea 5). A job
+ * Bounded concurrency per gateway without head-of-line blocking (docs/architecture.md, core idea 5). A job
  * enters its gateway before talking to it: it gets one of the gateway's max_in_flight leases (shared
  * by every worker process), or it is put back in the queue (delayed) instead of holding a worker slot
  * while it waits. A gateway whose requests keep timing out is marked down for GATEWAY_DOWN_SECONDS:

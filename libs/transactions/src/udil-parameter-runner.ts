@@ -104,7 +104,7 @@ export class UdilParameterRunner {
     const record = (await this.visuals.find(target.device.globalDeviceId)) ?? {};
     const answer = await this.readDevice(type, target, driver, ctx, record);
     if ('unavailable' in answer) {
-      // The head-end's own steps, stamped at the real times it passes them (ARCHITECTURE.md, core idea 2).
+      // The head-end's own steps, stamped at the real times it passes them (docs/architecture.md, core idea 2).
       await ctx.progress(2, `${type}: ${answer.unavailable}`);
       await ctx.progress(3, "answering from the head-end's record (METER_VISUALS)");
       await ctx.progress(4, 'record read');

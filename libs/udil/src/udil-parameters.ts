@@ -14,7 +14,7 @@ import { UdilRequestError } from './udil-error';
 
 /**
  * Normalisation and validation of UDIL request parameters. Real MDM clients are sloppy
- * (ARCHITECTURE.md): values are trimmed (and one layer of surrounding quotes removed, as the spec's
+ * (README, "UDIL"): values are trimmed (and one layer of surrounding quotes removed, as the spec's
  * examples show them), codes are read case-insensitively, set-valued fields arrive as a JSON string, a
  * real array or a bare id, and unknown fields are ignored. Every problem names its field.
  */

@@ -18,7 +18,7 @@ export type UdilRecord = (typeof UDIL_RECORDS)[number];
 /**
  * The keys every data item of a record carries, a value or an empty string: the record's fields as UDIL 3.2
  * prints them (without the table's surrogate `id`, which no example answer carries), then the UDIL 2019 names
- * 3.2 does not have (both generations are served, ARCHITECTURE.md), then what revision 3.3 adds.
+ * 3.2 does not have (both generations are served, docs/udil.md), then what revision 3.3 adds.
  */
 export const UDIL_RECORD_KEYS = Object.fromEntries(
   UDIL_RECORDS.map((record) => [

@@ -3,7 +3,7 @@
  * UDIL 3.2 §3.1.1–3.1.7 and §3.4.3), extracted from ../shared/specs and kept here literally: they are the
  * one source of each record's keys (udil-records.ts: every data item carries them all), and the schema
  * test checks the migrations against them. The 2019 document's repeated `_t1` on "Total" rows is
- * written `_tl` (ARCHITECTURE.md); 3.2's `Aggregate_reactive_energy_abs_tl` is lower-cased.
+ * written `_tl` (a typo: the load-profile and meter-visuals tables name the same registers `_tl`); 3.2's `Aggregate_reactive_energy_abs_tl` is lower-cased.
  */
 export const UDIL_2019_FIELDS: Record<string, string[]> = {
   instantaneous_data: [

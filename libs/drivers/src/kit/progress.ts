@@ -1,7 +1,7 @@
 import { OperationContext, ProgressLevel } from '../driver.contract';
 
 /**
- * The awaited, monotone progress reporter every driver uses (ARCHITECTURE.md, core idea 2): levels only
+ * The awaited, monotone progress reporter every driver uses (docs/architecture.md, core idea 2): levels only
  * go up, each is reported once, in order, and the caller's answer is awaited. A level reached directly
  * reports the levels below it first (a driver that reaches 4 at once reports 2, 3, 4), so no driver fills
  * gaps of its own. When the caller's answer rejects (the transaction was cancelled meanwhile) the
