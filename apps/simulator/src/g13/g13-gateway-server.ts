@@ -73,7 +73,10 @@ export interface G13SimulatorHandle {
   serials: string[];
   /** Every request answered, in order (method, path, status, request payload bytes). */
   readonly requests: G13RequestRecord[];
-  /** Most requests the gateway was handling at once since start (or resetStats). */
+  /**
+   * Most requests the gateway was handling at once since start (or resetStats): from the arrival of a
+   * request's headers to the end of its answer (or the client giving up).
+   */
   peakConcurrency(): number;
   /** Resolves once no request is being handled (answers to abandoned requests included). */
   whenIdle(): Promise<void>;
@@ -202,9 +205,21 @@ export async function startG13Simulator(options: G13SimulatorOptions = {}): Prom
     inFlight += 1;
     handling += 1;
     peak = Math.max(peak, inFlight);
-    res.once('close', () => {
+    // A request is in hand until the gateway writes the end of its answer (or the client gives up): not
+    // until the socket's write completes, which a busy event loop reports late, after the client has long
+    // had the answer and sent its next request.
+    let inHand = true;
+    const doneWith = () => {
+      if (!inHand) return;
+      inHand = false;
       if (arrivedIn === period) inFlight -= 1;
-    });
+    };
+    const end = res.end.bind(res);
+    res.end = ((...args: Parameters<typeof end>) => {
+      doneWith();
+      return end(...args);
+    }) as typeof res.end;
+    res.once('close', doneWith);
     // Handled = answered and logged, even when the client gave up waiting long before.
     const handled = () => {
       handling -= 1;
