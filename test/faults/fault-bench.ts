@@ -77,10 +77,17 @@ export class AppProcess {
     private readonly app: 'api' | 'worker',
     private readonly env: NodeJS.ProcessEnv,
     private readonly logDir: string,
+    /** Names the log file (default: the app's name). */
+    private readonly name: string = app,
   ) {}
 
   get logFile(): string {
-    return join(this.logDir, `${this.app}.log`);
+    return join(this.logDir, `${this.name}.log`);
+  }
+
+  /** The running process's id (the `host:pid` a worker records itself under ends with it). */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   /** How the last start ended: its exit code or the signal that ended it; null while it runs. */
@@ -116,6 +123,8 @@ export interface FaultBenchOptions {
   metersPerGateway: number;
   hungMeters?: number;
   latencyMs?: number;
+  /** Days of history each simulated meter builds at start (default 1; 0 = since midnight UTC). */
+  historyDays?: number;
   env?: Record<string, string>;
   /** A Redis of the caller's (e.g. a Redis Cluster's seed nodes) instead of the bench's own redis-server. */
   redisUrl?: string;
@@ -138,6 +147,8 @@ export class FaultBench {
   private readonly dataDir = mkdtempSync(join(tmpdir(), 'hes-faults-'));
   api!: AppProcess;
   worker!: AppProcess;
+  /** Further api and worker processes a case started (addProcess), stopped with the bench. */
+  private readonly others: AppProcess[] = [];
   fleet!: G13Fleet;
   hung?: HungGateway;
   redis!: DisposableRedis;
@@ -170,7 +181,7 @@ export class FaultBench {
       gateways: options.gateways,
       metersPerGateway: options.metersPerGateway,
       latencyMs: options.latencyMs ?? 0,
-      historyDays: 1,
+      historyDays: options.historyDays ?? 1,
     });
     const key = randomBytes(32).toString('hex');
     await this.provision(key, options.hungMeters ?? 0);
@@ -315,6 +326,17 @@ export class FaultBench {
     );
   }
 
+  /**
+   * Starts another api or worker process on the same database, Redis and queue prefix, with `env` over
+   * the bench's environment (another API_PORT for an api). Stopped with the bench.
+   */
+  addProcess(app: 'api' | 'worker', name: string, env: Record<string, string>): AppProcess {
+    const added = new AppProcess(app, { ...this.env, ...env }, join(this.dataDir, 'logs'), name);
+    this.others.push(added);
+    added.start();
+    return added;
+  }
+
   /** Stops PostgreSQL (fast shutdown: every connection is cut), waits, and starts it again. */
   async restartPostgres(downMs: number): Promise<void> {
     await this.database.stop();
@@ -333,6 +355,7 @@ export class FaultBench {
   }
 
   async stop(): Promise<void> {
+    for (const other of this.others) await other.stop();
     await this.worker?.stop();
     await this.api?.stop();
     await this.db?.end().catch(() => undefined);
