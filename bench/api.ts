@@ -1,10 +1,13 @@
 /**
  * API latency and throughput, measured with autocannon from a second process against the api as a child
- * process: transaction_status of a 1 000-meter transaction, a day of load profile of one meter, MCS
- * collection-request acceptance, and a trivial route of the same server (an unrouted GET: the whole
- * middleware stack, no handler) as the floor.
+ * process: its trivial route (`GET /health/live`) and an unrouted GET (the whole middleware stack, no
+ * handler), transaction_status of a 1 000-meter transaction, a day of load profile of one meter, MCS
+ * collection-request acceptance. In the same run, against reference servers (bench/servers.ts, each a child
+ * process): bare Express and bare Fastify, a Nest application with nothing but the trivial route on each
+ * adapter, and the two reads' query plus serialisation alone on bare Express (the database's rendering the
+ * api uses, and the JavaScript formatter it used before).
  *
- *   npm run bench:api -- [--connections 10] [--duration 10] [--runs 2] [--profile] [--no-results]
+ *   npm run bench:api -- [--connections 10] [--duration 10] [--runs 2] [--only name,…] [--profile] [--no-results]
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -15,6 +18,8 @@ import {
   ROOT,
   Row,
   Service,
+  BUILD,
+  BENCH_MDM,
   appendResults,
   benchPrefix,
   commandLine,
@@ -22,6 +27,7 @@ import {
   dropRedisPrefix,
   flag,
   freePort,
+  listArg,
   machineFacts,
   markdownTable,
   numberArg,
@@ -29,6 +35,7 @@ import {
   provision,
   round,
   serviceEnvironment,
+  startProcess,
   startService,
   udilKey,
   waitForHttp,
@@ -37,6 +44,8 @@ import {
 const connections = numberArg('connections', 10);
 const duration = numberArg('duration', 10);
 const runs = numberArg('runs', 2);
+/** `--only a,b`: measure only the routes whose name contains one of these (the checks still run). */
+const only = listArg('only', []);
 const ZONE = 'Asia/Karachi';
 const MCS_AUTH = { user: 'bench-master', password: 'bench-master-secret' };
 
@@ -80,13 +89,56 @@ function autocannon(
   });
 }
 
+/** The targets' ratios, run by run: req/s of one route over another's. */
+function ratioRows(results: Row[]): Row[] {
+  const pairs: [string, string, string][] = [
+    ['api trivial ÷ bare Express', 'trivial: api', 'bare Express'],
+    ['Nest + Express ÷ bare Express', 'Nest + Express', 'bare Express'],
+    ['Nest + Fastify ÷ bare Fastify', 'Nest + Fastify', 'bare Fastify'],
+    ['bare Fastify ÷ bare Express', 'bare Fastify', 'bare Express'],
+    ['Nest + Fastify ÷ Nest + Express', 'Nest + Fastify', 'Nest + Express'],
+    [
+      'api transaction_status ÷ its raw query + rendering',
+      'POST /transaction_status',
+      'raw transaction_status: query + rendering',
+    ],
+    [
+      'api transaction_status ÷ raw query + JS formatter',
+      'POST /transaction_status',
+      'raw transaction_status: query + JS',
+    ],
+    [
+      'api load_profile_data ÷ its raw query + rendering',
+      'POST /load_profile_data',
+      'raw load_profile_data: query + rendering',
+    ],
+    [
+      'api load_profile_data ÷ raw query + JS formatter',
+      'POST /load_profile_data',
+      'raw load_profile_data: query + JS',
+    ],
+  ];
+  const rows: Row[] = [];
+  for (const run of new Set(results.map((r) => r.run))) {
+    const reqs = (prefix: string) =>
+      Number(results.find((r) => r.run === run && String(r.route).startsWith(prefix))?.['req/s']);
+    for (const [ratio, top, bottom] of pairs) {
+      const value = reqs(top) / reqs(bottom);
+      if (Number.isFinite(value)) rows.push({ run, ratio, value: round(value, 2) });
+    }
+  }
+  return rows;
+}
+
 async function main(): Promise<void> {
   const facts = await machineFacts();
   console.log(`API benchmark, load ${facts.load}: ${connections} connections, ${duration} s per measurement`);
   const database = await createBenchDatabase('api');
   const prefix = benchPrefix('api');
   const results: Row[] = [];
+  const ratios: Row[] = [];
   let api: Service | undefined;
+  const references: Service[] = [];
   const db = new Client({ connectionString: database.url });
   await db.connect();
   try {
@@ -155,8 +207,36 @@ async function main(): Promise<void> {
       [transactionid],
     );
 
+    // The reference servers, idle while the others are measured.
+    const [clientRow] = await db
+      .query<{ id: string }>(`SELECT id FROM public.udil_clients WHERE username = $1`, [BENCH_MDM.username])
+      .then((r) => r.rows);
+    const reference = async (kind: string, env: NodeJS.ProcessEnv = {}): Promise<string> => {
+      const referencePort = await freePort();
+      const server = startProcess(kind, join(BUILD, 'bench/servers.js'), [kind, String(referencePort)], env);
+      references.push(server);
+      const url = `http://127.0.0.1:${referencePort}`;
+      await waitForHttp(`${url}/health/live`, server);
+      return url;
+    };
+    const bareExpress = await reference('express');
+    const bareFastify = await reference('fastify');
+    const nestExpress = await reference('nest-express');
+    const nestFastify = await reference('nest-fastify');
+    const raw = await reference('raw', {
+      DATABASE_URL: database.url,
+      TIME_ZONE: ZONE,
+      BENCH_CLIENT_ID: clientRow.id,
+      BENCH_TRANSACTIONID: transactionid,
+      BENCH_DEVICE: devices[500],
+      BENCH_FROM: '2026-11-20T00:00:00Z',
+      BENCH_TO: '2026-11-20T23:59:59Z',
+    });
+
     const routes: {
       name: string;
+      /** The server measured (its CPU time is reported for the api only). */
+      server?: 'api' | 'reference';
       url: string;
       method: string;
       headers: Record<string, string>;
@@ -164,9 +244,38 @@ async function main(): Promise<void> {
       idReplacement?: boolean;
       check?: (status: number, body: Record<string, unknown>) => boolean;
     }[] = [
+      { name: 'trivial: api GET /health/live', url: `${base}/health/live`, method: 'GET', headers: {} },
       {
-        name: 'trivial: unrouted GET (404, full middleware, no handler)',
+        name: 'api unrouted GET (404, full middleware, no handler)',
         url: `${base}/bench-trivial`,
+        method: 'GET',
+        headers: {},
+      },
+      {
+        name: 'bare Express GET /health/live',
+        server: 'reference',
+        url: `${bareExpress}/health/live`,
+        method: 'GET',
+        headers: {},
+      },
+      {
+        name: 'bare Fastify GET /health/live',
+        server: 'reference',
+        url: `${bareFastify}/health/live`,
+        method: 'GET',
+        headers: {},
+      },
+      {
+        name: 'Nest + Express, one route, GET /health/live',
+        server: 'reference',
+        url: `${nestExpress}/health/live`,
+        method: 'GET',
+        headers: {},
+      },
+      {
+        name: 'Nest + Fastify, one route, GET /health/live',
+        server: 'reference',
+        url: `${nestFastify}/health/live`,
         method: 'GET',
         headers: {},
       },
@@ -175,6 +284,20 @@ async function main(): Promise<void> {
         url: `${base}/transaction_status`,
         method: 'POST',
         headers: { privatekey: key, transactionid },
+      },
+      {
+        name: 'raw transaction_status: query + rendering (SQL), bare Express',
+        server: 'reference',
+        url: `${raw}/raw/transaction_status`,
+        method: 'POST',
+        headers: {},
+      },
+      {
+        name: 'raw transaction_status: query + JS formatter + JSON.stringify, bare Express',
+        server: 'reference',
+        url: `${raw}/raw/transaction_status?formatter=js`,
+        method: 'POST',
+        headers: {},
       },
       {
         name: 'POST /load_profile_data, one meter, one day (96 rows)',
@@ -186,6 +309,20 @@ async function main(): Promise<void> {
           start_datetime: formatUdilDatetime(new Date('2026-11-20T00:00:00Z'), ZONE),
           end_datetime: formatUdilDatetime(new Date('2026-11-20T23:59:59Z'), ZONE),
         }).toString(),
+      },
+      {
+        name: 'raw load_profile_data: query + rendering (SQL), bare Express',
+        server: 'reference',
+        url: `${raw}/raw/load_profile_data`,
+        method: 'POST',
+        headers: {},
+      },
+      {
+        name: 'raw load_profile_data: query + JS formatter + JSON.stringify, bare Express',
+        server: 'reference',
+        url: `${raw}/raw/load_profile_data?formatter=js`,
+        method: 'POST',
+        headers: {},
       },
       {
         name: 'POST /mcs/collection-request (acceptance: stored, then queued)',
@@ -213,22 +350,42 @@ async function main(): Promise<void> {
         check: (status, body) => status === 200 && typeof body.requestReference === 'string',
       },
     ];
-    // Check every route answers what it should before measuring.
-    for (const route of routes.slice(1)) {
+    // Check every route answers what it should before measuring (the raw reads: the api's very data).
+    const answers = new Map<string, string>();
+    for (const route of routes.filter((r) => r.method === 'POST')) {
       const response = await fetch(route.url, {
         method: route.method,
         headers: route.headers,
         body: route.idReplacement ? route.body?.replace('[<id>]', 'check') : route.body,
       });
-      const body = (await response.json()) as Record<string, unknown> & { data?: unknown[] };
-      console.log(`  ${route.name}: HTTP ${response.status}, ${JSON.stringify(body).slice(0, 100)}…`);
+      const text = await response.text();
+      const parsed = JSON.parse(text) as unknown;
+      const body = (Array.isArray(parsed) ? { data: parsed } : parsed) as Record<string, unknown> & {
+        data?: unknown[];
+      };
+      console.log(`  ${route.name}: HTTP ${response.status}, ${text.slice(0, 100)}…`);
       const ok = route.check
         ? route.check(response.status, body)
         : response.ok && (body.data?.length ?? 0) > 0;
       if (!ok) throw new Error(`${route.name} did not answer as expected`);
+      answers.set(route.name, JSON.stringify(body.data));
+    }
+    for (const [read, rawRoutes] of [
+      ['POST /transaction_status', ['raw transaction_status']],
+      ['POST /load_profile_data', ['raw load_profile_data']],
+    ] as const) {
+      const api = [...answers].find(([name]) => name.startsWith(read))?.[1];
+      for (const [name, data] of answers)
+        if (rawRoutes.some((r) => name.startsWith(r)) && data !== api)
+          throw new Error(`${name} does not answer the api's data`);
+    }
+    for (const route of routes.filter((r) => r.method === 'GET')) {
+      const response = await fetch(route.url);
+      console.log(`  ${route.name}: HTTP ${response.status}, ${(await response.text()).slice(0, 100)}`);
     }
     for (let run = 1; run <= runs; run++) {
       for (const route of routes) {
+        if (only.length > 0 && !only.some((part) => route.name.includes(part))) continue;
         const cpuBefore = api.cpuSeconds();
         const result = await autocannon(
           route.url,
@@ -246,7 +403,7 @@ async function main(): Promise<void> {
           'MB/s': round(result.throughput.average / 1e6, 1),
           'non-2xx': result.non2xx,
           errors: result.errors + result.timeouts,
-          'api CPU (s)': round(api.cpuSeconds() - cpuBefore, 1),
+          'api CPU (s)': route.server === 'reference' ? '–' : round(api.cpuSeconds() - cpuBefore, 1),
         };
         results.push(row);
         console.log(`  ${JSON.stringify(row)}`);
@@ -258,14 +415,17 @@ async function main(): Promise<void> {
       if (floor)
         row['% of trivial req/s'] = `${round((100 * Number(row['req/s'])) / Number(floor['req/s']), 1)} %`;
     }
+    ratios.push(...ratioRows(results));
     for (const row of results) row['api peak RSS (MB)'] = round(api.peakRssMb());
   } finally {
+    await Promise.all(references.map((server) => server.stop()));
     await api?.stop();
     await db.end();
     dropRedisPrefix(prefix);
     await database.drop();
   }
   printTable('API', results);
+  printTable('API ratios (same run)', ratios);
   if (!flag('no-results')) {
     appendResults('API', facts, commandLine('bench:api'), [
       `autocannon ${connections} connections × ${duration} s per route, from a second process; api alone as a child process ` +
@@ -273,6 +433,8 @@ async function main(): Promise<void> {
         `192 000 load-profile rows (2 days × 96), one 1 000-row transaction at level 5; MCS requests each with a fresh ` +
         `requestReference (autocannon -I), accepted and queued, never collected (no worker).`,
       markdownTable(results),
+      'Ratios of req/s measured in the same run:',
+      markdownTable(ratios),
     ]);
     console.log('\nAppended to bench/RESULTS.md');
   }

@@ -178,10 +178,21 @@ export function startService(
   env: NodeJS.ProcessEnv,
   nodeArgs: string[] = [],
 ): Service {
+  return startProcess(app, join(BUILD, 'apps', app, 'src/main.js'), [], env, nodeArgs);
+}
+
+/** Starts a script of the build as a child process named `name`; its output goes to dist/bench/logs. */
+export function startProcess(
+  name: string,
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  nodeArgs: string[] = [],
+): Service {
   mkdirSync(LOG_DIR, { recursive: true });
-  const logFile = join(LOG_DIR, `${app}-${Date.now()}.log`);
+  const logFile = join(LOG_DIR, `${name}-${Date.now()}.log`);
   const log = createWriteStream(logFile);
-  const child = spawn(process.execPath, [...nodeArgs, join(BUILD, 'apps', app, 'src/main.js')], {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd: LOG_DIR,
@@ -194,7 +205,7 @@ export function startService(
   }, 500);
   sampler.unref();
   return {
-    name: app,
+    name,
     child,
     peakRssMb: () => {
       if (child.pid && child.exitCode === null) peak = Math.max(peak, procStatus(child.pid, 'VmHWM') || 0);

@@ -33,6 +33,12 @@ describe('api: /health, /docs and /metrics', () => {
     });
   });
 
+  it('answers the liveness probe /health/live without looking at anything else', async () => {
+    const response = await request(app.getHttpServer()).get('/health/live').expect(200);
+    expect(response.body).toEqual({ status: 'ok' });
+    expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+  });
+
   it('serves the Swagger UI at /docs and its JSON document', async () => {
     const page = await request(app.getHttpServer()).get('/docs').expect(200);
     expect(page.text).toContain('swagger-ui');

@@ -3,7 +3,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import type { IncomingMessage } from 'node:http';
 
-const QUIET_PATHS = new Set(['/metrics', '/health']);
+const QUIET_PATHS = new Set(['/metrics', '/health', '/health/live']);
 
 /** Structured JSON logs (pino): one line per HTTP request, with the UDIL transactionid when present. */
 @Module({

@@ -1,6 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import {
+  ColumnTypes,
+  UDIL_RECORD_KEYS,
+  formatUdilRecord,
+  postgresFormatsZoneAsUdil,
+  udilColumnTypes,
+  udilJsonMembersSql,
+} from '@hes/udil';
 
 /**
  * The tables UDIL §3.3 serves through the API, with the datetime their range applies to
@@ -18,6 +26,9 @@ export const READABLE_TABLES = {
 
 export type ReadableTable = keyof typeof READABLE_TABLES;
 
+/** The zone is the first parameter of a query of data items rendered in SQL. */
+const ZONE_PARAMETER = '$1';
+
 export interface TableQuery {
   globalDeviceIds: string[];
   from?: Date;
@@ -34,15 +45,83 @@ export interface TablePage {
   more: boolean;
 }
 
+/** A page of a UDIL table as the JSON text of its data items (the array of formatUdilRecord's items). */
+export interface UdilJsonPage {
+  json: string;
+  count: number;
+  /** True when rows beyond this page exist. */
+  more: boolean;
+}
+
 /** Reads one page of a UDIL table for a device set and a range, in a stable order. */
 @Injectable()
 export class UdilTableReader {
+  private readonly columnTypes = new Map<ReadableTable, Promise<ColumnTypes>>();
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async read(table: ReadableTable, query: TableQuery): Promise<TablePage> {
+    const { sql, parameters } = this.pageQuery(table, query, '*');
+    const rows = await this.dataSource.query<Record<string, unknown>[]>(sql, parameters);
+    return { rows: rows.slice(0, query.pageSize), more: rows.length > query.pageSize };
+  }
+
+  /**
+   * One page as the UDIL data items' JSON text, byte for byte `JSON.stringify` of formatUdilRecord's items
+   * in `zone`: rendered by PostgreSQL (udil-records-sql.ts) and joined unparsed when the zone, the table's
+   * column types and every value of the page allow it, formatted in JavaScript from {@link read} otherwise.
+   */
+  async readUdilJson(table: ReadableTable, query: TableQuery, zone: string): Promise<UdilJsonPage> {
+    const item = await this.itemSql(table, zone);
+    if (item) {
+      const { sql, parameters } = this.pageQuery(
+        table,
+        query,
+        `${item.exact} AS exact, '{' || ${item.members} || '}' AS item`,
+        [zone],
+      );
+      const rows = await this.dataSource.query<{ exact: boolean; item: string }[]>(sql, parameters);
+      const page = rows.slice(0, query.pageSize);
+      if (page.every((row) => row.exact)) {
+        return {
+          json: `[${page.map((row) => row.item).join(',')}]`,
+          count: page.length,
+          more: rows.length > query.pageSize,
+        };
+      }
+    }
+    const page = await this.read(table, query);
+    const data = page.rows.map((row) => formatUdilRecord(table, row, zone));
+    return { json: JSON.stringify(data), count: data.length, more: page.more };
+  }
+
+  /** The SQL of a data item of `table` in `zone` ($1 of the item is the zone's parameter), if it can be had. */
+  private async itemSql(table: ReadableTable, zone: string) {
+    const query = <T>(sql: string, parameters: unknown[]) => this.dataSource.query<T[]>(sql, parameters);
+    if (!(await postgresFormatsZoneAsUdil(zone, query))) return undefined;
+    let types = this.columnTypes.get(table);
+    if (!types) {
+      types = udilColumnTypes(table, query);
+      this.columnTypes.set(table, types);
+      types.catch(() => this.columnTypes.delete(table));
+    }
+    const members = UDIL_RECORD_KEYS[table].map((key) => ({ key, column: key }));
+    return udilJsonMembersSql(members, await types, ZONE_PARAMETER);
+  }
+
+  /**
+   * `SELECT <columns>` of one page (one row more, to know whether more follow), with `leading` parameters
+   * ($1, $2…) before the query's own.
+   */
+  private pageQuery(
+    table: ReadableTable,
+    query: TableQuery,
+    columns: string,
+    leading: unknown[] = [],
+  ): { sql: string; parameters: unknown[] } {
     const time = READABLE_TABLES[table];
-    const conditions = ['global_device_id = ANY($1)'];
-    const parameters: unknown[] = [query.globalDeviceIds];
+    const parameters: unknown[] = [...leading, query.globalDeviceIds];
+    const conditions = [`global_device_id = ANY($${parameters.length})`];
     if (query.from) {
       parameters.push(query.from);
       conditions.push(`"${time}" >= $${parameters.length}`);
@@ -64,11 +143,10 @@ export class UdilTableReader {
             ? `global_device_id, "${time}", id`
             : `global_device_id, "${time}"`;
     parameters.push(query.pageSize + 1, (query.page - 1) * query.pageSize);
-    const rows = await this.dataSource.query<Record<string, unknown>[]>(
-      `SELECT * FROM udil.${table} WHERE ${conditions.join(' AND ')} ORDER BY ${order}
+    return {
+      sql: `SELECT ${columns} FROM udil.${table} WHERE ${conditions.join(' AND ')} ORDER BY ${order}
         LIMIT $${parameters.length - 1} OFFSET $${parameters.length}`,
       parameters,
-    );
-    return { rows: rows.slice(0, query.pageSize), more: rows.length > query.pageSize };
+    };
   }
 }

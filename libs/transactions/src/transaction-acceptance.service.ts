@@ -9,6 +9,7 @@ import {
   OnDemandType,
   ParameterType,
   UdilCommand,
+  UdilJsonMember,
   UdilRequestError,
   UdilValue,
   formatUdilDatetime,
@@ -17,7 +18,11 @@ import {
 import { readRefusalOf, refusalOf, transactionType } from './udil-command-plans';
 import { interleaveByGateway } from './gateway-interleave';
 import { transactionJobId, transactionJobOptions } from './transaction-jobs';
-import { NewStatusRow, TransactionStatusRepository } from './transaction-status.repository';
+import {
+  NewStatusRow,
+  TransactionStatusRepository,
+  TransactionStatusRow,
+} from './transaction-status.repository';
 
 export interface DeviceOutcome {
   [key: string]: UdilValue;
@@ -241,17 +246,52 @@ export class TransactionAcceptanceService {
 
   /** TRANSACTION_STATUS rows of the client's transactions, formatted as UDIL strings (spec §3.5.2, 4.14). */
   async status(transactionids: string[], clientId: string): Promise<Record<string, UdilValue>[]> {
+    const { owned, since } = await this.ownedTransactions(transactionids, clientId);
+    if (owned.length === 0) return [];
+    return this.formatStatusRows(await this.statuses.findByTransactions(owned, since));
+  }
+
+  /**
+   * {@link status} as JSON text (byte for byte its JSON.stringify) and the number of rows: rendered by
+   * PostgreSQL up to response_data (findByTransactionsAsUdilJson), which is formatted here, or formatted
+   * from the stored rows when the database cannot render them exactly.
+   */
+  async statusJson(transactionids: string[], clientId: string): Promise<{ count: number; json: string }> {
+    const { owned, since } = await this.ownedTransactions(transactionids, clientId);
+    if (owned.length === 0) return { count: 0, json: '[]' };
+    const rendered = await this.statuses.findByTransactionsAsUdilJson(
+      owned,
+      STATUS_MEMBERS,
+      this.config.TIME_ZONE,
+      since,
+    );
+    if (rendered) {
+      const items = rendered.map(
+        (row) => `${row.head},"response_data":${JSON.stringify(responseData(row.response_data))}}`,
+      );
+      return { count: items.length, json: `[${items.join(',')}]` };
+    }
+    const data = this.formatStatusRows(await this.statuses.findByTransactions(owned, since));
+    return { count: data.length, json: JSON.stringify(data) };
+  }
+
+  /** The client's transactions among these, and the earliest acceptance of them. */
+  private async ownedTransactions(
+    transactionids: string[],
+    clientId: string,
+  ): Promise<{ owned: string[]; since?: Date }> {
     const owned = await this.dataSource.query<{ transactionid: string; created_at: Date }[]>(
       `SELECT transactionid, created_at FROM public.udil_transactions WHERE transactionid = ANY($1) AND client_id = $2`,
       [transactionids, clientId],
     );
-    if (owned.length === 0) return [];
+    if (owned.length === 0) return { owned: [] };
     // A transaction's rows are not older than its acceptance: the months before it are not read.
     const since = new Date(owned.reduce((min, o) => Math.min(min, o.created_at.getTime()), Infinity));
-    const rows = await this.statuses.findByTransactions(
-      owned.map((o) => o.transactionid),
-      since,
-    );
+    return { owned: owned.map((o) => o.transactionid), since };
+  }
+
+  /** Rows as UDIL data items: the keys of {@link STATUS_MEMBERS}, then response_data. */
+  private formatStatusRows(rows: TransactionStatusRow[]): Record<string, UdilValue>[] {
     const datetime = memoisedDatetimeFormat(this.config.TIME_ZONE);
     return rows.map((row) => ({
       transactionid: row.transactionid,
@@ -340,6 +380,26 @@ export class TransactionAcceptanceService {
     };
   }
 }
+
+/** The members of a TRANSACTION_STATUS data item before response_data, in the answer's order (formatStatusRows). */
+const STATUS_MEMBERS: readonly UdilJsonMember[] = [
+  'transactionid',
+  'global_device_id',
+  'msn',
+  'type',
+  'type_parameters',
+  'command_receiving_datetime',
+  'status_level',
+  'status_1_datetime',
+  'status_2_datetime',
+  'status_3_datetime',
+  'status_4_datetime',
+  'status_5_datetime',
+  'indv_status',
+  'request_cancelled',
+  'request_cancel_reason',
+  'request_cancel_datetime',
+].map((key) => ({ key, column: key }));
 
 /**
  * formatUdilDatetime, remembered per whole second for one answer: the rows of a transaction share most

@@ -2,6 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { returnedRows, StatementBatcher } from '@hes/database';
+import {
+  ColumnTypes,
+  UdilJsonMember,
+  postgresFormatsZoneAsUdil,
+  udilColumnTypes,
+  udilJsonMembersSql,
+} from '@hes/udil';
 
 export type StatusLevel = 0 | 1 | 2 | 3 | 4 | 5;
 
@@ -225,6 +232,8 @@ function levelStamps(level: string, table = ''): string {
  */
 @Injectable()
 export class TransactionStatusRepository {
+  private columnTypes?: Promise<ColumnTypes>;
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
@@ -334,6 +343,38 @@ export class TransactionStatusRepository {
         ORDER BY transactionid, global_device_id`,
       parameters,
     );
+  }
+
+  /**
+   * The rows of {@link findByTransactions}, each as the start of its UDIL data item rendered by PostgreSQL
+   * (`{` and `members`, udil-records-sql.ts, datetimes in `zone`) and its response_data as stored, for the
+   * caller to format and close; undefined when PostgreSQL cannot render them exactly (its zone rules, a
+   * column type, a datetime out of range): format {@link findByTransactions}' rows instead.
+   */
+  async findByTransactionsAsUdilJson(
+    transactionids: string[],
+    members: readonly UdilJsonMember[],
+    zone: string,
+    since?: ReceivedAt,
+  ): Promise<{ head: string; response_data: string | null }[] | undefined> {
+    const query = <T>(sql: string, parameters: unknown[]) => this.dataSource.query<T[]>(sql, parameters);
+    if (!(await postgresFormatsZoneAsUdil(zone, query))) return undefined;
+    if (!this.columnTypes) {
+      this.columnTypes = udilColumnTypes('transaction_status', query);
+      this.columnTypes.catch(() => (this.columnTypes = undefined));
+    }
+    const item = udilJsonMembersSql(members, await this.columnTypes, '$2');
+    if (!item) return undefined;
+    const parameters: unknown[] = [transactionids, zone];
+    const rows = await this.dataSource.query<
+      { exact: boolean; head: string; response_data: string | null }[]
+    >(
+      `SELECT ${item.exact} AS exact, '{' || ${item.members} AS head, response_data
+         FROM udil.transaction_status WHERE transactionid = ANY($1)${sinceBound(parameters, since)}
+        ORDER BY transactionid, global_device_id`,
+      parameters,
+    );
+    return rows.every((row) => row.exact) ? rows : undefined;
   }
 
   /**

@@ -9,3 +9,4 @@ export * from './udil-vocabulary';
 export * from './udil-services';
 export * from './udil-records';
 export * from './udil-spec-fields';
+export * from './udil-records-sql';

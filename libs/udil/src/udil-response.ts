@@ -25,3 +25,29 @@ export function wantsXml(accept: string | undefined): boolean {
   const json = /application\/json/i.exec(accept);
   return Boolean(xml) && (!json || (xml?.index ?? 0) < (json.index ?? 0));
 }
+
+/**
+ * A UDIL answer one of whose values is already JSON text (the rows of a read, rendered by the database or
+ * serialised once): {@link json} is `JSON.stringify` of the answer without parsing that text again.
+ */
+export class UdilJsonAnswer {
+  constructor(
+    /** The answer, in its keys' order; the value of {@link key} is replaced by {@link valueJson}. */
+    readonly body: UdilBody,
+    readonly key: string,
+    readonly valueJson: string,
+  ) {}
+
+  /** The answer's JSON text, as JSON.stringify of {@link toBody} gives it. */
+  json(): string {
+    const members = Object.entries(this.body).map(
+      ([key, value]) => `${JSON.stringify(key)}:${key === this.key ? this.valueJson : JSON.stringify(value)}`,
+    );
+    return `{${members.join(',')}}`;
+  }
+
+  /** The answer as a plain object (for XML). */
+  toBody(): UdilBody {
+    return { ...this.body, [this.key]: JSON.parse(this.valueJson) as UdilValue };
+  }
+}

@@ -28,6 +28,13 @@ export class HealthController {
     ]);
   }
 
+  @Get('live')
+  @ApiOperation({ summary: 'The api process answers (nothing else is checked): a liveness probe' })
+  @ApiOkResponse({ description: '{"status":"ok"}' })
+  live() {
+    return { status: 'ok' };
+  }
+
   @Get('worker')
   @ApiOperation({ summary: 'Workers that consumed a heartbeat job recently; 503 when none did' })
   @ApiOkResponse({ description: 'At least one worker is consuming jobs' })

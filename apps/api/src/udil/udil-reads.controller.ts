@@ -4,14 +4,7 @@ import { ApiHeader, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { ReadableTable, UdilTableReader } from '@hes/readings';
-import {
-  RawFields,
-  UdilAuthService,
-  UdilBody,
-  formatUdilRecord,
-  parseTableReadParameters,
-  toText,
-} from '@hes/udil';
+import { RawFields, UdilAuthService, UdilJsonAnswer, parseTableReadParameters, toText } from '@hes/udil';
 import { UdilResponseInterceptor } from './udil-response.interceptor';
 import { RequestTextInterceptor } from '../common/request-text.interceptor';
 
@@ -86,7 +79,7 @@ export class UdilReadsController {
     return this.read('device_communication_history', r);
   }
 
-  private async read(table: ReadableTable, request: Request): Promise<UdilBody> {
+  private async read(table: ReadableTable, request: Request): Promise<UdilJsonAnswer> {
     const privatekey = toText(
       request.headers.privatekey ?? (request.body as RawFields | undefined)?.privatekey,
     );
@@ -96,23 +89,27 @@ export class UdilReadsController {
       maxPageSize: this.config.UDIL_READ_MAX_PAGE_SIZE,
       channels: table === 'load_profile_data',
     });
-    const page = await this.reader.read(table, {
-      globalDeviceIds: query.global_device_id,
-      from: query.start_datetime,
-      to: query.end_datetime,
-      channelId: query.channel_id,
-      page: query.page,
-      pageSize: query.page_size,
-    });
-    // Every key of the table's record, a value or "" (udil-records.ts).
-    const data = page.rows.map((row) => formatUdilRecord(table, row, this.config.TIME_ZONE));
-    return {
-      status: data.length > 0 ? '1' : '0',
-      message: `${data.length} row(s), page ${query.page}${page.more ? `; more rows: ask for page ${query.page + 1}` : ''}`,
+    // Every key of the table's record, a value or "" (udil-records.ts), as JSON text.
+    const page = await this.reader.readUdilJson(
+      table,
+      {
+        globalDeviceIds: query.global_device_id,
+        from: query.start_datetime,
+        to: query.end_datetime,
+        channelId: query.channel_id,
+        page: query.page,
+        pageSize: query.page_size,
+      },
+      this.config.TIME_ZONE,
+    );
+    const body = {
+      status: page.count > 0 ? '1' : '0',
+      message: `${page.count} row(s), page ${query.page}${page.more ? `; more rows: ask for page ${query.page + 1}` : ''}`,
       page: String(query.page),
       page_size: String(query.page_size),
       more: page.more ? '1' : '0',
-      data,
+      data: [],
     };
+    return new UdilJsonAnswer(body, 'data', page.json);
   }
 }

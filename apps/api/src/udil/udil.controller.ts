@@ -11,6 +11,7 @@ import {
   UdilAuthService,
   UdilCommand,
   UdilBody,
+  UdilJsonAnswer,
   formatUdilDatetime,
   parseCommandParameters,
   parseDeviceIds,
@@ -266,21 +267,22 @@ export class UdilController {
     summary: 'Status rows of one transaction (transactionid header) or several (transactionid in the body)',
   })
   @ApiHeader({ name: 'privatekey', required: true })
-  async transactionStatus(@Req() request: Request): Promise<UdilBody> {
+  async transactionStatus(@Req() request: Request): Promise<UdilJsonAnswer> {
     const clientId = await this.auth.clientOf(header(request, 'privatekey'));
     const body = (request.body ?? {}) as RawFields;
     const ids =
       body.transactionid !== undefined
         ? parseTransactionIds(body.transactionid)
         : [parseTransactionId(request.headers.transactionid)];
-    const data = await this.transactions.status(ids, clientId);
-    return {
-      status: data.length > 0 ? '1' : '0',
+    const data = await this.transactions.statusJson(ids, clientId);
+    const answer = {
+      status: data.count > 0 ? '1' : '0',
       transactionid: ids.length === 1 ? ids[0] : ids,
-      data,
+      data: [],
       message:
-        data.length > 0 ? `${data.length} device row(s)` : `no transaction ${ids.join(', ')} of this client`,
+        data.count > 0 ? `${data.count} device row(s)` : `no transaction ${ids.join(', ')} of this client`,
     };
+    return new UdilJsonAnswer(answer, 'data', data.json);
   }
 
   @Post('transaction_cancel')
