@@ -18,7 +18,7 @@ export interface UdilJsonMember {
 }
 
 export interface UdilJsonSql {
-  /** SQL text: the members `"key":"value",…` of one data item, without braces. */
+  /** SQL text: the members `"key":"value",…` of one data item, without braces (a text expression). */
   members: string;
   /** SQL boolean: true when every value of the row is within what {@link members} renders exactly. */
   exact: string;
@@ -34,32 +34,34 @@ const quoteLiteral = (text: string) => `'${text.replace(/'/g, "''")}'`;
 const FIRST_INSTANT = `'1970-01-01T00:00:00Z'::timestamptz`;
 
 /**
- * The JSON text (SQL) of `udilText(value)` for a column of `dataType` (node-pg's value of it: numbers
- * and bigint/numeric text as PostgreSQL prints them, datetimes in `zone`, bytea as base64 without line
- * breaks, NULL as ""), or undefined when the type is not rendered in SQL. `zone` is an SQL expression
- * (a parameter).
+ * The JSON text of `udilText(value)` for a column of `dataType` (node-pg's value of it: numbers and
+ * bigint/numeric text as PostgreSQL prints them, datetimes in `zone`, bytea as base64 without line breaks,
+ * NULL as ""), as pieces joined by {@link udilJsonMembersSql}: `text` SQL literals and `sql` text
+ * expressions, a NULL expression counting as nothing (array_to_string leaves NULL elements out). Undefined
+ * when the type is not rendered in SQL. `zone` is an SQL expression (a parameter).
  */
 export function udilJsonValueSql(
   column: string,
   dataType: string,
   zone: string,
-): { json: string; exact?: string } | undefined {
+): { pieces: ({ text: string } | { sql: string })[]; exact?: string } | undefined {
   const c = quoteIdentifier(column);
+  const quoted = (sql: string) => [{ text: '"' }, { sql }, { text: '"' }];
   switch (dataType) {
     case 'text':
     case 'character varying':
       // to_json escapes exactly the characters JSON.stringify escapes (", \, control characters).
-      return { json: `COALESCE(to_json(${c})::text, '""')` };
+      return { pieces: [{ sql: `COALESCE(to_json(${c})::text, '""')` }] };
     case 'smallint':
     case 'integer':
     case 'bigint':
     case 'numeric':
-      return { json: `COALESCE('"' || ${c}::text || '"', '""')` };
+      return { pieces: quoted(`${c}::text`) };
     case 'bytea':
-      return { json: `COALESCE('"' || translate(encode(${c}, 'base64'), E'\\n', '') || '"', '""')` };
+      return { pieces: quoted(`translate(encode(${c}, 'base64'), E'\\n', '')`) };
     case 'timestamp with time zone':
       return {
-        json: `COALESCE('"' || to_char(${c} AT TIME ZONE ${zone}, 'YYYY-MM-DD HH24:MI:SS') || '"', '""')`,
+        pieces: quoted(`to_char(${c} AT TIME ZONE ${zone}, 'YYYY-MM-DD HH24:MI:SS')`),
         exact: `(${c} IS NULL OR (${c} >= ${FIRST_INSTANT} AND ${c} AT TIME ZONE ${zone} < '10000-01-01'))`,
       };
     default:
@@ -76,24 +78,35 @@ export function udilJsonMembersSql(
   types: ColumnTypes,
   zone: string,
 ): UdilJsonSql | undefined {
-  const parts: string[] = [];
+  const elements: string[] = [];
   const exact: string[] = [];
   let literal = '';
   for (const [index, member] of members.entries()) {
-    const name = `${index === 0 ? '' : ','}${JSON.stringify(member.key)}:`;
+    literal += `${index === 0 ? '' : ','}${JSON.stringify(member.key)}:`;
     const type = member.column === undefined ? undefined : types.get(member.column);
     if (member.column === undefined || type === undefined) {
-      literal += `${name}""`;
+      literal += '""';
       continue;
     }
     const value = udilJsonValueSql(member.column, type, zone);
     if (!value) return undefined;
-    parts.push(quoteLiteral(literal + name), value.json);
-    literal = '';
+    for (const piece of value.pieces) {
+      if ('text' in piece) {
+        literal += piece.text;
+        continue;
+      }
+      if (literal !== '') elements.push(quoteLiteral(literal));
+      elements.push(piece.sql);
+      literal = '';
+    }
     if (value.exact) exact.push(value.exact);
   }
-  if (literal !== '' || parts.length === 0) parts.push(quoteLiteral(literal));
-  return { members: parts.join(' || '), exact: exact.length > 0 ? exact.join(' AND ') : 'true' };
+  if (literal !== '' || elements.length === 0) elements.push(quoteLiteral(literal));
+  // One array joined once (a chain of || would copy the growing text at every step), NULLs left out.
+  return {
+    members: `array_to_string(ARRAY[${elements.join(', ')}]::text[], '')`,
+    exact: exact.length > 0 ? exact.join(' AND ') : 'true',
+  };
 }
 
 /** Zones whose rendering by PostgreSQL was compared with formatUdilDatetime, and the outcome. */
