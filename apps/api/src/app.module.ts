@@ -1,5 +1,4 @@
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { AppConfigModule } from '@hes/config';
 import { DatabaseModule } from '@hes/database';
@@ -12,7 +11,6 @@ import { QueueMetrics } from './health/queue-metrics';
 import { UdilModule } from './udil/udil.module';
 import { AdminModule } from './admin/admin.module';
 import { McsModule } from './mcs/mcs.module';
-import { RequestTextInterceptor } from './common/request-text.interceptor';
 import { GatewayChangeListener } from '@hes/transactions';
 
 @Module({
@@ -30,11 +28,7 @@ import { GatewayChangeListener } from '@hes/transactions';
     McsModule.forRoot(),
   ],
   controllers: [HealthController],
-  providers: [
-    QueueMetrics,
-    GatewayChangeListener,
-    { provide: APP_INTERCEPTOR, useClass: RequestTextInterceptor },
-  ],
+  providers: [QueueMetrics, GatewayChangeListener],
 })
 export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

@@ -1,4 +1,4 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { CallHandler, CanActivate, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import type { Request } from 'express';
 import { Observable } from 'rxjs';
 import { findUnsafeField } from '@hes/security';
@@ -8,35 +8,54 @@ function isAdminPath(path: string): boolean {
   return path === '/admin' || path.startsWith('/admin/');
 }
 
-/** Request parts already checked (multipart bodies are parsed after the global interceptor: checked again). */
+/** Request parts already checked (multipart bodies are parsed after the guard: checked again). */
 const checked = new WeakSet<object>();
 
 /**
- * Applies the string-safety rule (libs/security/src/safe-text.ts) to the UDIL, MCS and health routes:
- * path parameters, query and body, refused with a 400 naming the field (or a nesting deeper than 32
- * levels) before any handler or database sees them. Registered globally, and again after NoFilesInterceptor on the UDIL
- * controllers, whose multipart bodies are only parsed there.
+ * Applies the string-safety rule (libs/security/src/safe-text.ts) to a request of the UDIL, MCS and health
+ * routes: path parameters, query and body, refused with a 400 naming the field (or a nesting deeper than 32
+ * levels) before any handler or database sees them.
+ */
+function refuseUnsafeText(context: ExecutionContext): void {
+  const request = context.switchToHttp().getRequest<Request>();
+  // The admin API applies the same rule in its validation pipe, inside its audit interceptor, so
+  // that a refusal there is audited too (admin-validation.pipe.ts).
+  if (context.getType() !== 'http' || isAdminPath(request.path)) return;
+  const parts: [unknown, string][] = [
+    [request.params, 'path'],
+    [request.query, 'query'],
+    [request.body, 'body'],
+  ];
+  for (const [part, root] of parts) {
+    if (part === undefined || part === null) continue;
+    if (typeof part === 'object' && checked.has(part)) continue;
+    const unsafe = findUnsafeField(part, root);
+    if (unsafe) throw new RequestFieldError(unsafe.field, unsafe.reason);
+    if (typeof part === 'object') checked.add(part);
+  }
+}
+
+/**
+ * The rule as a global guard: it runs for every route before its handler, after the route's own guards
+ * only where they are listed before it (MCS: `@UseGuards(McsAccessGuard, RequestTextGuard)`, so access is
+ * decided first), and costs no interceptor chain (RxJS, async resources) on routes that have none.
+ */
+@Injectable()
+export class RequestTextGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    refuseUnsafeText(context);
+    return true;
+  }
+}
+
+/**
+ * The rule again after NoFilesInterceptor on the UDIL controllers, whose multipart bodies are only parsed
+ * there (what the guard checked already is not walked twice).
  */
 @Injectable()
 export class RequestTextInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const request = context.switchToHttp().getRequest<Request>();
-    // The admin API applies the same rule in its validation pipe, inside its audit interceptor, so
-    // that a refusal there is audited too (admin-validation.pipe.ts).
-    if (context.getType() === 'http' && !isAdminPath(request.path)) {
-      const parts: [unknown, string][] = [
-        [request.params, 'path'],
-        [request.query, 'query'],
-        [request.body, 'body'],
-      ];
-      for (const [part, root] of parts) {
-        if (part === undefined || part === null) continue;
-        if (typeof part === 'object' && checked.has(part)) continue;
-        const unsafe = findUnsafeField(part, root);
-        if (unsafe) throw new RequestFieldError(unsafe.field, unsafe.reason);
-        if (typeof part === 'object') checked.add(part);
-      }
-    }
+    refuseUnsafeText(context);
     return next.handle();
   }
 }

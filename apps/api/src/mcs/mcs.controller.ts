@@ -5,6 +5,7 @@ import type { Request } from 'express';
 import { DataSource } from 'typeorm';
 import { McsAcceptanceService, McsStatusDocument, normaliseAddress, parseRequestReference } from '@hes/mcs';
 import { McsAccessGuard } from './mcs-access.guard';
+import { RequestTextGuard } from '../common/request-text.interceptor';
 
 /** Version of the MCS interface this service implements (service-status). */
 export const MCS_SERVICE_VERSION = '1.0.0';
@@ -12,7 +13,8 @@ export const MCS_SERVICE_VERSION = '1.0.0';
 /** The MCS Request API (collection-request, collection-cancel, collection-status, service-status). */
 @ApiTags('MCS')
 @Controller()
-@UseGuards(McsAccessGuard)
+// Access first, then the request-text rule (a client without access learns nothing about its fields).
+@UseGuards(McsAccessGuard, RequestTextGuard)
 export class McsController {
   constructor(
     private readonly service: McsAcceptanceService,

@@ -1,4 +1,4 @@
-import { Controller, HttpCode, Post, Req, UseInterceptors } from '@nestjs/common';
+import { Controller, HttpCode, Post, Req, UseGuards, UseInterceptors } from '@nestjs/common';
 import { NoFilesInterceptor } from '@nestjs/platform-express';
 import { ApiConsumes, ApiHeader, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
@@ -13,12 +13,14 @@ import {
   toText,
 } from '@hes/udil';
 import { UdilResponseInterceptor } from './udil-response.interceptor';
+import { RequestTextGuard } from '../common/request-text.interceptor';
 
 /** UDIL 3.2 §3.4.2 on_demand_parameter_read (PMAL of 3.3 included): synchronous within a bounded wait. */
 @ApiTags('UDIL')
 @ApiConsumes('application/x-www-form-urlencoded', 'application/json', 'multipart/form-data')
 @ApiProduces('application/json', 'application/xml')
 @Controller()
+@UseGuards(RequestTextGuard)
 @UseInterceptors(NoFilesInterceptor(), UdilResponseInterceptor)
 export class UdilParameterReadsController {
   constructor(

@@ -1,4 +1,4 @@
-import { Controller, HttpCode, Inject, Post, Req, UseInterceptors } from '@nestjs/common';
+import { Controller, HttpCode, Inject, Post, Req, UseGuards, UseInterceptors } from '@nestjs/common';
 import { NoFilesInterceptor } from '@nestjs/platform-express';
 import { ApiHeader, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
@@ -6,7 +6,7 @@ import { APP_CONFIG, AppConfig } from '@hes/config';
 import { ReadableTable, UdilTableReader } from '@hes/readings';
 import { RawFields, UdilAuthService, UdilJsonAnswer, parseTableReadParameters, toText } from '@hes/udil';
 import { UdilResponseInterceptor } from './udil-response.interceptor';
-import { RequestTextInterceptor } from '../common/request-text.interceptor';
+import { RequestTextGuard, RequestTextInterceptor } from '../common/request-text.interceptor';
 
 function route(table: ReadableTable): MethodDecorator {
   return (target, key, descriptor) => {
@@ -22,6 +22,7 @@ function route(table: ReadableTable): MethodDecorator {
 @ApiProduces('application/json', 'application/xml')
 @Controller()
 // Multipart bodies are parsed by NoFilesInterceptor: the request-text rule is applied to them after it.
+@UseGuards(RequestTextGuard)
 @UseInterceptors(NoFilesInterceptor(), RequestTextInterceptor, UdilResponseInterceptor)
 export class UdilReadsController {
   constructor(

@@ -1,4 +1,4 @@
-import { Controller, HttpCode, Inject, Post, Req, UseInterceptors } from '@nestjs/common';
+import { Controller, HttpCode, Inject, Post, Req, UseGuards, UseInterceptors } from '@nestjs/common';
 import { NoFilesInterceptor } from '@nestjs/platform-express';
 import { ApiConsumes, ApiHeader, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
@@ -24,7 +24,7 @@ import {
 import { commandMessage } from './udil-messages';
 import { onDemandDataAnswer } from './on-demand-data-answer';
 import { UdilResponseInterceptor } from './udil-response.interceptor';
-import { RequestTextInterceptor } from '../common/request-text.interceptor';
+import { RequestTextGuard, RequestTextInterceptor } from '../common/request-text.interceptor';
 
 function header(request: Request, name: string): string | undefined {
   const value = toText(request.headers[name] ?? (request.body as RawFields | undefined)?.[name]);
@@ -53,6 +53,7 @@ function commandRoute(summary: string): MethodDecorator {
 @ApiProduces('application/json', 'application/xml')
 @Controller()
 // Multipart bodies are parsed by NoFilesInterceptor: the request-text rule is applied to them after it.
+@UseGuards(RequestTextGuard)
 @UseInterceptors(NoFilesInterceptor(), RequestTextInterceptor, UdilResponseInterceptor)
 export class UdilController {
   constructor(
