@@ -25,6 +25,7 @@ import {
   commandLine,
   createBenchDatabase,
   dropRedisPrefix,
+  arg,
   flag,
   freePort,
   listArg,
@@ -44,6 +45,11 @@ import {
 const connections = numberArg('connections', 10);
 const duration = numberArg('duration', 10);
 const runs = numberArg('runs', 2);
+/**
+ * `--baseline <main.js>`: a second api from another build (e.g. the previous commit's
+ * dist/bench/apps/api/src/main.js), on the same database, measured in the same run.
+ */
+const baselineScript = arg('baseline');
 /** `--only a,b`: measure only the routes whose name contains one of these (the checks still run). */
 const only = listArg('only', []);
 const ZONE = 'Asia/Karachi';
@@ -117,14 +123,25 @@ function ratioRows(results: Row[]): Row[] {
       'POST /load_profile_data',
       'raw load_profile_data: query + JS',
     ],
+    [
+      'api transaction_status ÷ baseline api',
+      'POST /transaction_status',
+      'baseline POST /transaction_status',
+    ],
+    ['api load_profile_data ÷ baseline api', 'POST /load_profile_data', 'baseline POST /load_profile_data'],
+    ['api unrouted GET ÷ baseline api', 'api unrouted GET', 'baseline api unrouted GET'],
   ];
   const rows: Row[] = [];
   for (const run of new Set(results.map((r) => r.run))) {
-    const reqs = (prefix: string) =>
-      Number(results.find((r) => r.run === run && String(r.route).startsWith(prefix))?.['req/s']);
+    const of = (prefix: string) => results.find((r) => r.run === run && String(r.route).startsWith(prefix));
     for (const [ratio, top, bottom] of pairs) {
-      const value = reqs(top) / reqs(bottom);
-      if (Number.isFinite(value)) rows.push({ run, ratio, value: round(value, 2) });
+      const value = Number(of(top)?.['req/s']) / Number(of(bottom)?.['req/s']);
+      // The same ratio from CPU time per request (less sensitive to what else runs on the machine).
+      const cpu =
+        Number(of(bottom)?.['server CPU per request (ms)']) /
+        Number(of(top)?.['server CPU per request (ms)']);
+      if (Number.isFinite(value))
+        rows.push({ run, ratio, 'of req/s': round(value, 2), 'of CPU per request': round(cpu, 2) });
     }
   }
   return rows;
@@ -138,7 +155,10 @@ async function main(): Promise<void> {
   const results: Row[] = [];
   const ratios: Row[] = [];
   let api: Service | undefined;
+  let baseline: Service | undefined;
   const references: Service[] = [];
+  /** The process behind each base URL, for its CPU time per request. */
+  const servers = new Map<string, Service>();
   const db = new Client({ connectionString: database.url });
   await db.connect();
   try {
@@ -164,19 +184,26 @@ async function main(): Promise<void> {
 
     const port = await freePort();
     const profileArgs = flag('profile') ? ['--cpu-prof', `--cpu-prof-dir=${LOG_DIR}/profiles`] : [];
-    api = startService(
-      'api',
-      serviceEnvironment(database, prefix, port, {
+    const apiEnvironment = (apiPort: number) =>
+      serviceEnvironment(database, prefix, apiPort, {
         MCS_USERNAME: MCS_AUTH.user,
         MCS_PASSWORD: MCS_AUTH.password,
         MCS_ALLOWED_CLIENTS: '127.0.0.1,::1',
         MCS_MAX_QUEUED: '100000000',
         MCS_MAX_QUEUED_PER_CLIENT: '100000000',
-      }),
-      profileArgs,
-    );
+      });
+    api = startService('api', apiEnvironment(port), profileArgs);
     const base = `http://127.0.0.1:${port}`;
     await waitForHttp(`${base}/health`, api);
+    servers.set(base, api);
+    let baselineBase: string | undefined;
+    if (baselineScript) {
+      const baselinePort = await freePort();
+      baseline = startProcess('baseline-api', baselineScript, [], apiEnvironment(baselinePort));
+      baselineBase = `http://127.0.0.1:${baselinePort}`;
+      await waitForHttp(`${baselineBase}/health`, baseline);
+      servers.set(baselineBase, baseline);
+    }
     const key = await udilKey(base);
 
     // One 1 000-meter transaction, accepted through the API, then brought to level 5 as a worker would.
@@ -215,6 +242,7 @@ async function main(): Promise<void> {
       const referencePort = await freePort();
       const server = startProcess(kind, join(BUILD, 'bench/servers.js'), [kind, String(referencePort)], env);
       references.push(server);
+      servers.set(`http://127.0.0.1:${referencePort}`, server);
       const url = `http://127.0.0.1:${referencePort}`;
       await waitForHttp(`${url}/health/live`, server);
       return url;
@@ -235,8 +263,8 @@ async function main(): Promise<void> {
 
     const routes: {
       name: string;
-      /** The server measured (its CPU time is reported for the api only). */
-      server?: 'api' | 'reference';
+      /** Which kind of server answers (the api by default). */
+      server?: 'api' | 'reference' | 'baseline';
       url: string;
       method: string;
       headers: Record<string, string>;
@@ -350,8 +378,22 @@ async function main(): Promise<void> {
         check: (status, body) => status === 200 && typeof body.requestReference === 'string',
       },
     ];
+    if (baselineBase) {
+      // The baseline's answers must be the api's, byte for byte (checked below).
+      for (const name of ['api unrouted GET', 'POST /transaction_status', 'POST /load_profile_data']) {
+        const route = routes.find((r) => r.name.startsWith(name));
+        if (route)
+          routes.push({
+            ...route,
+            name: `baseline ${route.name}`,
+            server: 'baseline',
+            url: route.url.replace(base, baselineBase),
+          });
+      }
+    }
     // Check every route answers what it should before measuring (the raw reads: the api's very data).
     const answers = new Map<string, string>();
+    const texts = new Map<string, string>();
     for (const route of routes.filter((r) => r.method === 'POST')) {
       const response = await fetch(route.url, {
         method: route.method,
@@ -369,7 +411,11 @@ async function main(): Promise<void> {
         : response.ok && (body.data?.length ?? 0) > 0;
       if (!ok) throw new Error(`${route.name} did not answer as expected`);
       answers.set(route.name, JSON.stringify(body.data));
+      texts.set(route.name, text);
     }
+    for (const [name, text] of texts)
+      if (name.startsWith('baseline ') && texts.get(name.slice('baseline '.length)) !== text)
+        throw new Error(`${name}: the baseline's answer is not the api's, byte for byte`);
     for (const [read, rawRoutes] of [
       ['POST /transaction_status', ['raw transaction_status']],
       ['POST /load_profile_data', ['raw load_profile_data']],
@@ -386,7 +432,8 @@ async function main(): Promise<void> {
     for (let run = 1; run <= runs; run++) {
       for (const route of routes) {
         if (only.length > 0 && !only.some((part) => route.name.includes(part))) continue;
-        const cpuBefore = api.cpuSeconds();
+        const server = servers.get(new URL(route.url).origin);
+        const cpuBefore = server?.cpuSeconds() ?? NaN;
         const result = await autocannon(
           route.url,
           route.method,
@@ -403,7 +450,11 @@ async function main(): Promise<void> {
           'MB/s': round(result.throughput.average / 1e6, 1),
           'non-2xx': result.non2xx,
           errors: result.errors + result.timeouts,
-          'api CPU (s)': route.server === 'reference' ? '–' : round(api.cpuSeconds() - cpuBefore, 1),
+          'server CPU (s)': round((server?.cpuSeconds() ?? NaN) - cpuBefore, 1),
+          'server CPU per request (ms)': round(
+            (1000 * ((server?.cpuSeconds() ?? NaN) - cpuBefore)) / result.requests.total,
+            2,
+          ),
         };
         results.push(row);
         console.log(`  ${JSON.stringify(row)}`);
@@ -418,7 +469,7 @@ async function main(): Promise<void> {
     ratios.push(...ratioRows(results));
     for (const row of results) row['api peak RSS (MB)'] = round(api.peakRssMb());
   } finally {
-    await Promise.all(references.map((server) => server.stop()));
+    await Promise.all([...references, ...(baseline ? [baseline] : [])].map((server) => server.stop()));
     await api?.stop();
     await db.end();
     dropRedisPrefix(prefix);
