@@ -313,9 +313,10 @@ describe('UDIL data items rendered by PostgreSQL = the JavaScript formatter, byt
           async (rows, data, zone) => {
             const transactionids = [`tx-${randomUUID()}`, `tx-${randomUUID()}`];
             for (const [index, transactionid] of transactionids.entries()) {
+              // Accepted in 1970: the random rows are never older than their transaction (reads are bounded by it).
               await dataSource.query(
-                `INSERT INTO public.udil_transactions (transactionid, service, request_fingerprint, client_id)
-                 VALUES ($1, 'aux_relay_operations', $2, $3)`,
+                `INSERT INTO public.udil_transactions (transactionid, service, request_fingerprint, client_id, created_at)
+                 VALUES ($1, 'aux_relay_operations', $2, $3, '1970-01-01T00:00:00Z')`,
                 [transactionid, 'f'.repeat(64), clientId],
               );
               await insert(
@@ -341,8 +342,8 @@ describe('UDIL data items rendered by PostgreSQL = the JavaScript formatter, byt
       const clientId = await newClient();
       const transactionid = `tx-${randomUUID()}`;
       await dataSource.query(
-        `INSERT INTO public.udil_transactions (transactionid, service, request_fingerprint, client_id)
-         VALUES ($1, 'aux_relay_operations', $2, $3)`,
+        `INSERT INTO public.udil_transactions (transactionid, service, request_fingerprint, client_id, created_at)
+         VALUES ($1, 'aux_relay_operations', $2, $3, '1970-01-01T00:00:00Z')`,
         [transactionid, 'f'.repeat(64), clientId],
       );
       await insert('transaction_status', 'old', fc.sample(rowsOf('transaction_status', 1), 3).flat(), {
