@@ -14,6 +14,7 @@ import { GatewayClockZone1764400000401 } from './1764400000401-gateway-clock-zon
 import { MpcbSiteCentralServer1764400000600 } from './1764400000600-mpcb-site-central-server';
 import { LoadSheddingSchedules1764400000700 } from './1764400000700-load-shedding-schedules';
 import { CredentialFailures1764400000800 } from './1764400000800-credential-failures';
+import { UdilTransactionsQueued1764400000900 } from './1764400000900-udil-transactions-queued';
 
 /** Every migration, in order. Listed explicitly so that compiled and test runs load the same set. */
 export const MIGRATIONS = [
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   MpcbSiteCentralServer1764400000600,
   LoadSheddingSchedules1764400000700,
   CredentialFailures1764400000800,
+  UdilTransactionsQueued1764400000900,
 ];

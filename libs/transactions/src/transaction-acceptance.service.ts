@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -16,7 +16,7 @@ import {
 } from '@hes/udil';
 import { readRefusalOf, refusalOf, transactionType } from './udil-command-plans';
 import { interleaveByGateway } from './gateway-interleave';
-import { transactionJobId, transactionJobOptions } from './transaction-jobs';
+import { queueTransactionJobs, transactionJobId } from './transaction-jobs';
 import { NewStatusRow, TransactionStatusRepository } from './transaction-status.repository';
 
 export interface DeviceOutcome {
@@ -70,20 +70,23 @@ interface RegisteredDevice {
   gateway_id: string | null;
 }
 
-/** Jobs per addBulk call when a transaction is queued. */
-const QUEUE_SLICE = 1000;
+/** How long a stopping api waits for the queueing of transactions it has answered (then the reconciler's). */
+const SHUTDOWN_QUEUEING_WAIT_MS = 10_000;
 
 /** Commands that must reach a device even when it is inactive (they are what changes that). */
 const ALLOWED_WHEN_INACTIVE = new Set([UdilCommand.MeterStatusUpdate, UdilCommand.DeviceCreation]);
 
 /**
  * Accepts UDIL write commands: one TRANSACTION_STATUS row per device, committed in one database
- * transaction together with the request's record, and only then queued. Devices the head-end cannot
- * serve are refused individually (indv_status 0 with a remark; their row is cancelled by the MDC).
+ * transaction together with the request's record, answered, and queued behind the answer. Devices the
+ * head-end cannot serve are refused individually (indv_status 0 with a remark; their row is cancelled by
+ * the MDC).
  */
 @Injectable()
-export class TransactionAcceptanceService {
+export class TransactionAcceptanceService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Transactions');
+  /** Transactions answered whose jobs are still being queued. */
+  private readonly queueing = new Set<Promise<void>>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -173,36 +176,50 @@ export class TransactionAcceptanceService {
         })),
         message: message(accepted.length),
       };
-      await manager.query(`UPDATE public.udil_transactions SET response = $2 WHERE transactionid = $1`, [
-        request.transactionid,
-        JSON.stringify(answer),
-      ]);
+      // Nothing to queue: the transaction is queued as it stands (queued_at; see queueBehind).
+      await manager.query(
+        `UPDATE public.udil_transactions SET response = $2, queued_at = CASE WHEN $3 THEN now() END
+          WHERE transactionid = $1`,
+        [request.transactionid, JSON.stringify(answer), accepted.length === 0],
+      );
       const queued = interleaveByGateway(accepted, (r) => byId.get(r.globalDeviceId)?.gateway_id ?? null);
       return { answer, queued: queued.map((r) => r.globalDeviceId) };
     });
 
-    // Committed: now queue. If the queue backend is down the rows stay pending and the reconciler queues them.
-    if (outcome.queued.length > 0) {
-      try {
-        // In slices: workers start on the first devices while the rest are still being queued, and a
-        // 100 000-device fan-out is not one huge Redis MULTI.
-        for (let i = 0; i < outcome.queued.length; i += QUEUE_SLICE) {
-          await this.queues.addBulk(
-            outcome.queued.slice(i, i + QUEUE_SLICE).map((globalDeviceId) => ({
-              name: JobName.TransactionExecute,
-              data: { transactionid: request.transactionid, globalDeviceId },
-              opts: transactionJobOptions(this.config, request.transactionid, globalDeviceId),
-            })),
-          );
-        }
-      } catch (error) {
-        this.logger.warn(
-          { transactionid: request.transactionid, error: (error as Error).message },
-          'accepted but not queued; the reconciler will queue it',
-        );
-      }
-    }
+    // Committed: answer now, queue behind the answer (see queueBehind).
+    if (outcome.queued.length > 0) this.queueBehind(request.transactionid, outcome.queued);
     return outcome.answer;
+  }
+
+  /**
+   * Queues the accepted devices' jobs after the answer: the MDM does not wait for 100 000 jobs to reach
+   * Redis, and the rows it can already read are committed at level 0. udil_transactions.queued_at is set
+   * once every job is in the queue. Nothing is lost if this process stops or Redis fails before that:
+   * the worker's reconciler queues a transaction whose queued_at stays NULL for a reconcile interval
+   * (TransactionReconcileJob), and job ids are deterministic, so what was queued twice runs once.
+   */
+  private queueBehind(transactionid: string, globalDeviceIds: string[]): void {
+    const work = queueTransactionJobs(this.queues, this.config, transactionid, globalDeviceIds)
+      .then(() => this.statuses.markQueued(transactionid))
+      .catch((error: Error) =>
+        this.logger.warn(
+          { transactionid, error: error.message },
+          'accepted but not queued; the reconciler will queue it',
+        ),
+      );
+    this.queueing.add(work);
+    void work.finally(() => this.queueing.delete(work));
+  }
+
+  /** A stopping api finishes queueing what it answered, for a while (the reconciler does the rest). */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.queueing.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.queueing]),
+      new Promise((resolve) => (timer = setTimeout(resolve, SHUTDOWN_QUEUEING_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
   }
 
   private refusal(

@@ -1,14 +1,23 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { JobHandler, JobName, JobQueueRepository, ScheduleSupervisor } from '@hes/queue';
-import { TransactionStatusRepository, transactionJobOptions } from '@hes/transactions';
+import {
+  TransactionStatusRepository,
+  interleaveByGateway,
+  queueTransactionJobs,
+  transactionJobOptions,
+} from '@hes/transactions';
 
 const BATCH = 5000;
+/** Transactions whose queueing did not finish, taken per run (each queued whole). */
+const UNQUEUED_BATCH = 20;
 
 /**
- * Nothing accepted is forgotten: rows accepted but neither finished nor cancelled for longer than a
- * reconcile interval get their job back if the queue lost it (a Redis restart without persistence,
- * an enqueue that failed after the commit) or if it died with its worker.
+ * Nothing accepted is forgotten. A transaction answered but not wholly queued for longer than a
+ * reconcile interval (its api stopped, or lost Redis, between the answer and the end of the queueing) has
+ * its live rows queued whole, as the api would have. Then rows accepted but neither finished nor cancelled
+ * for longer than a reconcile interval get their job back if the queue lost it (a Redis restart without
+ * persistence) or if it died with its worker.
  */
 @Injectable()
 export class TransactionReconcileJob implements OnApplicationBootstrap {
@@ -31,8 +40,20 @@ export class TransactionReconcileJob implements OnApplicationBootstrap {
   }
 
   @JobHandler(JobName.TransactionReconcile)
-  async reconcile(): Promise<{ requeued: number }> {
+  async reconcile(): Promise<{ queued: number; requeued: number }> {
     const olderThan = new Date(Date.now() - this.config.RECONCILE_INTERVAL_SECONDS * 1000);
+    let queued = 0;
+    for (const transactionid of await this.statuses.unqueued(olderThan, UNQUEUED_BATCH)) {
+      const rows = await this.statuses.liveRows(transactionid);
+      const ordered = interleaveByGateway(rows, (row) => row.gateway_id).map((row) => row.global_device_id);
+      await queueTransactionJobs(this.queues, this.config, transactionid, ordered);
+      await this.statuses.markQueued(transactionid);
+      queued += rows.length;
+      this.logger.warn(
+        { transactionid, rows: rows.length },
+        'queued an accepted transaction whose queueing had not finished',
+      );
+    }
     const pending = await this.statuses.pending(olderThan, BATCH);
     let requeued = 0;
     for (const row of pending) {
@@ -48,6 +69,6 @@ export class TransactionReconcileJob implements OnApplicationBootstrap {
         { requeued, pending: pending.length },
         're-queued transaction rows the queue had lost',
       );
-    return { requeued };
+    return { queued, requeued };
   }
 }
