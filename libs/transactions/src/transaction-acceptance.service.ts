@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -15,8 +15,7 @@ import {
   planOf,
 } from '@hes/udil';
 import { readRefusalOf, refusalOf, transactionType } from './udil-command-plans';
-import { interleaveByGateway } from './gateway-interleave';
-import { queueTransactionJobs, transactionJobId } from './transaction-jobs';
+import { transactionJobId, transactionQueueJobOptions } from './transaction-jobs';
 import { NewStatusRow, TransactionStatusRepository } from './transaction-status.repository';
 
 export interface DeviceOutcome {
@@ -70,23 +69,23 @@ interface RegisteredDevice {
   gateway_id: string | null;
 }
 
-/** How long a stopping api waits for the queueing of transactions it has answered (then the reconciler's). */
-const SHUTDOWN_QUEUEING_WAIT_MS = 10_000;
-
 /** Commands that must reach a device even when it is inactive (they are what changes that). */
 const ALLOWED_WHEN_INACTIVE = new Set([UdilCommand.MeterStatusUpdate, UdilCommand.DeviceCreation]);
 
 /**
  * Accepts UDIL write commands: one TRANSACTION_STATUS row per device, committed in one database
- * transaction together with the request's record, answered, and queued behind the answer. Devices the
- * head-end cannot serve are refused individually (indv_status 0 with a remark; their row is cancelled by
- * the MDC).
+ * transaction together with the request's record, then answered. The device jobs are queued behind the
+ * answer by a worker: the api adds one job (JobName.TransactionQueue) after the commit, and the worker
+ * that takes it queues one job per live row and sets udil_transactions.queued_at. The MDM does not wait
+ * for 100 000 jobs to reach Redis, and the api does not hold them in memory. If the api stops or Redis
+ * fails between the commit and that one job, or a worker dies while queueing, nothing is lost: the
+ * reconciler queues every transaction whose queued_at stays NULL for a reconcile interval (job ids are
+ * deterministic, so what is queued twice runs once). Devices the head-end cannot serve are refused
+ * individually (indv_status 0 with a remark; their row is cancelled by the MDC).
  */
 @Injectable()
-export class TransactionAcceptanceService implements BeforeApplicationShutdown {
+export class TransactionAcceptanceService {
   private readonly logger = new Logger('Transactions');
-  /** Transactions answered whose jobs are still being queued. */
-  private readonly queueing = new Set<Promise<void>>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -121,7 +120,7 @@ export class TransactionAcceptanceService implements BeforeApplicationShutdown {
       );
       if (inserted.length === 0) {
         const [previous] = await manager.query<
-          { service: string; request_fingerprint: string; client_id: string; response: AcceptanceAnswer }[]
+          { service: string; request_fingerprint: string; client_id: string; response: string | null }[]
         >(
           `SELECT service, request_fingerprint, client_id, response FROM public.udil_transactions WHERE transactionid = $1`,
           [request.transactionid],
@@ -132,7 +131,7 @@ export class TransactionAcceptanceService implements BeforeApplicationShutdown {
           previous.client_id === request.clientId &&
           previous.response
         ) {
-          return { answer: previous.response, queued: [] as string[] };
+          return { answer: JSON.parse(previous.response) as AcceptanceAnswer, toQueue: false };
         }
         // Another client's transaction is not this client's business: not even which service it was.
         const what = previous.client_id === request.clientId ? ` (${previous.service})` : '';
@@ -176,50 +175,31 @@ export class TransactionAcceptanceService implements BeforeApplicationShutdown {
         })),
         message: message(accepted.length),
       };
-      // Nothing to queue: the transaction is queued as it stands (queued_at; see queueBehind).
+      // Nothing to queue: the transaction is queued as it stands (queued_at; see the class comment).
       await manager.query(
         `UPDATE public.udil_transactions SET response = $2, queued_at = CASE WHEN $3 THEN now() END
           WHERE transactionid = $1`,
         [request.transactionid, JSON.stringify(answer), accepted.length === 0],
       );
-      const queued = interleaveByGateway(accepted, (r) => byId.get(r.globalDeviceId)?.gateway_id ?? null);
-      return { answer, queued: queued.map((r) => r.globalDeviceId) };
+      return { answer, toQueue: accepted.length > 0 };
     });
 
-    // Committed: answer now, queue behind the answer (see queueBehind).
-    if (outcome.queued.length > 0) this.queueBehind(request.transactionid, outcome.queued);
+    // Committed: a worker queues the device jobs behind the answer (see the class comment).
+    if (outcome.toQueue) {
+      await this.queues
+        .add(
+          JobName.TransactionQueue,
+          { transactionid: request.transactionid },
+          transactionQueueJobOptions(this.config, request.transactionid),
+        )
+        .catch((error: Error) =>
+          this.logger.warn(
+            { transactionid: request.transactionid, error: error.message },
+            'accepted but not queued; the reconciler will queue it',
+          ),
+        );
+    }
     return outcome.answer;
-  }
-
-  /**
-   * Queues the accepted devices' jobs after the answer: the MDM does not wait for 100 000 jobs to reach
-   * Redis, and the rows it can already read are committed at level 0. udil_transactions.queued_at is set
-   * once every job is in the queue. Nothing is lost if this process stops or Redis fails before that:
-   * the worker's reconciler queues a transaction whose queued_at stays NULL for a reconcile interval
-   * (TransactionReconcileJob), and job ids are deterministic, so what was queued twice runs once.
-   */
-  private queueBehind(transactionid: string, globalDeviceIds: string[]): void {
-    const work = queueTransactionJobs(this.queues, this.config, transactionid, globalDeviceIds)
-      .then(() => this.statuses.markQueued(transactionid))
-      .catch((error: Error) =>
-        this.logger.warn(
-          { transactionid, error: error.message },
-          'accepted but not queued; the reconciler will queue it',
-        ),
-      );
-    this.queueing.add(work);
-    void work.finally(() => this.queueing.delete(work));
-  }
-
-  /** A stopping api finishes queueing what it answered, for a while (the reconciler does the rest). */
-  async beforeApplicationShutdown(): Promise<void> {
-    if (this.queueing.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.queueing]),
-      new Promise((resolve) => (timer = setTimeout(resolve, SHUTDOWN_QUEUEING_WAIT_MS))),
-    ]);
-    clearTimeout(timer);
   }
 
   private refusal(

@@ -25,6 +25,21 @@ export function transactionJobOptions(
 const QUEUE_SLICE = 1000;
 
 /**
+ * The job that queues a transaction's device jobs (JobName.TransactionQueue): one per transaction, its
+ * id deterministic so that the api's add and a retry of it are one job.
+ */
+export function transactionQueueJobOptions(
+  config: AppConfig,
+  transactionid: string,
+): JobsOptions & { jobId: string } {
+  return {
+    jobId: `tq-${createHash('sha1').update(transactionid).digest('hex')}`,
+    attempts: config.TRANSACTION_ATTEMPTS,
+    backoff: { type: 'exponential', delay: config.TRANSACTION_BACKOFF_MS },
+  };
+}
+
+/**
  * Queues the jobs of a transaction's devices, in the order given (see interleaveByGateway), in slices:
  * workers start on the first devices while the rest are still being queued, and 100 000 devices are not
  * one huge Redis MULTI. Idempotent: a device whose job is still in the queue is not queued twice.
