@@ -4,8 +4,12 @@
  * raw limits of BullMQ and of conditional single-row updates on the same Redis and database.
  *
  *   npm run bench:fanout -- --n 1000,10000 [--per-gateway 100] [--latency 20] [--max-in-flight 2]
- *        [--worker-concurrency 200] [--commands aux_relay_operations,time_synchronization]
- *        [--runs 1] [--raw-jobs 20000] [--raw-rows 10000] [--profile] [--tls] [--no-results]
+ *        [--worker-concurrency 200] [--workers 1] [--commands aux_relay_operations,time_synchronization]
+ *        [--runs 1] [--raw-jobs 20000] [--raw-rows 10000] [--profile] [--tls] [--accept-only] [--no-results]
+ *
+ * --workers n starts n worker processes (each with WORKER_CONCURRENCY); --accept-only starts no fleet and
+ * no worker: the api alone accepts the command (gateways registered at a closed port), which measures the
+ * acceptance and the api's memory without the fan-out sharing the cores (nothing queues the device jobs).
  */
 import { Client } from 'pg';
 import { startG13Fleet } from '../apps/simulator/src/g13/g13-fleet';
@@ -47,6 +51,8 @@ const runs = numberArg('runs', 1);
 const rawJobs = numberArg('raw-jobs', 20000);
 const rawRows = numberArg('raw-rows', 10000);
 const tls = flag('tls');
+const workerCount = numberArg('workers', 1);
+const acceptOnly = flag('accept-only');
 const ZONE = 'Asia/Karachi';
 
 interface RunOutcome {
@@ -59,6 +65,8 @@ interface RunOutcome {
   rowP99Ms: number;
   /** From the row's insert to the first row at level 1. */
   firstStartMs: number;
+  /** From the request to every job in the queue (udil_transactions.queued_at). */
+  queuedMs: number;
 }
 
 async function runTransaction(
@@ -86,6 +94,25 @@ async function runTransaction(
   if (answer.status !== '1')
     throw new Error(`${command} was not accepted: ${JSON.stringify(answer).slice(0, 300)}`);
   const deadline = started + timeoutMs;
+  const queuedMs = async () => {
+    const { rows } = await db.query<{ queued_at: Date | null }>(
+      `SELECT queued_at FROM public.udil_transactions WHERE transactionid = $1`,
+      [transactionid],
+    );
+    return rows[0]?.queued_at ? rows[0].queued_at.getTime() - started : NaN;
+  };
+  // No worker: nothing queues the device jobs (a worker does, behind the answer).
+  if (acceptOnly)
+    return {
+      acceptMs,
+      level5Seconds: NaN,
+      complete: 0,
+      failed: 0,
+      rowP50Ms: NaN,
+      rowP99Ms: NaN,
+      firstStartMs: NaN,
+      queuedMs: NaN,
+    };
   let last = { complete: 0, failed: 0, lastAt: null as Date | null };
   let reported = 0;
   while (Date.now() < deadline) {
@@ -123,6 +150,7 @@ async function runTransaction(
     rowP50Ms: Number(detail[0].p50),
     rowP99Ms: Number(detail[0].p99),
     firstStartMs: Number(detail[0].first1),
+    queuedMs: await queuedMs(),
   };
 }
 
@@ -142,14 +170,26 @@ async function main(): Promise<void> {
   const database = await createBenchDatabase('fanout');
   const prefix = benchPrefix('fanout');
   const fleetStart = Date.now();
-  const fleet = await startG13Fleet({
-    gateways,
-    metersPerGateway: perGateway,
-    tls,
-    latencyMs,
-    historyDays: 0,
-  });
-  console.log(`  fleet up in ${round((Date.now() - fleetStart) / 1000, 1)} s`);
+  // Accept-only: gateways at a port nothing listens on (the api never talks to them), same serials.
+  const fleet = acceptOnly
+    ? {
+        gateways: Array.from({ length: gateways }, (_, g) => ({
+          url: 'http://127.0.0.1:9',
+          username: 'hes',
+          password: 'unused',
+          certificateFingerprintSha256: undefined,
+          serials: Array.from({ length: perGateway }, (_, m) => String(3100000000 + g * perGateway + m)),
+        })),
+        stop: () => Promise.resolve(),
+      }
+    : await startG13Fleet({
+        gateways,
+        metersPerGateway: perGateway,
+        tls,
+        latencyMs,
+        historyDays: 0,
+      });
+  if (!acceptOnly) console.log(`  fleet up in ${round((Date.now() - fleetStart) / 1000, 1)} s`);
   const rows: Row[] = [];
   const raw: Row[] = [];
   let rawNoop = NaN;
@@ -181,16 +221,19 @@ async function main(): Promise<void> {
           });
           const profileArgs = flag('profile') ? ['--cpu-prof', `--cpu-prof-dir=${LOG_DIR}/profiles`] : [];
           const api = startService('api', env, profileArgs);
-          const worker = startService('worker', env, profileArgs);
+          const workers = Array.from({ length: acceptOnly ? 0 : workerCount }, () =>
+            startService('worker', env, profileArgs),
+          );
+          const workerCpu = () => workers.reduce((sum, w) => sum + w.cpuSeconds(), 0);
           const base = `http://127.0.0.1:${port}`;
           try {
             await waitForHttp(`${base}/health`, api);
-            await waitForHttp(`${base}/health/worker`, worker, 90000);
+            for (const worker of workers) await waitForHttp(`${base}/health/worker`, worker, 90000);
             const key = await udilKey(base);
             for (const command of commands) {
               const cpuBefore = {
                 api: api.cpuSeconds(),
-                worker: worker.cpuSeconds(),
+                worker: workerCpu(),
                 sim: process.cpuUsage(),
               };
               const load = loadNow();
@@ -207,13 +250,17 @@ async function main(): Promise<void> {
                 N: n,
                 run,
                 'accept (ms)': outcome.acceptMs,
-                'to level 5 (s)': Number.isNaN(outcome.level5Seconds)
-                  ? `not reached (${outcome.complete} done, ${outcome.failed} failed)`
-                  : round(outcome.level5Seconds, 1),
+                'queued (s)': round(outcome.queuedMs / 1000, 1),
+                'to level 5 (s)': acceptOnly
+                  ? '–'
+                  : Number.isNaN(outcome.level5Seconds)
+                    ? `not reached (${outcome.complete} done, ${outcome.failed} failed)`
+                    : round(outcome.level5Seconds, 1),
                 'meters/s': Number.isNaN(outcome.level5Seconds) ? '–' : round(n / outcome.level5Seconds),
                 'row L1→L5 p50/p99 (ms)': `${round(outcome.rowP50Ms)} / ${round(outcome.rowP99Ms)}`,
                 'api CPU (s)': round(api.cpuSeconds() - cpuBefore.api, 1),
-                'worker CPU (s)': round(worker.cpuSeconds() - cpuBefore.worker, 1),
+                'worker CPU (s)': round(workerCpu() - cpuBefore.worker, 1),
+                'worker CPU per meter (ms)': round(((workerCpu() - cpuBefore.worker) * 1000) / n, 2),
                 'simulator CPU (s)': round(cpuSeconds(process.cpuUsage(cpuBefore.sim)), 1),
                 'load at start': load,
               };
@@ -224,11 +271,11 @@ async function main(): Promise<void> {
               .filter((r) => r.N === n && r.run === run)
               .forEach((r) => {
                 r['api peak RSS (MB)'] = round(api.peakRssMb());
-                r['worker peak RSS (MB)'] = round(worker.peakRssMb());
+                r['worker peak RSS (MB)'] = workers.map((w) => round(w.peakRssMb())).join(' / ') || '–';
               });
           } finally {
             await api.stop();
-            await worker.stop();
+            for (const worker of workers) await worker.stop();
           }
         }
       }
@@ -238,7 +285,7 @@ async function main(): Promise<void> {
 
     // Raw limits, same Redis and same database, api and worker stopped.
     console.log('  raw limits…');
-    for (let i = 0; i < 2; i++) {
+    for (let i = 0; i < (acceptOnly ? 0 : 2); i++) {
       const noop = await bullmqNoop(prefix, rawJobs, workerConcurrency);
       const updates = await conditionalUpdates(database.url, rawRows, 20);
       raw.push({
@@ -267,9 +314,13 @@ async function main(): Promise<void> {
   printTable('Raw limits (same Redis, same database)', raw);
   const redis = redisInfo('memory');
   const settings =
-    `Settings: ${gateways} simulated G13 gateways × ${perGateway} meters, ${tls ? 'HTTPS' : 'plain HTTP'}, ` +
-    `latency ${latencyMs} ms per answer, max_in_flight ${maxInFlight} per gateway, WORKER_CONCURRENCY ${workerConcurrency}, ` +
-    `LOG_LEVEL ${process.env.LOG_LEVEL ?? 'warn'}; simulator in the benchmark process, api and worker as child processes. ` +
+    (acceptOnly
+      ? `Settings: accept only (no fleet, no worker): ${gateways} gateways × ${perGateway} meters registered, ` +
+        `the api alone as a child process, LOG_LEVEL ${process.env.LOG_LEVEL ?? 'warn'}. `
+      : `Settings: ${gateways} simulated G13 gateways × ${perGateway} meters, ${tls ? 'HTTPS' : 'plain HTTP'}, ` +
+        `latency ${latencyMs} ms per answer, max_in_flight ${maxInFlight} per gateway, ${workerCount} worker process(es) ` +
+        `× WORKER_CONCURRENCY ${workerConcurrency}, LOG_LEVEL ${process.env.LOG_LEVEL ?? 'warn'}; simulator in the ` +
+        `benchmark process, api and worker(s) as child processes. `) +
     `Redis used_memory_peak ${redis.used_memory_peak_human ?? '?'}.`;
   if (!flag('no-results')) {
     appendResults('Fan-out', facts, commandLine('bench:fanout'), [

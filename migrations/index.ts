@@ -15,6 +15,7 @@ import { MpcbSiteCentralServer1764400000600 } from './1764400000600-mpcb-site-ce
 import { LoadSheddingSchedules1764400000700 } from './1764400000700-load-shedding-schedules';
 import { CredentialFailures1764400000800 } from './1764400000800-credential-failures';
 import { UdilPartitions1764500000000 } from './1764500000000-udil-partitions';
+import { UdilTransactionsQueued1764500000100 } from './1764500000100-udil-transactions-queued';
 
 /** Every migration, in order. Listed explicitly so that compiled and test runs load the same set. */
 export const MIGRATIONS = [
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   LoadSheddingSchedules1764400000700,
   CredentialFailures1764400000800,
   UdilPartitions1764500000000,
+  UdilTransactionsQueued1764500000100,
 ];

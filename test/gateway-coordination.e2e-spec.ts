@@ -107,6 +107,31 @@ describe.each(['redis', 'cluster', 'local'] as const)('gateway coordination (%s)
     await breaker.recordSuccess('gw-1');
     expect(await breaker.recordFailure('gw-1', settings)).toBeUndefined();
   });
+  it('admits in one step: down until a time, busy when every lease is held, else a lease that clears the count when answered', async () => {
+    const gate = coordination();
+    const settings = { failures: 2, downMs: 400 };
+    const first = await gate.admit('gw-1', 1);
+    expect('lease' in first).toBe(true);
+    expect(await gate.admit('gw-1', 1)).toEqual({ busy: true });
+    if ('lease' in first) await first.lease.release();
+
+    // A failure counted, then an exchange the gateway answered: the count starts again at its release.
+    expect(await gate.recordFailure('gw-1', settings)).toBeUndefined();
+    const answered = await gate.admit('gw-1', 1);
+    if (!('lease' in answered)) throw new Error('expected a lease');
+    answered.lease.answered();
+    await answered.lease.release();
+    expect(await gate.recordFailure('gw-1', settings)).toBeUndefined();
+
+    // Not answered: the count stays, and the next failure marks the gateway down.
+    const unanswered = await gate.admit('gw-1', 1);
+    if (!('lease' in unanswered)) throw new Error('expected a lease');
+    await unanswered.lease.release();
+    const until = await gate.recordFailure('gw-1', settings);
+    expect(until).toBeInstanceOf(Date);
+    expect(await gate.admit('gw-1', 1)).toEqual({ downUntil: until });
+    expect(await gate.held('gw-1')).toBe(0);
+  });
 
   if (kind === 'cluster') {
     it("spreads the gateways' keys over the masters, each gateway's keys in one slot", async () => {

@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import request from 'supertest';
 import { G13HeadEnd, TransactionRow, startG13HeadEnd } from './support/g13-head-end';
+import { JobQueueRepository } from '@hes/queue';
 import { formatUdilDatetime } from '@hes/udil';
 import { waitFor } from './support/test-environment';
 
@@ -182,6 +183,58 @@ describe('UDIL transactions against the G13 simulator', () => {
     const [row] = await finished(transactionid, ['m1']);
     expect(row).toMatchObject({ status_level: 5, indv_status: 1 });
     expect(headEnd.gateway.readOutput(SERIALS[0], RELAY_PORT)).toBe(0);
+  });
+
+  it('a transaction committed but never queued (the api stopped or lost Redis after the commit) is queued by the reconciler, each meter written once', async () => {
+    await headEnd.stopWorker();
+    const queuedAt = async (transactionid: string) =>
+      (
+        await headEnd.db.query<{ queued_at: Date | null }>(
+          `SELECT queued_at FROM public.udil_transactions WHERE transactionid = $1`,
+          [transactionid],
+        )
+      ).rows[0].queued_at;
+    // The one job the api adds after the commit (the worker queues the device jobs) does not reach Redis.
+    const add = jest
+      .spyOn(headEnd.api.get(JobQueueRepository), 'add')
+      .mockRejectedValueOnce(new Error('Connection is closed.'));
+    const transactionid = nextId();
+    try {
+      const answer = await relay(transactionid, ['m1', 'm2'], 1);
+      expect(answer.body).toMatchObject({ status: '1', transactionid });
+      expect(add).toHaveBeenCalledTimes(1);
+    } finally {
+      add.mockRestore();
+    }
+    expect(await queuedAt(transactionid)).toBeNull();
+    expect((await rowsOf(transactionid)).map((r) => r.status_level)).toEqual([0, 0]);
+    headEnd.gateway.resetStats();
+    await headEnd.startWorker();
+    const rows = await finished(transactionid, ['m1', 'm2']);
+    expect(rows.map((r) => [r.status_level, r.indv_status])).toEqual([
+      [5, 1],
+      [5, 1],
+    ]);
+    expect(await queuedAt(transactionid)).toBeInstanceOf(Date);
+    for (const serial of SERIALS.slice(0, 2)) {
+      expect(headEnd.gateway.readOutput(serial, RELAY_PORT)).toBe(1);
+      const writes = headEnd.gateway.requests.filter(
+        (r) => r.method === 'POST' && r.path.endsWith(`/meters/${serial}/io`),
+      );
+      expect(writes).toHaveLength(1);
+    }
+  });
+
+  it('records when every job of an accepted transaction is in the queue', async () => {
+    const transactionid = nextId();
+    await relay(transactionid, ['m3'], 1);
+    await finished(transactionid, ['m3']);
+    const { rows } = await headEnd.db.query<{ queued_at: Date | null; created_at: Date }>(
+      `SELECT queued_at, created_at FROM public.udil_transactions WHERE transactionid = $1`,
+      [transactionid],
+    );
+    expect(rows[0].queued_at).toBeInstanceOf(Date);
+    expect(rows[0].queued_at!.getTime()).toBeGreaterThanOrEqual(rows[0].created_at.getTime());
   });
 
   it('synchronises the meter clock with the head-end', async () => {

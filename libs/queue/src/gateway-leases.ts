@@ -6,9 +6,17 @@ import { RedisClient, createRedisClient } from './queue-connection';
 /** One of a gateway's max_in_flight slots, held by one job of one worker process. */
 export interface GatewayLease {
   readonly gatewayId: string;
+  /**
+   * The gateway answered while this lease was held: its failure count and half-open state are cleared
+   * (as by recordSuccess), in Redis together with the release (one round trip for both).
+   */
+  answered(): void;
   /** Gives the slot back (idempotent). */
   release(): Promise<void>;
 }
+
+/** What admit found: a lease, the gateway marked down until a time, or every lease held (busy). */
+export type GatewayEntry = { lease: GatewayLease } | { downUntil: Date } | { busy: true };
 
 export interface BreakerSettings {
   /** Consecutive timeouts / connection failures that mark a gateway down. */
@@ -24,6 +32,10 @@ export interface BreakerSettings {
  * back by themselves.
  */
 export abstract class GatewayCoordination {
+  /**
+   * {@link downUntil} and, when the gateway is not marked down, {@link tryAcquire}: in one round trip.
+   */
+  abstract admit(gatewayId: string, limit: number): Promise<GatewayEntry>;
   /** A free lease of the gateway, or undefined when `limit` are held (the caller must not wait for one). */
   abstract tryAcquire(gatewayId: string, limit: number): Promise<GatewayLease | undefined>;
   /** Leases held now (for tests and metrics). */
@@ -49,6 +61,18 @@ if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
   return 1
 end
 return 0`;
+
+/** KEYS: leases, down. ARGV: limit, lease ms, token. The down expiry (ms) when marked down, else 1 (acquired) or 0 (busy). */
+const ADMIT = `
+local down = redis.call('GET', KEYS[2])
+if down then return tonumber(down) end
+${ACQUIRE}`;
+
+/** KEYS: leases, failures, tripped. ARGV: token, '1' when the gateway answered (the breaker is cleared). */
+const RELEASE = `
+redis.call('ZREM', KEYS[1], ARGV[1])
+if ARGV[2] == '1' then redis.call('DEL', KEYS[2], KEYS[3]) end
+return 1`;
 
 const RENEW = `
 local t = redis.call('TIME')
@@ -93,6 +117,8 @@ export class RedisGatewayCoordination extends GatewayCoordination implements OnA
     this.redis = createRedisClient(config, {
       connectionName: 'hes-gateways',
       lazyConnect: true,
+      // Every running job enters and leaves its gateway: what they send in the same turn goes as one write.
+      enableAutoPipelining: true,
       maxRetriesPerRequest: 1,
       retryStrategy: (times) => Math.min(times * 200, 2000),
     });
@@ -113,11 +139,34 @@ export class RedisGatewayCoordination extends GatewayCoordination implements OnA
     return `${this.config.QUEUE_PREFIX}:gateway:{${gatewayId}}:${part}`;
   }
 
+  async admit(gatewayId: string, limit: number): Promise<GatewayEntry> {
+    const token = randomUUID();
+    const leases = this.key(gatewayId, 'leases');
+    const answer = Number(
+      await this.redis.eval(
+        ADMIT,
+        2,
+        leases,
+        this.key(gatewayId, 'down'),
+        Math.max(1, limit),
+        this.leaseMs,
+        token,
+      ),
+    );
+    if (answer === 0) return { busy: true };
+    if (answer !== 1) return { downUntil: new Date(answer) };
+    return { lease: this.leaseOf(gatewayId, leases, token) };
+  }
+
   async tryAcquire(gatewayId: string, limit: number): Promise<GatewayLease | undefined> {
     const token = randomUUID();
     const leases = this.key(gatewayId, 'leases');
     const acquired = await this.redis.eval(ACQUIRE, 1, leases, Math.max(1, limit), this.leaseMs, token);
-    if (acquired !== 1) return undefined;
+    return acquired === 1 ? this.leaseOf(gatewayId, leases, token) : undefined;
+  }
+
+  /** The lease `token` this process acquired: renewed while held, given back once. */
+  private leaseOf(gatewayId: string, leases: string, token: string): GatewayLease {
     // Renewed while held, so that only a dead holder's lease expires.
     const renewal = setInterval(
       () => void this.redis.eval(RENEW, 1, leases, this.leaseMs, token).catch(() => undefined),
@@ -126,15 +175,29 @@ export class RedisGatewayCoordination extends GatewayCoordination implements OnA
     renewal.unref();
     this.renewals.add(renewal);
     let released = false;
+    let answered = false;
     return {
       gatewayId,
+      answered: () => {
+        answered = true;
+      },
       release: async () => {
         if (released) return;
         released = true;
         clearInterval(renewal);
         this.renewals.delete(renewal);
         // A lease that cannot be given back (Redis unreachable) expires by itself.
-        await this.redis.zrem(leases, token).catch(() => undefined);
+        await this.redis
+          .eval(
+            RELEASE,
+            3,
+            leases,
+            this.key(gatewayId, 'failures'),
+            this.key(gatewayId, 'tripped'),
+            token,
+            answered ? '1' : '0',
+          )
+          .catch(() => undefined);
       },
     };
   }
@@ -186,6 +249,13 @@ export class LocalGatewayCoordination extends GatewayCoordination {
   private readonly down = new Map<string, number>();
   private readonly tripped = new Map<string, number>();
 
+  async admit(gatewayId: string, limit: number): Promise<GatewayEntry> {
+    const downUntil = await this.downUntil(gatewayId);
+    if (downUntil) return { downUntil };
+    const lease = await this.tryAcquire(gatewayId, limit);
+    return lease ? { lease } : { busy: true };
+  }
+
   tryAcquire(gatewayId: string, limit: number): Promise<GatewayLease | undefined> {
     const held = this.leases.get(gatewayId) ?? new Set<symbol>();
     this.leases.set(gatewayId, held);
@@ -194,6 +264,7 @@ export class LocalGatewayCoordination extends GatewayCoordination {
     held.add(token);
     return Promise.resolve({
       gatewayId,
+      answered: () => void this.recordSuccess(gatewayId),
       release: () => {
         held.delete(token);
         return Promise.resolve();

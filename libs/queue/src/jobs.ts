@@ -24,6 +24,8 @@ export enum JobName {
   TransactionExecute = 'transaction.execute',
   /** Scheduled: re-queues accepted rows that are neither finished nor cancelled (e.g. after Redis lost them). */
   TransactionReconcile = 'transaction.reconcile',
+  /** Added by the api after it committed a transaction: queues one TransactionExecute job per live row. */
+  TransactionQueue = 'transaction.queue',
   /** Scheduled every MPCB_ACQUISITION_SECONDS: reads every configured analyser parameter and stores it. */
   MpcbAcquire = 'mpcb.acquire',
   /** Scheduled every MPCB_TRANSMISSION_SECONDS: real-time and delayed uploads, then the answer's flag flows. */
@@ -48,6 +50,7 @@ export interface JobPayloads {
   /** receivedAt: the row's command_receiving_datetime (ISO), so that its statements touch one partition. */
   [JobName.TransactionExecute]: { transactionid: string; globalDeviceId: string; receivedAt?: string };
   [JobName.TransactionReconcile]: Record<string, never>;
+  [JobName.TransactionQueue]: { transactionid: string };
   [JobName.MpcbAcquire]: Record<string, never>;
   [JobName.MpcbTransmit]: Record<string, never>;
   [JobName.McsCollect]: { requestReference: string };
@@ -63,6 +66,7 @@ export const QUEUE_OF_JOB: { readonly [N in JobName]: QueueName } = {
   [JobName.PartitionMaintenance]: QueueName.System,
   [JobName.TransactionExecute]: QueueName.Transactions,
   [JobName.TransactionReconcile]: QueueName.System,
+  [JobName.TransactionQueue]: QueueName.System,
   [JobName.MpcbAcquire]: QueueName.Mpcb,
   [JobName.MpcbTransmit]: QueueName.Mpcb,
   [JobName.McsCollect]: QueueName.Mcs,

@@ -17,6 +17,8 @@ export interface RedisClientOptions {
   /** null: a command waits for the connection however long (BullMQ's blocking connections need this). */
   maxRetriesPerRequest?: number | null;
   enableOfflineQueue?: boolean;
+  /** Commands sent in the same event-loop turn go as one write (ioredis auto-pipelining). */
+  enableAutoPipelining?: boolean;
   connectTimeout?: number;
   /** Delay before the next reconnect (for a cluster: before the next try to reach any seed node). */
   retryStrategy?: (times: number) => number;
@@ -36,7 +38,7 @@ type RedisConfig = Pick<AppConfig, 'REDIS_URL'> & Partial<Pick<AppConfig, 'REDIS
  */
 export function createRedisClient(config: RedisConfig, options: RedisClientOptions = {}): RedisClient {
   const target = parseRedisUrl(config.REDIS_URL!);
-  const { lazyConnect, enableOfflineQueue, retryStrategy, ...perConnection } = options;
+  const { lazyConnect, enableOfflineQueue, enableAutoPipelining, retryStrategy, ...perConnection } = options;
   const node = { ...credentials(target), ...perConnection };
   if (!isRedisCluster(config)) {
     return new Redis({
@@ -45,6 +47,7 @@ export function createRedisClient(config: RedisConfig, options: RedisClientOptio
       db: target.db,
       lazyConnect,
       enableOfflineQueue,
+      enableAutoPipelining,
       retryStrategy,
     });
   }
@@ -52,6 +55,7 @@ export function createRedisClient(config: RedisConfig, options: RedisClientOptio
     redisOptions: node,
     lazyConnect,
     enableOfflineQueue,
+    enableAutoPipelining,
     clusterRetryStrategy: retryStrategy,
   });
 }

@@ -10,8 +10,7 @@ const CONFIG = { GATEWAY_BUSY_DELAY_MS: 500 } as AppConfig;
 describe('GatewayGate when the queue store fails (Redis flushed or down)', () => {
   it('says the queue failed, not the device, when the leases cannot be read', async () => {
     const coordination = {
-      downUntil: () => Promise.resolve(undefined),
-      tryAcquire: () => Promise.reject(new Error('Connection is closed.')),
+      admit: () => Promise.reject(new Error('Connection is closed.')),
     } as unknown as GatewayCoordination;
     const gate = new GatewayGate(coordination, CONFIG);
     await expect(gate.enter(GATEWAY)).rejects.toBeInstanceOf(QueueUnavailableError);

@@ -3,7 +3,7 @@ import { DelayedError, Job } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { DriverError, GatewayEndpoint } from '@hes/drivers';
 import { formatUdilDatetime } from '@hes/udil';
-import { GatewayCoordination, GatewayLease } from '@hes/queue';
+import { GatewayCoordination, GatewayEntry, GatewayLease } from '@hes/queue';
 
 export type GatewayAdmission =
   | { kind: 'admitted'; lease: GatewayLease }
@@ -44,16 +44,14 @@ export class GatewayGate {
   ) {}
 
   async enter(gateway: GatewayEndpoint): Promise<GatewayAdmission> {
-    let until: Date | undefined;
-    let lease: GatewayLease | undefined;
+    let entry: GatewayEntry;
     try {
-      until = await this.coordination.downUntil(gateway.id);
-      if (until) return { kind: 'down', until };
-      lease = await this.coordination.tryAcquire(gateway.id, gateway.maxInFlight);
+      entry = await this.coordination.admit(gateway.id, gateway.maxInFlight);
     } catch (error) {
       throw new QueueUnavailableError(`gateway ${gateway.name}: its leases could not be read`, error);
     }
-    if (lease) return { kind: 'admitted', lease };
+    if ('downUntil' in entry) return { kind: 'down', until: entry.downUntil };
+    if ('lease' in entry) return { kind: 'admitted', lease: entry.lease };
     // Jittered, so that the jobs of a busy gateway do not all come back at the same moment.
     const delay = Math.round(this.config.GATEWAY_BUSY_DELAY_MS * (0.5 + Math.random()));
     return { kind: 'busy', retryAt: Date.now() + delay };
@@ -95,9 +93,10 @@ export class GatewayGate {
   /**
    * Feeds the breaker with the outcome of an exchange: a timeout or connection failure counts against
    * the gateway, anything it answered (success or a refusal) clears its count. Returns the end of the
-   * down period when this failure marked the gateway down.
+   * down period when this failure marked the gateway down. With the `lease` the exchange held, the count
+   * is cleared when the lease is given back (in the same round trip).
    */
-  async observe(gateway: GatewayEndpoint, error?: unknown): Promise<Date | undefined> {
+  async observe(gateway: GatewayEndpoint, error?: unknown, lease?: GatewayLease): Promise<Date | undefined> {
     if (isGatewayUnresponsive(error)) {
       const until = await this.coordination.recordFailure(gateway.id, {
         failures: this.config.GATEWAY_BREAKER_FAILURES,
@@ -110,7 +109,8 @@ export class GatewayGate {
         );
       return until;
     }
-    await this.coordination.recordSuccess(gateway.id);
+    if (lease) lease.answered();
+    else await this.coordination.recordSuccess(gateway.id);
     return undefined;
   }
 
@@ -130,10 +130,10 @@ export class GatewayGate {
     if (admission.kind === 'busy') return this.postpone(job, token, admission.retryAt);
     try {
       const result = await work();
-      await this.observe(gateway);
+      await this.observe(gateway, undefined, admission.lease);
       return result;
     } catch (error) {
-      await this.observe(gateway, error).catch(() => undefined);
+      await this.observe(gateway, error, admission.lease).catch(() => undefined);
       throw error;
     } finally {
       await admission.lease.release();

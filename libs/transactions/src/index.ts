@@ -15,3 +15,4 @@ export * from './udil-parameter-runner';
 export * from './transaction-waiter';
 export * from './parameter-read.service';
 export * from './gateway-change-listener';
+export * from './gateway-interleave';

@@ -16,8 +16,7 @@ import {
   planOf,
 } from '@hes/udil';
 import { readRefusalOf, refusalOf, transactionType } from './udil-command-plans';
-import { interleaveByGateway } from './gateway-interleave';
-import { transactionJobId, transactionJobOptions } from './transaction-jobs';
+import { transactionJobId, transactionQueueJobOptions } from './transaction-jobs';
 import {
   NewStatusRow,
   TransactionStatusRepository,
@@ -75,16 +74,19 @@ interface RegisteredDevice {
   gateway_id: string | null;
 }
 
-/** Jobs per addBulk call when a transaction is queued. */
-const QUEUE_SLICE = 1000;
-
 /** Commands that must reach a device even when it is inactive (they are what changes that). */
 const ALLOWED_WHEN_INACTIVE = new Set([UdilCommand.MeterStatusUpdate, UdilCommand.DeviceCreation]);
 
 /**
  * Accepts UDIL write commands: one TRANSACTION_STATUS row per device, committed in one database
- * transaction together with the request's record, and only then queued. Devices the head-end cannot
- * serve are refused individually (indv_status 0 with a remark; their row is cancelled by the MDC).
+ * transaction together with the request's record, then answered. The device jobs are queued behind the
+ * answer by a worker: the api adds one job (JobName.TransactionQueue) after the commit, and the worker
+ * that takes it queues one job per live row and sets udil_transactions.queued_at. The MDM does not wait
+ * for 100 000 jobs to reach Redis, and the api does not hold them in memory. If the api stops or Redis
+ * fails between the commit and that one job, or a worker dies while queueing, nothing is lost: the
+ * reconciler queues every transaction whose queued_at stays NULL for a reconcile interval (job ids are
+ * deterministic, so what is queued twice runs once). Devices the head-end cannot serve are refused
+ * individually (indv_status 0 with a remark; their row is cancelled by the MDC).
  */
 @Injectable()
 export class TransactionAcceptanceService {
@@ -123,7 +125,7 @@ export class TransactionAcceptanceService {
       );
       if (inserted.length === 0) {
         const [previous] = await manager.query<
-          { service: string; request_fingerprint: string; client_id: string; response: AcceptanceAnswer }[]
+          { service: string; request_fingerprint: string; client_id: string; response: string | null }[]
         >(
           `SELECT service, request_fingerprint, client_id, response FROM public.udil_transactions WHERE transactionid = $1`,
           [request.transactionid],
@@ -134,7 +136,7 @@ export class TransactionAcceptanceService {
           previous.client_id === request.clientId &&
           previous.response
         ) {
-          return { answer: previous.response, queued: [] as string[] };
+          return { answer: JSON.parse(previous.response) as AcceptanceAnswer, toQueue: false };
         }
         // Another client's transaction is not this client's business: not even which service it was.
         const what = previous.client_id === request.clientId ? ` (${previous.service})` : '';
@@ -158,7 +160,7 @@ export class TransactionAcceptanceService {
           refusal: this.refusal(operation, request.parameters, globalDeviceId, device, msn),
         };
       });
-      const receivedAt = await this.statuses.insert(
+      await this.statuses.insert(
         manager,
         request.transactionid,
         type,
@@ -178,34 +180,29 @@ export class TransactionAcceptanceService {
         })),
         message: message(accepted.length),
       };
-      await manager.query(`UPDATE public.udil_transactions SET response = $2 WHERE transactionid = $1`, [
-        request.transactionid,
-        JSON.stringify(answer),
-      ]);
-      const queued = interleaveByGateway(accepted, (r) => byId.get(r.globalDeviceId)?.gateway_id ?? null);
-      return { answer, queued: queued.map((r) => r.globalDeviceId), receivedAt: receivedAt.toISOString() };
+      // Nothing to queue: the transaction is queued as it stands (queued_at; see the class comment).
+      await manager.query(
+        `UPDATE public.udil_transactions SET response = $2, queued_at = CASE WHEN $3 THEN now() END
+          WHERE transactionid = $1`,
+        [request.transactionid, JSON.stringify(answer), accepted.length === 0],
+      );
+      return { answer, toQueue: accepted.length > 0 };
     });
 
-    // Committed: now queue. If the queue backend is down the rows stay pending and the reconciler queues them.
-    if (outcome.queued.length > 0) {
-      try {
-        // In slices: workers start on the first devices while the rest are still being queued, and a
-        // 100 000-device fan-out is not one huge Redis MULTI.
-        for (let i = 0; i < outcome.queued.length; i += QUEUE_SLICE) {
-          await this.queues.addBulk(
-            outcome.queued.slice(i, i + QUEUE_SLICE).map((globalDeviceId) => ({
-              name: JobName.TransactionExecute,
-              data: { transactionid: request.transactionid, globalDeviceId, receivedAt: outcome.receivedAt },
-              opts: transactionJobOptions(this.config, request.transactionid, globalDeviceId),
-            })),
-          );
-        }
-      } catch (error) {
-        this.logger.warn(
-          { transactionid: request.transactionid, error: (error as Error).message },
-          'accepted but not queued; the reconciler will queue it',
+    // Committed: a worker queues the device jobs behind the answer (see the class comment).
+    if (outcome.toQueue) {
+      await this.queues
+        .add(
+          JobName.TransactionQueue,
+          { transactionid: request.transactionid },
+          transactionQueueJobOptions(this.config, request.transactionid),
+        )
+        .catch((error: Error) =>
+          this.logger.warn(
+            { transactionid: request.transactionid, error: error.message },
+            'accepted but not queued; the reconciler will queue it',
+          ),
         );
-      }
     }
     return outcome.answer;
   }

@@ -534,6 +534,49 @@ export class TransactionStatusRepository {
     );
   }
 
+  /** All jobs of an accepted transaction are queued (udil_transactions.queued_at). */
+  async markQueued(transactionid: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE public.udil_transactions SET queued_at = now() WHERE transactionid = $1 AND queued_at IS NULL`,
+      [transactionid],
+    );
+  }
+
+  /**
+   * Transactions accepted before `olderThan` whose jobs were not all queued (the api stopped, or lost
+   * Redis, between its answer and the end of the queueing), oldest first.
+   */
+  async unqueued(olderThan: Date, limit: number): Promise<string[]> {
+    const rows = await this.dataSource.query<{ transactionid: string }[]>(
+      `SELECT transactionid FROM public.udil_transactions
+        WHERE queued_at IS NULL AND created_at < $1
+        ORDER BY created_at LIMIT $2`,
+      [olderThan, limit],
+    );
+    return rows.map((r) => r.transactionid);
+  }
+
+  /**
+   * The live rows of one transaction (neither finished nor cancelled, nor held until later; see
+   * {@link pending}) with the gateway of each device, for queueing them again.
+   */
+  liveRows(
+    transactionid: string,
+  ): Promise<{ global_device_id: string; gateway_id: string | null; command_receiving_datetime: Date }[]> {
+    // A transaction's rows are not older than its acceptance: the months before it are not read.
+    return this.dataSource.query(
+      `SELECT t.global_device_id, d.gateway_id, t.command_receiving_datetime FROM udil.transaction_status t
+         LEFT JOIN public.devices d ON d.global_device_id = t.global_device_id
+        WHERE t.transactionid = $1 AND t.indv_status = 0 AND t.request_cancelled = 0 AND t.status_level < 5
+          AND t.command_receiving_datetime >= (SELECT u.created_at FROM public.udil_transactions u WHERE u.transactionid = $1)
+          AND NOT EXISTS (SELECT 1 FROM public.udil_deferred_rows r
+                           WHERE r.transactionid = t.transactionid AND r.global_device_id = t.global_device_id
+                             AND r.due_at > now())
+        ORDER BY t.global_device_id`,
+      [transactionid],
+    );
+  }
+
   /** Holds a live row until `dueAt` (kept in PostgreSQL; the row stays cancellable at its level). */
   async defer(
     transactionid: string,

@@ -144,7 +144,7 @@ export class TransactionExecuteJob {
             ? await this.runner.run(command, parameters, target, driver, ctx)
             : await this.reads.run(row.type as OnDemandType, parameters, target, driver, ctx));
       await gate;
-      if (lease) await this.gate.observe(target.address.gateway);
+      if (lease) await this.gate.observe(target.address.gateway, undefined, lease);
       const summary =
         'rows' in outcome
           ? `${outcome.rows} ${row.type} row(s) read${outcome.remarks ? ` (${outcome.remarks})` : ''}`
@@ -180,7 +180,8 @@ export class TransactionExecuteJob {
         );
         throw error;
       }
-      if (lease && target) await this.gate.observe(target.address.gateway, error).catch(() => undefined);
+      if (lease && target)
+        await this.gate.observe(target.address.gateway, error, lease).catch(() => undefined);
       if (error instanceof TransactionCancelledError) {
         log(`STOPPED ${error.message}`);
         await this.recordHistory(globalDeviceId, target, false, messageLog, startedAt, traffic);

@@ -161,7 +161,8 @@ export class G13Client {
     ctx.log?.(`${request.method} ${request.path} ${response.status}`);
     if (response.status !== 401) await progress.reach(3, 'gateway accepted the credentials');
     const label = `${request.method} ${request.path}`;
-    const des = describeBody(response.body);
+    // The gateway's reason, read from the body only when it refused or failed.
+    const des = response.status >= 300 ? describeBody(response.body) : undefined;
     switch (true) {
       case response.status >= 200 && response.status < 300:
         break;
