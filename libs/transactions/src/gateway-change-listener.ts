@@ -49,7 +49,7 @@ export class GatewayChangeListener implements OnApplicationBootstrap, BeforeAppl
   private async listen(): Promise<void> {
     if (this.stopped) return;
     try {
-      this.watch = await this.gateways.watchChanges(
+      const watch = await this.gateways.watchChanges(
         (id) =>
           void this.changed(id).catch((error: Error) =>
             this.logger.warn(
@@ -66,6 +66,9 @@ export class GatewayChangeListener implements OnApplicationBootstrap, BeforeAppl
           this.relisten();
         },
       );
+      // Shut down while the connection was being made (a retry under way): it must not outlive the app.
+      if (this.stopped) await watch.stop();
+      else this.watch = watch;
     } catch (error) {
       this.logger.warn({ error: (error as Error).message }, 'cannot listen for gateway changes yet');
       this.relisten();
