@@ -354,6 +354,28 @@ describe('MPCB central server simulator', () => {
     expect(sim.uploads()).toHaveLength(before + 1);
   });
 
+  it('going down also ends a connection kept alive through it: no request is served until it comes up', async () => {
+    const slow = await startMpcbCentralSimulator({ port: 0, sites: [], latencyMs: 300 });
+    try {
+      const requestsUrl = `${slow.url}/_simulator/requests`;
+      expect((await fetch(requestsUrl)).status).toBe(200); // the client now keeps a connection alive
+      const inFlight = fetch(requestsUrl);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const down = slow.goDown();
+      expect((await inFlight).status).toBe(200); // answered: the outage starts after it
+      // A client that keeps its connection busy (an upload every few seconds) is refused all the same.
+      for (let attempt = 0; attempt < 4; attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        await expect(fetch(requestsUrl)).rejects.toThrow();
+      }
+      await down; // the server has no connection left: goDown() finishes
+      await slow.comeUp();
+      expect((await fetch(requestsUrl)).status).toBe(200);
+    } finally {
+      await slow.stop();
+    }
+  });
+
   it('can be driven over HTTP control routes (CLI use)', async () => {
     const raise = await fetch(`${sim.url}/_simulator/flags`, {
       method: 'POST',

@@ -15,6 +15,8 @@ import { DisposableRedis, freePort } from '../support/redis-server';
 import { waitFor } from '../support/test-environment';
 
 const root = join(__dirname, '../..');
+/** How long a SIGTERM'd app may take to exit: above its own shutdown deadline (grace 15 s + 20 s to close). */
+const STOP_DEADLINE_MS = 45_000;
 const MDM = { username: 'faults', password: 'fault-suite-password', code: '4321' };
 
 export interface BenchMeter {
@@ -102,19 +104,37 @@ export class AppProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const log = createWriteStream(this.logFile, { flags: 'a' });
+    // The bench's folder gone (a case still running after its teardown) must not crash the test process.
+    log.on('error', () => undefined);
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
     this.child = child;
   }
 
-  /** kill -9 (a crash) or SIGTERM (an orderly stop); resolves when the process is gone. */
+  /**
+   * kill -9 (a crash) or SIGTERM (an orderly stop); resolves when the process is gone. A SIGTERM the
+   * process has not obeyed within STOP_DEADLINE_MS (longer than the apps' own shutdown deadline) is
+   * followed by SIGKILL and rejected with the tail of its log: a stop that hangs is a defect to see,
+   * not a wait that eats the test's timeout.
+   */
   async stop(signal: 'SIGKILL' | 'SIGTERM' = 'SIGTERM'): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill(signal);
-    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    let timer: NodeJS.Timeout | undefined;
+    const obeyed = await Promise.race([
+      exited.then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), STOP_DEADLINE_MS))),
+    ]);
+    clearTimeout(timer);
+    if (obeyed) return;
+    child.kill('SIGKILL');
+    await exited;
+    const tail = readFileSync(this.logFile, 'utf8').trimEnd().split('\n').slice(-30).join('\n');
+    throw new Error(
+      `${this.name} did not stop within ${STOP_DEADLINE_MS} ms of ${signal} (killed); its log ends:\n${tail}`,
+    );
   }
 }
 
@@ -145,6 +165,7 @@ export class FaultBench {
   /** Encrypts stored credentials as the apps decrypt them (CREDENTIALS_ENCRYPTION_KEY). */
   cipher!: CredentialCipher;
   private readonly dataDir = mkdtempSync(join(tmpdir(), 'hes-faults-'));
+  private stopped = false;
   api!: AppProcess;
   worker!: AppProcess;
   /** Further api and worker processes a case started (addProcess), stopped with the bench. */
@@ -225,7 +246,7 @@ export class FaultBench {
       250,
     );
     await waitFor(
-      async () => (await fetch(`${this.apiUrl}/health/worker`)).ok,
+      async () => (await fetch(`${this.apiUrl}/health/worker`, { signal: AbortSignal.timeout(5_000) })).ok,
       'the worker to consume jobs',
       60_000,
       250,
@@ -315,11 +336,12 @@ export class FaultBench {
    * own worker again); resolves once it consumes jobs.
    */
   async replaceWorker(env: Record<string, string>): Promise<void> {
+    if (this.stopped) throw new Error('the fault bench is stopped');
     await this.worker.stop();
     this.worker = new AppProcess('worker', { ...this.env, ...env }, join(this.dataDir, 'logs'));
     this.worker.start();
     await waitFor(
-      async () => (await fetch(`${this.apiUrl}/health/worker`)).ok,
+      async () => (await fetch(`${this.apiUrl}/health/worker`, { signal: AbortSignal.timeout(5_000) })).ok,
       'the worker to consume jobs',
       60_000,
       250,
@@ -355,14 +377,19 @@ export class FaultBench {
   }
 
   async stop(): Promise<void> {
-    for (const other of this.others) await other.stop();
-    await this.worker?.stop();
-    await this.api?.stop();
+    this.stopped = true;
+    // A process that hung on SIGTERM has been killed by now; the teardown goes on and reports it.
+    const hung: string[] = [];
+    const stopApp = (app?: AppProcess) => app?.stop().catch((error: Error) => void hung.push(error.message));
+    for (const other of this.others) await stopApp(other);
+    await stopApp(this.worker);
+    await stopApp(this.api);
     await this.db?.end().catch(() => undefined);
     await this.fleet?.stop();
     await this.hung?.stop();
     await this.redis?.stop();
     await this.database?.stop();
     rmSync(this.dataDir, { recursive: true, force: true });
+    if (hung.length > 0) throw new Error(hung.join('\n\n'));
   }
 }

@@ -530,7 +530,16 @@ async function startReceiver() {
 async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await probe().catch(() => false)) return;
+    // A probe that never answers (a query on a connection PostgreSQL's restart left half-open) ends at the deadline.
+    let timer: NodeJS.Timeout | undefined;
+    const answered = await Promise.race([
+      probe().catch(() => false),
+      new Promise<false>(
+        (resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))),
+      ),
+    ]);
+    clearTimeout(timer);
+    if (answered) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error('timed out waiting for the case to get under way');

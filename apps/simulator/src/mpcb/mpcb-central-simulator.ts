@@ -545,6 +545,17 @@ export async function startMpcbCentralSimulator(
   };
 
   const server: Server = createServer((request, response) => {
+    // Down means down, for connections a client kept alive too: server.close() only refuses new ones and
+    // closes the idle ones, so a connection busy at goDown() would otherwise be served on for as long as
+    // the client keeps it busy (and close() would never finish). It is ended once its answer is out, and a
+    // request that still arrives on it is cut.
+    if (!up) {
+      request.socket.destroy();
+      return;
+    }
+    response.once('finish', () => {
+      if (!up) request.socket.end();
+    });
     const path = new URL(request.url ?? '/', 'http://simulator').pathname;
     if (path.startsWith('/_simulator/')) {
       void control(request, response, path);
