@@ -53,7 +53,8 @@ describe('the start command on a machine with no database and no Redis', () => {
       timeout: 120000,
     });
     expect(again.stdout).toContain('schema up to date');
-  });
+    // Two runs of the start command, each given 120 s (above): the test waits for them rather than ending first.
+  }, 250_000);
 
   /** `npm run demo:start` (the same `exec node` as `npm run demo`, without the build) as a job of its own process group. */
   const startDemo = async (env: NodeJS.ProcessEnv) => {
