@@ -130,6 +130,8 @@ function ratioRows(results: Row[]): Row[] {
     ],
     ['api load_profile_data ÷ baseline api', 'POST /load_profile_data', 'baseline POST /load_profile_data'],
     ['api unrouted GET ÷ baseline api', 'api unrouted GET', 'baseline api unrouted GET'],
+    ['api trivial ÷ baseline api', 'trivial: api', 'baseline trivial: api'],
+    ['baseline api trivial ÷ bare Express', 'baseline trivial: api', 'bare Express'],
   ];
   const rows: Row[] = [];
   for (const run of new Set(results.map((r) => r.run))) {
@@ -380,7 +382,12 @@ async function main(): Promise<void> {
     ];
     if (baselineBase) {
       // The baseline's answers must be the api's, byte for byte (checked below).
-      for (const name of ['api unrouted GET', 'POST /transaction_status', 'POST /load_profile_data']) {
+      for (const name of [
+        'trivial: api',
+        'api unrouted GET',
+        'POST /transaction_status',
+        'POST /load_profile_data',
+      ]) {
         const route = routes.find((r) => r.name.startsWith(name));
         if (route)
           routes.push({

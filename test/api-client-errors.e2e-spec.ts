@@ -295,6 +295,23 @@ describe('api: client errors are 4xx in each API envelope, never 500', () => {
     expect(answer.json).toMatchObject({ status: '0', data: [] });
   });
 
+  it('a path segment that is not valid percent-encoding is 400 naming it, before any route or Bull Board', async () => {
+    for (const [method, path, headers] of [
+      ['GET', '/health/%E0%A4%A', {}],
+      ['POST', '/read_command/%ZZ', UDIL()],
+      ['PUT', '/admin/queues/api/queues/%E0%A4%A/pause', ADMIN],
+    ] as const) {
+      const answer = await send({ method, path, headers, body: method === 'GET' ? undefined : '{}' });
+      const segment = path.split('/').find((part) => part.includes('%'));
+      expect({ status: answer.status, body: answer.json }).toEqual({
+        status: 400,
+        body: { statusCode: 400, error: 'Bad Request', message: `Failed to decode param '${segment}'` },
+      });
+    }
+    // In the query string it is the route's business (the probe answers).
+    expect((await send({ method: 'GET', path: '/health/live?x=%ZZ' })).status).toBe(200);
+  });
+
   it('stored nothing for any refused request', async () => {
     const { rows } = await db.query(
       `SELECT (SELECT count(*)::int FROM public.gateways) AS gateways,

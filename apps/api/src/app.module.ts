@@ -1,9 +1,9 @@
-import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { AppConfigModule } from '@hes/config';
 import { DatabaseModule } from '@hes/database';
 import { DriversModule } from '@hes/drivers';
-import { HttpMetricsMiddleware, LoggingModule, MetricsModule } from '@hes/observability';
+import { LoggingModule, MetricsModule } from '@hes/observability';
 import { QueueModule } from '@hes/queue';
 import { SecurityModule } from '@hes/security';
 import { HealthController } from './health/health.controller';
@@ -30,8 +30,4 @@ import { GatewayChangeListener } from '@hes/transactions';
   controllers: [HealthController],
   providers: [QueueMetrics, GatewayChangeListener],
 })
-export class AppModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(HttpMetricsMiddleware).forRoutes('*path');
-  }
-}
+export class AppModule {}

@@ -6,7 +6,9 @@ import { Logger } from 'nestjs-pino';
 import { readFileSync } from 'node:fs';
 import type { HttpsOptions } from '@nestjs/common/interfaces/external/https-options.interface';
 import { APP_CONFIG, AppConfig, Environment, parseEnvironment } from '@hes/config';
+import { HttpRequestMetrics, RequestLogging } from '@hes/observability';
 import { useBodyParsers } from './common/body-parsers';
+import { refuseUndecodablePath } from './common/undecodable-path';
 
 /** The api's own HTTPS (API_TLS_CERT_FILE, API_TLS_KEY_FILE), or undefined for plain HTTP. */
 export function httpsOptionsOf(environment: Environment): HttpsOptions | undefined {
@@ -46,6 +48,10 @@ export async function createApiApp(): Promise<INestApplication> {
   // Behind a TLS-terminating proxy: the client's address and protocol are the proxy's X-Forwarded-* ones.
   app.set('trust proxy', trustedProxies(config.API_TRUST_PROXY));
   useBodyParsers(app, config);
+  // After the body parsers (as the Nest middleware they replace ran), before every route.
+  app.use(refuseUndecodablePath);
+  app.use(app.get(RequestLogging).handle);
+  app.use(app.get(HttpRequestMetrics).handle);
   app.enableShutdownHooks();
   if (config.SWAGGER_ENABLED) {
     const document = SwaggerModule.createDocument(

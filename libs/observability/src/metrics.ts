@@ -1,12 +1,16 @@
-import { Controller, Get, Header, Inject, Injectable, Module, NestMiddleware } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Injectable, Module } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
+import { performance } from 'node:perf_hooks';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The Prometheus registry of this process (one per app, so tests can boot several). */
 export const METRICS_REGISTRY = Symbol('METRICS_REGISTRY');
 
-/** The histogram of HTTP request durations (a singleton: middleware instances share it). */
+/**
+ * The histogram of HTTP request durations (a singleton), and the middleware that observes every request
+ * (registered by the api's bootstrap, before every route).
+ */
 @Injectable()
 export class HttpRequestMetrics {
   readonly duration: Histogram<'method' | 'route' | 'status'>;
@@ -20,21 +24,20 @@ export class HttpRequestMetrics {
       registers: [registry],
     });
   }
-}
 
-@Injectable()
-export class HttpMetricsMiddleware implements NestMiddleware {
-  constructor(private readonly metrics: HttpRequestMetrics) {}
-
-  use(req: Request, res: Response, next: NextFunction): void {
-    const end = this.metrics.duration.startTimer({ method: req.method });
-    res.on('finish', () => {
+  /** Express middleware: one observation per answered request, labelled once it is answered. */
+  readonly handle = (req: Request, res: Response, next: NextFunction): void => {
+    const start = performance.now();
+    res.once('finish', () => {
       // The matched route pattern keeps label cardinality bounded (never the raw URL).
       const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
-      end({ route: `${req.baseUrl}${route}`, status: String(res.statusCode) });
+      this.duration.observe(
+        { method: req.method, route: `${req.baseUrl}${route}`, status: String(res.statusCode) },
+        (performance.now() - start) / 1000,
+      );
     });
     next();
-  }
+  };
 }
 
 @ApiExcludeController()

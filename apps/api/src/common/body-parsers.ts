@@ -21,10 +21,29 @@ function refusingParser(parser: RequestHandler): RequestHandler {
     });
 }
 
+/** body-parser's test (type-is's hasBody): a Transfer-Encoding or a numeric Content-Length. */
+function hasBody(request: Request): boolean {
+  return (
+    request.headers['transfer-encoding'] !== undefined ||
+    !Number.isNaN(Number(request.headers['content-length']))
+  );
+}
+
 /** UDIL clients send forms or JSON; a fan-out over many meters is one large parameter or many. */
 export function useBodyParsers(app: INestApplication, config: AppConfig): void {
-  app.use(refusingParser(json({ limit: config.REQUEST_BODY_LIMIT })));
-  app.use(
-    refusingParser(urlencoded({ limit: config.REQUEST_BODY_LIMIT, extended: true, parameterLimit: 250_000 })),
+  const parseJson = refusingParser(json({ limit: config.REQUEST_BODY_LIMIT }));
+  const parseForm = refusingParser(
+    urlencoded({ limit: config.REQUEST_BODY_LIMIT, extended: true, parameterLimit: 250_000 }),
   );
+  // A request without a body (every GET the probes and clients send) passes both parsers untouched,
+  // as body-parser itself would pass it, without their two calls.
+  app.use((request: Request, response: Response, next: NextFunction) => {
+    if (!hasBody(request)) {
+      if (!('body' in request)) (request as { body?: unknown }).body = undefined;
+      return next();
+    }
+    parseJson(request, response, (error?: unknown) =>
+      error ? next(error) : parseForm(request, response, next),
+    );
+  });
 }
