@@ -250,6 +250,73 @@ describe('UDIL transactions against the G13 simulator', () => {
     expect(Math.abs(headEnd.gateway.readClock(SERIALS[0]).getTime() - Date.now())).toBeLessThan(5000);
   });
 
+  it('answers each meter of a large request once, in its order: unknown, repeated and inactive ones with their own remarks; a retry gets the same text', async () => {
+    const transactionid = nextId();
+    const unknown = Array.from({ length: 5000 }, (_, i) => `unknown-${i}`);
+    // m1 and unknown-7 are repeated: each is answered (and gets a row) once, where it first appears.
+    const requested = [
+      'm1',
+      ...unknown.slice(0, 2500),
+      'm2',
+      'unknown-7',
+      'm3',
+      'm1',
+      ...unknown.slice(2500),
+    ];
+    const answered = ['m1', ...unknown.slice(0, 2500), 'm2', 'm3', ...unknown.slice(2500)];
+    const send = () =>
+      request(headEnd.api.getHttpServer())
+        .post('/time_synchronization')
+        .set('privatekey', headEnd.key)
+        .set('transactionid', transactionid)
+        .type('form')
+        .send({ global_device_id: JSON.stringify(requested), request_datetime: '2026-11-21 10:00:00' })
+        .expect(200);
+    await headEnd.db.query(`UPDATE public.devices SET activation_status = 0 WHERE global_device_id = 'm3'`);
+    try {
+      const first = await send();
+      const remarks = (id: string) =>
+        id === 'm3'
+          ? {
+              msn: SERIALS[2],
+              indv_status: '0',
+              remarks: 'meter m3 is inactive (meter_status_update 1 activates it)',
+            }
+          : id.startsWith('unknown-')
+            ? {
+                msn: '',
+                indv_status: '0',
+                remarks: `global_device_id ${id} is not registered (create it with device_creation)`,
+              }
+            : { msn: SERIALS[id === 'm1' ? 0 : 1], indv_status: '1', remarks: 'accepted' };
+      const body = first.body as Record<string, unknown>;
+      expect(Object.keys(body)).toEqual(['status', 'transactionid', 'data', 'message']);
+      expect(body).toMatchObject({ status: '1', transactionid });
+      expect(body.data).toEqual(answered.map((id) => ({ global_device_id: id, ...remarks(id) })));
+
+      const rows = await rowsOf(transactionid);
+      expect(rows).toHaveLength(answered.length);
+      const refused = rows.filter((r) => r.request_cancelled === 1);
+      expect(refused.map((r) => r.global_device_id).sort()).toEqual(
+        answered.filter((id) => remarks(id).indv_status === '0').sort(),
+      );
+      for (const row of refused) expect(row.response_data).toBe(remarks(row.global_device_id).remarks);
+      const { rows: m3 } = await headEnd.db.query<{ msn: string }>(
+        `SELECT msn::text AS msn FROM udil.transaction_status WHERE transactionid = $1 AND global_device_id = 'm3'`,
+        [transactionid],
+      );
+      expect(m3).toEqual([{ msn: SERIALS[2] }]);
+
+      // The same request again: the stored answer, byte for byte, and no second set of rows.
+      const retry = await send();
+      expect(retry.text).toBe(first.text);
+      expect(await rowsOf(transactionid)).toHaveLength(answered.length);
+      await finished(transactionid, ['m1', 'm2']);
+    } finally {
+      await headEnd.db.query(`UPDATE public.devices SET activation_status = 1 WHERE global_device_id = 'm3'`);
+    }
+  });
+
   it("carries out load shedding itself: the relay opens and closes at the slabs' action times", async () => {
     const zone = 'Asia/Karachi';
     const at = (offsetMs: number) => formatUdilDatetime(new Date(Date.now() + offsetMs), zone);

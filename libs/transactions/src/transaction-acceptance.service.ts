@@ -9,6 +9,7 @@ import {
   OnDemandType,
   ParameterType,
   UdilCommand,
+  UdilJsonAnswer,
   UdilJsonMember,
   UdilRequestError,
   UdilValue,
@@ -18,7 +19,7 @@ import {
 import { readRefusalOf, refusalOf, transactionType } from './udil-command-plans';
 import { transactionJobId, transactionQueueJobOptions } from './transaction-jobs';
 import {
-  NewStatusRow,
+  RegisteredDevice,
   TransactionStatusRepository,
   TransactionStatusRow,
 } from './transaction-status.repository';
@@ -66,14 +67,6 @@ export interface TransactionRequest {
   devices: { globalDeviceId: string; msn?: string }[];
 }
 
-interface RegisteredDevice {
-  global_device_id: string;
-  msn: string;
-  driver: string;
-  activation_status: number;
-  gateway_id: string | null;
-}
-
 /** Commands that must reach a device even when it is inactive (they are what changes that). */
 const ALLOWED_WHEN_INACTIVE = new Set([UdilCommand.MeterStatusUpdate, UdilCommand.DeviceCreation]);
 
@@ -100,10 +93,23 @@ export class TransactionAcceptanceService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /** {@link acceptJson}, answered as an object (reads and parameter reads). */
   async accept(
     request: TransactionRequest,
     message: (accepted: number) => string,
   ): Promise<AcceptanceAnswer> {
+    return (await this.acceptJson(request, message)).toBody() as AcceptanceAnswer;
+  }
+
+  /**
+   * Accepts the request and answers it as JSON text (the answer stored for a retry, byte for byte): an
+   * answer of 100 000 devices is rendered once, from the columns the rows are inserted from, without an
+   * object per device.
+   */
+  async acceptJson(
+    request: TransactionRequest,
+    message: (accepted: number) => string,
+  ): Promise<UdilJsonAnswer> {
     const { operation } = request;
     // A request by its 2019 name fingerprints as before the 3.x names existed (a retry across an upgrade).
     const fingerprinted =
@@ -136,7 +142,7 @@ export class TransactionAcceptanceService {
           previous.client_id === request.clientId &&
           previous.response
         ) {
-          return { answer: JSON.parse(previous.response) as AcceptanceAnswer, toQueue: false };
+          return { answer: storedAnswer(previous.response), toQueue: false };
         }
         // Another client's transaction is not this client's business: not even which service it was.
         const what = previous.client_id === request.clientId ? ` (${previous.service})` : '';
@@ -147,46 +153,58 @@ export class TransactionAcceptanceService {
         );
       }
 
-      const registered = await manager.query<RegisteredDevice[]>(
-        `SELECT global_device_id, msn::text AS msn, driver, activation_status, gateway_id FROM public.devices WHERE global_device_id = ANY($1)`,
-        [request.devices.map((d) => d.globalDeviceId)],
-      );
-      const byId = new Map(registered.map((d) => [d.global_device_id, d]));
-      const rows: NewStatusRow[] = request.devices.map(({ globalDeviceId, msn }) => {
+      const count = request.devices.length;
+      const globalDeviceIds = new Array<string>(count);
+      for (let i = 0; i < count; i++) globalDeviceIds[i] = request.devices[i].globalDeviceId;
+      const byId = new Map<string, RegisteredDevice>();
+      for (const device of await this.statuses.registeredDevices(manager, globalDeviceIds))
+        byId.set(device.global_device_id, device);
+
+      // The rows' columns and the answer's items, in the request's order.
+      const refusalOf = this.refusals(operation, request.parameters);
+      const msns = new Array<string | null>(count);
+      const refusals = new Array<string | null>(count);
+      const items = new Array<string>(count);
+      let accepted = 0;
+      for (let i = 0; i < count; i++) {
+        const { globalDeviceId, msn: requestedMsn } = request.devices[i];
         const device = byId.get(globalDeviceId);
-        return {
-          globalDeviceId,
-          msn: device?.msn ?? msn ?? null,
-          refusal: this.refusal(operation, request.parameters, globalDeviceId, device, msn),
-        };
-      });
-      await this.statuses.insert(
+        const msn = device?.msn ?? requestedMsn ?? null;
+        const refusal = refusalOf(globalDeviceId, device, requestedMsn);
+        msns[i] = msn;
+        refusals[i] = refusal ?? null;
+        if (!refusal) accepted += 1;
+        items[i] = deviceOutcomeJson(globalDeviceId, msn ?? '', refusal);
+      }
+      await this.statuses.insertColumns(
         manager,
         request.transactionid,
         type,
         JSON.stringify(request.parameters),
-        rows,
+        {
+          globalDeviceIds,
+          msns,
+          refusals,
+        },
       );
 
-      const accepted = rows.filter((r) => !r.refusal);
-      const answer: AcceptanceAnswer = {
-        status: accepted.length > 0 ? '1' : '0',
-        transactionid: request.transactionid,
-        data: rows.map((r) => ({
-          global_device_id: r.globalDeviceId,
-          msn: r.msn ?? '',
-          indv_status: r.refusal ? '0' : '1',
-          remarks: r.refusal ?? 'accepted',
-        })),
-        message: message(accepted.length),
-      };
+      const answer = new UdilJsonAnswer(
+        {
+          status: accepted > 0 ? '1' : '0',
+          transactionid: request.transactionid,
+          data: [],
+          message: message(accepted),
+        },
+        'data',
+        `[${items.join(',')}]`,
+      );
       // Nothing to queue: the transaction is queued as it stands (queued_at; see the class comment).
       await manager.query(
         `UPDATE public.udil_transactions SET response = $2, queued_at = CASE WHEN $3 THEN now() END
           WHERE transactionid = $1`,
-        [request.transactionid, JSON.stringify(answer), accepted.length === 0],
+        [request.transactionid, answer.json(), accepted === 0],
       );
-      return { answer, toQueue: accepted.length > 0 };
+      return { answer, toQueue: accepted > 0 };
     });
 
     // Committed: a worker queues the device jobs behind the answer (see the class comment).
@@ -207,38 +225,55 @@ export class TransactionAcceptanceService {
     return outcome.answer;
   }
 
-  private refusal(
+  /**
+   * Why the head-end refuses a device of this request, or undefined when it accepts it. What depends on
+   * the device's driver alone (its support of the operation) is worked out once per driver for the request.
+   */
+  private refusals(
     operation: TransactionOperation,
     parameters: Record<string, unknown>,
+  ): (
     globalDeviceId: string,
     device: RegisteredDevice | undefined,
     requestedMsn?: string,
-  ): string | undefined {
+  ) => string | undefined {
     const command = operation.kind === 'command' ? operation.command : undefined;
-    if (command === UdilCommand.DeviceCreation) {
-      // A new device, or the same one again (its attributes are updated); never another meter's id.
-      return device && device.msn !== requestedMsn
-        ? `global_device_id ${globalDeviceId} is already registered with msn ${device.msn}`
-        : undefined;
-    }
-    if (!device)
-      return `global_device_id ${globalDeviceId} is not registered (create it with device_creation)`;
-    // Parameter reads answer from the head-end's record where the device cannot be read (inactive, no
-    // driver, no such read): they are never refused for a registered device.
-    if (operation.kind === 'parameter') return undefined;
-    if (device.activation_status === 0 && !(command && ALLOWED_WHEN_INACTIVE.has(command))) {
-      return `meter ${globalDeviceId} is inactive (meter_status_update 1 activates it)`;
-    }
-    // What the head-end carries out on its own needs nothing of the device's driver.
-    const plan = command && planOf(command, parameters);
-    if (plan && plan.by === 'head-end' && !plan.requires) return undefined;
-    if (!this.drivers.names().includes(device.driver)) {
-      return `no driver ${device.driver} is installed for ${globalDeviceId}`;
-    }
-    const driver = this.drivers.get(device.driver);
-    return operation.kind === 'command'
-      ? refusalOf(operation.command, driver, parameters, operation.service)
-      : readRefusalOf(operation.type, driver);
+    let plan: ReturnType<typeof planOf> | undefined;
+    const planned = () => (command ? (plan ??= planOf(command, parameters)) : undefined);
+    const byDriver = new Map<string, string | undefined>();
+    const driverRefusal = (name: string, globalDeviceId: string): string | undefined => {
+      if (!this.drivers.has(name)) return `no driver ${name} is installed for ${globalDeviceId}`;
+      if (byDriver.has(name)) return byDriver.get(name);
+      const driver = this.drivers.get(name);
+      const refusal =
+        operation.kind === 'command'
+          ? refusalOf(operation.command, driver, parameters, operation.service)
+          : operation.kind === 'read'
+            ? readRefusalOf(operation.type, driver)
+            : undefined;
+      byDriver.set(name, refusal);
+      return refusal;
+    };
+    return (globalDeviceId, device, requestedMsn) => {
+      if (command === UdilCommand.DeviceCreation) {
+        // A new device, or the same one again (its attributes are updated); never another meter's id.
+        return device && device.msn !== requestedMsn
+          ? `global_device_id ${globalDeviceId} is already registered with msn ${device.msn}`
+          : undefined;
+      }
+      if (!device)
+        return `global_device_id ${globalDeviceId} is not registered (create it with device_creation)`;
+      // Parameter reads answer from the head-end's record where the device cannot be read (inactive, no
+      // driver, no such read): they are never refused for a registered device.
+      if (operation.kind === 'parameter') return undefined;
+      if (device.activation_status === 0 && !(command && ALLOWED_WHEN_INACTIVE.has(command))) {
+        return `meter ${globalDeviceId} is inactive (meter_status_update 1 activates it)`;
+      }
+      // What the head-end carries out on its own needs nothing of the device's driver.
+      const chosen = planned();
+      if (chosen && chosen.by === 'head-end' && !chosen.requires) return undefined;
+      return driverRefusal(device.driver, globalDeviceId);
+    };
   }
 
   /** TRANSACTION_STATUS rows of the client's transactions, formatted as UDIL strings (spec §3.5.2, 4.14). */
@@ -435,4 +470,21 @@ function toUdilValue(value: unknown): UdilValue {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return '';
+}
+
+/**
+ * One device's item of an acceptance answer as JSON text: JSON.stringify of
+ * `{ global_device_id, msn, indv_status, remarks }` (DeviceOutcome), without the object.
+ */
+export function deviceOutcomeJson(globalDeviceId: string, msn: string, refusal: string | undefined): string {
+  return `{"global_device_id":${JSON.stringify(globalDeviceId)},"msn":${JSON.stringify(msn)},"indv_status":"${
+    refusal ? '0' : '1'
+  }","remarks":${refusal ? JSON.stringify(refusal) : '"accepted"'}}`;
+}
+
+/** A stored answer (udil_transactions.response) as it was first answered. */
+function storedAnswer(text: string): UdilJsonAnswer {
+  const answer = JSON.parse(text) as AcceptanceAnswer;
+  // data keeps its place among the keys.
+  return new UdilJsonAnswer({ ...answer, data: [] }, 'data', JSON.stringify(answer.data));
 }

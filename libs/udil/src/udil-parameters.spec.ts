@@ -76,6 +76,16 @@ describe('UDIL parameters', () => {
     [{ global_device_id: '[]' }, /^global_device_id: must name at least one global_device_id$/],
     [{ global_device_id: '["m1",' }, /^global_device_id: must be a JSON array of global_device_id/],
     [{ global_device_id: ['x'.repeat(51)] }, /^global_device_id\[0\]: ids are at most 50 characters$/],
+    [{ global_device_id: '["m1", "", "x"]' }, /^global_device_id\[1\]: must not contain empty ids$/],
+    [
+      { global_device_id: '["m1", "m2", {"id": "m3"}]' },
+      /^global_device_id\[2\]: must be a list of device ids$/,
+    ],
+    [{ global_device_id: ['m1', '"  "', ''] }, /^global_device_id\[1\]: must not contain empty ids$/],
+    [
+      { global_device_id: Array.from({ length: 200_001 }, (_, i) => `m${i}`) },
+      /^global_device_id: must name at most 200000 global_device_ids$/,
+    ],
   ])('refuses %j naming the field', (change, message) => {
     expect(problem(UdilCommand.AuxRelayOperations, { ...relay, ...change })).toMatch(message);
   });

@@ -115,17 +115,43 @@ const listOf = <T extends z.ZodType>(item: T, what: string, max: number) =>
 
 /** MDM-assigned device ids: a set, de-duplicated, each at most 50 characters. */
 export const MAX_DEVICES_PER_REQUEST = 200_000;
-const deviceIds = listOf(
-  z.preprocess(
-    toText,
-    z
-      .string({ error: 'must be a list of device ids' })
-      .min(1, 'must not contain empty ids')
-      .max(50, 'ids are at most 50 characters'),
-  ),
-  'global_device_id',
-  MAX_DEVICES_PER_REQUEST,
-).transform((ids) => [...new Set(ids)]);
+/**
+ * Each id checked in one loop rather than by a schema per item (a request names up to 200 000): the
+ * same rules and messages as `listOf(<a text of 1 to 50 characters>, 'global_device_id', MAX)`, the first
+ * bad id reported at its index.
+ */
+const deviceIds = z.preprocess(
+  toSafeList,
+  z
+    .array(z.unknown(), { error: 'must be a JSON array of global_device_id (or a single value)' })
+    .transform((items, ctx) => {
+      const ids = new Array<string>(items.length);
+      for (let i = 0; i < items.length; i++) {
+        const id = toText(items[i]);
+        const problem =
+          typeof id !== 'string'
+            ? 'must be a list of device ids'
+            : id.length === 0
+              ? 'must not contain empty ids'
+              : id.length > 50
+                ? 'ids are at most 50 characters'
+                : undefined;
+        if (problem !== undefined) {
+          ctx.addIssue({ code: 'custom', message: problem, path: [i] });
+          return z.NEVER;
+        }
+        ids[i] = id as string;
+      }
+      if (ids.length === 0)
+        ctx.addIssue({ code: 'custom', message: 'must name at least one global_device_id' });
+      else if (ids.length > MAX_DEVICES_PER_REQUEST)
+        ctx.addIssue({
+          code: 'custom',
+          message: `must name at most ${MAX_DEVICES_PER_REQUEST} global_device_ids`,
+        });
+      return [...new Set(ids)];
+    }),
+);
 
 /** A time of day: HH:mm:ss, or HH:mm (completed with :00). */
 const timeOfDayWithSeconds = required

@@ -326,7 +326,7 @@ export class UdilController {
     command: UdilCommand,
     request: Request,
     service: string = command,
-  ): Promise<UdilBody> {
+  ): Promise<UdilJsonAnswer> {
     const clientId = await this.auth.clientOf(header(request, 'privatekey'));
     const transactionid = parseTransactionId(request.headers.transactionid);
     const fields = (request.body ?? {}) as RawFields;
@@ -348,7 +348,7 @@ export class UdilController {
     const devices = identities
       ? identities.map((identity) => ({ globalDeviceId: identity.global_device_id, msn: identity.dsn }))
       : (ids ?? []).map((globalDeviceId) => ({ globalDeviceId }));
-    return this.transactions.accept(
+    return this.transactions.acceptJson(
       {
         operation: { kind: 'command', command, service },
         transactionid,
