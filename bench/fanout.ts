@@ -9,7 +9,8 @@
  *
  * --workers n starts n worker processes (each with WORKER_CONCURRENCY); --accept-only starts no fleet and
  * no worker: the api alone accepts the command (gateways registered at a closed port), which measures the
- * acceptance and the api's memory without the fan-out sharing the cores (nothing queues the device jobs).
+ * acceptance and the api's memory without the fan-out sharing the cores (nothing queues the device jobs),
+ * and the CPU the database's backends spent on it (PostgreSQL CPU).
  */
 import { Client } from 'pg';
 import { startG13Fleet } from '../apps/simulator/src/g13/g13-fleet';
@@ -31,6 +32,7 @@ import {
   markdownTable,
   numberArg,
   printTable,
+  procCpuSeconds,
   provision,
   redisInfo,
   round,
@@ -154,6 +156,24 @@ async function runTransaction(
   };
 }
 
+/** CPU seconds of each backend serving the database (the api's and worker's connections), by pid. */
+async function databaseCpu(db: Client): Promise<Map<number, number>> {
+  const { rows } = await db.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+  );
+  return new Map(rows.map((r) => [r.pid, procCpuSeconds(r.pid)]));
+}
+
+/** PostgreSQL CPU since `before` (a backend started since counts whole; one that ended since is lost). */
+async function databaseCpuSince(db: Client, before: Map<number, number>): Promise<number> {
+  let sum = 0;
+  for (const [pid, seconds] of await databaseCpu(db)) {
+    const spent = seconds - (before.get(pid) ?? 0);
+    if (Number.isFinite(spent)) sum += spent;
+  }
+  return sum;
+}
+
 /** The simulated fleet runs in this process: its CPU is this process's (the polling loop is negligible). */
 function cpuSeconds(usage: NodeJS.CpuUsage): number {
   return (usage.user + usage.system) / 1e6;
@@ -237,6 +257,7 @@ async function main(): Promise<void> {
                 sim: process.cpuUsage(),
               };
               const load = loadNow();
+              const databaseBefore = await databaseCpu(db);
               const outcome = await runTransaction(
                 base,
                 key,
@@ -245,6 +266,8 @@ async function main(): Promise<void> {
                 devices.slice(0, n),
                 (120 + n / 50) * 1000,
               );
+              // Accept-only: the acceptance's own statements (nothing else runs against the database).
+              const databaseSeconds = acceptOnly ? await databaseCpuSince(db, databaseBefore) : NaN;
               const row: Row = {
                 command,
                 N: n,
@@ -258,7 +281,8 @@ async function main(): Promise<void> {
                     : round(outcome.level5Seconds, 1),
                 'meters/s': Number.isNaN(outcome.level5Seconds) ? '–' : round(n / outcome.level5Seconds),
                 'row L1→L5 p50/p99 (ms)': `${round(outcome.rowP50Ms)} / ${round(outcome.rowP99Ms)}`,
-                'api CPU (s)': round(api.cpuSeconds() - cpuBefore.api, 1),
+                'api CPU (s)': round(api.cpuSeconds() - cpuBefore.api, 2),
+                'PostgreSQL CPU (s)': acceptOnly ? round(databaseSeconds, 2) : '–',
                 'worker CPU (s)': round(workerCpu() - cpuBefore.worker, 1),
                 'worker CPU per meter (ms)': round(((workerCpu() - cpuBefore.worker) * 1000) / n, 2),
                 'simulator CPU (s)': round(cpuSeconds(process.cpuUsage(cpuBefore.sim)), 1),

@@ -172,6 +172,42 @@ describe('UDIL writes and reads grouped across concurrent jobs', () => {
     expect(started[1]?.db_datetime).toEqual(before.db_datetime); // a row already under way is left as it was
   });
 
+  it('TRANSACTION_STATUS: rows inserted from columns keep every text as sent, in any characters', async () => {
+    const statuses = new TransactionStatusRepository(dataSource);
+    const awkward = ['q"uote', 'back\\slash', 'com,ma', '{brace}', 'NULL', 'ümlaut-ß', 'tab\tin', ' spaced '];
+    const refusals = awkward.map((id, i) => (i % 2 === 0 ? `refused "${id}" \\ ${'x'.repeat(300)}` : null));
+    await dataSource.transaction((manager) =>
+      statuses.insertColumns(manager, 'T-columns', 'AUX_RELAY_OPERATIONS', '{"relay_operate":"0"}', {
+        globalDeviceIds: awkward,
+        msns: awkward.map((_, i) => (i === 3 ? null : String(3_100_000_000 + i))),
+        refusals,
+      }),
+    );
+    const rows = await dataSource.query<
+      {
+        global_device_id: string;
+        msn: string | null;
+        request_cancelled: number;
+        request_cancel_reason: string | null;
+        response_data: string | null;
+      }[]
+    >(
+      `SELECT global_device_id, msn::text AS msn, request_cancelled, request_cancel_reason, response_data
+         FROM udil.transaction_status WHERE transactionid = 'T-columns'`,
+    );
+    const byId = new Map(rows.map((row) => [row.global_device_id, row]));
+    expect(rows).toHaveLength(awkward.length);
+    awkward.forEach((id, i) =>
+      expect(byId.get(id)).toEqual({
+        global_device_id: id,
+        msn: i === 3 ? null : String(3_100_000_000 + i),
+        request_cancelled: refusals[i] ? 1 : 0,
+        request_cancel_reason: refusals[i]?.slice(0, 255) ?? null,
+        response_data: refusals[i],
+      }),
+    );
+  });
+
   it('device lookups made at once are read together, each with its own gateway and credentials', async () => {
     const cipher = new CredentialCipher(randomBytes(32));
     const gateways = new GatewayRepository(dataSource.getRepository(Gateway), cipher);
@@ -204,6 +240,18 @@ describe('UDIL writes and reads grouped across concurrent jobs', () => {
     expect(
       resolved.map((r) => [r.device.globalDeviceId, r.address.gateway.name, r.address.gateway.password]),
     ).toEqual(ids.map((id, i) => [id, i % 2 === 0 ? 'east' : 'west', i % 2 === 0 ? 'pe' : 'pw']));
+    // An acceptance's lookup: the registered ones of the ids asked, whatever their order or repetition.
+    const registered = await dataSource.transaction((manager) =>
+      new TransactionStatusRepository(dataSource).registeredDevices(manager, ['nobody', ids[3], ids[0]]),
+    );
+    expect(registered.sort((a, b) => a.global_device_id.localeCompare(b.global_device_id))).toEqual(
+      [0, 3].map((i) => ({
+        global_device_id: ids[i],
+        msn: String(3_100_000_000 + i),
+        driver: 'g13',
+        activation_status: 1,
+      })),
+    );
     const missing = await Promise.allSettled([directory.resolve(ids[0]), directory.resolve('nobody')]);
     expect(missing[0].status).toBe('fulfilled');
     expect(missing[1]).toMatchObject({

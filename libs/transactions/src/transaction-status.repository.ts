@@ -288,16 +288,27 @@ export class TransactionStatusRepository {
       `INSERT INTO udil.transaction_status
          (transactionid, global_device_id, msn, type, type_parameters, request_cancelled, request_cancel_reason,
           request_cancel_datetime, response_data)
-       SELECT $1, d.id, d.msn, $2, $3, CASE WHEN d.refusal IS NULL THEN 0 ELSE 1 END, left(d.refusal, 255),
+       SELECT $1, d.id, d.msn::bigint, $2, $3, CASE WHEN d.refusal IS NULL THEN 0 ELSE 1 END, left(d.refusal, 255),
               CASE WHEN d.refusal IS NULL THEN NULL ELSE now() END, d.refusal
-         FROM unnest($4::varchar[], $5::bigint[], $6::text[]) AS d(id, msn, refusal)`,
-      [transactionid, type, typeParameters, columns.globalDeviceIds, columns.msns, columns.refusals],
+         FROM ROWS FROM (json_array_elements_text($4::json), json_array_elements_text($5::json),
+                         json_array_elements_text($6::json)) AS d(id, msn, refusal)`,
+      // As JSON arrays: one string each, where a text[] parameter costs the api an escaped string per
+      // element (100 000 rows: ≈ 50 ms less of the api's CPU, the same of PostgreSQL's).
+      [
+        transactionid,
+        type,
+        typeParameters,
+        JSON.stringify(columns.globalDeviceIds),
+        JSON.stringify(columns.msns),
+        JSON.stringify(columns.refusals),
+      ],
     );
   }
 
   /**
    * The registry's facts an acceptance checks its devices against (public.devices), for those of these ids
-   * that are registered: one join with the ids (a hash join; `= ANY` of 100 000 values costs twice as much).
+   * that are registered: one hash join with the ids (`= ANY` plans 100 000 constants: the same CPU on an
+   * analysed table, twice as much on a table just loaded).
    */
   async registeredDevices(manager: EntityManager, globalDeviceIds: string[]): Promise<RegisteredDevice[]> {
     return manager.query<RegisteredDevice[]>(
