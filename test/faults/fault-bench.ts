@@ -1,6 +1,15 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -85,6 +94,14 @@ export class AppProcess {
 
   get logFile(): string {
     return join(this.logDir, `${this.name}.log`);
+  }
+
+  /** Where its log stood when it was first found serving (readiness probes failed before are not problems). */
+  servingFrom = 0;
+
+  /** Marks the log's current end as the start of service. */
+  markServing(): void {
+    this.servingFrom = existsSync(this.logFile) ? statSync(this.logFile).size : 0;
   }
 
   /** The running process's id (the `host:pid` a worker records itself under ends with it). */
@@ -256,6 +273,8 @@ export class FaultBench {
       headers: MDM,
     });
     this.key = ((await auth.json()) as { privatekey: string }).privatekey;
+    this.api.markServing();
+    this.worker.markServing();
   }
 
   private async provision(key: string, hungMeters: number): Promise<void> {
@@ -368,7 +387,9 @@ export class FaultBench {
 
   /** The worker's (or the api's) log lines at error or above, and lines that are not JSON (stacks). */
   workerProblems(app: AppProcess = this.worker): string[] {
-    return readFileSync(app.logFile, 'utf8')
+    return readFileSync(app.logFile)
+      .subarray(app.servingFrom)
+      .toString('utf8')
       .split('\n')
       .filter(
         (line) => line.length > 0 && !/^\(node:\d+\) \w*Warning|^\(Use `node --trace-warnings/.test(line),
