@@ -133,6 +133,27 @@ describe.each(['redis', 'cluster', 'local'] as const)('gateway coordination (%s)
     expect(await gate.held('gw-1')).toBe(0);
   });
 
+  it('hands an answered lease over on the same slot: the breaker cleared, the slot still held until the last holder gives it back', async () => {
+    const gate = coordination();
+    const settings = { failures: 2, downMs: 400 };
+    const first = await gate.tryAcquire('gw-1', 1);
+    if (!first) throw new Error('expected a lease');
+    // Not answered: nothing to hand over (the slot goes back to the store, past the breaker).
+    expect(await first.handOver()).toBeUndefined();
+    expect(await gate.recordFailure('gw-1', settings)).toBeUndefined();
+    first.answered();
+    const second = await first.handOver();
+    expect(second).toBeDefined();
+    expect(await first.handOver()).toBeUndefined(); // spent: handed over once
+    await first.release(); // spent: gives nothing back
+    expect(await gate.held('gw-1')).toBe(1);
+    expect(await gate.tryAcquire('gw-1', 1)).toBeUndefined();
+    // The failure counted before the hand-over was cleared: one more does not mark the gateway down.
+    expect(await gate.recordFailure('gw-1', settings)).toBeUndefined();
+    await second!.release();
+    expect(await gate.held('gw-1')).toBe(0);
+  });
+
   if (kind === 'cluster') {
     it("spreads the gateways' keys over the masters, each gateway's keys in one slot", async () => {
       const cluster = redis as DisposableRedisCluster;

@@ -273,7 +273,10 @@ export const environmentSchema = z
      * so a dead worker's leases come back.
      */
     GATEWAY_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(30),
-    /** A job whose gateway has no free lease is put back (delayed) for this long instead of waiting. */
+    /**
+     * A job whose gateway has no free lease waits up to this long for one a job of the same process hands
+     * over (the gateway answered it), else it is put back (delayed) for this long instead of waiting.
+     */
     GATEWAY_BUSY_DELAY_MS: z.coerce.number().int().min(10).max(60_000).default(500),
     /** Consecutive timeouts or connection failures after which a gateway is marked down… */
     GATEWAY_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(3),

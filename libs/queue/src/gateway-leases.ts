@@ -11,6 +11,14 @@ export interface GatewayLease {
    * (as by recordSuccess), in Redis together with the release (one round trip for both).
    */
   answered(): void;
+  /**
+   * Passes the slot on to another job of this process without giving it back to the store: when the
+   * gateway answered while this lease was held, its breaker is cleared (as release would) and a fresh
+   * lease on the same slot is returned; this one is then spent (its release does nothing). Undefined
+   * when the gateway did not answer (the slot must be given back, so that a failing gateway's jobs
+   * meet its breaker on entry) or when the lease was already released or passed on.
+   */
+  handOver(): Promise<GatewayLease | undefined>;
   /** Gives the slot back (idempotent). */
   release(): Promise<void>;
 }
@@ -103,6 +111,9 @@ if failures >= threshold and redis.call('EXISTS', KEYS[2]) == 0 then
 end
 return 0`;
 
+/** A Lua script of this file, called with its keys, then its arguments. */
+type ScriptCall = (...keysAndArguments: (string | number)[]) => Promise<unknown>;
+
 /** Leases and breaker in Redis (QUEUE_BACKEND=redis): shared by every api and worker process. */
 @Injectable()
 export class RedisGatewayCoordination extends GatewayCoordination implements OnApplicationShutdown {
@@ -124,6 +135,31 @@ export class RedisGatewayCoordination extends GatewayCoordination implements OnA
     });
     // Failures surface to the caller of each command; ioredis would otherwise print every reconnect.
     this.redis.on('error', () => undefined);
+    this.admitScript = this.script('hesGatewayAdmit', 2, ADMIT);
+    this.acquireScript = this.script('hesGatewayAcquire', 1, ACQUIRE);
+    this.releaseScript = this.script('hesGatewayRelease', 3, RELEASE);
+    this.renewScript = this.script('hesGatewayRenew', 1, RENEW);
+    this.heldScript = this.script('hesGatewayHeld', 1, HELD);
+    this.failureScript = this.script('hesGatewayFailure', 3, FAILURE);
+  }
+
+  private readonly admitScript: ScriptCall;
+  private readonly acquireScript: ScriptCall;
+  private readonly releaseScript: ScriptCall;
+  private readonly renewScript: ScriptCall;
+  private readonly heldScript: ScriptCall;
+  private readonly failureScript: ScriptCall;
+
+  /**
+   * A script sent by its SHA-1 (EVALSHA): ioredis sends its text once per connection, and again only when
+   * Redis answers NOSCRIPT (restarted, flushed). Every job enters and leaves its gateway through these:
+   * EVAL with the whole text each time cost the worker and Redis the text's bytes and hash per call.
+   */
+  private script(name: string, keys: number, lua: string): ScriptCall {
+    this.redis.defineCommand(name, { numberOfKeys: keys, lua });
+    // defineCommand adds the method by name at run time; ioredis's types cannot name it.
+    const call = (this.redis as unknown as Record<string, ScriptCall>)[name];
+    return call.bind(this.redis);
   }
 
   /** The connection used, for the schedule supervisor to hear reconnects on. */
@@ -143,15 +179,7 @@ export class RedisGatewayCoordination extends GatewayCoordination implements OnA
     const token = randomUUID();
     const leases = this.key(gatewayId, 'leases');
     const answer = Number(
-      await this.redis.eval(
-        ADMIT,
-        2,
-        leases,
-        this.key(gatewayId, 'down'),
-        Math.max(1, limit),
-        this.leaseMs,
-        token,
-      ),
+      await this.admitScript(leases, this.key(gatewayId, 'down'), Math.max(1, limit), this.leaseMs, token),
     );
     if (answer === 0) return { busy: true };
     if (answer !== 1) return { downUntil: new Date(answer) };
@@ -161,7 +189,7 @@ export class RedisGatewayCoordination extends GatewayCoordination implements OnA
   async tryAcquire(gatewayId: string, limit: number): Promise<GatewayLease | undefined> {
     const token = randomUUID();
     const leases = this.key(gatewayId, 'leases');
-    const acquired = await this.redis.eval(ACQUIRE, 1, leases, Math.max(1, limit), this.leaseMs, token);
+    const acquired = await this.acquireScript(leases, Math.max(1, limit), this.leaseMs, token);
     return acquired === 1 ? this.leaseOf(gatewayId, leases, token) : undefined;
   }
 
@@ -169,41 +197,50 @@ export class RedisGatewayCoordination extends GatewayCoordination implements OnA
   private leaseOf(gatewayId: string, leases: string, token: string): GatewayLease {
     // Renewed while held, so that only a dead holder's lease expires.
     const renewal = setInterval(
-      () => void this.redis.eval(RENEW, 1, leases, this.leaseMs, token).catch(() => undefined),
+      () => void this.renewScript(leases, this.leaseMs, token).catch(() => undefined),
       Math.max(1000, Math.floor(this.leaseMs / 3)),
     );
     renewal.unref();
     this.renewals.add(renewal);
-    let released = false;
+    return this.holderOf(gatewayId, leases, token, renewal);
+  }
+
+  /** One holder of the slot `token` (a lease handed over gets a new holder, same slot and renewal). */
+  private holderOf(gatewayId: string, leases: string, token: string, renewal: NodeJS.Timeout): GatewayLease {
+    let spent = false;
     let answered = false;
     return {
       gatewayId,
       answered: () => {
         answered = true;
       },
+      handOver: async () => {
+        if (spent || !answered) return undefined;
+        spent = true;
+        // What the release would have done with an answered lease: the breaker's count is cleared
+        // before the next holder can add to it (same connection, so in this order).
+        await this.recordSuccess(gatewayId).catch(() => undefined);
+        return this.holderOf(gatewayId, leases, token, renewal);
+      },
       release: async () => {
-        if (released) return;
-        released = true;
+        if (spent) return;
+        spent = true;
         clearInterval(renewal);
         this.renewals.delete(renewal);
         // A lease that cannot be given back (Redis unreachable) expires by itself.
-        await this.redis
-          .eval(
-            RELEASE,
-            3,
-            leases,
-            this.key(gatewayId, 'failures'),
-            this.key(gatewayId, 'tripped'),
-            token,
-            answered ? '1' : '0',
-          )
-          .catch(() => undefined);
+        await this.releaseScript(
+          leases,
+          this.key(gatewayId, 'failures'),
+          this.key(gatewayId, 'tripped'),
+          token,
+          answered ? '1' : '0',
+        ).catch(() => undefined);
       },
     };
   }
 
   async held(gatewayId: string): Promise<number> {
-    return Number(await this.redis.eval(HELD, 1, this.key(gatewayId, 'leases')));
+    return Number(await this.heldScript(this.key(gatewayId, 'leases')));
   }
 
   async downUntil(gatewayId: string): Promise<Date | undefined> {
@@ -213,9 +250,7 @@ export class RedisGatewayCoordination extends GatewayCoordination implements OnA
 
   async recordFailure(gatewayId: string, settings: BreakerSettings): Promise<Date | undefined> {
     const until = Number(
-      await this.redis.eval(
-        FAILURE,
-        3,
+      await this.failureScript(
         this.key(gatewayId, 'failures'),
         this.key(gatewayId, 'down'),
         this.key(gatewayId, 'tripped'),
@@ -262,14 +297,30 @@ export class LocalGatewayCoordination extends GatewayCoordination {
     if (held.size >= Math.max(1, limit)) return Promise.resolve(undefined);
     const token = Symbol(gatewayId);
     held.add(token);
-    return Promise.resolve({
+    return Promise.resolve(this.holderOf(gatewayId, held, token));
+  }
+
+  private holderOf(gatewayId: string, held: Set<symbol>, token: symbol): GatewayLease {
+    let spent = false;
+    let answered = false;
+    return {
       gatewayId,
-      answered: () => void this.recordSuccess(gatewayId),
+      answered: () => {
+        answered = true;
+        void this.recordSuccess(gatewayId);
+      },
+      handOver: () => {
+        if (spent || !answered) return Promise.resolve(undefined);
+        spent = true;
+        return Promise.resolve(this.holderOf(gatewayId, held, token));
+      },
       release: () => {
+        if (spent) return Promise.resolve();
+        spent = true;
         held.delete(token);
         return Promise.resolve();
       },
-    });
+    };
   }
 
   held(gatewayId: string): Promise<number> {

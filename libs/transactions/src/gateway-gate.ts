@@ -37,6 +37,11 @@ export class QueueUnavailableError extends Error {
 @Injectable()
 export class GatewayGate {
   private readonly logger = new Logger('Gateways');
+  /**
+   * Jobs of this process waiting, in arrival order, for a lease another of its jobs gives back (see
+   * {@link leave}), per gateway; at most the gateway's max_in_flight wait at once.
+   */
+  private readonly waiting = new Map<string, Array<(lease: GatewayLease | undefined) => void>>();
 
   constructor(
     private readonly coordination: GatewayCoordination,
@@ -52,6 +57,11 @@ export class GatewayGate {
     }
     if ('downUntil' in entry) return { kind: 'down', until: entry.downUntil };
     if ('lease' in entry) return { kind: 'admitted', lease: entry.lease };
+    // Every lease is held: one held by a job of this process may be handed over shortly (the usual case
+    // when many of a gateway's jobs are queued at once), which saves putting the job back and taking it
+    // up again. Bounded: a gateway that does not answer hands nothing over.
+    const handedOver = await this.awaitHandOver(gateway);
+    if (handedOver) return { kind: 'admitted', lease: handedOver };
     // Jittered, so that the jobs of a busy gateway do not all come back at the same moment.
     const delay = Math.round(this.config.GATEWAY_BUSY_DELAY_MS * (0.5 + Math.random()));
     return { kind: 'busy', retryAt: Date.now() + delay };
@@ -83,6 +93,49 @@ export class GatewayGate {
       );
     await deferred(`deferred: ${reason}`);
     return this.postpone(job, token, admission.until.getTime() + Math.round(Math.random() * 1000));
+  }
+
+  /**
+   * Waits up to GATEWAY_BUSY_DELAY_MS for a lease of the gateway that a job of this process passes on
+   * (undefined when none came, or when max_in_flight jobs already wait for one).
+   */
+  private awaitHandOver(gateway: GatewayEndpoint): Promise<GatewayLease | undefined> {
+    const queue = this.waiting.get(gateway.id) ?? [];
+    if (queue.length >= Math.max(1, gateway.maxInFlight)) return Promise.resolve(undefined);
+    this.waiting.set(gateway.id, queue);
+    return new Promise<GatewayLease | undefined>((resolve) => {
+      const waiter = (lease: GatewayLease | undefined) => {
+        clearTimeout(timer);
+        resolve(lease);
+      };
+      const timer = setTimeout(() => {
+        const at = queue.indexOf(waiter);
+        if (at >= 0) queue.splice(at, 1);
+        if (queue.length === 0 && this.waiting.get(gateway.id) === queue) this.waiting.delete(gateway.id);
+        resolve(undefined);
+      }, this.config.GATEWAY_BUSY_DELAY_MS);
+      queue.push(waiter);
+    });
+  }
+
+  /**
+   * Gives a lease up once its job is done with the gateway: to the job of this process that has waited
+   * longest for the same gateway when the gateway answered (no store round trip to give it back and take
+   * it again), else back to the store. Either way the lease holds no more for its former job.
+   */
+  async leave(lease: GatewayLease): Promise<void> {
+    if (this.waiting.get(lease.gatewayId)?.length) {
+      const next = await lease.handOver();
+      if (next) {
+        // The waiter may have given up while the breaker was cleared.
+        const queue = this.waiting.get(lease.gatewayId);
+        const waiter = queue?.shift();
+        if (queue?.length === 0) this.waiting.delete(lease.gatewayId);
+        if (waiter) return waiter(next);
+        return next.release();
+      }
+    }
+    await lease.release();
   }
 
   /** Until when the gateway is marked down; undefined when it may be tried. */
@@ -136,7 +189,7 @@ export class GatewayGate {
       await this.observe(gateway, error, admission.lease).catch(() => undefined);
       throw error;
     } finally {
-      await admission.lease.release();
+      await this.leave(admission.lease);
     }
   }
 

@@ -73,19 +73,27 @@ export const GENERATION_ALIASES: Readonly<Record<string, ReadonlyArray<readonly 
  * the value of its counterpart. A name the row carries is never overwritten.
  */
 export function withBothGenerations<V>(table: string, row: Record<string, V>): Record<string, V> {
-  const aliases = GENERATION_ALIASES[table];
-  if (!aliases) return row;
+  const counterparts = COUNTERPARTS[table];
+  if (!counterparts) return row;
+  // Through the row's few names rather than the table's many aliases (every job writes METER_VISUALS).
   let completed: Record<string, V> | undefined;
-  for (const [old, current] of aliases) {
-    const hasOld = row[old] !== undefined;
-    const hasCurrent = row[current] !== undefined;
-    if (hasOld === hasCurrent) continue;
+  for (const name in row) {
+    if (row[name] === undefined) continue;
+    const other = counterparts.get(name);
+    if (other === undefined || row[other] !== undefined) continue;
     completed ??= { ...row };
-    if (hasOld) completed[current] = row[old];
-    else completed[old] = row[current];
+    completed[other] = row[name];
   }
   return completed ?? row;
 }
+
+/** Per table, each aliased name → its other generation's name (both directions). */
+const COUNTERPARTS: Readonly<Record<string, ReadonlyMap<string, string>>> = Object.fromEntries(
+  Object.entries(GENERATION_ALIASES).map(([table, pairs]) => [
+    table,
+    new Map(pairs.flatMap(([old, current]) => [[old, current] as const, [current, old] as const])),
+  ]),
+);
 
 /** One value as UDIL text: datetimes in the configured zone, binary as base64, nothing as an empty string. */
 export function udilText(value: unknown, zone: string): string {

@@ -203,7 +203,7 @@ export class TransactionExecuteJob {
       });
       return `failed: ${reason}`;
     } finally {
-      await lease?.release();
+      if (lease) await this.gate.leave(lease);
     }
   }
 
