@@ -143,6 +143,10 @@ describe('admin API: the device registry', () => {
       ],
       [{ globalDeviceId: 'x1', msn: '1', gatewayId: 'G', phase: 4 }, /^phase must be 1, 2 or 3$/],
       [
+        { globalDeviceId: 'x1', msn: '1', gatewayId: 'G', deviceType: 6 },
+        /^deviceType must be an integer from 1 to 5$/,
+      ],
+      [
         { globalDeviceId: 'x1', msn: '1', gatewayId: 'G', primaryPort: 70000 },
         /^primaryPort must be an integer from 1 to 65535$/,
       ],
@@ -199,7 +203,8 @@ describe('admin API: the device registry', () => {
 
   describe('PATCH, move and DELETE', () => {
     it('changes only what is given; null clears an optional field', async () => {
-      await send('patch', '/admin/devices/m8', { wakeupNumber1: '03000000001', deviceType: 1 }).expect(200);
+      // UDIL 3.2's device_creation types: 4 is a grid meter.
+      await send('patch', '/admin/devices/m8', { wakeupNumber1: '03000000001', deviceType: 4 }).expect(200);
       const response = await send('patch', '/admin/devices/m8', {
         simNumber: null,
         msn: '3100000018',
@@ -208,7 +213,7 @@ describe('admin API: the device registry', () => {
         msn: '3100000018',
         simNumber: null,
         wakeupNumber1: '03000000001',
-        deviceType: 1,
+        deviceType: 4,
         phase: 3,
         serialOnGateway: 'ABB_8',
       });

@@ -108,7 +108,7 @@ const address = (name: string) =>
 
 /** The UDIL device_creation attributes of a device, as `public.devices` keeps them; all optional. */
 export class DeviceRegistryFieldsDto {
-  @apply(smallRange('deviceType', 1, 3, '1 meter, 2 DCU, 3 other'))
+  @apply(smallRange('deviceType', 1, 5, '1 meter, 2 DCU, 3 APMS (other in UDIL 2019), 4 grid meter, 5 other'))
   deviceType?: number | null;
 
   @apply(smallRange('communicationMode', 1, 5, '1 GPRS/3G/4G, 2 RF, 3 PLC, 4 Ethernet, 5 other'))
