@@ -28,7 +28,8 @@ export class HttpRequestMetrics {
   /** Express middleware: one observation per answered request, labelled once it is answered. */
   readonly handle = (req: Request, res: Response, next: NextFunction): void => {
     const start = performance.now();
-    res.once('finish', () => {
+    // 'finish' comes once per answer: a plain listener (no once() wrapper to make and remove).
+    res.on('finish', () => {
       // The matched route pattern keeps label cardinality bounded (never the raw URL).
       const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
       this.duration.observe(

@@ -1,4 +1,3 @@
-import { INestApplication } from '@nestjs/common';
 import { json, urlencoded } from 'express';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { AppConfig } from '@hes/config';
@@ -30,14 +29,14 @@ function hasBody(request: Request): boolean {
 }
 
 /** UDIL clients send forms or JSON; a fan-out over many meters is one large parameter or many. */
-export function useBodyParsers(app: INestApplication, config: AppConfig): void {
+export function bodyParsers(config: AppConfig): RequestHandler {
   const parseJson = refusingParser(json({ limit: config.REQUEST_BODY_LIMIT }));
   const parseForm = refusingParser(
     urlencoded({ limit: config.REQUEST_BODY_LIMIT, extended: true, parameterLimit: 250_000 }),
   );
   // A request without a body (every GET the probes and clients send) passes both parsers untouched,
   // as body-parser itself would pass it, without their two calls.
-  app.use((request: Request, response: Response, next: NextFunction) => {
+  return (request: Request, response: Response, next: NextFunction) => {
     if (!hasBody(request)) {
       if (!('body' in request)) (request as { body?: unknown }).body = undefined;
       return next();
@@ -45,5 +44,5 @@ export function useBodyParsers(app: INestApplication, config: AppConfig): void {
     parseJson(request, response, (error?: unknown) =>
       error ? next(error) : parseForm(request, response, next),
     );
-  });
+  };
 }

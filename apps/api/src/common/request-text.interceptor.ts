@@ -21,18 +21,27 @@ function refuseUnsafeText(context: ExecutionContext): void {
   // The admin API applies the same rule in its validation pipe, inside its audit interceptor, so
   // that a refusal there is audited too (admin-validation.pipe.ts).
   if (context.getType() !== 'http' || isAdminPath(request.path)) return;
-  const parts: [unknown, string][] = [
-    [request.params, 'path'],
-    [request.query, 'query'],
-    [request.body, 'body'],
-  ];
-  for (const [part, root] of parts) {
-    if (part === undefined || part === null) continue;
-    if (typeof part === 'object' && checked.has(part)) continue;
-    const unsafe = findUnsafeField(part, root);
-    if (unsafe) throw new RequestFieldError(unsafe.field, unsafe.reason);
-    if (typeof part === 'object') checked.add(part);
+  refuseUnsafePart(request.params, 'path');
+  // Express 5 parses the query string on every read of `request.query`: without one it is empty.
+  if (request.url.includes('?')) refuseUnsafePart(request.query, 'query');
+  refuseUnsafePart(request.body, 'body');
+}
+
+function refuseUnsafePart(part: unknown, root: string): void {
+  if (part === undefined || part === null) return;
+  if (typeof part === 'object') {
+    // Nothing to walk or to remember (every route without parameters, every request without a body).
+    if (isEmpty(part) || checked.has(part)) return;
   }
+  const unsafe = findUnsafeField(part, root);
+  if (unsafe) throw new RequestFieldError(unsafe.field, unsafe.reason);
+  if (typeof part === 'object') checked.add(part);
+}
+
+/** No enumerable key (findUnsafeField walks own enumerable keys only). */
+function isEmpty(value: object): boolean {
+  for (const _key in value) return false;
+  return true;
 }
 
 /**
