@@ -2,12 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import {
-  ColumnTypes,
   UDIL_RECORD_KEYS,
+  UdilJsonSql,
   formatUdilRecord,
   postgresFormatsZoneAsUdil,
   udilColumnTypes,
-  udilJsonMembersSql,
+  udilJsonItemSql,
 } from '@hes/udil';
 
 /**
@@ -56,7 +56,8 @@ export interface UdilJsonPage {
 /** Reads one page of a UDIL table for a device set and a range, in a stable order. */
 @Injectable()
 export class UdilTableReader {
-  private readonly columnTypes = new Map<ReadableTable, Promise<ColumnTypes>>();
+  /** The SQL of a data item, per table and zone. */
+  private readonly items = new Map<string, Promise<UdilJsonSql | undefined>>();
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
@@ -68,8 +69,9 @@ export class UdilTableReader {
 
   /**
    * One page as the UDIL data items' JSON text, byte for byte `JSON.stringify` of formatUdilRecord's items
-   * in `zone`: rendered by PostgreSQL (udil-records-sql.ts) and joined unparsed when the zone, the table's
-   * column types and every value of the page allow it, formatted in JavaScript from {@link read} otherwise.
+   * in `zone`: rendered and joined by PostgreSQL (udil-records-sql.ts) into one text value, so the api
+   * receives the page as one value instead of a row per item, when the zone, the table's column types and
+   * every value of the page allow it; formatted in JavaScript from {@link read} otherwise.
    */
   async readUdilJson(table: ReadableTable, query: TableQuery, zone: string): Promise<UdilJsonPage> {
     const item = await this.itemSql(table, zone);
@@ -77,16 +79,25 @@ export class UdilTableReader {
       const { sql, parameters } = this.pageQuery(
         table,
         query,
-        `${item.exact} AS exact, '{' || ${item.members} || '}' AS item`,
+        `row_number() OVER (ORDER BY ${pageOrder(table)}) AS n, ${item.exact} AS exact, ${item.item} AS item`,
         [zone],
       );
-      const rows = await this.dataSource.query<{ exact: boolean; item: string }[]>(sql, parameters);
-      const page = rows.slice(0, query.pageSize);
-      if (page.every((row) => row.exact)) {
+      // The page's items in its order; the row beyond it (row number offset + size + 1) is only counted.
+      parameters.push(query.page * query.pageSize);
+      const last = `$${parameters.length}`;
+      const [page] = await this.dataSource.query<
+        { count: number; exact: boolean | null; items: string | null }[]
+      >(
+        `SELECT count(*)::int AS count, bool_and(exact) FILTER (WHERE n <= ${last}) AS exact,
+                string_agg(item, ',' ORDER BY n) FILTER (WHERE n <= ${last}) AS items
+           FROM (${sql}) AS page`,
+        parameters,
+      );
+      if (page.exact !== false) {
         return {
-          json: `[${page.map((row) => row.item).join(',')}]`,
-          count: page.length,
-          more: rows.length > query.pageSize,
+          json: `[${page.items ?? ''}]`,
+          count: Math.min(page.count, query.pageSize),
+          more: page.count > query.pageSize,
         };
       }
     }
@@ -95,18 +106,32 @@ export class UdilTableReader {
     return { json: JSON.stringify(data), count: data.length, more: page.more };
   }
 
-  /** The SQL of a data item of `table` in `zone` ($1 of the item is the zone's parameter), if it can be had. */
-  private async itemSql(table: ReadableTable, zone: string) {
+  /**
+   * The SQL of a data item of `table` in `zone` ($1 of the item is the zone's parameter), if it can be had:
+   * built once per table and zone (the zone's check and the column types are the database's, read once).
+   */
+  private itemSql(table: ReadableTable, zone: string): Promise<UdilJsonSql | undefined> {
+    const key = `${table} ${zone}`;
+    let item = this.items.get(key);
+    if (!item) {
+      item = this.buildItemSql(table, zone);
+      this.items.set(key, item);
+      // Only SQL is kept: without it (a zone PostgreSQL formats differently, or a failed query, which the
+      // zone's check does not keep either) the next read asks again.
+      item.then(
+        (sql) => sql ?? this.items.delete(key),
+        () => this.items.delete(key),
+      );
+    }
+    return item;
+  }
+
+  private async buildItemSql(table: ReadableTable, zone: string): Promise<UdilJsonSql | undefined> {
     const query = <T>(sql: string, parameters: unknown[]) => this.dataSource.query<T[]>(sql, parameters);
     if (!(await postgresFormatsZoneAsUdil(zone, query))) return undefined;
-    let types = this.columnTypes.get(table);
-    if (!types) {
-      types = udilColumnTypes(table, query);
-      this.columnTypes.set(table, types);
-      types.catch(() => this.columnTypes.delete(table));
-    }
+    const types = await udilColumnTypes(table, query);
     const members = UDIL_RECORD_KEYS[table].map((key) => ({ key, column: key }));
-    return udilJsonMembersSql(members, await types, ZONE_PARAMETER);
+    return udilJsonItemSql(members, types, ZONE_PARAMETER);
   }
 
   /**
@@ -134,14 +159,7 @@ export class UdilTableReader {
       parameters.push(query.channelId);
       conditions.push(`channel_id = $${parameters.length}`);
     }
-    const order =
-      table === 'events'
-        ? `global_device_id, "${time}", event_code`
-        : table === 'load_profile_data'
-          ? `global_device_id, "${time}", channel_id`
-          : table === 'device_communication_history'
-            ? `global_device_id, "${time}", id`
-            : `global_device_id, "${time}"`;
+    const order = pageOrder(table);
     parameters.push(query.pageSize + 1, (query.page - 1) * query.pageSize);
     return {
       sql: `SELECT ${columns} FROM udil.${table} WHERE ${conditions.join(' AND ')} ORDER BY ${order}
@@ -149,4 +167,16 @@ export class UdilTableReader {
       parameters,
     };
   }
+}
+
+/** The order of a table's pages: its key, stable from one page to the next. */
+function pageOrder(table: ReadableTable): string {
+  const time = READABLE_TABLES[table];
+  return table === 'events'
+    ? `global_device_id, "${time}", event_code`
+    : table === 'load_profile_data'
+      ? `global_device_id, "${time}", channel_id`
+      : table === 'device_communication_history'
+        ? `global_device_id, "${time}", id`
+        : `global_device_id, "${time}"`;
 }

@@ -284,9 +284,9 @@ export class TransactionAcceptanceService {
   }
 
   /**
-   * {@link status} as JSON text (byte for byte its JSON.stringify) and the number of rows: rendered by
-   * PostgreSQL up to response_data (findByTransactionsAsUdilJson), which is formatted here, or formatted
-   * from the stored rows when the database cannot render them exactly.
+   * {@link status} as JSON text (byte for byte its JSON.stringify) and the number of rows: rendered and
+   * joined by PostgreSQL (findByTransactionsAsUdilJson) but for the response_data that hold JSON, which are
+   * formatted here, or formatted from the stored rows when the database cannot render them exactly.
    */
   async statusJson(transactionids: string[], clientId: string): Promise<{ count: number; json: string }> {
     const { owned, since } = await this.ownedTransactions(transactionids, clientId);
@@ -298,10 +298,16 @@ export class TransactionAcceptanceService {
       since,
     );
     if (rendered) {
-      const items = rendered.map(
-        (row) => `${row.head},"response_data":${JSON.stringify(responseData(row.response_data))}}`,
-      );
-      return { count: items.length, json: `[${items.join(',')}]` };
+      let items = rendered.items;
+      if (rendered.structured.length > 0) {
+        // Each U+0001 holds the place of a response_data holding JSON, formatted here in the rows' order.
+        const pieces = items.split('\u0001');
+        items = pieces[0];
+        rendered.structured.forEach((text, index) => {
+          items += JSON.stringify(responseData(text)) + pieces[index + 1];
+        });
+      }
+      return { count: rendered.count, json: `[${items}]` };
     }
     const data = this.formatStatusRows(await this.statuses.findByTransactions(owned, since));
     return { count: data.length, json: JSON.stringify(data) };

@@ -7,7 +7,7 @@ import {
   UdilJsonMember,
   postgresFormatsZoneAsUdil,
   udilColumnTypes,
-  udilJsonMembersSql,
+  udilJsonItemSql,
 } from '@hes/udil';
 
 export type StatusLevel = 0 | 1 | 2 | 3 | 4 | 5;
@@ -396,35 +396,47 @@ export class TransactionStatusRepository {
   }
 
   /**
-   * The rows of {@link findByTransactions}, each as the start of its UDIL data item rendered by PostgreSQL
-   * (`{` and `members`, udil-records-sql.ts, datetimes in `zone`) and its response_data as stored, for the
-   * caller to format and close; undefined when PostgreSQL cannot render them exactly (its zone rules, a
-   * column type, a datetime out of range): format {@link findByTransactions}' rows instead.
+   * The rows of {@link findByTransactions} as the JSON text of their UDIL data items joined by commas,
+   * rendered and joined by PostgreSQL into one text value (udil-records-sql.ts, datetimes in `zone`): each
+   * item `members` then `response_data`. A response_data that is a sentence (or empty) is rendered as a JSON
+   * string; one that holds JSON (starts with `[` or `{`) is left to the caller: its place in `items` holds the
+   * character U+0001 (which rendered JSON text cannot hold: control characters are escaped) and its stored
+   * text is in `structured`, in the rows' order. Undefined when PostgreSQL cannot render the rows exactly
+   * (its zone rules, a column type, a datetime out of range): format {@link findByTransactions}' rows instead.
    */
   async findByTransactionsAsUdilJson(
     transactionids: string[],
     members: readonly UdilJsonMember[],
     zone: string,
     since?: ReceivedAt,
-  ): Promise<{ head: string; response_data: string | null }[] | undefined> {
+  ): Promise<{ count: number; items: string; structured: string[] } | undefined> {
     const query = <T>(sql: string, parameters: unknown[]) => this.dataSource.query<T[]>(sql, parameters);
     if (!(await postgresFormatsZoneAsUdil(zone, query))) return undefined;
     if (!this.columnTypes) {
       this.columnTypes = udilColumnTypes('transaction_status', query);
       this.columnTypes.catch(() => (this.columnTypes = undefined));
     }
-    const item = udilJsonMembersSql(members, await this.columnTypes, '$2');
+    const structured = `left(response_data, 1) IN ('[', '{')`;
+    const item = udilJsonItemSql(members, await this.columnTypes, '$2', [
+      { text: ',"response_data":' },
+      {
+        sql: `CASE WHEN ${structured} THEN chr(1) ELSE COALESCE(to_json(NULLIF(response_data, ''))::text, '""') END`,
+      },
+    ]);
     if (!item) return undefined;
     const parameters: unknown[] = [transactionids, zone];
-    const rows = await this.dataSource.query<
-      { exact: boolean; head: string; response_data: string | null }[]
+    const order = 'transactionid, global_device_id';
+    const [rows] = await this.dataSource.query<
+      { count: number; exact: boolean | null; items: string | null; structured: string[] | null }[]
     >(
-      `SELECT ${item.exact} AS exact, '{' || ${item.members} AS head, response_data
-         FROM udil.transaction_status WHERE transactionid = ANY($1)${sinceBound(parameters, since)}
-        ORDER BY transactionid, global_device_id`,
+      `SELECT count(*)::int AS count, bool_and(${item.exact}) AS exact,
+              string_agg(${item.item}, ',' ORDER BY ${order}) AS items,
+              array_agg(response_data ORDER BY ${order}) FILTER (WHERE ${structured}) AS structured
+         FROM udil.transaction_status WHERE transactionid = ANY($1)${sinceBound(parameters, since)}`,
       parameters,
     );
-    return rows.every((row) => row.exact) ? rows : undefined;
+    if (rows.exact === false) return undefined;
+    return { count: rows.count, items: rows.items ?? '', structured: rows.structured ?? [] };
   }
 
   /**

@@ -3,11 +3,27 @@ import { DateTime } from 'luxon';
 /** The only datetime format of UDIL (tables, views and APIs): "yyyy-MM-dd HH:mm:ss". */
 export const UDIL_DATETIME_FORMAT = 'yyyy-MM-dd HH:mm:ss';
 
-/** Parses a UDIL datetime as wall-clock time in `zone`; undefined when malformed or impossible. */
+/** Instants of parsed UDIL datetimes by zone and text (NaN: impossible); bounded, cleared when full. */
+const parsedDatetimes = new Map<string, number>();
+const MAX_PARSED_DATETIMES = 4096;
+
+/**
+ * Parses a UDIL datetime as wall-clock time in `zone`; undefined when malformed or impossible. Remembered
+ * per zone and text (requests repeat their ranges; luxon's parsing in a zone is the costly part of a read's
+ * parameters).
+ */
 export function parseUdilDatetime(text: string, zone: string): Date | undefined {
   if (!/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(text)) return undefined;
-  const parsed = DateTime.fromFormat(text, UDIL_DATETIME_FORMAT, { zone });
-  return parsed.isValid ? parsed.toJSDate() : undefined;
+  const key = `${zone} ${text}`;
+  let ms = parsedDatetimes.get(key);
+  if (ms === undefined) {
+    const parsed = DateTime.fromFormat(text, UDIL_DATETIME_FORMAT, { zone });
+    ms = parsed.isValid ? parsed.toMillis() : NaN;
+    if (parsedDatetimes.size >= MAX_PARSED_DATETIMES) parsedDatetimes.clear();
+    parsedDatetimes.set(key, ms);
+  }
+  // A new Date each time: callers may keep or change theirs.
+  return Number.isNaN(ms) ? undefined : new Date(ms);
 }
 
 /** Offsets (minutes east of UTC) of a zone by UTC minute; bounded, cleared when full. */

@@ -660,22 +660,18 @@ export interface TableReadParameters {
   page_size: number;
 }
 
-/**
- * API reads (§3.3): a device set and a datetime range, answered a page at a time (page from 1,
- * page_size up to `maxPageSize`) so that a large range cannot exhaust memory.
- */
-export function parseTableReadParameters(
-  fields: RawFields,
+/** The schema of {@link parseTableReadParameters}. */
+function tableReadSchema(
   zone: string,
   options: { rangeRequired: boolean; maxPageSize: number; channels?: boolean },
-): TableReadParameters {
+) {
   const optionalInteger = (min: number, max: number, meaning: string, fallback: number) =>
     z.preprocess(
       (v) => (v === undefined || toText(v) === '' ? String(fallback) : v),
       integer(min, max, meaning),
     );
   const range = datetime(zone);
-  const schema = z
+  return z
     .object({
       global_device_id: deviceIds,
       start_datetime: options.rangeRequired
@@ -703,6 +699,27 @@ export function parseTableReadParameters(
       path: ['end_datetime'],
       message: 'must not be before start_datetime',
     });
+}
+
+/** Schemas of {@link parseTableReadParameters} by zone and options (a process has one zone and few options). */
+const tableReadSchemas = new Map<string, ReturnType<typeof tableReadSchema>>();
+
+/**
+ * API reads (§3.3): a device set and a datetime range, answered a page at a time (page from 1,
+ * page_size up to `maxPageSize`) so that a large range cannot exhaust memory.
+ */
+export function parseTableReadParameters(
+  fields: RawFields,
+  zone: string,
+  options: { rangeRequired: boolean; maxPageSize: number; channels?: boolean },
+): TableReadParameters {
+  // One schema per zone and options, built once (building it cost more than parsing with it).
+  const key = `${zone} ${options.rangeRequired} ${options.maxPageSize} ${options.channels === true}`;
+  let schema = tableReadSchemas.get(key);
+  if (!schema) {
+    schema = tableReadSchema(zone, options);
+    tableReadSchemas.set(key, schema);
+  }
   const result = schema.safeParse(fields);
   if (!result.success) throw new UdilRequestError(400, describeIssues(result.error, fields));
   return result.data;

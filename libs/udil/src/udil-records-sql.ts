@@ -18,9 +18,9 @@ export interface UdilJsonMember {
 }
 
 export interface UdilJsonSql {
-  /** SQL text: the members `"key":"value",…` of one data item, without braces (a text expression). */
-  members: string;
-  /** SQL boolean: true when every value of the row is within what {@link members} renders exactly. */
+  /** SQL text: one data item `{"key":"value",…}` (a text expression). */
+  item: string;
+  /** SQL boolean: true when every value of the row is within what {@link item} renders exactly. */
   exact: string;
 }
 
@@ -29,15 +29,43 @@ const quoteLiteral = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
 /**
  * Instants rendered in SQL: from 1970 (zones' local mean times and other pre-1970 offsets with seconds
- * are not rendered the same by ICU and PostgreSQL) to the last year of four digits in the zone.
+ * are not rendered the same by ICU and PostgreSQL) to two days before year 10000 in UTC, so that the year
+ * has four digits in every zone (offsets stay within ±1 day) without converting each value to the zone to
+ * know it: the last two days of year 9999 are left to the JavaScript formatter.
  */
 const FIRST_INSTANT = `'1970-01-01T00:00:00Z'::timestamptz`;
+const LAST_INSTANT = `'9999-12-30T00:00:00Z'::timestamptz`;
+
+/**
+ * SQL text of a `timestamptz` expression as a UDIL datetime in `zone` (an SQL expression): the local time
+ * truncated to the second, printed by timestamp's output (`YYYY-MM-DD HH24:MI:SS` under PostgreSQL's ISO
+ * DateStyle, which node-pg needs too; postgresFormatsZoneAsUdil checks this very expression), cheaper than
+ * to_char's formatting. Only for instants within {@link FIRST_INSTANT} and {@link LAST_INSTANT}.
+ */
+export function udilDatetimeSql(instant: string, zone: string): string {
+  return `date_trunc('second', ${instant} AT TIME ZONE ${zone})::text`;
+}
+
+/** Arguments of one call of concat(): PostgreSQL takes at most 100 (FUNC_MAX_ARGS). */
+const CONCAT_ARGUMENTS = 100;
+
+/**
+ * SQL text expression joining `elements` (text expressions, a NULL one counting as nothing) in order:
+ * concat(), nested by groups when there are more than one call takes.
+ */
+export function concatSql(elements: readonly string[]): string {
+  if (elements.length <= CONCAT_ARGUMENTS) return `concat(${elements.join(', ')})`;
+  const groups: string[] = [];
+  for (let start = 0; start < elements.length; start += CONCAT_ARGUMENTS)
+    groups.push(concatSql(elements.slice(start, start + CONCAT_ARGUMENTS)));
+  return concatSql(groups);
+}
 
 /**
  * The JSON text of `udilText(value)` for a column of `dataType` (node-pg's value of it: numbers and
  * bigint/numeric text as PostgreSQL prints them, datetimes in `zone`, bytea as base64 without line breaks,
- * NULL as ""), as pieces joined by {@link udilJsonMembersSql}: `text` SQL literals and `sql` text
- * expressions, a NULL expression counting as nothing (array_to_string leaves NULL elements out). Undefined
+ * NULL as ""), as pieces joined by {@link udilJsonItemSql}: `text` SQL literals and `sql` text
+ * expressions, a NULL expression counting as nothing (concat leaves NULL arguments out). Undefined
  * when the type is not rendered in SQL. `zone` is an SQL expression (a parameter).
  */
 export function udilJsonValueSql(
@@ -61,50 +89,59 @@ export function udilJsonValueSql(
       return { pieces: quoted(`translate(encode(${c}, 'base64'), E'\\n', '')`) };
     case 'timestamp with time zone':
       return {
-        pieces: quoted(`to_char(${c} AT TIME ZONE ${zone}, 'YYYY-MM-DD HH24:MI:SS')`),
-        exact: `(${c} IS NULL OR (${c} >= ${FIRST_INSTANT} AND ${c} AT TIME ZONE ${zone} < '10000-01-01'))`,
+        pieces: quoted(udilDatetimeSql(c, zone)),
+        exact: `(${c} IS NULL OR (${c} >= ${FIRST_INSTANT} AND ${c} < ${LAST_INSTANT}))`,
       };
     default:
       return undefined;
   }
 }
 
+/** A piece of a data item's text: an SQL literal's text, or an SQL text expression (NULL: nothing). */
+export type UdilJsonPiece = { text: string } | { sql: string };
+
 /**
- * The SQL of one data item's members, in the order given; undefined when a member's column has a type
- * {@link udilJsonValueSql} does not render. A member whose column the table does not have is always "".
+ * The SQL of one data item, `{` its members in the order given, then `tail`, `}`; undefined when a member's
+ * column has a type {@link udilJsonValueSql} does not render. A member whose column the table does not have
+ * is always "". `tail` follows the last member as is (e.g. `,"response_data":…`).
  */
-export function udilJsonMembersSql(
+export function udilJsonItemSql(
   members: readonly UdilJsonMember[],
   types: ColumnTypes,
   zone: string,
+  tail: readonly UdilJsonPiece[] = [],
 ): UdilJsonSql | undefined {
-  const elements: string[] = [];
+  const pieces: UdilJsonPiece[] = [{ text: '{' }];
   const exact: string[] = [];
-  let literal = '';
   for (const [index, member] of members.entries()) {
-    literal += `${index === 0 ? '' : ','}${JSON.stringify(member.key)}:`;
+    pieces.push({ text: `${index === 0 ? '' : ','}${JSON.stringify(member.key)}:` });
     const type = member.column === undefined ? undefined : types.get(member.column);
     if (member.column === undefined || type === undefined) {
-      literal += '""';
+      pieces.push({ text: '""' });
       continue;
     }
     const value = udilJsonValueSql(member.column, type, zone);
     if (!value) return undefined;
-    for (const piece of value.pieces) {
-      if ('text' in piece) {
-        literal += piece.text;
-        continue;
-      }
-      if (literal !== '') elements.push(quoteLiteral(literal));
-      elements.push(piece.sql);
-      literal = '';
-    }
+    pieces.push(...value.pieces);
     if (value.exact) exact.push(value.exact);
   }
-  if (literal !== '' || elements.length === 0) elements.push(quoteLiteral(literal));
-  // One array joined once (a chain of || would copy the growing text at every step), NULLs left out.
+  pieces.push(...tail, { text: '}' });
+  // Adjacent literals as one; joined once by concat() (a chain of || would copy the growing text at every
+  // step; an array joined by array_to_string cost about a fifth more in the transaction_status query).
+  const elements: string[] = [];
+  let literal = '';
+  for (const piece of pieces) {
+    if ('text' in piece) {
+      literal += piece.text;
+      continue;
+    }
+    if (literal !== '') elements.push(quoteLiteral(literal));
+    elements.push(piece.sql);
+    literal = '';
+  }
+  if (literal !== '') elements.push(quoteLiteral(literal));
   return {
-    members: `array_to_string(ARRAY[${elements.join(', ')}]::text[], '')`,
+    item: concatSql(elements),
     exact: exact.length > 0 ? exact.join(' AND ') : 'true',
   };
 }
@@ -125,7 +162,7 @@ export function postgresFormatsZoneAsUdil(
   if (!check) {
     const year = new Date().getUTCFullYear();
     check = query(
-      `SELECT at, to_char(at AT TIME ZONE $1, 'YYYY-MM-DD HH24:MI:SS') AS text
+      `SELECT at, ${udilDatetimeSql('at', '$1')} AS text
          FROM (SELECT generate_series('1970-01-01T00:00:00Z'::timestamptz, '2060-12-31T00:00:00Z', interval '7 days')
                UNION ALL
                SELECT generate_series(make_timestamptz($2, 1, 1, 0, 0, 0, 'UTC'), make_timestamptz($2 + 1, 12, 31, 23, 0, 0, 'UTC'),
