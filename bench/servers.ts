@@ -26,6 +26,7 @@ import { UdilTableReader } from '../libs/readings/src/udil-table-reader';
 import { TransactionAcceptanceService } from '../libs/transactions/src/transaction-acceptance.service';
 import { TransactionStatusRepository } from '../libs/transactions/src/transaction-status.repository';
 import { formatUdilRecord } from '../libs/udil/src/udil-records';
+import { jsonArrayBytes } from '../libs/udil/src/udil-response';
 
 const LIVE = { status: 'ok' };
 
@@ -69,7 +70,12 @@ async function raw(port: number): Promise<void> {
     pageSize: 1000,
   };
   const app = express();
-  const json = (response: express.Response, text: string) => response.type('application/json').send(text);
+  // The array's bytes as the api writes them (never one large string); res.send adds Content-Length and
+  // the ETag as the api does.
+  const json = (response: express.Response, body: string | Buffer) =>
+    typeof body === 'string'
+      ? response.type('application/json').send(body)
+      : response.setHeader('Content-Type', 'application/json; charset=utf-8').send(body);
   app.get('/health/live', (_request, response) => {
     response.json(LIVE);
   });
@@ -77,7 +83,7 @@ async function raw(port: number): Promise<void> {
     const work =
       request.query.formatter === 'js'
         ? transactions.status([transactionid], clientId).then((rows) => JSON.stringify(rows))
-        : transactions.statusJson([transactionid], clientId).then((answer) => answer.json);
+        : transactions.statusJson([transactionid], clientId).then((answer) => jsonArrayBytes(answer.items));
     work.then((text) => json(response, text), next);
   });
   app.post('/raw/load_profile_data', (request, response, next) => {
@@ -88,7 +94,7 @@ async function raw(port: number): Promise<void> {
             .then((page) =>
               JSON.stringify(page.rows.map((row) => formatUdilRecord('load_profile_data', row, zone))),
             )
-        : reader.readUdilJson('load_profile_data', query, zone).then((page) => page.json);
+        : reader.readUdilJson('load_profile_data', query, zone).then((page) => jsonArrayBytes(page.items));
     work.then((text) => json(response, text), next);
   });
   app.listen(port, '127.0.0.1');

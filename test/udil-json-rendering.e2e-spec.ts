@@ -7,7 +7,7 @@ import { DriverRegistry } from '@hes/drivers';
 import { JobQueueRepository } from '@hes/queue';
 import { READABLE_TABLES, ReadableTable, UdilTableReader } from '@hes/readings';
 import { TransactionAcceptanceService, TransactionStatusRepository } from '@hes/transactions';
-import { formatUdilRecord } from '@hes/udil';
+import { formatUdilRecord, jsonArrayText } from '@hes/udil';
 import { TestDatabase, createMigratedDatabase } from './support/test-database';
 
 /**
@@ -124,6 +124,11 @@ function valueOf(column: Column): fc.Arbitrary<unknown> {
   return column.is_nullable === 'YES' ? fc.option(value, { nil: null, freq: 3 }) : value;
 }
 
+/** A rendered page or status answer with its array as one text (the pieces joined), to compare. */
+function asText<T extends { items: string[] }>({ items, ...rest }: T): Omit<T, 'items'> & { json: string } {
+  return { json: jsonArrayText(items), ...rest };
+}
+
 /** Tables whose rows are one per device (of a transaction): each random row gets a device of its own. */
 const ROW_PER_DEVICE = new Set(['meter_visuals', 'transaction_status']);
 
@@ -196,7 +201,7 @@ describe('UDIL data items rendered by PostgreSQL = the JavaScript formatter, byt
         const devices = await insert(table, `json-${randomUUID()}`, rows, {});
         const query = { globalDeviceIds: devices, page: 1, pageSize: 100 };
         jsPath.mockClear();
-        const rendered = await reader.readUdilJson(table, query, zone);
+        const rendered = asText(await reader.readUdilJson(table, query, zone));
         // Rendered by PostgreSQL, not by the fallback…
         expect(jsPath).not.toHaveBeenCalled();
         // …and the same text as the formatter's.
@@ -213,7 +218,7 @@ describe('UDIL data items rendered by PostgreSQL = the JavaScript formatter, byt
     const device = `json-page-${randomUUID()}`;
     await insert('events', device, fc.sample(rowsOf('events', 1), 5).flat(), { event_code: 7 });
     const query = { globalDeviceIds: [device], page: 2, pageSize: 2 };
-    const rendered = await reader.readUdilJson('events', query, 'Asia/Karachi');
+    const rendered = asText(await reader.readUdilJson('events', query, 'Asia/Karachi'));
     const stored = await reader.read('events', query);
     expect(rendered).toEqual({
       json: JSON.stringify(stored.rows.map((row) => formatUdilRecord('events', row, 'Asia/Karachi'))),
@@ -236,7 +241,7 @@ describe('UDIL data items rendered by PostgreSQL = the JavaScript formatter, byt
     );
     const jsPath = jest.spyOn(reader, 'read');
     const query = { globalDeviceIds: [device], page: 1, pageSize: 10 };
-    const rendered = await reader.readUdilJson('load_profile_data', query, 'Asia/Kolkata');
+    const rendered = asText(await reader.readUdilJson('load_profile_data', query, 'Asia/Kolkata'));
     expect(jsPath).toHaveBeenCalledTimes(1);
     jsPath.mockRestore();
     const stored = await reader.read('load_profile_data', query);
@@ -251,10 +256,8 @@ describe('UDIL data items rendered by PostgreSQL = the JavaScript formatter, byt
     await insert('events', device, fc.sample(rowsOf('events', 1), 2).flat(), { event_code: 1 });
     const jsPath = jest.spyOn(reader, 'read');
     // luxon (ICU) knows this fixed-offset zone; PostgreSQL reads "UTC+5" as POSIX, five hours west.
-    const rendered = await reader.readUdilJson(
-      'events',
-      { globalDeviceIds: [device], page: 1, pageSize: 10 },
-      'UTC+5',
+    const rendered = asText(
+      await reader.readUdilJson('events', { globalDeviceIds: [device], page: 1, pageSize: 10 }, 'UTC+5'),
     );
     expect(jsPath).toHaveBeenCalledTimes(1);
     jsPath.mockRestore();
@@ -327,7 +330,7 @@ describe('UDIL data items rendered by PostgreSQL = the JavaScript formatter, byt
               );
             }
             jsPath.mockClear();
-            const rendered = await service(zone).statusJson(transactionids, clientId);
+            const rendered = asText(await service(zone).statusJson(transactionids, clientId));
             expect(jsPath).not.toHaveBeenCalled();
             const expected = JSON.stringify(await service(zone).status(transactionids, clientId));
             expect(rendered).toEqual({ json: expected, count: 10 });
@@ -351,7 +354,7 @@ describe('UDIL data items rendered by PostgreSQL = the JavaScript formatter, byt
         status_1_datetime: '1960-05-01T10:00:00Z',
       });
       const jsPath = jest.spyOn(statuses, 'findByTransactions');
-      const rendered = await service('Asia/Karachi').statusJson([transactionid], clientId);
+      const rendered = asText(await service('Asia/Karachi').statusJson([transactionid], clientId));
       expect(jsPath).toHaveBeenCalledTimes(1);
       jsPath.mockRestore();
       expect(rendered).toEqual({
@@ -359,7 +362,7 @@ describe('UDIL data items rendered by PostgreSQL = the JavaScript formatter, byt
         count: 3,
       });
       expect(rendered.json).toContain('"status_1_datetime":"1960-05-01 15:00:00"');
-      expect(await service('Asia/Karachi').statusJson([transactionid], await newClient())).toEqual({
+      expect(asText(await service('Asia/Karachi').statusJson([transactionid], await newClient()))).toEqual({
         count: 0,
         json: '[]',
       });

@@ -8,6 +8,7 @@ import {
   postgresFormatsZoneAsUdil,
   udilColumnTypes,
   udilJsonItemSql,
+  udilJsonPiecesSql,
 } from '@hes/udil';
 
 /**
@@ -45,9 +46,12 @@ export interface TablePage {
   more: boolean;
 }
 
-/** A page of a UDIL table as the JSON text of its data items (the array of formatUdilRecord's items). */
+/**
+ * A page of a UDIL table as the JSON text of its data items (the array of formatUdilRecord's items): the
+ * array is `[`, the pieces joined by commas, `]` (jsonArrayText), each piece one or more items.
+ */
 export interface UdilJsonPage {
-  json: string;
+  items: string[];
   count: number;
   /** True when rows beyond this page exist. */
   more: boolean;
@@ -69,9 +73,10 @@ export class UdilTableReader {
 
   /**
    * One page as the UDIL data items' JSON text, byte for byte `JSON.stringify` of formatUdilRecord's items
-   * in `zone`: rendered and joined by PostgreSQL (udil-records-sql.ts) into one text value, so the api
-   * receives the page as one value instead of a row per item, when the zone, the table's column types and
-   * every value of the page allow it; formatted in JavaScript from {@link read} otherwise.
+   * in `zone`: rendered and joined by PostgreSQL (udil-records-sql.ts) into pieces of a few dozen KB, so the
+   * api receives a page as a few values instead of a row per item and never as one large string, when the
+   * zone, the table's column types and every value of the page allow it; formatted in JavaScript from
+   * {@link read} otherwise.
    */
   async readUdilJson(table: ReadableTable, query: TableQuery, zone: string): Promise<UdilJsonPage> {
     const item = await this.itemSql(table, zone);
@@ -84,26 +89,27 @@ export class UdilTableReader {
       );
       // The page's items in its order; the row beyond it (row number offset + size + 1) is only counted.
       parameters.push(query.page * query.pageSize);
-      const last = `$${parameters.length}`;
-      const [page] = await this.dataSource.query<
-        { count: number; exact: boolean | null; items: string | null }[]
-      >(
-        `SELECT count(*)::int AS count, bool_and(exact) FILTER (WHERE n <= ${last}) AS exact,
-                string_agg(item, ',' ORDER BY n) FILTER (WHERE n <= ${last}) AS items
-           FROM (${sql}) AS page`,
+      const pieces = await this.dataSource.query<{ rows: number; exact: boolean; items: string }[]>(
+        udilJsonPiecesSql(
+          `SELECT *, count(*) OVER () AS page_rows FROM (${sql}) AS page`,
+          'max(page_rows)::int AS rows, bool_and(exact) AS exact',
+          `n <= $${parameters.length}`,
+        ),
         parameters,
       );
-      if (page.exact !== false) {
+      if (pieces.every((piece) => piece.exact)) {
+        const rows = pieces[0]?.rows ?? 0;
         return {
-          json: `[${page.items ?? ''}]`,
-          count: Math.min(page.count, query.pageSize),
-          more: page.count > query.pageSize,
+          items: pieces.map((piece) => piece.items),
+          count: Math.min(rows, query.pageSize),
+          more: rows > query.pageSize,
         };
       }
     }
     const page = await this.read(table, query);
     const data = page.rows.map((row) => formatUdilRecord(table, row, zone));
-    return { json: JSON.stringify(data), count: data.length, more: page.more };
+    // JSON.stringify of the array is its items' texts joined by commas, in brackets.
+    return { items: data.map((item) => JSON.stringify(item)), count: data.length, more: page.more };
   }
 
   /**

@@ -284,13 +284,14 @@ export class TransactionAcceptanceService {
   }
 
   /**
-   * {@link status} as JSON text (byte for byte its JSON.stringify) and the number of rows: rendered and
-   * joined by PostgreSQL (findByTransactionsAsUdilJson) but for the response_data that hold JSON, which are
-   * formatted here, or formatted from the stored rows when the database cannot render them exactly.
+   * {@link status} as JSON text (byte for byte its JSON.stringify: `[`, `items` joined by commas, `]`) and
+   * the number of rows: rendered and joined by PostgreSQL into pieces (findByTransactionsAsUdilJson) but for
+   * the response_data that hold JSON, which are formatted here, or formatted from the stored rows when the
+   * database cannot render them exactly.
    */
-  async statusJson(transactionids: string[], clientId: string): Promise<{ count: number; json: string }> {
+  async statusJson(transactionids: string[], clientId: string): Promise<{ count: number; items: string[] }> {
     const { owned, since } = await this.ownedTransactions(transactionids, clientId);
-    if (owned.length === 0) return { count: 0, json: '[]' };
+    if (owned.length === 0) return { count: 0, items: [] };
     const rendered = await this.statuses.findByTransactionsAsUdilJson(
       owned,
       STATUS_MEMBERS,
@@ -298,19 +299,20 @@ export class TransactionAcceptanceService {
       since,
     );
     if (rendered) {
-      let items = rendered.items;
-      if (rendered.structured.length > 0) {
+      const items = rendered.map((piece) => {
+        if (piece.structured.length === 0) return piece.items;
         // Each U+0001 holds the place of a response_data holding JSON, formatted here in the rows' order.
-        const pieces = items.split('\u0001');
-        items = pieces[0];
-        rendered.structured.forEach((text, index) => {
-          items += JSON.stringify(responseData(text)) + pieces[index + 1];
+        const texts = piece.items.split('\u0001');
+        let text = texts[0];
+        piece.structured.forEach((stored, index) => {
+          text += JSON.stringify(responseData(stored)) + texts[index + 1];
         });
-      }
-      return { count: rendered.count, json: `[${items}]` };
+        return text;
+      });
+      return { count: rendered.reduce((sum, piece) => sum + piece.count, 0), items };
     }
     const data = this.formatStatusRows(await this.statuses.findByTransactions(owned, since));
-    return { count: data.length, json: JSON.stringify(data) };
+    return { count: data.length, items: data.map((item) => JSON.stringify(item)) };
   }
 
   /** The client's transactions among these, and the earliest acceptance of them. */

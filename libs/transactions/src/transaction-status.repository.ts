@@ -8,6 +8,7 @@ import {
   postgresFormatsZoneAsUdil,
   udilColumnTypes,
   udilJsonItemSql,
+  udilJsonPiecesSql,
 } from '@hes/udil';
 
 export type StatusLevel = 0 | 1 | 2 | 3 | 4 | 5;
@@ -396,20 +397,21 @@ export class TransactionStatusRepository {
   }
 
   /**
-   * The rows of {@link findByTransactions} as the JSON text of their UDIL data items joined by commas,
-   * rendered and joined by PostgreSQL into one text value (udil-records-sql.ts, datetimes in `zone`): each
-   * item `members` then `response_data`. A response_data that is a sentence (or empty) is rendered as a JSON
-   * string; one that holds JSON (starts with `[` or `{`) is left to the caller: its place in `items` holds the
-   * character U+0001 (which rendered JSON text cannot hold: control characters are escaped) and its stored
-   * text is in `structured`, in the rows' order. Undefined when PostgreSQL cannot render the rows exactly
-   * (its zone rules, a column type, a datetime out of range): format {@link findByTransactions}' rows instead.
+   * The rows of {@link findByTransactions} as the JSON text of their UDIL data items, rendered and joined by
+   * PostgreSQL (udil-records-sql.ts, datetimes in `zone`) into pieces of a few dozen KB, in order: each item
+   * `members` then `response_data`. A response_data that is a sentence (or empty) is rendered as a JSON
+   * string; one that holds JSON (starts with `[` or `{`) is left to the caller: its place in the piece's
+   * `items` holds the character U+0001 (which rendered JSON text cannot hold: control characters are
+   * escaped) and its stored text is in the piece's `structured`, in the rows' order. Undefined when
+   * PostgreSQL cannot render the rows exactly (its zone rules, a column type, a datetime out of range):
+   * format {@link findByTransactions}' rows instead.
    */
   async findByTransactionsAsUdilJson(
     transactionids: string[],
     members: readonly UdilJsonMember[],
     zone: string,
     since?: ReceivedAt,
-  ): Promise<{ count: number; items: string; structured: string[] } | undefined> {
+  ): Promise<{ count: number; items: string; structured: string[] }[] | undefined> {
     const query = <T>(sql: string, parameters: unknown[]) => this.dataSource.query<T[]>(sql, parameters);
     if (!(await postgresFormatsZoneAsUdil(zone, query))) return undefined;
     if (!this.columnTypes) {
@@ -425,18 +427,24 @@ export class TransactionStatusRepository {
     ]);
     if (!item) return undefined;
     const parameters: unknown[] = [transactionids, zone];
-    const order = 'transactionid, global_device_id';
-    const [rows] = await this.dataSource.query<
-      { count: number; exact: boolean | null; items: string | null; structured: string[] | null }[]
+    const pieces = await this.dataSource.query<
+      { count: number; exact: boolean; items: string; structured: string[] | null }[]
     >(
-      `SELECT count(*)::int AS count, bool_and(${item.exact}) AS exact,
-              string_agg(${item.item}, ',' ORDER BY ${order}) AS items,
-              array_agg(response_data ORDER BY ${order}) FILTER (WHERE ${structured}) AS structured
-         FROM udil.transaction_status WHERE transactionid = ANY($1)${sinceBound(parameters, since)}`,
+      udilJsonPiecesSql(
+        `SELECT row_number() OVER (ORDER BY transactionid, global_device_id) AS n, ${item.exact} AS exact,
+                ${item.item} AS item, response_data, ${structured} AS structured
+           FROM udil.transaction_status WHERE transactionid = ANY($1)${sinceBound(parameters, since)}`,
+        `count(*)::int AS count, bool_and(exact) AS exact,
+         array_agg(response_data ORDER BY n) FILTER (WHERE structured) AS structured`,
+      ),
       parameters,
     );
-    if (rows.exact === false) return undefined;
-    return { count: rows.count, items: rows.items ?? '', structured: rows.structured ?? [] };
+    if (!pieces.every((piece) => piece.exact)) return undefined;
+    return pieces.map((piece) => ({
+      count: piece.count,
+      items: piece.items,
+      structured: piece.structured ?? [],
+    }));
   }
 
   /**

@@ -146,6 +146,28 @@ export function udilJsonItemSql(
   };
 }
 
+/**
+ * Bytes of items a piece of a rendered array holds (about: a piece closes after the item that passes it).
+ * The api receives each piece as a string: V8 places strings over about 128 KB in its large-object space,
+ * several times costlier to make and to turn into bytes than a few smaller ones.
+ */
+export const UDIL_JSON_PIECE_BYTES = 32_768;
+
+/**
+ * SQL of the items of `rows` (a query with an `n` column, the item's place from 1, and an `item` column, its
+ * JSON text) joined into pieces of about {@link UDIL_JSON_PIECE_BYTES}: one result row per piece, in order,
+ * with the piece's items joined by commas as `items`, and `columns`, aggregates of the piece's rows (e.g.
+ * `count(*) AS count`). `where` keeps rows out of the pieces (but not out of the window functions of
+ * `rows`). No result row when no row is kept.
+ */
+export function udilJsonPiecesSql(rows: string, columns: string, where = 'true'): string {
+  return `SELECT ${columns}, string_agg(item, ',' ORDER BY n) AS items
+    FROM (SELECT *, (sum(octet_length(item)) OVER (ORDER BY n) - octet_length(item)) / ${UDIL_JSON_PIECE_BYTES} AS piece
+            FROM (${rows}) AS rendered_rows) AS rendered
+   WHERE ${where}
+   GROUP BY piece ORDER BY piece`;
+}
+
 /** Zones whose rendering by PostgreSQL was compared with formatUdilDatetime, and the outcome. */
 const zoneChecks = new Map<string, Promise<boolean>>();
 

@@ -111,6 +111,6 @@ export class UdilReadsController {
       more: page.more ? '1' : '0',
       data: [],
     };
-    return new UdilJsonAnswer(body, 'data', page.json);
+    return UdilJsonAnswer.ofArray(body, 'data', page.items);
   }
 }

@@ -1,11 +1,19 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor, StreamableFile } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { Request, Response } from 'express';
 import { Observable, map } from 'rxjs';
 import { UdilBody, UdilJsonAnswer, renderUdilXml, wantsXml } from '@hes/udil';
 
+/** The Content-Type of a JSON answer, as Express's res.json and res.send of a string set it. */
+const JSON_TYPE = 'application/json; charset=utf-8';
+
 /**
  * Answers in XML when the request's Accept header asks for it, JSON otherwise. An answer whose rows are
- * already JSON text (UdilJsonAnswer) is sent as that text, never parsed and serialised again.
+ * already JSON text (UdilJsonAnswer) is sent as that text, never parsed and serialised again, and as bytes
+ * written piece by piece (UdilJsonAnswer.jsonBytes) rather than one string: with the headers res.send
+ * gives a string (Content-Type, Content-Length, the application's ETag of the bytes), all known before the
+ * first byte is sent, so an answer is never cut short by a failure after its headers.
  */
 @Injectable()
 export class UdilResponseInterceptor implements NestInterceptor {
@@ -20,10 +28,46 @@ export class UdilResponseInterceptor implements NestInterceptor {
           return renderUdilXml(body instanceof UdilJsonAnswer ? body.toBody() : body);
         }
         if (!(body instanceof UdilJsonAnswer)) return body;
-        // The same Content-Type as Express's res.json: "application/json; charset=utf-8".
-        http.getResponse<Response>().type('application/json');
-        return body.json();
+        return jsonAnswer(request, http.getResponse<Response>(), body);
       }),
     );
   }
+}
+
+/**
+ * A JSON answer as its parts (UdilJsonAnswer.jsonParts), with the headers Express's res.send gives the same
+ * text: its Content-Type, Content-Length and the application's ETag (Express's default, a weak ETag of the
+ * bytes' SHA-1, computed here over the parts; another `etag` setting gets its `etag fn` of the bytes). Every
+ * byte is in hand before the headers go out. Nest pipes the StreamableFile's stream to the response: a
+ * stream of strings with every part in its buffer, so all of them are written in one tick, which the
+ * response's socket sends as one writev, encoding the strings itself: no large string or buffer is made in
+ * JavaScript.
+ */
+function jsonAnswer(request: Request, response: Response, answer: UdilJsonAnswer): StreamableFile {
+  const parts = answer.jsonParts();
+  let length = 0;
+  for (const part of parts) length += Buffer.byteLength(part);
+  response.setHeader('Content-Type', JSON_TYPE);
+  if (response.getHeader('ETag') === undefined) {
+    const etag = request.app.get('etag') === 'weak' ? weakEtag(parts, length) : otherEtag(request, parts);
+    if (etag !== undefined) response.setHeader('ETag', etag);
+  }
+  const stream = new Readable({ read: () => undefined, encoding: 'utf8' });
+  for (const part of parts) stream.push(part, 'utf8');
+  stream.push(null);
+  return new StreamableFile(stream, { type: JSON_TYPE, length });
+}
+
+/** The `etag` package's weak ETag (Express's default) of the UTF-8 bytes of `parts`, `length` bytes long. */
+function weakEtag(parts: readonly string[], length: number): string {
+  const hash = createHash('sha1');
+  for (const part of parts) hash.update(part, 'utf8');
+  // etag's tag of an empty body is a constant: the SHA-1 of nothing.
+  return `W/"${length.toString(16)}-${hash.digest('base64').substring(0, 27)}"`;
+}
+
+/** The application's `etag fn` (Express settings other than the default) of the bytes; none when off. */
+function otherEtag(request: Request, parts: readonly string[]): string | undefined {
+  const etag = request.app.get('etag fn') as ((body: Buffer, encoding?: string) => string) | undefined;
+  return etag?.(Buffer.from(parts.join(''), 'utf8'));
 }

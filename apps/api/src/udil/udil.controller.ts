@@ -283,7 +283,7 @@ export class UdilController {
       message:
         data.count > 0 ? `${data.count} device row(s)` : `no transaction ${ids.join(', ')} of this client`,
     };
-    return new UdilJsonAnswer(answer, 'data', data.json);
+    return UdilJsonAnswer.ofArray(answer, 'data', data.items);
   }
 
   @Post('transaction_cancel')
