@@ -59,4 +59,22 @@ describe('formatUdilDatetime', () => {
     expect(formatUdilDatetime(new Date(Number.NaN), 'UTC')).toBe(byLuxon(new Date(Number.NaN), 'UTC'));
     expect(formatUdilDatetime(new Date(), 'Not/AZone')).toBe('Invalid DateTime');
   });
+
+  it('parses a text again as the same instant in a Date of its own, per zone, and refuses the impossible every time', () => {
+    const first = parseUdilDatetime('2026-03-29 01:30:00', 'Europe/London');
+    const again = parseUdilDatetime('2026-03-29 01:30:00', 'Europe/London');
+    // Remembered parses are not shared objects: a caller may change its Date.
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
+    first?.setTime(0);
+    expect(parseUdilDatetime('2026-03-29 01:30:00', 'Europe/London')).toEqual(again);
+    // The same text in another zone is another instant.
+    expect(parseUdilDatetime('2026-03-29 01:30:00', 'Asia/Karachi')?.getTime()).toBe(
+      DateTime.fromFormat('2026-03-29 01:30:00', UDIL_DATETIME_FORMAT, { zone: 'Asia/Karachi' }).toMillis(),
+    );
+    for (let i = 0; i < 2; i++) {
+      expect(parseUdilDatetime('2026-02-30 10:00:00', 'Asia/Karachi')).toBeUndefined();
+      expect(parseUdilDatetime('2026-11-21 10:00:00', 'Not/AZone')).toBeUndefined();
+    }
+  });
 });

@@ -34,7 +34,8 @@ export function jsonArrayText(pieces: readonly string[]): string {
 /** The parts of {@link jsonArrayText}'s text, in order. */
 function arrayParts(pieces: readonly string[]): string[] {
   const parts = ['['];
-  pieces.forEach((piece, index) => parts.push(index === 0 ? piece : `,${piece}`));
+  // The commas as parts of their own: a piece is written as the string it came as, not copied into another.
+  pieces.forEach((piece, index) => (index === 0 ? parts.push(piece) : parts.push(',', piece)));
   parts.push(']');
   return parts;
 }
@@ -63,8 +64,8 @@ export function jsonArrayBytes(pieces: readonly string[]): Buffer {
 /**
  * A UDIL answer one of whose values is already JSON text (the rows of a read, rendered by the database or
  * serialised once): {@link json} is `JSON.stringify` of the answer without parsing that text again. The value
- * may be an array given as pieces (see {@link UdilJsonAnswer.ofArray}), which {@link jsonBytes} writes as
- * bytes without ever joining them into one string.
+ * may be an array given as pieces (see {@link UdilJsonAnswer.ofArray}), which {@link jsonParts} hands on
+ * without ever joining them into one string.
  */
 export class UdilJsonAnswer {
   /** Texts whose concatenation is the JSON of {@link key}'s value. */
@@ -104,11 +105,6 @@ export class UdilJsonAnswer {
   /** The answer's JSON text, as JSON.stringify of {@link toBody} gives it. */
   json(): string {
     return this.jsonParts().join('');
-  }
-
-  /** {@link json} as UTF-8 bytes, without making that text (see utf8Bytes). */
-  jsonBytes(): Buffer {
-    return utf8Bytes(this.jsonParts());
   }
 
   /** The answer as a plain object (for XML). */

@@ -10,10 +10,9 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
  * Answers in XML when the request's Accept header asks for it, JSON otherwise. An answer whose rows are
- * already JSON text (UdilJsonAnswer) is sent as that text, never parsed and serialised again, and as bytes
- * written piece by piece (UdilJsonAnswer.jsonBytes) rather than one string: with the headers res.send
- * gives a string (Content-Type, Content-Length, the application's ETag of the bytes), all known before the
- * first byte is sent, so an answer is never cut short by a failure after its headers.
+ * already JSON text (UdilJsonAnswer) is sent as that text, never parsed and serialised again, and written
+ * part by part (UdilJsonAnswer.jsonParts) rather than as one string, with the headers res.send gives the
+ * text (Content-Type, Content-Length, the application's ETag of the bytes).
  */
 @Injectable()
 export class UdilResponseInterceptor implements NestInterceptor {
@@ -38,10 +37,10 @@ export class UdilResponseInterceptor implements NestInterceptor {
  * A JSON answer as its parts (UdilJsonAnswer.jsonParts), with the headers Express's res.send gives the same
  * text: its Content-Type, Content-Length and the application's ETag (Express's default, a weak ETag of the
  * bytes' SHA-1, computed here over the parts; another `etag` setting gets its `etag fn` of the bytes). Every
- * byte is in hand before the headers go out. Nest pipes the StreamableFile's stream to the response: a
- * stream of strings with every part in its buffer, so all of them are written in one tick, which the
- * response's socket sends as one writev, encoding the strings itself: no large string or buffer is made in
- * JavaScript.
+ * byte is in hand before the headers go out, and Content-Length makes a cut answer (a client gone, a
+ * socket failing) tell itself from a whole one. Nest pipes the StreamableFile's stream to the response: the
+ * parts as strings (the pieces as PostgreSQL's text came), which the socket encodes as it writes them: no
+ * large string or buffer is made in JavaScript.
  */
 function jsonAnswer(request: Request, response: Response, answer: UdilJsonAnswer): StreamableFile {
   const parts = answer.jsonParts();
