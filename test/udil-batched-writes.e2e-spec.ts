@@ -138,6 +138,87 @@ describe('UDIL writes and reads grouped across concurrent jobs', () => {
     expect(summary).toEqual({ done: 54, with_answer: 54 });
   });
 
+  it('TRANSACTION_STATUS: a completion writes its METER_VISUALS and history in the statement of level 5', async () => {
+    const statuses = new TransactionStatusRepository(dataSource);
+    const devices = ids.slice(0, 30);
+    for (const transactionid of ['T-traced', 'T-traced-2'])
+      await dataSource.transaction((manager) =>
+        statuses.insert(
+          manager,
+          transactionid,
+          'AUX_RELAY_OPERATIONS',
+          '{}',
+          devices.map((id, i) => ({ globalDeviceId: id, msn: String(3_200_000_000 + i) })),
+        ),
+      );
+    const traces = (id: string, i: number, relay: 0 | 1, log: string) => ({
+      msn: String(3_200_000_000 + i),
+      visuals: {
+        auxr_status: relay,
+        last_command: 'AUX_RELAY_OPERATIONS',
+        last_command_resp: `${log} ${id}`,
+      },
+      communication: {
+        globalDeviceId: id,
+        msn: String(3_200_000_000 + i),
+        successful: true,
+        messageLog: [`${log} ${id}`],
+        startedAt: at(0),
+        endedAt: at(i),
+        bytesSent: 10,
+        bytesReceived: 20,
+      },
+    });
+    // Both transactions complete every device at once: each device's two completions must not share a statement.
+    const completed = await Promise.all(
+      devices.flatMap((id, i) => [
+        statuses.complete('T-traced', id, `done ${id}`, undefined, traces(id, i, 1, 'first')),
+        statuses.complete('T-traced-2', id, `done ${id}`, undefined, traces(id, i, 0, 'second')),
+      ]),
+    );
+    expect(completed).toEqual(devices.flatMap(() => [true, true]));
+    const rows = await dataSource.query<Record<string, unknown>[]>(
+      `SELECT v.global_device_id, v.msn::text AS msn, v.auxr_status, v.last_command_resp,
+              (SELECT count(*)::int FROM udil.device_communication_history h
+                WHERE h.global_device_id = v.global_device_id AND h.message_log IN ('first ' || v.global_device_id, 'second ' || v.global_device_id)) AS history,
+              (SELECT count(*)::int FROM udil.transaction_status t
+                WHERE t.global_device_id = v.global_device_id AND t.transactionid LIKE 'T-traced%'
+                  AND t.status_level = 5 AND t.indv_status = 1) AS completed
+         FROM udil.meter_visuals v WHERE v.global_device_id = ANY($1) ORDER BY v.global_device_id`,
+      [devices],
+    );
+    expect(rows).toEqual(
+      devices.map((id, i) => ({
+        global_device_id: id,
+        msn: String(3_200_000_000 + i),
+        // the later call wins, as for METER_VISUALS updates
+        auxr_status: 0,
+        last_command_resp: `second ${id}`,
+        history: 2,
+        completed: 2,
+      })),
+    );
+
+    // One statement: when it fails, neither the traces nor level 5 are written.
+    await dataSource.transaction((manager) =>
+      statuses.insert(manager, 'T-traced-3', 'AUX_RELAY_OPERATIONS', '{}', [
+        { globalDeviceId: devices[0], msn: null },
+      ]),
+    );
+    const broken = traces(devices[0], 0, 1, 'broken');
+    await expect(
+      statuses.complete('T-traced-3', devices[0], 'done', undefined, {
+        ...broken,
+        visuals: { ...broken.visuals, auxr_status: 'not a number' },
+      }),
+    ).rejects.toThrow();
+    const [after] = await dataSource.query<{ level: number; history: number }[]>(
+      `SELECT (SELECT status_level FROM udil.transaction_status WHERE transactionid = 'T-traced-3') AS level,
+              (SELECT count(*)::int FROM udil.device_communication_history WHERE message_log LIKE 'broken %') AS history`,
+    );
+    expect(after).toEqual({ level: 0, history: 0 });
+  });
+
   it('TRANSACTION_STATUS: concurrent starts move live rows to level 1 and answer nothing for the others', async () => {
     const statuses = new TransactionStatusRepository(dataSource);
     const devices = ids.slice(0, 20);

@@ -76,14 +76,21 @@ export class CommunicationHistoryRepository {
       );
     },
     many: async (entries) => {
-      const rows = entries.map(valuesOf);
-      await this.dataSource.query(
-        `INSERT INTO udil.device_communication_history (${COLUMNS})
-         SELECT * FROM unnest($1::varchar[], $2::bigint[], $3::timestamptz[], $4::int[], $5::text[], $6::int[],
-                              $7::timestamptz[], $8::int[], $9::int[])`,
-        COLUMNS.split(',').map((_, column) => rows.map((row) => row[column])),
-      );
+      await this.dataSource.query(historyInsertFromArrays(1), historyArrays(entries));
       return entries.map(() => undefined);
     },
   });
+}
+
+/** Records as one array per column (see {@link historyInsertFromArrays}). */
+export function historyArrays(entries: readonly CommunicationRecord[]): unknown[][] {
+  const rows = entries.map(valuesOf);
+  return COLUMNS.split(',').map((_, column) => rows.map((row) => row[column]));
+}
+
+/** The insert of the rows of {@link historyArrays}, given as the parameters from `$first` on. */
+export function historyInsertFromArrays(first: number): string {
+  const types = ['varchar', 'bigint', 'timestamptz', 'int', 'text', 'int', 'timestamptz', 'int', 'int'];
+  return `INSERT INTO udil.device_communication_history (${COLUMNS})
+         SELECT * FROM unnest(${types.map((type, i) => `$${first + i}::${type}[]`).join(', ')})`;
 }

@@ -8,7 +8,8 @@ export type VisualsValue = string | number | Date | null;
 
 const COLUMN = /^[a-z][a-z0-9_]*$/;
 
-interface VisualsUpdate {
+/** One device's METER_VISUALS columns to replace. */
+export interface VisualsUpdate {
   globalDeviceId: string;
   msn: string | null;
   columns: Record<string, VisualsValue>;
@@ -34,9 +35,7 @@ export class MeterVisualsRepository {
     msn: string | null,
     given: Record<string, VisualsValue>,
   ): Promise<void> {
-    const columns = withBothGenerations('meter_visuals', given);
-    const names = Object.keys(columns).sort();
-    for (const name of names) if (!COLUMN.test(name)) throw new Error(`not a meter_visuals column: ${name}`);
+    const { names, columns } = visualsColumns(given);
     const signature = names.join(',');
     let batcher = this.upserts.get(signature);
     if (!batcher) {
@@ -57,30 +56,62 @@ export class MeterVisualsRepository {
 
   private batcherFor(names: string[]): StatementBatcher<VisualsUpdate, void> {
     const quoted = names.map((n) => `"${n}"`);
-    const conflict = `ON CONFLICT (global_device_id) DO UPDATE SET msn = COALESCE(EXCLUDED.msn, udil.meter_visuals.msn),
-         ${[...quoted.map((q) => `${q} = EXCLUDED.${q}`), 'db_datetime = now()'].join(', ')}`;
     return new StatementBatcher<VisualsUpdate, void>({
       key: (u) => u.globalDeviceId,
       single: async ({ globalDeviceId, msn, columns }) => {
         await this.dataSource.query(
           `INSERT INTO udil.meter_visuals (global_device_id, msn${quoted.map((q) => `, ${q}`).join('')})
            VALUES ($1, $2${names.map((_, i) => `, $${i + 3}`).join('')})
-           ${conflict}`,
+           ${visualsConflict(names)}`,
           [globalDeviceId, msn, ...names.map((n) => columns[n])],
         );
       },
-      // The rows travel as one JSON array; jsonb_populate_recordset gives each value its column's type.
       many: async (updates) => {
-        const rows = updates.map((u) => ({ ...u.columns, global_device_id: u.globalDeviceId, msn: u.msn }));
-        await this.dataSource.query(
-          `INSERT INTO udil.meter_visuals (global_device_id, msn${quoted.map((q) => `, ${q}`).join('')})
-           SELECT global_device_id, msn${quoted.map((q) => `, ${q}`).join('')}
-             FROM jsonb_populate_recordset(NULL::udil.meter_visuals, $1::jsonb)
-           ${conflict}`,
-          [JSON.stringify(rows)],
-        );
+        await this.dataSource.query(visualsUpsertFromJson(names, '$1'), [visualsJson(updates)]);
         return updates.map(() => undefined);
       },
     });
   }
+}
+
+/**
+ * The columns of a METER_VISUALS update (names come from code, never from requests), each quantity under
+ * both generations' names (2019 `last_active_energy_pos_tl` = 3.2 `active_energy_pos_tl`,
+ * GENERATION_ALIASES), and their names sorted: updates naming the same columns share a set statement.
+ */
+export function visualsColumns(given: Record<string, VisualsValue>): {
+  names: string[];
+  columns: Record<string, VisualsValue>;
+} {
+  const columns = withBothGenerations('meter_visuals', given);
+  const names = Object.keys(columns).sort();
+  for (const name of names) if (!COLUMN.test(name)) throw new Error(`not a meter_visuals column: ${name}`);
+  return { names, columns };
+}
+
+/** The devices' rows of a set upsert as one JSON array (see {@link visualsUpsertFromJson}). */
+export function visualsJson(updates: readonly VisualsUpdate[]): string {
+  return JSON.stringify(
+    updates.map((u) => ({ ...u.columns, global_device_id: u.globalDeviceId, msn: u.msn })),
+  );
+}
+
+/**
+ * The upsert of the rows of a JSON array (the parameter `json`, from {@link visualsJson}) into the columns
+ * `names` (from {@link visualsColumns}): jsonb_populate_recordset gives each value its column's type. A
+ * device may appear once only (ON CONFLICT DO UPDATE touches a row once per statement).
+ */
+export function visualsUpsertFromJson(names: readonly string[], json: string): string {
+  const quoted = names.map((n) => `, "${n}"`).join('');
+  return `INSERT INTO udil.meter_visuals (global_device_id, msn${quoted})
+           SELECT global_device_id, msn${quoted}
+             FROM jsonb_populate_recordset(NULL::udil.meter_visuals, ${json}::jsonb)
+           ${visualsConflict(names)}`;
+}
+
+/** Changed columns replaced, a known msn kept when the update has none. */
+function visualsConflict(names: readonly string[]): string {
+  const quoted = names.map((n) => `"${n}"`);
+  return `ON CONFLICT (global_device_id) DO UPDATE SET msn = COALESCE(EXCLUDED.msn, udil.meter_visuals.msn),
+         ${[...quoted.map((q) => `${q} = EXCLUDED.${q}`), 'db_datetime = now()'].join(', ')}`;
 }

@@ -3,6 +3,12 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { returnedRows, StatementBatcher } from '@hes/database';
 import {
+  CommunicationRecord,
+  historyArrays,
+  historyInsertFromArrays,
+} from './communication-history.repository';
+import { VisualsValue, visualsColumns, visualsJson, visualsUpsertFromJson } from './meter-visuals.repository';
+import {
   ColumnTypes,
   UdilJsonMember,
   postgresFormatsZoneAsUdil,
@@ -74,6 +80,22 @@ interface RowUpdate<V> {
   receivedAt?: ReceivedAt;
 }
 
+/**
+ * What a device's command leaves besides its row: the METER_VISUALS columns it changed and the
+ * DEVICE_COMMUNICATION_HISTORY record of its exchange, written together with level 5 (see
+ * TransactionStatusRepository.complete).
+ */
+export interface CompletionTraces {
+  msn: string | null;
+  visuals: Record<string, VisualsValue>;
+  communication: CommunicationRecord;
+}
+
+interface Completion {
+  responseData: string;
+  traces?: CompletionTraces;
+}
+
 /** A row's command_receiving_datetime, as the caller knows it (a Date, or an ISO text). */
 export type ReceivedAt = Date | string;
 
@@ -128,7 +150,8 @@ function receivedBounds(
   column: string,
 ): SetBounds {
   const windows = receivedAts.map(receivedWindow);
-  if (windows.some((w) => w === undefined)) return { bound: '', from: 'NULL', to: 'NULL' };
+  if (windows.some((w) => w === undefined))
+    return { bound: '', from: 'NULL::timestamptz[]', to: 'NULL::timestamptz[]' };
   const known = windows as [string, string][];
   parameters.push(
     known.map((w) => w[0]),
@@ -241,6 +264,37 @@ function levelStamps(level: string, table = ''): string {
         `${LEVEL_COLUMNS[l]} = CASE WHEN ${level} = ${l} THEN now() WHEN ${level} > ${l} THEN COALESCE(${table}${LEVEL_COLUMNS[l]}, now()) ELSE ${table}${LEVEL_COLUMNS[l]} END`,
     )
     .join(',\n       ');
+}
+
+/**
+ * Level 5 of a set of rows: transactionid, global_device_id and response_data as arrays from `$first` on,
+ * then the set's time bounds (`times`, appended after them), answering the keys of the rows it completed.
+ */
+function completionSet(first: number, times: SetBounds): string {
+  return `UPDATE udil.transaction_status AS t
+              SET status_level = 5, ${levelStamps('5', 't.')}, indv_status = 1,
+                  response_data = v.response_data, db_datetime = now()
+             FROM unnest($${first}::text[], $${first + 1}::text[], $${first + 2}::text[], ${times.from}, ${times.to})
+               AS v(transactionid, global_device_id, response_data, received_from, received_to)
+            WHERE t.transactionid = v.transactionid AND t.global_device_id = v.global_device_id
+              AND t.request_cancelled = 0 AND t.indv_status = 0${times.bound}
+            RETURNING t.transactionid, t.global_device_id`;
+}
+
+/** {@link completionSet} of `updates`, its parameters appended to `parameters`. */
+function completionOf(updates: readonly RowUpdate<Completion>[], parameters: unknown[]): string {
+  const first = parameters.length + 1;
+  parameters.push(
+    updates.map((u) => u.transactionid),
+    updates.map((u) => u.globalDeviceId),
+    updates.map((u) => u.value.responseData),
+  );
+  const times = receivedBounds(
+    parameters,
+    updates.map((u) => u.receivedAt),
+    't.command_receiving_datetime',
+  );
+  return completionSet(first, times);
 }
 
 /**
@@ -462,14 +516,73 @@ export class TransactionStatusRepository {
     return this.advances.submit({ transactionid, globalDeviceId, value: level, receivedAt });
   }
 
-  /** Level 5, complete (indv_status 1), with what the device answered. Batched like {@link advance}. */
+  /**
+   * Level 5, complete (indv_status 1), with what the device answered. Batched like {@link advance}. With
+   * `traces`, the command's METER_VISUALS columns and its DEVICE_COMMUNICATION_HISTORY row are written in
+   * the same statement: an MDM that sees level 5 finds them (they are written whether or not the row was
+   * still live, as the exchange took place), and a meter costs one statement instead of three.
+   */
   complete(
     transactionid: string,
     globalDeviceId: string,
     responseData: string,
     receivedAt?: ReceivedAt,
+    traces?: CompletionTraces,
   ): Promise<boolean> {
-    return this.completions.submit({ transactionid, globalDeviceId, value: responseData, receivedAt });
+    const visuals = traces ? visualsColumns(traces.visuals) : undefined;
+    // Untraced completions under their own key; traced ones per set of METER_VISUALS columns.
+    const signature = visuals ? `visuals:${visuals.names.join(',')}` : '';
+    let batcher = this.completions.get(signature);
+    if (!batcher) {
+      batcher = this.completionsOf(visuals?.names);
+      this.completions.set(signature, batcher);
+    }
+    return batcher.submit({
+      transactionid,
+      globalDeviceId,
+      value: { responseData, traces: traces && visuals && { ...traces, visuals: visuals.columns } },
+      receivedAt,
+    });
+  }
+
+  /** Completions, one batcher per set of METER_VISUALS columns (a set upsert names them once). */
+  private readonly completions = new Map<string, StatementBatcher<RowUpdate<Completion>, boolean>>();
+
+  /** `visuals`: the METER_VISUALS columns of traced completions; none for completions without traces. */
+  private completionsOf(visuals?: string[]): StatementBatcher<RowUpdate<Completion>, boolean> {
+    const many = async (updates: RowUpdate<Completion>[]): Promise<boolean[]> => {
+      const parameters: unknown[] = [];
+      let traces = '';
+      if (visuals) {
+        const traced = updates.map((u) => u.value.traces as CompletionTraces);
+        // $1 the METER_VISUALS rows (JSON), $2–$10 the history's columns, then the completion's.
+        parameters.push(
+          visualsJson(
+            updates.map((u, i) => ({
+              globalDeviceId: u.globalDeviceId,
+              msn: traced[i].msn,
+              columns: traced[i].visuals,
+            })),
+          ),
+          ...historyArrays(traced.map((t) => t.communication)),
+        );
+        traces = `WITH visuals AS (${visualsUpsertFromJson(visuals, '$1')}),
+                       communication AS (${historyInsertFromArrays(2)})`;
+      }
+      const completion = completionOf(updates, parameters);
+      const updated = new Set(
+        returnedRows<RowKey>(await this.dataSource.query(`${traces} ${completion}`, parameters)).map((r) =>
+          keyOf(r.transactionid, r.global_device_id),
+        ),
+      );
+      return updates.map((u) => updated.has(keyOf(u.transactionid, u.globalDeviceId)));
+    };
+    return new StatementBatcher<RowUpdate<Completion>, boolean>({
+      // A device's METER_VISUALS row may be upserted once per statement, whatever the transaction.
+      key: (u) => u.globalDeviceId,
+      single: async (u) => (await many([u]))[0],
+      many,
+    });
   }
 
   private readonly advances = rowUpdates<number>(
@@ -494,35 +607,6 @@ export class TransactionStatusRepository {
                AS v(transactionid, global_device_id, level, received_from, received_to)
             WHERE t.transactionid = v.transactionid AND t.global_device_id = v.global_device_id
               AND t.status_level < v.level AND t.request_cancelled = 0 AND t.indv_status = 0${times.bound}
-            RETURNING t.transactionid, t.global_device_id`,
-          parameters,
-        ),
-      ),
-  );
-
-  private readonly completions = rowUpdates<string>(
-    async ({ parameters, bound }) => {
-      const rows = returnedRows(
-        await this.dataSource.query(
-          `UPDATE udil.transaction_status
-              SET status_level = 5, ${levelStamps('5')}, indv_status = 1, response_data = $3, db_datetime = now()
-            WHERE transactionid = $1 AND global_device_id = $2 AND request_cancelled = 0 AND indv_status = 0${bound}
-            RETURNING 1`,
-          parameters,
-        ),
-      );
-      return rows.length === 1;
-    },
-    async ({ parameters, times }) =>
-      returnedRows<RowKey>(
-        await this.dataSource.query(
-          `UPDATE udil.transaction_status AS t
-              SET status_level = 5, ${levelStamps('5', 't.')}, indv_status = 1,
-                  response_data = v.response_data, db_datetime = now()
-             FROM unnest($1::text[], $2::text[], $3::text[], ${times.from}, ${times.to})
-               AS v(transactionid, global_device_id, response_data, received_from, received_to)
-            WHERE t.transactionid = v.transactionid AND t.global_device_id = v.global_device_id
-              AND t.request_cancelled = 0 AND t.indv_status = 0${times.bound}
             RETURNING t.transactionid, t.global_device_id`,
           parameters,
         ),

@@ -5,6 +5,7 @@ import { DriverError, DriverRegistry, OperationContext, ProgressLevel } from '@h
 import { GatewayLease, JobHandler, JobName, JobPayloads, JobQueueRepository } from '@hes/queue';
 import {
   CommunicationHistoryRepository,
+  CommunicationRecord,
   DeviceCreationService,
   DeviceDirectory,
   GatewayGate,
@@ -152,20 +153,20 @@ export class TransactionExecuteJob {
             ? outcome.summary
             : outcome.response;
       log(`OK ${summary}`);
-      // The traces of the command are in METER_VISUALS and the history before the row says level 5 (an
-      // MDM reads them once it sees 5). Two independent tables: written side by side.
-      await Promise.all([
-        this.visuals.update(globalDeviceId, target.device.msn, {
+      // The traces of the command (METER_VISUALS, the history) are written in the statement that says
+      // level 5: an MDM that sees 5 finds them.
+      await this.statuses.complete(transactionid, globalDeviceId, outcome.response, at, {
+        msn: target.device.msn,
+        visuals: {
           ...('visuals' in outcome ? outcome.visuals : {}),
           last_command: row.type,
           last_command_datetime: row.command_receiving_datetime,
           last_command_resp: summary.slice(0, 255),
           last_command_resp_datetime: new Date(),
           last_communication_datetime: new Date(),
-        }),
-        this.recordHistory(globalDeviceId, target, true, messageLog, startedAt, traffic),
-      ]);
-      await this.statuses.complete(transactionid, globalDeviceId, outcome.response, at);
+        },
+        communication: communicationRecord(globalDeviceId, target, true, messageLog, startedAt, traffic),
+      });
       return summary;
     } catch (error) {
       await gate.catch(() => undefined);
@@ -184,7 +185,9 @@ export class TransactionExecuteJob {
         await this.gate.observe(target.address.gateway, error, lease).catch(() => undefined);
       if (error instanceof TransactionCancelledError) {
         log(`STOPPED ${error.message}`);
-        await this.recordHistory(globalDeviceId, target, false, messageLog, startedAt, traffic);
+        await this.history.record(
+          communicationRecord(globalDeviceId, target, false, messageLog, startedAt, traffic),
+        );
         return 'cancelled';
       }
       const attempt = job.attemptsMade + 1;
@@ -192,7 +195,9 @@ export class TransactionExecuteJob {
       const retryable = error instanceof DriverError && error.retryable && attempt < attempts;
       const reason = describe(error, attempt, attempts);
       log(`FAIL ${reason}`);
-      await this.recordHistory(globalDeviceId, target, false, messageLog, startedAt, traffic);
+      await this.history.record(
+        communicationRecord(globalDeviceId, target, false, messageLog, startedAt, traffic),
+      );
       if (retryable) throw error;
       await this.statuses.fail(transactionid, globalDeviceId, reason, at);
       await this.visuals.update(globalDeviceId, target?.device.msn ?? row.msn, {
@@ -232,26 +237,27 @@ export class TransactionExecuteJob {
       .catch(() => undefined); // the reconciler queues it once due
     return `held until ${formatUdilDatetime(dueAt, this.config.TIME_ZONE)}`;
   }
+}
 
-  private async recordHistory(
-    globalDeviceId: string,
-    target: ResolvedDevice | undefined,
-    successful: boolean,
-    messageLog: string[],
-    startedAt: Date,
-    traffic: { sent: number; received: number },
-  ): Promise<void> {
-    await this.history.record({
-      globalDeviceId,
-      msn: target?.device.msn ?? null,
-      successful,
-      messageLog,
-      startedAt,
-      endedAt: new Date(),
-      bytesSent: traffic.sent,
-      bytesReceived: traffic.received,
-    });
-  }
+/** The DEVICE_COMMUNICATION_HISTORY record of a job's exchange with its device, ending now. */
+function communicationRecord(
+  globalDeviceId: string,
+  target: ResolvedDevice | undefined,
+  successful: boolean,
+  messageLog: string[],
+  startedAt: Date,
+  traffic: { sent: number; received: number },
+): CommunicationRecord {
+  return {
+    globalDeviceId,
+    msn: target?.device.msn ?? null,
+    successful,
+    messageLog,
+    startedAt,
+    endedAt: new Date(),
+    bytesSent: traffic.sent,
+    bytesReceived: traffic.received,
+  };
 }
 
 function describe(error: unknown, attempt: number, attempts: number): string {
