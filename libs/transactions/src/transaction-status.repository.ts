@@ -105,12 +105,17 @@ export type ReceivedAt = Date | string;
  * holds milliseconds and PostgreSQL microseconds, so the bound is the millisecond around it, as constants
  * (the planner prunes on constants). Answers [from, to] as ISO texts, or undefined when not known.
  */
-export function receivedWindow(receivedAt: ReceivedAt | undefined): [string, string] | undefined {
+export function receivedWindow(receivedAt: ReceivedAt | undefined): readonly [string, string] | undefined {
   if (receivedAt === undefined) return undefined;
-  const time = new Date(receivedAt).getTime();
+  const time = receivedAt instanceof Date ? receivedAt.getTime() : new Date(receivedAt).getTime();
   if (Number.isNaN(time)) return undefined;
-  return [new Date(time - 1).toISOString(), new Date(time + 1).toISOString()];
+  // Every row of a transaction has the same datetime: its window is computed once, not per statement item.
+  if (time !== lastWindow.time)
+    lastWindow = { time, window: [new Date(time - 1).toISOString(), new Date(time + 1).toISOString()] };
+  return lastWindow.window;
 }
+
+let lastWindow: { time: number; window: readonly [string, string] } = { time: NaN, window: ['', ''] };
 
 /**
  * The time bound of a single-row statement: `AND <column> BETWEEN $n AND $n+1`, its values appended to
