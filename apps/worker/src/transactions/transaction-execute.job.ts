@@ -97,18 +97,40 @@ export class TransactionExecuteJob {
       },
       progress: (level: ProgressLevel, note?: string) => {
         if (note) log(note);
-        gate = gate.then(async () => {
-          if (await this.statuses.advance(transactionid, globalDeviceId, level, at)) return;
-          const current = await this.statuses.find(transactionid, globalDeviceId, at);
-          if (current?.request_cancelled === 1) {
-            abort.abort();
-            throw new TransactionCancelledError(`cancelled at status_level ${current.status_level}`);
-          }
-        });
-        // Marked handled here so a driver that does not await it cannot cause an unhandled rejection.
-        gate.catch(() => undefined);
-        return gate;
+        if (level === 4) {
+          // The command was sent to the meter. Past level 2 no cancel can win (transaction_cancel takes rows
+          // at 0–2 only), so nothing waits for this write: it goes out on the next turn of the event loop,
+          // unless the completion comes first (nothing more to exchange, e.g. a clock set), whose statement
+          // then stamps level 4 with level 5 (levelStamps: a level passed without its own write is stamped
+          // with the next one's time) instead of a statement of its own.
+          level4.state = 'pending';
+          setImmediate(() => {
+            if (level4.state === 'pending') writeLevel4();
+          });
+          return Promise.resolve();
+        }
+        return advance(level);
       },
+    };
+    const advance = (level: ProgressLevel): Promise<void> => {
+      gate = gate.then(async () => {
+        if (await this.statuses.advance(transactionid, globalDeviceId, level, at)) return;
+        const current = await this.statuses.find(transactionid, globalDeviceId, at);
+        if (current?.request_cancelled === 1) {
+          abort.abort();
+          throw new TransactionCancelledError(`cancelled at status_level ${current.status_level}`);
+        }
+      });
+      // Marked handled here so a driver that does not await it cannot cause an unhandled rejection.
+      gate.catch(() => undefined);
+      return gate;
+    };
+    /** Level 4 reached and not written yet ('pending'), or left to the completion's statement. */
+    const level4: { state: 'none' | 'pending' | 'with completion' } = { state: 'none' };
+    const writeLevel4 = () => {
+      if (level4.state === 'none') return;
+      level4.state = 'none';
+      void advance(4);
     };
 
     let target: ResolvedDevice | undefined;
@@ -153,6 +175,8 @@ export class TransactionExecuteJob {
             ? outcome.summary
             : outcome.response;
       log(`OK ${summary}`);
+      // Level 4 not written yet: the completion stamps it (and if the completion fails, the catch writes it).
+      if (level4.state === 'pending') level4.state = 'with completion';
       // The traces of the command (METER_VISUALS, the history) are written in the statement that says
       // level 5: an MDM that sees 5 finds them.
       await this.statuses.complete(transactionid, globalDeviceId, outcome.response, at, {
@@ -169,6 +193,8 @@ export class TransactionExecuteJob {
       });
       return summary;
     } catch (error) {
+      // A failure right after level 4: the level is written before the failure is.
+      writeLevel4();
       await gate.catch(() => undefined);
       if (error instanceof NotYetDueError) return this.hold(transactionid, globalDeviceId, error.dueAt, at);
       // Put back until its gateway has a free lease or is up again: not an attempt, nothing to record.
