@@ -67,6 +67,10 @@ export class TransactionExecuteJob {
     token?: string,
   ): Promise<string> {
     // Level 1, or the row as a previous attempt left it; nothing when it was cancelled or has finished.
+    // The device is looked up while the row starts (one database round trip instead of two); a lookup
+    // that fails is answered where the job uses it (and a device_creation looks its device up again).
+    const lookup = this.directory.resolve(globalDeviceId);
+    lookup.catch(() => undefined);
     const row = await this.statuses.start(transactionid, globalDeviceId, receivedAt);
     if (!row) return 'nothing to do (cancelled, finished or unknown)';
     // The row's month (TRANSACTION_STATUS is partitioned on it): every later statement touches one partition.
@@ -141,7 +145,7 @@ export class TransactionExecuteJob {
         command === UdilCommand.DeviceCreation
           ? await this.creation.create(globalDeviceId, row.msn ?? '', parameters, ctx)
           : undefined;
-      target = await this.directory.resolve(globalDeviceId);
+      target = await (created ? this.directory.resolve(globalDeviceId) : lookup);
       const driver = this.drivers.names().includes(target.device.driver)
         ? this.drivers.get(target.device.driver)
         : undefined;
