@@ -314,6 +314,17 @@ describe('UDIL writes and reads grouped across concurrent jobs', () => {
         msn: String(3_100_000_000 + i),
         driver: 'g13',
         gatewayId: i % 2 === 0 ? east.id : west.id,
+        // one device with a value in columns of every kind (time, boolean, smallint, integer, timestamptz)
+        ...(i === 1
+          ? {
+              initialCommunicationTime: '06:30:00',
+              bidirectionalDevice: true,
+              phase: 3,
+              communicationInterval: 900,
+              opticalPortOnDatetime: at(7),
+              serialOnGateway: 'G13-1',
+            }
+          : {}),
       })),
     );
     const directory = new DeviceDirectory(dataSource.getRepository(Device), gateways);
@@ -321,6 +332,13 @@ describe('UDIL writes and reads grouped across concurrent jobs', () => {
     expect(
       resolved.map((r) => [r.device.globalDeviceId, r.address.gateway.name, r.address.gateway.password]),
     ).toEqual(ids.map((id, i) => [id, i % 2 === 0 ? 'east' : 'west', i % 2 === 0 ? 'pe' : 'pw']));
+    // The devices as TypeORM's find with the relation gives them, every column typed alike.
+    for (const i of [0, 1])
+      expect(resolved[i].device).toStrictEqual(
+        await dataSource
+          .getRepository(Device)
+          .findOne({ where: { globalDeviceId: ids[i] }, relations: { gateway: true } }),
+      );
     // An acceptance's lookup: the registered ones of the ids asked, whatever their order or repetition.
     const registered = await dataSource.transaction((manager) =>
       new TransactionStatusRepository(dataSource).registeredDevices(manager, ['nobody', ids[3], ids[0]]),

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
+import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { Device, Gateway, GatewayCredentials, GatewayRepository, StatementBatcher } from '@hes/database';
 import { DeviceAddress, DriverError, GatewayEndpoint } from '@hes/drivers';
 
@@ -63,17 +64,55 @@ export class DeviceDirectory {
     };
   }
 
-  /** Devices looked up by concurrent jobs are read together, with their gateways, in one query. */
+  /**
+   * Devices looked up by concurrent jobs are read together, with their gateways, in one query: plain SQL
+   * whose rows are mapped onto the entities by their column metadata (what TypeORM's find with the
+   * relation did, without building the query and hydrating through its transformer on every call: every
+   * job of a fan-out resolves its device).
+   */
   private readonly lookups = new StatementBatcher<string, Device | null>({
-    single: (globalDeviceId) =>
-      this.devices.findOne({ where: { globalDeviceId }, relations: { gateway: true } }),
+    single: async (globalDeviceId) => (await this.read([globalDeviceId]))[0] ?? null,
     many: async (ids) => {
-      const found = await this.devices.find({
-        where: { globalDeviceId: In(ids) },
-        relations: { gateway: true },
-      });
-      const byId = new Map(found.map((device) => [device.globalDeviceId, device]));
+      const byId = new Map((await this.read(ids)).map((device) => [device.globalDeviceId, device]));
       return ids.map((id) => byId.get(id) ?? null);
     },
   });
+
+  private lookupSql?: { sql: string; device: ColumnMetadata[]; gateway: ColumnMetadata[] };
+
+  private async read(ids: string[]): Promise<Device[]> {
+    const { sql, device, gateway } = (this.lookupSql ??= this.buildLookupSql());
+    const rows = await this.devices.query<Record<string, unknown>[]>(sql, [ids]);
+    return rows.map((row) => {
+      const found = entityOf(new Device(), device, row, 'd.');
+      found.gateway = row['g.id'] === null ? null : entityOf(new Gateway(), gateway, row, 'g.');
+      return found;
+    });
+  }
+
+  private buildLookupSql(): { sql: string; device: ColumnMetadata[]; gateway: ColumnMetadata[] } {
+    const device = this.devices.metadata.columns;
+    const gateway = this.devices.manager.connection.getMetadata(Gateway).columns;
+    const select = (alias: string, columns: ColumnMetadata[]) =>
+      columns.map((c) => `${alias}."${c.databaseName}" AS "${alias}.${c.databaseName}"`);
+    return {
+      device,
+      gateway,
+      sql: `SELECT ${[...select('d', device), ...select('g', gateway)].join(', ')}
+              FROM public.devices d LEFT JOIN public.gateways g ON g.id = d.gateway_id
+             WHERE d.global_device_id = ANY($1::varchar[])`,
+    };
+  }
+}
+
+/** The row's columns (named `<prefix><column>`) set on the entity's properties, as node-postgres typed them. */
+function entityOf<T extends object>(
+  entity: T,
+  columns: ColumnMetadata[],
+  row: Record<string, unknown>,
+  prefix: string,
+): T {
+  for (const column of columns)
+    (entity as Record<string, unknown>)[column.propertyName] = row[prefix + column.databaseName];
+  return entity;
 }
