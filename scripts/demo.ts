@@ -9,7 +9,7 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync, WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { createDataSourceOptions } from '../libs/database/src/data-source-options';
@@ -89,6 +89,9 @@ async function main(): Promise<void> {
   if (relayToOwnProcessGroup()) return;
   mkdirSync(join(dataDir, 'logs'), { recursive: true, mode: 0o755 });
   const children: ChildProcess[] = [];
+  const logs: WriteStream[] = [];
+  /** Each child's 'close': it exited and its output was read to the end. */
+  const closed = new Map<ChildProcess, Promise<void>>();
   let embedded: EmbeddedDatabase | undefined;
   let fleet: Omit<DemoFleet, 'meters'> | undefined;
   let stopping = false;
@@ -97,17 +100,19 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log('Stopping…');
+    // Awaits 'close', not 'exit': a child's last lines (its orderly stop's) can still be in its pipes when
+    // it exits; they are read to the end first.
     await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((done) => {
-            if (child.exitCode !== null) return done();
-            child.once('exit', () => done());
-            child.kill('SIGTERM');
-            setTimeout(() => child.kill('SIGKILL'), CHILD_STOP_TIMEOUT_MS).unref();
-          }),
-      ),
+      children.map((child) => {
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGTERM');
+          setTimeout(() => child.kill('SIGKILL'), CHILD_STOP_TIMEOUT_MS).unref();
+        }
+        return closed.get(child) ?? Promise.resolve();
+      }),
     );
+    // Every line written to the log files before this process exits.
+    await Promise.all(logs.map((log) => new Promise<void>((done) => log.end(done))));
     await fleet?.stop().catch(() => undefined);
     await embedded?.stop().catch(() => undefined);
     process.exit(code);
@@ -186,6 +191,7 @@ async function main(): Promise<void> {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const log = createWriteStream(logFile, { flags: 'a' });
+      logs.push(log);
       child.stdout?.pipe(log);
       child.stderr?.pipe(log);
       child.stderr?.on('data', (chunk: Buffer) => {
@@ -199,6 +205,7 @@ async function main(): Promise<void> {
         }
       });
       children.push(child);
+      closed.set(child, new Promise((done) => child.once('close', () => done())));
       detail(`${app}: pid ${child.pid}, log ${logFile}`);
     }
     const [api, worker] = children;
