@@ -170,6 +170,10 @@ export class TransactionExecuteJob {
           : command
             ? await this.runner.run(command, parameters, target, driver, ctx)
             : await this.reads.run(row.type as OnDemandType, parameters, target, driver, ctx));
+      // Level 4 not written yet: the completion stamps it (and if the completion fails, the catch writes it).
+      // Decided before anything else is awaited, so a level-4 write cannot start behind the gate awaited here
+      // and race the completion's statement.
+      if (level4.state === 'pending') level4.state = 'with completion';
       await gate;
       if (lease) await this.gate.observe(target.address.gateway, undefined, lease);
       const summary =
@@ -179,8 +183,6 @@ export class TransactionExecuteJob {
             ? outcome.summary
             : outcome.response;
       log(`OK ${summary}`);
-      // Level 4 not written yet: the completion stamps it (and if the completion fails, the catch writes it).
-      if (level4.state === 'pending') level4.state = 'with completion';
       // The traces of the command (METER_VISUALS, the history) are written in the statement that says
       // level 5: an MDM that sees 5 finds them.
       await this.statuses.complete(transactionid, globalDeviceId, outcome.response, at, {
