@@ -5,6 +5,8 @@ export interface HungGateway {
   url: string;
   /** Connections accepted so far. */
   readonly accepted: number;
+  /** Connections open now. */
+  readonly open: number;
   /** Most connections open at the same time since the start (or the last resetPeak). */
   readonly peakOpen: number;
   resetPeak(): void;
@@ -31,6 +33,9 @@ export async function startHungGateway(protocol: 'http' | 'https' = 'https'): Pr
     url: `${protocol}://127.0.0.1:${port}`,
     get accepted() {
       return accepted;
+    },
+    get open() {
+      return sockets.size;
     },
     get peakOpen() {
       return peakOpen;

@@ -1,21 +1,27 @@
-import * as http from 'node:http';
-import * as https from 'node:https';
+import { Socket, connect as connectTcp, isIP } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import { Pool } from 'undici';
+import type { Dispatcher, buildConnector } from 'undici';
 import { DriverError, GatewayEndpoint, OperationContext } from '../driver.contract';
 import { CachedClient } from './client-cache';
-import { certificateMatchesPin, isCertificateError, normalizeFingerprint, tlsAgentFor } from './tls';
+import { PIN_MISMATCH, certificateMatchesPin, isCertificateError, normalizeFingerprint } from './tls';
 
 /**
  * The one HTTP(S) stack of the drivers (the G13's JSON API, the iServer 2's CGI extract): a connection
- * pool per gateway with the gateway's TLS mode (the kit's `tlsAgentFor`, pinning checked before anything
- * is written and again on the answer's socket), its request timeout, cancellation by `ctx.signal`, the
- * bytes of every exchange reported to `ctx.traffic` (DEVICE_COMMUNICATION_HISTORY), and the transport
- * failures mapped to DriverError kinds. What an HTTP status means is the driver's to say.
+ * pool per gateway (undici's Pool: about half the client CPU per request of `node:http` with an Agent,
+ * measured in bench/RESULTS.md) with the gateway's TLS mode (pinning checked on every handshake before
+ * anything is written), its request timeout, cancellation by `ctx.signal`, the bytes of every exchange
+ * reported to `ctx.traffic` (DEVICE_COMMUNICATION_HISTORY), and the transport failures mapped to
+ * DriverError kinds. What an HTTP status means is the driver's to say.
  */
+
+/** Header names in lower case; a header sent twice is an array. */
+export type HttpHeaders = Record<string, string | string[] | undefined>;
 
 export interface HttpAnswer {
   status: number;
   body: string;
-  headers: http.IncomingHttpHeaders;
+  headers: HttpHeaders;
 }
 
 export interface HttpExchange {
@@ -23,7 +29,7 @@ export interface HttpExchange {
   /** Path and query, appended to the base URL's path. */
   path: string;
   body?: string;
-  headers?: http.OutgoingHttpHeaders;
+  headers?: Record<string, string>;
 }
 
 /** What the stack uses of an operation's context: its log, its byte counts, its cancellation. */
@@ -38,11 +44,81 @@ export interface GatewayHttpSettings {
   label?: string;
 }
 
+interface ConnectorSettings {
+  tls: boolean;
+  /** pinned: the certificate's SHA-256 (normalized). */
+  pin?: string;
+  rejectUnauthorized: boolean;
+  ca?: string;
+}
+
+/**
+ * Opens the pool's connections and keeps those still being established, so that a request given up
+ * before it was sent (its timeout or cancel while the gateway does not complete the TCP or TLS handshake)
+ * takes its connection attempt down with it, as a request of `node:http` destroys its socket: a hung
+ * gateway never holds more connection attempts than requests waiting for it. A connection is handed to
+ * the pool only after its handshake completed and, for a pinned gateway, the certificate's SHA-256
+ * matched, so nothing (credentials included) is ever written to a peer presenting another certificate.
+ * No TLS session is resumed: every connection presents its certificate.
+ */
+class GatewayConnector {
+  private readonly connecting = new Set<Socket>();
+
+  constructor(private readonly settings: ConnectorSettings) {}
+
+  readonly connect: buildConnector.connector = (options, callback) => {
+    const host = options.hostname;
+    const port = Number(options.port) || (this.settings.tls ? 443 : 80);
+    const socket: Socket = this.settings.tls
+      ? connectTls({
+          host,
+          port,
+          // SNI carries host names only (RFC 6066), never an IP address.
+          servername: options.servername || (isIP(host) ? undefined : host),
+          rejectUnauthorized: this.settings.rejectUnauthorized,
+          ca: this.settings.ca,
+        })
+      : connectTcp({ host, port });
+    this.connecting.add(socket);
+    const established = () => {
+      this.connecting.delete(socket);
+      socket.off('error', failed);
+      if (this.settings.pin && !certificateMatchesPin(socket, this.settings.pin)) {
+        socket.destroy();
+        callback(new Error(PIN_MISMATCH), null);
+        return;
+      }
+      socket.setNoDelay(true);
+      callback(null, socket);
+    };
+    const failed = (error: Error) => {
+      this.connecting.delete(socket);
+      socket.off(this.settings.tls ? 'secureConnect' : 'connect', established);
+      callback(error, null);
+    };
+    socket.once(this.settings.tls ? 'secureConnect' : 'connect', established);
+    socket.once('error', failed);
+  };
+
+  /** Ends the oldest connection attempt still under way, if there is one. */
+  abandonOne(reason: Error): void {
+    const oldest = this.connecting.values().next();
+    if (oldest.done) return;
+    this.connecting.delete(oldest.value);
+    oldest.value.destroy(reason);
+  }
+}
+
 export class GatewayHttp implements CachedClient {
   private readonly base: URL;
-  private readonly agent: http.Agent;
+  private readonly basePath: string;
   private readonly pin?: string;
   private readonly label: string;
+  private readonly keepAlive: boolean;
+  private readonly connections: number;
+  /** Created on first use, and again for a request sent after close() released it. */
+  private pool?: Pool;
+  private connector?: GatewayConnector;
   private inFlight = 0;
   private closed = false;
 
@@ -53,36 +129,36 @@ export class GatewayHttp implements CachedClient {
     settings: GatewayHttpSettings = {},
   ) {
     this.base = new URL(baseUrl);
+    this.basePath = this.base.pathname.replace(/\/$/, '');
     this.label = settings.label ?? `gateway ${gateway.name}`;
     if (this.base.protocol !== 'https:' && this.base.protocol !== 'http:')
       throw new DriverError('refused', `${this.label}: ${baseUrl} is not an http(s):// URL`, false);
-    const sockets = {
-      keepAlive: settings.keepAlive ?? false,
-      maxSockets: settings.maxSockets ?? Math.max(1, gateway.maxInFlight),
-    };
-    if (this.base.protocol === 'https:') {
-      if (gateway.tlsMode === 'pinned' && gateway.tlsFingerprintSha256)
-        this.pin = normalizeFingerprint(gateway.tlsFingerprintSha256);
-      // verify: system CAs or the gateway's own CA. pinned: the certificate's SHA-256 is compared on every
-      // handshake before the connection is used. insecure: explicit.
-      this.agent = tlsAgentFor(gateway, sockets);
-    } else {
-      this.agent = new http.Agent(sockets);
+    this.keepAlive = settings.keepAlive ?? false;
+    this.connections = settings.maxSockets ?? Math.max(1, gateway.maxInFlight);
+    if (this.base.protocol === 'https:' && gateway.tlsMode === 'pinned') {
+      if (!gateway.tlsFingerprintSha256)
+        throw new DriverError(
+          'refused',
+          `gateway ${gateway.name}: TLS mode "pinned" needs a certificate fingerprint`,
+          false,
+        );
+      this.pin = normalizeFingerprint(gateway.tlsFingerprintSha256);
     }
   }
 
   /** The URL a path is sent to (for logs). */
   urlOf(path: string): string {
-    return `${this.base.origin}${this.base.pathname.replace(/\/$/, '')}${path}`;
+    return `${this.base.origin}${this.basePath}${path}`;
   }
 
   /**
    * Releases the pooled connections once the requests in flight have answered: a client replaced after
-   * a settings change finishes the work that already holds it, while new work gets the new client.
+   * a settings change finishes the work that already holds it (each of its later requests on a connection
+   * of its own, closed after it), while new work gets the new client.
    */
   close(): void {
     this.closed = true;
-    if (this.inFlight === 0) this.agent.destroy();
+    if (this.inFlight === 0) this.release();
   }
 
   /**
@@ -96,8 +172,38 @@ export class GatewayHttp implements CachedClient {
       return await this.transmit(exchange, ctx);
     } finally {
       this.inFlight -= 1;
-      if (this.closed && this.inFlight === 0) this.agent.destroy();
+      if (this.closed && this.inFlight === 0) this.release();
     }
+  }
+
+  private release(): void {
+    const pool = this.pool;
+    this.pool = undefined;
+    this.connector = undefined;
+    // Nothing of this client is in flight: what the pool still holds was abandoned (timed out, cancelled).
+    pool?.destroy().catch(() => undefined);
+  }
+
+  private connectionPool(): Pool {
+    if (this.pool) return this.pool;
+    const tls = this.base.protocol === 'https:';
+    // verify: system CAs or the gateway's own CA. pinned: the certificate's SHA-256 is compared on every
+    // handshake before the connection is used. insecure: explicit.
+    this.connector = new GatewayConnector({
+      tls,
+      pin: this.pin,
+      rejectUnauthorized: tls && !this.pin && this.gateway.tlsMode !== 'insecure',
+      ca: this.gateway.tlsCaPem || undefined,
+    });
+    // The request timeout below is the one authority on time: undici's own header and body timeouts are off.
+    this.pool = new Pool(this.base.origin, {
+      connections: this.connections,
+      pipelining: 1,
+      connect: this.connector.connect,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+    return this.pool;
   }
 
   private transmit(exchange: HttpExchange, ctx: HttpContext): Promise<HttpAnswer> {
@@ -105,88 +211,101 @@ export class GatewayHttp implements CachedClient {
     const timeoutMs = this.gateway.requestTimeoutMs;
     const payload = exchange.body;
     const sent = payload === undefined ? 0 : Buffer.byteLength(payload);
+    const pool = this.connectionPool();
+    const connector = this.connector;
     return new Promise<HttpAnswer>((resolve, reject) => {
       let settled = false;
-      const fail = (error: DriverError) => {
-        if (settled) return;
+      let answering = false;
+      let controller: Dispatcher.DispatchController | undefined;
+      let status = 0;
+      let headers: HttpHeaders = {};
+      const chunks: Buffer[] = [];
+      const finish = () => {
         settled = true;
         clearTimeout(timer);
         ctx.signal?.removeEventListener('abort', onAbort);
-        req.destroy();
+      };
+      const fail = (error: DriverError) => {
+        if (settled) return;
+        finish();
+        // A request on its connection is aborted with it. One not yet sent ends a connection attempt still
+        // under way (the hung handshake it waits for), and is aborted when it would start (onRequestStart).
+        if (controller) {
+          if (!controller.aborted) controller.abort(error);
+        } else connector?.abandonOne(new Error(`connection attempt given up: ${error.message}`));
         ctx.log?.(`${label} failed: ${error.message}`);
         reject(error);
       };
-      const headers: http.OutgoingHttpHeaders = { ...exchange.headers };
-      if (payload !== undefined) headers['Content-Length'] = sent;
-      const transport = this.base.protocol === 'https:' ? https : http;
-      const req = transport.request(
-        {
-          protocol: this.base.protocol,
-          hostname: this.base.hostname,
-          port: this.base.port || undefined,
-          method: exchange.method,
-          path: `${this.base.pathname.replace(/\/$/, '')}${exchange.path}`,
-          headers,
-          agent: this.agent,
-        },
-        (res) => {
-          // Defence in depth: the pinned agent hands over only matching connections.
-          if (this.pin && !certificateMatchesPin(res.socket, this.pin)) {
-            fail(
-              new DriverError(
-                'authentication',
-                `${label}: certificate of ${this.label} does not match the pinned SHA-256 fingerprint`,
-                false,
-              ),
-            );
-            return;
-          }
-          const chunks: Buffer[] = [];
-          const dropped = (detail?: string) =>
-            new DriverError(
-              'unreachable',
-              `${label}: connection dropped while receiving the answer${detail ? ` (${detail})` : ''}`,
-              true,
-            );
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('aborted', () => fail(dropped()));
-          res.on('error', (error) => fail(dropped(error.message)));
-          res.on('end', () => {
-            if (settled) return;
-            if (!res.complete) {
-              fail(dropped());
-              return;
-            }
-            settled = true;
-            clearTimeout(timer);
-            ctx.signal?.removeEventListener('abort', onAbort);
-            const received = Buffer.concat(chunks);
-            ctx.traffic?.(sent, received.length);
-            resolve({ status: res.statusCode ?? 0, body: received.toString('utf8'), headers: res.headers });
-          });
-        },
-      );
-      req.on('error', (error: NodeJS.ErrnoException) => {
-        const code = error.code ?? '';
+      const transportFailure = (error: Error): DriverError => {
+        const code = (error as NodeJS.ErrnoException).code ?? '';
         if (isCertificateError(error))
-          fail(
-            new DriverError(
-              'authentication',
-              `${label}: TLS verification of ${this.label} failed (${code || error.message})`,
-              false,
-              error,
-            ),
+          return new DriverError(
+            'authentication',
+            error.message === PIN_MISMATCH
+              ? `${label}: certificate of ${this.label} does not match the pinned SHA-256 fingerprint`
+              : `${label}: TLS verification of ${this.label} failed (${code || error.message})`,
+            false,
+            error,
           );
-        else fail(new DriverError('unreachable', `${label}: ${code || error.message}`, true, error));
-      });
+        if (answering)
+          return new DriverError(
+            'unreachable',
+            `${label}: connection dropped while receiving the answer (${error.message})`,
+            true,
+            error,
+          );
+        const detail = code && !code.startsWith('UND_ERR') ? code : error.message;
+        return new DriverError('unreachable', `${label}: ${detail}`, true, error);
+      };
       const timer = setTimeout(
         () => fail(new DriverError('timeout', `${label}: no complete answer within ${timeoutMs} ms`, true)),
         timeoutMs,
       );
       const onAbort = () => fail(new DriverError('timeout', `${label}: cancelled`, false));
-      if (ctx.signal?.aborted) onAbort();
-      else ctx.signal?.addEventListener('abort', onAbort, { once: true });
-      if (!settled) req.end(payload);
+      if (ctx.signal?.aborted) {
+        onAbort();
+        return;
+      }
+      ctx.signal?.addEventListener('abort', onAbort, { once: true });
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart: (started) => {
+          controller = started;
+          if (settled) started.abort(new Error('abandoned: timed out or cancelled before it was sent'));
+        },
+        onResponseStart: (_started, statusCode, responseHeaders) => {
+          // 1xx informational answers precede the real one.
+          if (statusCode < 200) return;
+          answering = true;
+          status = statusCode;
+          headers = responseHeaders;
+        },
+        onResponseData: (_started, chunk) => {
+          chunks.push(chunk);
+        },
+        onResponseEnd: () => {
+          if (settled) return;
+          finish();
+          const received = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+          ctx.traffic?.(sent, received.length);
+          resolve({ status, body: received.toString('utf8'), headers });
+        },
+        onResponseError: (_started, error) => fail(transportFailure(error)),
+      };
+      try {
+        pool.dispatch(
+          {
+            method: exchange.method,
+            path: `${this.basePath}${exchange.path}`,
+            headers: exchange.headers,
+            body: payload,
+            // One connection per request unless kept alive, and for a client already closed.
+            reset: !this.keepAlive || this.closed,
+          },
+          handler,
+        );
+      } catch (error) {
+        fail(transportFailure(error instanceof Error ? error : new Error(String(error))));
+      }
     });
   }
 }
