@@ -312,6 +312,26 @@ describe('api: client errors are 4xx in each API envelope, never 500', () => {
     expect((await send({ method: 'GET', path: '/health/live?x=%ZZ' })).status).toBe(200);
   });
 
+  it('every answer, refusals included, carries the security headers and does not name the framework', async () => {
+    const answers = [
+      await send({ method: 'GET', path: '/health/live' }),
+      await send({ method: 'GET', path: '/no/such/route' }),
+      await send({ method: 'GET', path: '/health/%E0%A4%A' }),
+      await send({ method: 'POST', path: '/transaction_status', headers: UDIL(), body: '{"transactionid":' }),
+      await send({ method: 'POST', path: '/transaction_status', headers: { ...JSON_TYPE }, body: '{}' }),
+      await send({ method: 'GET', path: '/admin/gateways', headers: ADMIN }),
+    ];
+    expect(answers.map((answer) => answer.status)).toEqual([200, 404, 400, 400, 401, 200]);
+    for (const answer of answers) {
+      expect(answer.headers).toMatchObject({
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+        'referrer-policy': 'no-referrer',
+      });
+      expect(answer.headers['x-powered-by']).toBeUndefined();
+    }
+  });
+
   it('stored nothing for any refused request', async () => {
     const { rows } = await db.query(
       `SELECT (SELECT count(*)::int FROM public.gateways) AS gateways,

@@ -9,6 +9,7 @@ import { APP_CONFIG, AppConfig, Environment, parseEnvironment } from '@hes/confi
 import { HttpRequestMetrics, RequestLogging } from '@hes/observability';
 import { bodyParsers } from './common/body-parsers';
 import { inOneLayer } from './common/one-layer';
+import { securityHeaders } from './common/security-headers';
 import { refuseUndecodablePath } from './common/undecodable-path';
 
 /** The api's own HTTPS (API_TLS_CERT_FILE, API_TLS_KEY_FILE), or undefined for plain HTTP. */
@@ -48,11 +49,15 @@ export async function createApiApp(): Promise<INestApplication> {
   const config = app.get<AppConfig>(APP_CONFIG);
   // Behind a TLS-terminating proxy: the client's address and protocol are the proxy's X-Forwarded-* ones.
   app.set('trust proxy', trustedProxies(config.API_TRUST_PROXY));
+  // Which framework answers is nobody's business (security-headers.ts sets what a browser should obey).
+  app.disable('x-powered-by');
   // In this order, as one layer of Express's router (the router's work per layer is paid once per request):
-  // the body parsers; the refusal of undecodable paths, logging and metrics after them (as the Nest
-  // middleware they replace ran), before every route.
+  // the security headers (on every answer, refusals of the body parsers included); the body parsers; the
+  // refusal of undecodable paths, logging and metrics after them (as the Nest middleware they replace ran),
+  // before every route.
   app.use(
     inOneLayer(
+      securityHeaders,
       bodyParsers(config),
       refuseUndecodablePath,
       app.get(RequestLogging).handle,
