@@ -2,7 +2,6 @@ import { waitFor } from './support/test-environment';
 import { LOAD_PROFILE_COLUMNS } from '../libs/drivers/src/g13/g13-mappers';
 import {
   DeviceAddress,
-  DriverError,
   DriverRegistry,
   GatewayEndpoint,
   OperationContext,
@@ -11,6 +10,7 @@ import {
 } from '@hes/drivers';
 import { G13Client, G13Driver } from '@hes/drivers/g13';
 import { G13SimulatorHandle, startG13Simulator } from '../apps/simulator/src/g13';
+import { driverFailure } from './support/driver-failure';
 
 /** The production G13 driver against the simulator, for every operation and error path. */
 
@@ -35,15 +35,7 @@ function recorder(): Recorder {
   };
 }
 
-async function failure(promise: Promise<unknown>): Promise<DriverError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DriverError) return error;
-    throw error;
-  }
-  throw new Error('expected the operation to fail');
-}
+const failure = driverFailure;
 
 describe('G13 driver against the simulator', () => {
   let sim: G13SimulatorHandle;

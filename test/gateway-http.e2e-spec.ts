@@ -5,8 +5,9 @@
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { DriverError, GatewayEndpoint, GatewayHttp } from '@hes/drivers';
+import { GatewayEndpoint, GatewayHttp } from '@hes/drivers';
 import { HungGateway, startHungGateway } from './support/hung-gateway';
+import { driverFailure } from './support/driver-failure';
 
 interface Served {
   url: string;
@@ -79,15 +80,7 @@ function recording() {
   };
 }
 
-async function failure(promise: Promise<unknown>): Promise<DriverError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DriverError) return error;
-    throw error;
-  }
-  throw new Error('expected a DriverError');
-}
+const failure = driverFailure;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
