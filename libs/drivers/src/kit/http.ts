@@ -8,8 +8,8 @@ import { PIN_MISMATCH, certificateMatchesPin, isCertificateError, normalizeFinge
 
 /**
  * The one HTTP(S) stack of the drivers (the G13's JSON API, the iServer 2's CGI extract): a connection
- * pool per gateway (undici's Pool: about half the client CPU per request of `node:http` with an Agent,
- * measured in bench/RESULTS.md) with the gateway's TLS mode (pinning checked on every handshake before
+ * pool per gateway (undici's Pool: a G13 operation costs 30–36 % less CPU than on `node:http` with an
+ * Agent, `npm run bench:driver` in bench/RESULTS.md) with the gateway's TLS mode (pinning checked on every handshake before
  * anything is written), its request timeout, cancellation by `ctx.signal`, the bytes of every exchange
  * reported to `ctx.traffic` (DEVICE_COMMUNICATION_HISTORY), and the transport failures mapped to
  * DriverError kinds. What an HTTP status means is the driver's to say.
