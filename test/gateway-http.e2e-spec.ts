@@ -222,6 +222,37 @@ describe('GatewayHttp: the drivers HTTP(S) stack', () => {
     });
   });
 
+  it('a request cancelled before it was sent leaves the connection attempt of another request alone', async () => {
+    const hung = await startHungGateway('https');
+    const http = new GatewayHttp(gatewayAt(hung.url, { requestTimeoutMs: 5_000 }), hung.url);
+    const rec = recording();
+    const waiting = new AbortController();
+    try {
+      const pending = failure(
+        http.send({ method: 'GET', path: '/a' }, { ...rec.ctx, signal: waiting.signal }),
+      );
+      while (hung.open === 0) await sleep(5);
+      const cancelled = new AbortController();
+      cancelled.abort();
+      const refused = await failure(
+        http.send({ method: 'GET', path: '/b' }, { ...rec.ctx, signal: cancelled.signal }),
+      );
+      expect(refused.message).toBe('GET /b: cancelled');
+      await sleep(50);
+      // The first request's handshake is still under way; its own cancel ends it.
+      expect(hung.open).toBe(1);
+      waiting.abort();
+      expect((await pending).message).toBe('GET /a: cancelled');
+      for (let waited = 0; hung.open > 0; waited += 10) {
+        if (waited > 2_000) throw new Error('the cancelled request left its connection attempt open');
+        await sleep(10);
+      }
+    } finally {
+      http.close();
+      await hung.stop();
+    }
+  });
+
   it('close() lets the request in flight finish, and a later request still goes out on a connection of its own', async () => {
     let release: () => void = () => undefined;
     const slow = await serve((_req, res) => {

@@ -217,6 +217,8 @@ export class GatewayHttp implements CachedClient {
       let settled = false;
       let answering = false;
       let controller: Dispatcher.DispatchController | undefined;
+      /** Handed to the pool (a request cancelled before, or refused by the pool, holds no connection attempt). */
+      let dispatched = false;
       let status = 0;
       let headers: HttpHeaders = {};
       const chunks: Buffer[] = [];
@@ -232,7 +234,8 @@ export class GatewayHttp implements CachedClient {
         // under way (the hung handshake it waits for), and is aborted when it would start (onRequestStart).
         if (controller) {
           if (!controller.aborted) controller.abort(error);
-        } else connector?.abandonOne(new Error(`connection attempt given up: ${error.message}`));
+        } else if (dispatched)
+          connector?.abandonOne(new Error(`connection attempt given up: ${error.message}`));
         ctx.log?.(`${label} failed: ${error.message}`);
         reject(error);
       };
@@ -303,6 +306,7 @@ export class GatewayHttp implements CachedClient {
           },
           handler,
         );
+        dispatched = true;
       } catch (error) {
         fail(transportFailure(error instanceof Error ? error : new Error(String(error))));
       }
