@@ -65,8 +65,7 @@ async function fleetChild(): Promise<void> {
 /** Child: one build's driver, every operation `passes` times over every meter. */
 async function measureChild(driversIndex: string, gateways: FleetGateway[]): Promise<PassResult[]> {
   // A build chosen at run time (this one or the baseline's): its module has this build's shape.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { G13Driver } = require(driversIndex) as typeof import('../libs/drivers/src');
+  const { G13Driver } = (await import(driversIndex)) as typeof import('../libs/drivers/src');
   const driver = new G13Driver({});
   const perGateway = gateways.map((g, i) =>
     g.serials.map((serial): DeviceAddress => ({

@@ -1,10 +1,9 @@
-import { Socket, connect as connectTcp, isIP } from 'node:net';
-import { connect as connectTls } from 'node:tls';
+import { Socket, connect as connectTcp } from 'node:net';
 import { Pool } from 'undici';
 import type { Dispatcher, buildConnector } from 'undici';
 import { DriverError, GatewayEndpoint, OperationContext } from '../driver.contract';
 import { CachedClient } from './client-cache';
-import { PIN_MISMATCH, certificateMatchesPin, isCertificateError, normalizeFingerprint } from './tls';
+import { PIN_MISMATCH, connectGatewayTls, isCertificateError, normalizeFingerprint } from './tls';
 
 /**
  * The one HTTP(S) stack of the drivers (the G13's JSON API, the iServer 2's CGI extract): a connection
@@ -53,13 +52,11 @@ interface ConnectorSettings {
 }
 
 /**
- * Opens the pool's connections and keeps those still being established, so that a request given up
- * before it was sent (its timeout or cancel while the gateway does not complete the TCP or TLS handshake)
- * takes its connection attempt down with it, as a request of `node:http` destroys its socket: a hung
- * gateway never holds more connection attempts than requests waiting for it. A connection is handed to
- * the pool only after its handshake completed and, for a pinned gateway, the certificate's SHA-256
- * matched, so nothing (credentials included) is ever written to a peer presenting another certificate.
- * No TLS session is resumed: every connection presents its certificate.
+ * Opens the pool's connections (TLS through the kit's `connectGatewayTls`: handed over only after the
+ * handshake and, when pinned, the certificate's SHA-256 matched) and keeps those still being established,
+ * so that a request given up before it was sent (its timeout or cancel while the gateway does not complete
+ * the TCP or TLS handshake) takes its connection attempt down with it, as a request of `node:http`
+ * destroys its socket: a hung gateway never holds more connection attempts than requests waiting for it.
  */
 class GatewayConnector {
   private readonly connecting = new Set<Socket>();
@@ -69,35 +66,34 @@ class GatewayConnector {
   readonly connect: buildConnector.connector = (options, callback) => {
     const host = options.hostname;
     const port = Number(options.port) || (this.settings.tls ? 443 : 80);
-    const socket: Socket = this.settings.tls
-      ? connectTls({
-          host,
-          port,
-          // SNI carries host names only (RFC 6066), never an IP address.
-          servername: options.servername || (isIP(host) ? undefined : host),
-          rejectUnauthorized: this.settings.rejectUnauthorized,
-          ca: this.settings.ca,
-        })
-      : connectTcp({ host, port });
-    this.connecting.add(socket);
-    const established = () => {
+    const handOver = (error: Error | null, socket: Socket) => {
       this.connecting.delete(socket);
-      socket.off('error', failed);
-      if (this.settings.pin && !certificateMatchesPin(socket, this.settings.pin)) {
-        socket.destroy();
-        callback(new Error(PIN_MISMATCH), null);
-        return;
-      }
+      if (error) return callback(error, null);
       socket.setNoDelay(true);
       callback(null, socket);
     };
-    const failed = (error: Error) => {
-      this.connecting.delete(socket);
-      socket.off(this.settings.tls ? 'secureConnect' : 'connect', established);
-      callback(error, null);
-    };
-    socket.once(this.settings.tls ? 'secureConnect' : 'connect', established);
-    socket.once('error', failed);
+    let socket: Socket;
+    if (this.settings.tls) {
+      const { pin, rejectUnauthorized, ca } = this.settings;
+      socket = connectGatewayTls(
+        { host, port, servername: options.servername, pin, rejectUnauthorized, ca },
+        handOver,
+      );
+    } else {
+      const plain = connectTcp({ host, port });
+      const onConnect = () => {
+        plain.off('error', onError);
+        handOver(null, plain);
+      };
+      const onError = (error: Error) => {
+        plain.off('connect', onConnect);
+        handOver(error, plain);
+      };
+      plain.once('connect', onConnect);
+      plain.once('error', onError);
+      socket = plain;
+    }
+    this.connecting.add(socket);
   };
 
   /** Ends the oldest connection attempt still under way, if there is one. */
@@ -206,6 +202,30 @@ export class GatewayHttp implements CachedClient {
     return this.pool;
   }
 
+  /** A failure of the connection or of the exchange on it, as the DriverError kind it is. */
+  private transportFailure(label: string, error: Error, answering: boolean): DriverError {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (isCertificateError(error))
+      return new DriverError(
+        'authentication',
+        error.message === PIN_MISMATCH
+          ? `${label}: certificate of ${this.label} does not match the pinned SHA-256 fingerprint`
+          : `${label}: TLS verification of ${this.label} failed (${code || error.message})`,
+        false,
+        error,
+      );
+    if (answering)
+      return new DriverError(
+        'unreachable',
+        `${label}: connection dropped while receiving the answer (${error.message})`,
+        true,
+        error,
+      );
+    // undici's own codes (UND_ERR_SOCKET …) say less than its message; a system code (ECONNREFUSED) says it all.
+    const detail = code && !code.startsWith('UND_ERR') ? code : error.message;
+    return new DriverError('unreachable', `${label}: ${detail}`, true, error);
+  }
+
   private transmit(exchange: HttpExchange, ctx: HttpContext): Promise<HttpAnswer> {
     const label = `${exchange.method} ${exchange.path}`;
     const timeoutMs = this.gateway.requestTimeoutMs;
@@ -239,27 +259,6 @@ export class GatewayHttp implements CachedClient {
         ctx.log?.(`${label} failed: ${error.message}`);
         reject(error);
       };
-      const transportFailure = (error: Error): DriverError => {
-        const code = (error as NodeJS.ErrnoException).code ?? '';
-        if (isCertificateError(error))
-          return new DriverError(
-            'authentication',
-            error.message === PIN_MISMATCH
-              ? `${label}: certificate of ${this.label} does not match the pinned SHA-256 fingerprint`
-              : `${label}: TLS verification of ${this.label} failed (${code || error.message})`,
-            false,
-            error,
-          );
-        if (answering)
-          return new DriverError(
-            'unreachable',
-            `${label}: connection dropped while receiving the answer (${error.message})`,
-            true,
-            error,
-          );
-        const detail = code && !code.startsWith('UND_ERR') ? code : error.message;
-        return new DriverError('unreachable', `${label}: ${detail}`, true, error);
-      };
       const timer = setTimeout(
         () => fail(new DriverError('timeout', `${label}: no complete answer within ${timeoutMs} ms`, true)),
         timeoutMs,
@@ -292,7 +291,7 @@ export class GatewayHttp implements CachedClient {
           ctx.traffic?.(sent, received.length);
           resolve({ status, body: received.toString('utf8'), headers });
         },
-        onResponseError: (_started, error) => fail(transportFailure(error)),
+        onResponseError: (_started, error) => fail(this.transportFailure(label, error, answering)),
       };
       try {
         pool.dispatch(
@@ -308,7 +307,7 @@ export class GatewayHttp implements CachedClient {
         );
         dispatched = true;
       } catch (error) {
-        fail(transportFailure(error instanceof Error ? error : new Error(String(error))));
+        fail(this.transportFailure(label, error instanceof Error ? error : new Error(String(error)), false));
       }
     });
   }

@@ -45,11 +45,57 @@ export function isCertificateError(error: unknown): boolean {
   return TLS_VERIFY_CODES.has(code ?? '') || /certificate/i.test(message ?? '');
 }
 
+export interface GatewayTlsTarget {
+  host: string;
+  port: number;
+  /** SNI name; by default the host when it is a name (RFC 6066: never an IP address). */
+  servername?: string;
+  /** SHA-256 of the certificate (normalized): the connection is handed over only when it matches. */
+  pin?: string;
+  /** Verify the chain (system CAs or `ca`); ignored (off) when a pin decides. */
+  rejectUnauthorized: boolean;
+  ca?: string;
+}
+
 /**
- * An HTTPS agent for a pinned gateway: a connection is handed to a request only after its handshake
- * completed and the certificate's SHA-256 matched, so nothing (credentials included) is ever written to
- * a peer presenting another certificate. Works for `https.request` and as the `agent` of a `ws`
- * WebSocket. Session resumption is off: every connection presents its certificate.
+ * Opens a TLS connection to a gateway and hands it to `callback` only after the handshake completed and,
+ * for a pinned gateway, the certificate's SHA-256 matched: nothing (credentials included) is ever written
+ * to a peer presenting another certificate. No TLS session is resumed: every connection presents its
+ * certificate. Returns the socket at once, so a caller may end the attempt while it is under way. Both
+ * listeners are removed once one fired: a kept-alive socket carries none of them on reuse.
+ */
+export function connectGatewayTls(
+  target: GatewayTlsTarget,
+  callback: (error: Error | null, socket: TLSSocket) => void,
+): TLSSocket {
+  const socket = connectTls({
+    host: target.host,
+    port: target.port,
+    servername: target.servername || (target.host && !isIP(target.host) ? target.host : undefined),
+    rejectUnauthorized: target.pin ? false : target.rejectUnauthorized,
+    ca: target.ca,
+  });
+  const onSecure = () => {
+    socket.off('error', onError);
+    if (!target.pin || certificateMatchesPin(socket, target.pin)) callback(null, socket);
+    else {
+      socket.destroy();
+      callback(new Error(PIN_MISMATCH), socket);
+    }
+  };
+  const onError = (error: Error) => {
+    socket.off('secureConnect', onSecure);
+    callback(error, socket);
+  };
+  socket.once('secureConnect', onSecure);
+  socket.once('error', onError);
+  return socket;
+}
+
+/**
+ * An HTTPS agent for a pinned gateway (`connectGatewayTls`): a connection is handed to a request only after
+ * its handshake completed and the certificate's SHA-256 matched. Works for `https.request` and as the
+ * `agent` of a `ws` WebSocket.
  */
 export class PinnedAgent extends https.Agent {
   readonly pin: string;
@@ -63,28 +109,16 @@ export class PinnedAgent extends https.Agent {
     options: https.RequestOptions,
     callback?: (error: Error | null, socket: Duplex) => void,
   ): undefined {
-    const socket = connectTls({
-      host: options.host ?? undefined,
-      port: Number(options.port),
-      // SNI carries host names only (RFC 6066), never an IP address.
-      servername: options.servername ?? (options.host && !isIP(options.host) ? options.host : undefined),
-      rejectUnauthorized: false,
-    });
-    // Both listeners are removed once one fired: a kept-alive socket carries none of them on reuse.
-    const onSecure = () => {
-      socket.off('error', onError);
-      if (certificateMatchesPin(socket, this.pin)) callback?.(null, socket);
-      else {
-        socket.destroy();
-        callback?.(new Error(PIN_MISMATCH), socket);
-      }
-    };
-    const onError = (error: Error) => {
-      socket.off('secureConnect', onSecure);
-      callback?.(error, socket);
-    };
-    socket.once('secureConnect', onSecure);
-    socket.once('error', onError);
+    connectGatewayTls(
+      {
+        host: options.host ?? '',
+        port: Number(options.port),
+        servername: options.servername ?? undefined,
+        pin: this.pin,
+        rejectUnauthorized: false,
+      },
+      (error, socket) => callback?.(error, socket),
+    );
     return undefined;
   }
 }
