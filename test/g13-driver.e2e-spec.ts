@@ -408,11 +408,12 @@ describe('G13 driver against the simulator', () => {
     it('programs a UDIL 3.2 calendar, splitting lists over 512 bytes, and the tariff follows it', async () => {
       const now = new Date(sim.meter(THREE).meterNow());
       const hour = now.getUTCHours();
-      // Tariff 3 starts at the current hour, so the meter must report tariff 3 now.
+      // Tariff 3 starts at the current hour, so the meter must report tariff 3 now. Tariff 2 starts half an
+      // hour before it: at 01:xx UTC a whole hour before would be 00:00, tariff 1's start (not ascending).
       const slabs =
         hour === 0
           ? ['00:00', '23:00']
-          : ['00:00', `${String(hour - 1).padStart(2, '0')}:00`, `${String(hour).padStart(2, '0')}:00`];
+          : ['00:00', `${String(hour - 1).padStart(2, '0')}:30`, `${String(hour).padStart(2, '0')}:00`];
       const expected = hour === 0 ? 1 : 3;
       const longName = (n: number) => `${n}-${'w'.repeat(27)}`;
       const ctx = recorder();
