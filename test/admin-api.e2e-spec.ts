@@ -491,6 +491,46 @@ describe('admin API', () => {
       expect(unknown.body).toEqual({ statusCode: 404, message: 'globalDeviceId: no device nope' });
     });
 
+    it('finds a device’s older transactions beyond the latest months, and pages its commands by date range', async () => {
+      await db.query(
+        `INSERT INTO udil.transaction_status (transactionid, global_device_id, type, command_receiving_datetime, status_level, indv_status)
+         VALUES ('tx-probe-400', 'x_probe', 'INST', now() - interval '400 days', 5, 1),
+                ('tx-probe-40', 'x_probe', 'INST', now() - interval '40 days', 5, 1)`,
+      );
+      const detail = await http().get('/admin/devices/x_probe').set('authorization', TOKEN).expect(200);
+      expect(
+        (detail.body.recentTransactions as { transactionid: string }[]).map((row) => row.transactionid),
+      ).toEqual(['tx-probe-40', 'tx-probe-400']);
+
+      const recent = await http()
+        .get('/admin/audit/device-commands?globalDeviceId=x_probe')
+        .set('authorization', TOKEN)
+        .expect(200);
+      expect(recent.body).toMatchObject({ items: [], total: 0, to: null });
+      const thirtyDays = Date.now() - new Date(recent.body.from as string).getTime();
+      expect(Math.round(thirtyDays / 86_400_000)).toBe(30);
+      const from = new Date(Date.now() - 500 * 86_400_000).toISOString();
+      const to = new Date(Date.now() - 100 * 86_400_000).toISOString();
+      const older = await http()
+        .get(`/admin/audit/device-commands?globalDeviceId=x_probe&from=${from}&to=${to}`)
+        .set('authorization', TOKEN)
+        .expect(200);
+      expect(older.body).toMatchObject({ total: 1, from, to });
+      expect(older.body.items).toEqual([expect.objectContaining({ transactionid: 'tx-probe-400' })]);
+      for (const [query, message] of [
+        ['from=last-week', 'from must be an ISO 8601 date-time'],
+        ['from=2026-11-01T00:00:00', 'from must end with its offset (Z or ±hh:mm)'],
+        ['to=yesterday', 'to must be an ISO 8601 date-time'],
+        ['from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z', 'to must not be before from'],
+      ]) {
+        const refused = await http()
+          .get(`/admin/audit/device-commands?${query}`)
+          .set('authorization', TOKEN)
+          .expect(400);
+        expect(refused.body).toEqual({ statusCode: 400, message: expect.stringContaining(message) });
+      }
+    });
+
     it('deactivates and activates a device in the registry and in meter_visuals', async () => {
       const off = await http().post('/admin/devices/m1/deactivate').set('authorization', TOKEN).expect(200);
       expect(off.body).toEqual({

@@ -3,7 +3,8 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { MonthPartitionRepository, createDataSourceOptions } from '@hes/database';
 import { UdilTableReader } from '@hes/readings';
-import { TransactionStatusRepository } from '@hes/transactions';
+import { PollScheduleRepository, TransactionStatusRepository } from '@hes/transactions';
+import { AdminAuditRepository } from '../apps/api/src/admin/audit/admin-audit.repository';
 import { grantMdmReader } from '../scripts/mdm-reader-role';
 import { TEST_POSTGRES_URL } from './support/services';
 import { TestDatabase, createMigratedDatabase } from './support/test-database';
@@ -23,7 +24,8 @@ function relationsOf(node: PlanNode): string[] {
 
 /**
  * A DataSource whose queries are EXPLAINed instead of run: a repository used through it shows the plan of
- * its own SQL, with its own parameters (custom plans, as node-postgres runs them).
+ * its own SQL, with its own parameters (custom plans, as node-postgres runs them). Each query answers no
+ * rows, a count one row of 0.
  */
 function explaining(dataSource: DataSource, plans: PlanNode[]): DataSource {
   return {
@@ -33,7 +35,7 @@ function explaining(dataSource: DataSource, plans: PlanNode[]): DataSource {
         parameters,
       );
       plans.push(row['QUERY PLAN'][0].Plan);
-      return [];
+      return /^SELECT count\(\*\)::int AS total/.test(sql) ? [{ total: 0 }] : [];
     },
   } as unknown as DataSource;
 }
@@ -269,5 +271,107 @@ describe('monthly partitions of the UDIL tables', () => {
     } finally {
       await reader.end();
     }
+  });
+  /** The tables a plan reads among `table`'s partitions, sorted. */
+  const partitionsIn = (plan: PlanNode, table: string) =>
+    [...new Set(relationsOf(plan).filter((name) => name.startsWith(`${table}_`)))].sort();
+
+  it('starts a poll from the meter’s latest reading asking its latest months first, every month only when they hold none', async () => {
+    await partitions.ensureAhead('load_profile_data', 5, utc('2043-01-15T00:00:00'));
+    const now = utc('2043-05-10T00:00:00');
+    const plans: PlanNode[] = [];
+    // Through EXPLAIN no row comes back: every window is tried, the widest last.
+    expect(
+      await new PollScheduleRepository(explaining(dataSource, plans)).lastStored('lp-none', 'LPRO', now),
+    ).toBe(undefined);
+    expect(plans).toHaveLength(3);
+    // From the start of the previous month: that month, the ones ahead and DEFAULT (which may hold any later date).
+    expect(partitionsIn(plans[0], 'load_profile_data')).toEqual([
+      'load_profile_data_default',
+      'load_profile_data_p204304',
+      'load_profile_data_p204305',
+      'load_profile_data_p204306',
+    ]);
+    expect(partitionsIn(plans[1], 'load_profile_data')).toEqual([
+      'load_profile_data_default',
+      ...[1, 2, 3, 4, 5, 6].map((month) => `load_profile_data_p20430${month}`),
+    ]);
+    expect(partitionsIn(plans[2], 'load_profile_data').length).toBeGreaterThan(7);
+
+    await dataSource.query(
+      `INSERT INTO udil.load_profile_data (global_device_id, msn, meter_datetime, active_energy_pos_tl)
+       VALUES ('lp-recent', 1, '2043-01-10T00:00:00Z', 1), ('lp-recent', 1, '2043-05-09T23:45:00Z', 2),
+              ('lp-quiet', 2, '2043-01-20T00:00:00Z', 3), ('lp-ancient', 3, '2030-03-01T00:00:00Z', 4),
+              ('lp-fast', 4, '2043-05-09T00:00:00Z', 5), ('lp-fast', 4, '2099-01-01T00:00:00Z', 6)`,
+    );
+    const polls = new PollScheduleRepository(dataSource);
+    expect(await polls.lastStored('lp-recent', 'LPRO', now)).toEqual(utc('2043-05-09T23:45:00'));
+    expect(await polls.lastStored('lp-quiet', 'LPRO', now)).toEqual(utc('2043-01-20T00:00:00'));
+    expect(await polls.lastStored('lp-ancient', 'LPRO', now)).toEqual(utc('2030-03-01T00:00:00'));
+    expect(await polls.lastStored('lp-fast', 'LPRO', now)).toEqual(utc('2099-01-01T00:00:00'));
+    expect(await polls.lastStored('lp-none', 'LPRO', now)).toBeUndefined();
+  });
+
+  it('pages the device-command audit over the last 30 days, or from a transaction’s acceptance (EXPLAIN)', async () => {
+    await partitions.ensureAhead('transaction_status', 5, utc('2043-01-15T00:00:00'));
+    const now = utc('2043-05-10T00:00:00');
+    const plans: PlanNode[] = [];
+    const explained = new AdminAuditRepository(explaining(dataSource, plans));
+    await explained.deviceCommands({}, 0, 50, now);
+    // The page and its count: 30 days back reach April, not before.
+    expect(plans).toHaveLength(2);
+    for (const plan of plans)
+      expect(partitionsIn(plan, 'transaction_status')).toEqual([
+        'transaction_status_default',
+        'transaction_status_p204304',
+        'transaction_status_p204305',
+        'transaction_status_p204306',
+      ]);
+
+    await dataSource.query(
+      `INSERT INTO public.udil_transactions (transactionid, service, request_fingerprint, created_at)
+       VALUES ('tx-feb', 'AUX_RELAY_OPERATIONS', repeat('0', 64), '2043-02-01T00:00:00Z')`,
+    );
+    await dataSource.query(
+      `INSERT INTO udil.transaction_status (transactionid, global_device_id, type, command_receiving_datetime)
+       VALUES ('tx-feb', 'a1', 'AUXR', '2043-02-01T00:00:00Z'), ('tx-feb', 'a2', 'AUXR', '2043-02-01T00:00:00Z'),
+              ('tx-recent', 'a1', 'AUXR', '2043-05-01T00:00:00Z')`,
+    );
+    const audit = new AdminAuditRepository(dataSource);
+    const recent = await audit.deviceCommands({ globalDeviceId: 'a1' }, 0, 50, now);
+    expect(recent).toMatchObject({ total: 1, from: utc('2043-04-10T00:00:00'), to: null });
+    expect(recent.items.map((row) => row.transactionid)).toEqual(['tx-recent']);
+    const all = await audit.deviceCommands(
+      { globalDeviceId: 'a1', from: utc('2043-01-01T00:00:00') },
+      0,
+      50,
+      now,
+    );
+    expect(all.items.map((row) => row.transactionid)).toEqual(['tx-recent', 'tx-feb']);
+    const upTo = await audit.deviceCommands(
+      { globalDeviceId: 'a1', from: utc('2043-01-01T00:00:00'), to: utc('2043-04-30T00:00:00') },
+      0,
+      50,
+      now,
+    );
+    expect(upTo.items.map((row) => row.transactionid)).toEqual(['tx-feb']);
+    const byTransaction = await audit.deviceCommands({ transactionid: 'tx-feb' }, 0, 50, now);
+    expect(byTransaction).toMatchObject({ total: 2, from: utc('2043-02-01T00:00:00') });
+
+    // By transactionid: from its acceptance on, whatever the default window.
+    const bounded: PlanNode[] = [];
+    const acceptance = {
+      query: (sql: string, parameters?: unknown[]) =>
+        sql.includes('udil_transactions WHERE transactionid')
+          ? dataSource.query<unknown[]>(sql, parameters)
+          : explaining(dataSource, bounded).query<unknown[]>(sql, parameters),
+    } as unknown as DataSource;
+    await new AdminAuditRepository(acceptance).deviceCommands({ transactionid: 'tx-feb' }, 0, 50, now);
+    expect(bounded).toHaveLength(2);
+    for (const plan of bounded)
+      expect(partitionsIn(plan, 'transaction_status')).toEqual([
+        'transaction_status_default',
+        ...[2, 3, 4, 5, 6].map((month) => `transaction_status_p20430${month}`),
+      ]);
   });
 });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { returnedRows } from '@hes/database';
+import { newestFirst, returnedRows } from '@hes/database';
 
 export const POLLED_TYPES = ['INST', 'BILL', 'MBIL', 'LPRO', 'EVNT'] as const;
 export type PolledType = (typeof POLLED_TYPES)[number];
@@ -81,18 +81,32 @@ export class PollScheduleRepository {
     );
   }
 
-  /** The latest timestamp stored for a meter in the table of a ranged type: where the next read starts. */
-  async lastStored(globalDeviceId: string, dataType: 'LPRO' | 'EVNT' | 'MBIL'): Promise<Date | undefined> {
-    const [table, column] =
+  /**
+   * The latest timestamp stored for a meter in the table of a ranged type: where the next read starts.
+   * The readings are partitioned by month: the latest months are asked first ({@link newestFirst}), so a
+   * meter that was read lately costs a probe of a few months, not of every month ever kept.
+   */
+  async lastStored(
+    globalDeviceId: string,
+    dataType: 'LPRO' | 'EVNT' | 'MBIL',
+    now: Date = new Date(),
+  ): Promise<Date | undefined> {
+    const [table, column, partitioned] =
       dataType === 'LPRO'
-        ? ['load_profile_data', 'meter_datetime']
+        ? ['load_profile_data', 'meter_datetime', true]
         : dataType === 'EVNT'
-          ? ['events', 'event_datetime']
-          : ['monthly_billing_data', 'meter_datetime'];
-    const [row] = await this.dataSource.query<{ last: Date | null }[]>(
-      `SELECT max(${column}) AS last FROM udil.${table} WHERE global_device_id = $1`,
-      [globalDeviceId],
-    );
-    return row?.last ?? undefined;
+          ? ['events', 'event_datetime', true]
+          : ['monthly_billing_data', 'meter_datetime', false];
+    const latest = async (since: Date | undefined): Promise<Date | null> => {
+      const [row] = await this.dataSource.query<{ last: Date | null }[]>(
+        `SELECT max(${column}) AS last FROM udil.${table} WHERE global_device_id = $1${since ? ` AND ${column} >= $2` : ''}`,
+        since ? [globalDeviceId, since] : [globalDeviceId],
+      );
+      return row?.last ?? null;
+    };
+    const last = partitioned
+      ? await newestFirst(latest, (found) => found !== null, now)
+      : await latest(undefined);
+    return last ?? undefined;
   }
 }

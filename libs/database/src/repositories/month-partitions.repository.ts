@@ -36,6 +36,35 @@ export function monthStart(at: Date, offset = 0): Date {
 }
 
 /**
+ * The lower bounds a newest-first read of a table partitioned by month tries in turn ({@link newestFirst}):
+ * the start of the previous month, then of the month a year before the current one, then none.
+ */
+export function newestFirstBounds(now: Date = new Date()): (Date | undefined)[] {
+  return [monthStart(now, -1), monthStart(now, -12), undefined];
+}
+
+/**
+ * A read of the newest rows of a table partitioned by month (a meter's latest reading, its last
+ * transactions) that does not plan and probe every month of the table's history: `read(since)` bounds the
+ * partition key by `since` (`key >= since`, which keeps the months ahead and DEFAULT), and the bound widens
+ * ({@link newestFirstBounds}) until `enough` accepts the answer; the last, unbounded answer is returned as it
+ * is. Correct for any newest-first read: rows outside a window are older than every row inside it, so a
+ * window that holds enough rows holds the newest ones.
+ */
+export async function newestFirst<T>(
+  read: (since: Date | undefined) => Promise<T>,
+  enough: (answer: T) => boolean,
+  now: Date = new Date(),
+): Promise<T> {
+  const bounds = newestFirstBounds(now);
+  for (const since of bounds.slice(0, -1)) {
+    const answer = await read(since);
+    if (enough(answer)) return answer;
+  }
+  return read(undefined);
+}
+
+/**
  * Creates and drops the monthly partitions. Months are UTC months; creating a month moves that month's
  * rows out of the DEFAULT partition (udil.create_month_partition), and two workers doing it at once are
  * serialised by the database. Dropping a month removes its rows for good: retention is opt-in per table.

@@ -1,4 +1,4 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { AdminApi } from '../common/admin-api.decorator';
 import { Paged, paged } from '../common/page-query.dto';
@@ -20,11 +20,28 @@ export class AdminAuditController {
 
   @Get('device-commands')
   @ApiOperation({
-    summary: 'Every command and read sent to a device, newest first (from udil.transaction_status)',
+    summary:
+      'Every command and read sent to a device, newest first (from udil.transaction_status); the last 30 days unless from or a transactionid is given',
   })
   @ApiOkResponse({ type: DeviceCommandPageDto })
-  async deviceCommands(@Query() query: DeviceCommandQueryDto): Promise<Paged<DeviceCommandRow>> {
-    const { items, total } = await this.audit.deviceCommands(query, query.offset, query.pageSize);
-    return paged(query, items, total);
+  async deviceCommands(
+    @Query() query: DeviceCommandQueryDto,
+  ): Promise<Paged<DeviceCommandRow> & { from: Date | null; to: Date | null }> {
+    const from = query.from === undefined ? undefined : new Date(query.from);
+    const to = query.to === undefined ? undefined : new Date(query.to);
+    if (from && to && to.getTime() < from.getTime())
+      throw new BadRequestException('to must not be before from');
+    const page = await this.audit.deviceCommands(
+      {
+        globalDeviceId: query.globalDeviceId,
+        transactionid: query.transactionid,
+        requestedBy: query.requestedBy,
+        from,
+        to,
+      },
+      query.offset,
+      query.pageSize,
+    );
+    return { ...paged(query, page.items, page.total), from: page.from, to: page.to };
   }
 }

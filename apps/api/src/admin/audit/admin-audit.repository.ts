@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { StorableLimits, storableJson, storableText } from '../../common/unsafe-text';
+import { DEVICE_COMMANDS_DEFAULT_DAYS } from './audit.dto';
 
 /** How much of a request body the audit log keeps: a bulk registration of 10 000 rows is summarised. */
 export const AUDIT_REQUEST_LIMITS: StorableLimits = { maxStringLength: 2000, maxItems: 100, maxDepth: 8 };
@@ -49,6 +50,10 @@ export interface DeviceCommandFilter {
   globalDeviceId?: string;
   transactionid?: string;
   requestedBy?: string;
+  /** Requested at or after (default: DEVICE_COMMANDS_DEFAULT_DAYS before now, or the transaction's acceptance). */
+  from?: Date;
+  /** Requested at or before. */
+  to?: Date;
 }
 
 export interface DeviceCommandRow {
@@ -72,15 +77,28 @@ export interface Page<T> {
   total: number;
 }
 
-/** Builds `WHERE a = $1 AND b = $2` from the filters that are set. */
-function where(filters: Record<string, string | undefined>): { clause: string; values: string[] } {
-  const values: string[] = [];
+/** A page of device commands with the range of `requested_at` it was read from (null: unbounded). */
+export interface DeviceCommandPage extends Page<DeviceCommandRow> {
+  from: Date | null;
+  to: Date | null;
+}
+
+/**
+ * Builds `WHERE a = $1 AND b = $2 AND c >= $3` from the filters that are set: equal to each of `equal`,
+ * within each of `range` (`[column, operator, value]`).
+ */
+function where(
+  equal: Record<string, string | undefined>,
+  range: [string, '>=' | '<=', Date | undefined][] = [],
+): { clause: string; values: unknown[] } {
+  const values: unknown[] = [];
   const conditions: string[] = [];
-  for (const [column, value] of Object.entries(filters)) {
-    if (value === undefined) continue;
+  const add = (column: string, operator: string, value: unknown) => {
     values.push(value);
-    conditions.push(`${column} = $${values.length}`);
-  }
+    conditions.push(`${column} ${operator} $${values.length}`);
+  };
+  for (const [column, value] of Object.entries(equal)) if (value !== undefined) add(column, '=', value);
+  for (const [column, operator, value] of range) if (value !== undefined) add(column, operator, value);
   return { clause: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', values };
 }
 
@@ -136,29 +154,58 @@ export class AdminAuditRepository {
     );
   }
 
+  /**
+   * Device commands, newest first. `requested_at` is the partition key of udil.transaction_status, which
+   * grows for years: the read is bounded by `from` (DEVICE_COMMANDS_DEFAULT_DAYS back by default) so that it
+   * plans, sorts and counts the months asked for, not the whole history. With a transactionid and no `from`,
+   * the bound is the transaction's acceptance (its rows are not older); a transaction the head-end started
+   * itself has none and is read unbounded, by its key.
+   */
   async deviceCommands(
     filter: DeviceCommandFilter,
     offset: number,
     limit: number,
-  ): Promise<Page<DeviceCommandRow>> {
-    const { clause, values } = where({
-      global_device_id: filter.globalDeviceId,
-      transactionid: filter.transactionid,
-      requested_by: filter.requestedBy,
-    });
-    return this.page<DeviceCommandRow>(
+    now: Date = new Date(),
+  ): Promise<DeviceCommandPage> {
+    const accepted = filter.transactionid ? await this.acceptedAt(filter.transactionid) : undefined;
+    const from =
+      filter.from ??
+      (filter.transactionid ? accepted : new Date(now.getTime() - DEVICE_COMMANDS_DEFAULT_DAYS * 86_400_000));
+    const lower = from && accepted && accepted > from ? accepted : from;
+    const { clause, values } = where(
+      {
+        global_device_id: filter.globalDeviceId,
+        transactionid: filter.transactionid,
+        requested_by: filter.requestedBy,
+      },
+      [
+        ['requested_at', '>=', lower],
+        ['requested_at', '<=', filter.to],
+      ],
+    );
+    const page = await this.page<DeviceCommandRow>(
       `SELECT * FROM public.device_command_audit ${clause}`,
       'ORDER BY requested_at DESC, transactionid, global_device_id',
       values,
       offset,
       limit,
     );
+    return { ...page, from: lower ?? null, to: filter.to ?? null };
+  }
+
+  /** When a UDIL transaction was accepted (undefined: no such transaction, or one the head-end started). */
+  private async acceptedAt(transactionid: string): Promise<Date | undefined> {
+    const [row] = await this.dataSource.query<{ created_at: Date }[]>(
+      `SELECT created_at FROM public.udil_transactions WHERE transactionid = $1`,
+      [transactionid],
+    );
+    return row?.created_at;
   }
 
   private async page<T>(
     select: string,
     order: string,
-    values: string[],
+    values: unknown[],
     offset: number,
     limit: number,
   ): Promise<Page<T>> {

@@ -1,6 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length } from 'class-validator';
+import { IsInstant } from '../common/instant';
 import { PageQueryDto, PageOf } from '../common/page-query.dto';
+
+/**
+ * How far back the device-command page reads when neither `from` nor a transactionid is given: its table is
+ * partitioned by month and grows for years (docs/partitions.md).
+ */
+export const DEVICE_COMMANDS_DEFAULT_DAYS = 30;
 
 export class AuditQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: 'gateway.create' })
@@ -51,6 +58,22 @@ export class DeviceCommandQueryDto extends PageQueryDto {
   @IsString()
   @Length(1, 100)
   requestedBy?: string;
+
+  @ApiPropertyOptional({
+    example: '2026-11-01T00:00:00Z',
+    description: `commands requested at or after this instant (ISO 8601, with offset); default ${DEVICE_COMMANDS_DEFAULT_DAYS} days before now, or the transaction's acceptance when transactionid is given`,
+  })
+  @IsOptional()
+  @IsInstant('from')
+  from?: string;
+
+  @ApiPropertyOptional({
+    example: '2026-11-30T23:59:59Z',
+    description: 'commands requested at or before this instant (ISO 8601, with offset); default none',
+  })
+  @IsOptional()
+  @IsInstant('to')
+  to?: string;
 }
 
 export class AuditEntryDto {
@@ -118,4 +141,13 @@ export class DeviceCommandDto {
   response_data!: string | null;
 }
 
-export class DeviceCommandPageDto extends PageOf(DeviceCommandDto) {}
+export class DeviceCommandPageDto extends PageOf(DeviceCommandDto) {
+  @ApiProperty({
+    example: '2026-10-31T12:00:00.000Z',
+    nullable: true,
+    description: 'the start of the range read (the query’s from, or its default); null: none',
+  })
+  from!: Date | null;
+  @ApiProperty({ example: null, nullable: true, description: 'the end of the range read; null: none' })
+  to!: Date | null;
+}

@@ -1,7 +1,7 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, FindOptionsWhere, Like, Repository } from 'typeorm';
-import { Device } from '@hes/database';
+import { Device, newestFirst } from '@hes/database';
 import { Paged, paged } from '../common/page-query.dto';
 import {
   DeviceActivationDto,
@@ -60,18 +60,27 @@ export class AdminDevicesService {
         `SELECT * FROM udil.meter_visuals WHERE global_device_id = $1`,
         [globalDeviceId],
       ),
-      this.dataSource.query<DeviceTransactionDto[]>(
-        `SELECT transactionid, type, type_parameters, command_receiving_datetime, status_level, indv_status,
-                request_cancelled, response_data
-           FROM udil.transaction_status WHERE global_device_id = $1
-          ORDER BY command_receiving_datetime DESC, transactionid DESC LIMIT $2`,
-        [globalDeviceId, RECENT_TRANSACTIONS],
+      // Both tables are partitioned by month: the latest months are read first (newestFirst).
+      newestFirst(
+        (since) =>
+          this.dataSource.query<DeviceTransactionDto[]>(
+            `SELECT transactionid, type, type_parameters, command_receiving_datetime, status_level, indv_status,
+                    request_cancelled, response_data
+               FROM udil.transaction_status WHERE global_device_id = $1${since ? ' AND command_receiving_datetime >= $3' : ''}
+              ORDER BY command_receiving_datetime DESC, transactionid DESC LIMIT $2`,
+            since ? [globalDeviceId, RECENT_TRANSACTIONS, since] : [globalDeviceId, RECENT_TRANSACTIONS],
+          ),
+        (rows) => rows.length >= RECENT_TRANSACTIONS,
       ),
-      this.dataSource.query<DeviceCommunicationDto[]>(
-        `SELECT mdc_read_datetime, communication_status, message_log, connection_duration
-           FROM udil.device_communication_history WHERE global_device_id = $1
-          ORDER BY mdc_read_datetime DESC NULLS LAST, id DESC LIMIT $2`,
-        [globalDeviceId, RECENT_COMMUNICATIONS],
+      newestFirst(
+        (since) =>
+          this.dataSource.query<DeviceCommunicationDto[]>(
+            `SELECT mdc_read_datetime, communication_status, message_log, connection_duration
+               FROM udil.device_communication_history WHERE global_device_id = $1${since ? ' AND mdc_read_datetime >= $3' : ''}
+              ORDER BY mdc_read_datetime DESC, id DESC LIMIT $2`,
+            since ? [globalDeviceId, RECENT_COMMUNICATIONS, since] : [globalDeviceId, RECENT_COMMUNICATIONS],
+          ),
+        (rows) => rows.length >= RECENT_COMMUNICATIONS,
       ),
     ]);
     const gateway = device.gateway;

@@ -3,7 +3,6 @@ import { Transform } from 'class-transformer';
 import {
   IsBoolean,
   IsIn,
-  IsISO8601,
   IsInt,
   IsNumber,
   IsOptional,
@@ -16,6 +15,7 @@ import {
   Min,
 } from 'class-validator';
 import type { TlsMode } from '@hes/database';
+import { IsInstant } from '../common/instant';
 import { PageQueryDto, PageOf } from '../common/page-query.dto';
 
 export const TLS_MODES: readonly TlsMode[] = ['verify', 'pinned', 'insecure'];
@@ -282,21 +282,17 @@ export class CalibrationDto {
 
 /** Longest range of one history read: the unit's extract of a week at its shortest interval is large. */
 export const HISTORY_MAX_DAYS = 7;
-/** A date-time with its offset: one instant whatever the head-end's zone. */
-const WITH_OFFSET = /T.*(?:Z|[+-]\d{2}:?\d{2})$/;
 
 export class SensorHistoryQueryDto {
   @ApiProperty({ example: '2026-11-30T08:00:00Z', description: 'start of the range (ISO 8601, with offset)' })
-  @IsISO8601({ strict: true }, { message: 'from must be an ISO 8601 date-time' })
-  @Matches(WITH_OFFSET, { message: 'from must end with its offset (Z or ±hh:mm)' })
+  @IsInstant('from')
   from!: string;
 
   @ApiProperty({
     example: '2026-11-30T09:00:00Z',
     description: `end of the range (ISO 8601, with offset); at most ${HISTORY_MAX_DAYS} days after from`,
   })
-  @IsISO8601({ strict: true }, { message: 'to must be an ISO 8601 date-time' })
-  @Matches(WITH_OFFSET, { message: 'to must end with its offset (Z or ±hh:mm)' })
+  @IsInstant('to')
   to!: string;
 }
 
