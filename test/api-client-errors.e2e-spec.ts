@@ -1,4 +1,5 @@
 import { INestApplication } from '@nestjs/common';
+import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { Client } from 'pg';
 import { createApiApp } from '../apps/api/src/bootstrap';
@@ -33,6 +34,7 @@ describe('api: client errors are 4xx in each API envelope, never 500', () => {
     applyEnvironment(
       testEnvironment(database.url, {
         REQUEST_BODY_LIMIT: '64kb',
+        API_REQUEST_TIMEOUT_MS: '2000',
         ADMIN_TOKEN,
         MCS_USERNAME: MCS.user,
         MCS_PASSWORD: MCS.password,
@@ -331,6 +333,35 @@ describe('api: client errors are 4xx in each API envelope, never 500', () => {
       expect(answer.headers['x-powered-by']).toBeUndefined();
     }
   });
+
+  /** What the server sent on a connection that wrote `sent` and then nothing, and when it closed (ms). */
+  const stalled = (sent: string) =>
+    new Promise<{ answer: string; closedAfterMs: number }>((resolve, reject) => {
+      const url = new URL(base.replace('[::1]', '127.0.0.1'));
+      const started = Date.now();
+      const socket = connect(Number(url.port), url.hostname, () => socket.write(sent));
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+      socket.on('error', reject);
+      socket.on('close', () => resolve({ answer, closedAfterMs: Date.now() - started }));
+      // Far beyond the 2 s bound: Node's default would hold the socket for 5 minutes.
+      socket.setTimeout(20_000, () => socket.destroy(new Error('still open after 20 s')));
+    });
+
+  it.each([
+    [
+      'a body that stops half-way',
+      'POST /time_synchronization HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"global',
+    ],
+    ['headers that never end', 'POST /time_synchronization HTTP/1.1\r\nHost: x\r\nX-Slow: '],
+  ])(
+    'a client that sends %s is answered 408 and its connection closed (API_REQUEST_TIMEOUT_MS)',
+    async (_, sent) => {
+      const { answer, closedAfterMs } = await stalled(sent);
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+      expect(closedAfterMs).toBeGreaterThanOrEqual(2000);
+    },
+  );
 
   it('stored nothing for any refused request', async () => {
     const { rows } = await db.query(

@@ -8,6 +8,7 @@ import type { HttpsOptions } from '@nestjs/common/interfaces/external/https-opti
 import { APP_CONFIG, AppConfig, Environment, parseEnvironment } from '@hes/config';
 import { HttpRequestMetrics, RequestLogging } from '@hes/observability';
 import { bodyParsers } from './common/body-parsers';
+import { BoundedExpressAdapter, requestTimeouts } from './common/bounded-http-adapter';
 import { inOneLayer } from './common/one-layer';
 import { securityHeaders } from './common/security-headers';
 import { refuseUndecodablePath } from './common/undecodable-path';
@@ -39,12 +40,16 @@ export async function createApiApp(): Promise<INestApplication> {
   const { AppModule } = await import('./app.module');
   // Validated (and .env merged) by loading the root module above; HTTPS is chosen before the app exists.
   const environment = parseEnvironment(process.env);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
-    bufferLogs: true,
-    abortOnError: false,
-    bodyParser: false,
-    httpsOptions: httpsOptionsOf(environment),
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule,
+    new BoundedExpressAdapter(requestTimeouts(environment.API_REQUEST_TIMEOUT_MS)),
+    {
+      bufferLogs: true,
+      abortOnError: false,
+      bodyParser: false,
+      httpsOptions: httpsOptionsOf(environment),
+    },
+  );
   app.useLogger(app.get(Logger));
   const config = app.get<AppConfig>(APP_CONFIG);
   // Behind a TLS-terminating proxy: the client's address and protocol are the proxy's X-Forwarded-* ones.

@@ -202,6 +202,12 @@ export const environmentSchema = z
     API_TLS_CERT_FILE: readableFile.optional(),
     API_TLS_KEY_FILE: readableFile.optional(),
     /**
+     * Longest time a client may take to send a whole request, headers and body (Node's requestTimeout;
+     * the headers alone get at most 60 s of it): a client that dribbles its bytes is answered 408 and
+     * its connection closed, instead of holding a socket for Node's default of 5 minutes.
+     */
+    API_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(60_000),
+    /**
      * Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (Express "trust proxy"):
      * comma-separated addresses, CIDR ranges, or loopback / linklocal / uniquelocal. Empty: none, the
      * client address is the connection's. Behind a proxy, list it, or every client has its address
