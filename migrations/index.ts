@@ -16,6 +16,7 @@ import { LoadSheddingSchedules1764400000700 } from './1764400000700-load-sheddin
 import { CredentialFailures1764400000800 } from './1764400000800-credential-failures';
 import { UdilPartitions1764500000000 } from './1764500000000-udil-partitions';
 import { UdilTransactionsQueued1764500000100 } from './1764500000100-udil-transactions-queued';
+import { MpcbRetention1764600000000 } from './1764600000000-mpcb-retention';
 
 /** Every migration, in order. Listed explicitly so that compiled and test runs load the same set. */
 export const MIGRATIONS = [
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   CredentialFailures1764400000800,
   UdilPartitions1764500000000,
   UdilTransactionsQueued1764500000100,
+  MpcbRetention1764600000000,
 ];

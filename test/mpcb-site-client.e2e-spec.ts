@@ -500,4 +500,44 @@ describe('MPCB site client against the iServer 2 and central server simulators',
     // analyzer_9 came from the server's configuration and has no source: acquisition state only.
     expect(entries[1].diagnostics.map((i) => i.category)).toEqual(['status', 'acquisition']);
   });
+  it('prunes readings the server accepted, and their uploads, after the retention; never a reading still owed', async () => {
+    await acquireFor(10); // readings not transmitted: owed to the server
+    const count = async () => {
+      const [row] = await client.dataSource.query<
+        { sent: number; unsent: number; uploads: number; referenced: number }[]
+      >(
+        `SELECT (SELECT count(*)::int FROM mpcb.readings WHERE sent_at IS NOT NULL) AS sent,
+                (SELECT count(*)::int FROM mpcb.readings WHERE sent_at IS NULL) AS unsent,
+                (SELECT count(*)::int FROM mpcb.uploads) AS uploads,
+                (SELECT count(DISTINCT upload_ref)::int FROM mpcb.readings) AS referenced`,
+      );
+      return row;
+    };
+    const before = await count();
+    expect(before.sent).toBeGreaterThan(0);
+    expect(before.unsent).toBeGreaterThan(0);
+    const [{ first, last }] = await client.dataSource.query<{ first: Date; last: Date }[]>(
+      `SELECT min(sent_at) AS first, max(sent_at) AS last FROM mpcb.readings`,
+    );
+    expect(first.getTime()).toBeLessThan(last.getTime());
+    // Nothing was sent before the first send.
+    expect(await client.readings.pruneSent(first)).toEqual({ readings: 0, uploads: 0 });
+    // Up to the last send (excluded), in batches of 7: what it carried stays, with its upload.
+    const some = await client.readings.pruneSent(last, 7);
+    expect(some.readings).toBeGreaterThan(7);
+    const middle = await count();
+    expect(middle.sent).toBe(before.sent - some.readings);
+    expect(middle.sent).toBeGreaterThan(0);
+    expect(middle.unsent).toBe(before.unsent);
+    expect(middle.uploads).toBe(before.uploads - some.uploads);
+    expect(middle.uploads).toBeGreaterThanOrEqual(middle.referenced);
+    // Everything sent: the owed readings stay, every upload goes (none is referred to any more).
+    const rest = await client.readings.pruneSent(new Date(last.getTime() + 1));
+    expect(await count()).toEqual({ sent: 0, unsent: before.unsent, uploads: 0, referenced: 0 });
+    expect(rest.readings).toBe(middle.sent);
+    // What is owed still goes out, and the next transmission records its upload anew.
+    const sent = await transmit();
+    expect(sent.batches).toEqual([expect.objectContaining({ status: 'accepted', readings: before.unsent })]);
+    expect(await count()).toMatchObject({ sent: before.unsent, unsent: 0, uploads: 1 });
+  });
 });

@@ -1,11 +1,14 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { MonthPartitionRepository, PARTITIONED_TABLES, PartitionedTable } from '@hes/database';
+import { MpcbReadingRepository } from '@hes/mpcb';
 import { JobHandler, JobName, ScheduleSupervisor } from '@hes/queue';
 
 export interface PartitionMaintenanceOutcome {
   created: string[];
   dropped: string[];
+  /** Sent MPCB readings and their uploads removed by MPCB_RETENTION_DAYS. */
+  mpcb: { readings: number; uploads: number };
 }
 
 /** The retention variable of each partitioned table (README, Configuration). */
@@ -19,7 +22,8 @@ const RETENTION: Record<PartitionedTable, (config: AppConfig) => number> = {
 
 /**
  * Keeps the monthly partitions (docs/partitions.md): the current month and PARTITION_MONTHS_AHEAD months
- * after it exist, and months older than a table's retention are dropped. Runs once when the worker starts
+ * after it exist, and months older than a table's retention are dropped. Then MPCB's sent readings older
+ * than MPCB_RETENTION_DAYS go, with the uploads that carried them (docs/mpcb.md). Runs once when the worker starts
  * and then as a repeating job that the ScheduleSupervisor brings back if the queue lost it. A month that
  * was not created in time loses nothing: its rows wait in the DEFAULT partition and move when it is.
  */
@@ -29,6 +33,7 @@ export class PartitionMaintenanceJob implements OnApplicationBootstrap {
 
   constructor(
     private readonly partitions: MonthPartitionRepository,
+    private readonly mpcbReadings: MpcbReadingRepository,
     private readonly supervisor: ScheduleSupervisor,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -52,9 +57,13 @@ export class PartitionMaintenanceJob implements OnApplicationBootstrap {
     return this.maintain(new Date());
   }
 
-  /** One pass as of `now`: every table's months ahead created, its expired months dropped. */
+  /** One pass as of `now`: every table's months ahead created, its expired months dropped; MPCB pruned. */
   async maintain(now: Date): Promise<PartitionMaintenanceOutcome> {
-    const outcome: PartitionMaintenanceOutcome = { created: [], dropped: [] };
+    const outcome: PartitionMaintenanceOutcome = {
+      created: [],
+      dropped: [],
+      mpcb: { readings: 0, uploads: 0 },
+    };
     for (const table of Object.keys(PARTITIONED_TABLES) as PartitionedTable[]) {
       outcome.created.push(
         ...(await this.partitions.ensureAhead(table, this.config.PARTITION_MONTHS_AHEAD, now)),
@@ -62,8 +71,17 @@ export class PartitionMaintenanceJob implements OnApplicationBootstrap {
       const retention = RETENTION[table](this.config);
       outcome.dropped.push(...(await this.partitions.dropExpired(table, retention, now)));
     }
-    if (outcome.created.length > 0 || outcome.dropped.length > 0)
-      this.logger.log(outcome, 'monthly partitions');
+    if (this.config.MPCB_RETENTION_DAYS > 0)
+      outcome.mpcb = await this.mpcbReadings.pruneSent(
+        new Date(now.getTime() - this.config.MPCB_RETENTION_DAYS * 86_400_000),
+      );
+    if (
+      outcome.created.length > 0 ||
+      outcome.dropped.length > 0 ||
+      outcome.mpcb.readings > 0 ||
+      outcome.mpcb.uploads > 0
+    )
+      this.logger.log(outcome, 'monthly partitions and MPCB retention');
     return outcome;
   }
 }

@@ -337,6 +337,11 @@ export const environmentSchema = z
      */
     MPCB_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(604_800).default(900),
     /** Readings per upload file, and delayed files sent per transmission cycle while catching up. */
+    /**
+     * Days a reading the central server accepted is kept (with its upload record) before the worker's hourly
+     * maintenance removes it; 0 keeps every reading. Readings not sent yet are never removed.
+     */
+    MPCB_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(0),
     MPCB_DELAYED_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(1000),
     MPCB_DELAYED_BATCHES_PER_CYCLE: z.coerce.number().int().min(1).max(1000).default(200),
     /** Multipart field that carries the zip. */

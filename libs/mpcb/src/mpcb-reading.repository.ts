@@ -247,6 +247,37 @@ export class MpcbReadingRepository {
     return rows.map(toReading);
   }
 
+  /**
+   * Removes the readings sent before `sentBefore`, then the uploads started before it that no reading refers
+   * to any more (MPCB_RETENTION_DAYS), at most `batch` rows per statement so that no statement holds its
+   * locks long. A reading not sent yet is never removed, however old: it is still owed to the server.
+   */
+  async pruneSent(sentBefore: Date, batch = 10_000): Promise<{ readings: number; uploads: number }> {
+    const removeAll = async (sql: string): Promise<number> => {
+      let removed = 0;
+      for (;;) {
+        const count = returnedRows<{ id: string }>(
+          await this.dataSource.query(sql, [sentBefore, batch]),
+        ).length;
+        removed += count;
+        if (count < batch) return removed;
+      }
+    };
+    const readings = await removeAll(
+      `DELETE FROM mpcb.readings WHERE id IN (
+         SELECT id FROM mpcb.readings WHERE sent_at < $1 ORDER BY sent_at LIMIT $2)
+       RETURNING id`,
+    );
+    const uploads = await removeAll(
+      `DELETE FROM mpcb.uploads WHERE id IN (
+         SELECT u.id FROM mpcb.uploads u
+          WHERE u.started_at < $1 AND NOT EXISTS (SELECT 1 FROM mpcb.readings r WHERE r.upload_ref = u.id)
+          ORDER BY u.started_at LIMIT $2)
+       RETURNING id`,
+    );
+    return { readings, uploads };
+  }
+
   /** Latest reading time per parameter of a unit (diagnostics). */
   async latestReadingTimes(monitoringUnitRef: string): Promise<Map<string, Date>> {
     const rows = await this.dataSource.query<{ parameter_ref: string; latest: Date }[]>(
