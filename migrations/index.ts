@@ -17,6 +17,7 @@ import { CredentialFailures1764400000800 } from './1764400000800-credential-fail
 import { UdilPartitions1764500000000 } from './1764500000000-udil-partitions';
 import { UdilTransactionsQueued1764500000100 } from './1764500000100-udil-transactions-queued';
 import { MpcbRetention1764600000000 } from './1764600000000-mpcb-retention';
+import { UdilPartitionCreationLock1764600000100 } from './1764600000100-udil-partition-creation-lock';
 
 /** Every migration, in order. Listed explicitly so that compiled and test runs load the same set. */
 export const MIGRATIONS = [
@@ -39,4 +40,5 @@ export const MIGRATIONS = [
   UdilPartitions1764500000000,
   UdilTransactionsQueued1764500000100,
   MpcbRetention1764600000000,
+  UdilPartitionCreationLock1764600000100,
 ];

@@ -206,6 +206,17 @@ describe('monthly partitions of the UDIL tables', () => {
     expect(await real.start('tx-2041', 'm1', '2041-04-10T10:00:00.123Z')).toMatchObject({ status_level: 1 });
   });
 
+  it('creates a month once when several workers ask for it at the same moment, and fails none of them', async () => {
+    // Four callers on four connections of the pool, for months nobody created yet: each month is created by
+    // exactly one, and the others answer that it exists (they used to fail with "already exists").
+    for (const month of ['2044-01-15', '2044-02-15', '2044-03-15']) {
+      const outcomes = await Promise.all(
+        [1, 2, 3, 4].map(() => partitions.ensureAhead('events', 0, utc(`${month}T00:00:00`))),
+      );
+      expect(outcomes.flat()).toEqual([`events_p${month.slice(0, 7).replace('-', '')}`]);
+    }
+  });
+
   it('drops the months older than the retention, with what refers to their rows, and keeps DEFAULT', async () => {
     await partitions.ensureAhead('transaction_status', 0, utc('2041-05-01T00:00:00'));
     await dataSource.query(
