@@ -6,17 +6,14 @@ import { Gateway, GatewayRepository, createDataSourceOptions } from '@hes/databa
 import { MpcbDataRow, MpcbReadingRepository, MpcbSiteRepository, toDataRow } from '@hes/mpcb';
 import { startIServer2Simulator } from '../../apps/simulator/src/iserver2';
 import { startMpcbCentralSimulator } from '../../apps/simulator/src/mpcb';
-import { BenchMeter, FaultBench } from './fault-bench';
+import { FaultBench } from './fault-bench';
+import { FaultCases, Figures, waitUntil } from './fault-cases';
 
 /**
  * `npm run test:faults`: faults a field deployment meets every week, each while a command is being
- * carried out to a fleet of simulated G13 meters. Each case prints what it measured:
- *   lost        accepted devices with no row, finished rows whose meter does not hold the command, or
- *               failures without a reason
- *   stuck       rows neither finished nor failed once the case settled
- *   duplicated  meters that were sent the write more than once (delivery is at least once)
- *   5xx         answers >= 500 to the MDM's requests during the case (503 counted apart)
- * and asserts lost = 0 and stuck = 0. docs/reliability.md keeps the figures.
+ * carried out to a fleet of simulated G13 meters. Each case prints what it measured (lost, stuck,
+ * duplicated, 5xx: see fault-cases.ts) and asserts lost = 0 and stuck = 0. docs/reliability.md keeps the
+ * figures.
  */
 
 /** A positive whole number from the environment, or the default. */
@@ -35,7 +32,6 @@ const METERS_PER_GATEWAY = sizeFrom('FAULTS_METERS_PER_GATEWAY', 100);
 const HUNG_METERS = sizeFrom('FAULTS_HUNG_METERS', 100);
 /** Collections of the MCS case: the first meters of one gateway. */
 const MCS_COLLECTIONS = 25;
-const RELAY_PORT = 1;
 /** The MPCB case: its site's settings (short periods, so that an outage outlasts the real-time window). */
 const MPCB_SITE = {
   siteId: 'fault_site',
@@ -46,33 +42,9 @@ const MPCB_TRANSMISSION_SECONDS = 2;
 const MPCB_REALTIME_WINDOW_SECONDS = 10;
 const MPCB_OUTAGE_MS = 25_000;
 
-interface Figures {
-  case: string;
-  accepted: number;
-  lost: number;
-  stuck: number;
-  duplicated: number;
-  fiveXx: number;
-  unavailable: number;
-  seconds: number;
-  /** Seconds until every meter on a healthy gateway had finished. */
-  healthySeconds?: number;
-}
-
-interface Row {
-  global_device_id: string;
-  status_level: number;
-  indv_status: number;
-  response_data: string | null;
-}
-
-type Command = { service: 'aux_relay_operations'; operate: 0 | 1 } | { service: 'time_synchronization' };
-
-const figures: Figures[] = [];
-
 describe('fault suite', () => {
   let bench: FaultBench;
-  let sequence = 0;
+  let cases: FaultCases;
 
   beforeAll(async () => {
     bench = await FaultBench.start({
@@ -81,153 +53,19 @@ describe('fault suite', () => {
       hungMeters: HUNG_METERS,
       latencyMs: 100,
     });
+    cases = new FaultCases(bench);
     // Its own PostgreSQL, Redis, 1 100 simulated meters and two app processes: minutes on a busy machine.
   }, 300_000);
 
   afterAll(async () => {
-    console.log(
-      [
-        'case | accepted | lost | stuck | duplicated | 5xx (of which 503) | seconds (healthy meters)',
-        ...figures.map(
-          (f) =>
-            `${f.case} | ${f.accepted} | ${f.lost} | ${f.stuck} | ${f.duplicated} | ${f.fiveXx} (${f.unavailable}) | ${f.seconds} (${f.healthySeconds ?? '-'})`,
-        ),
-      ].join('\n'),
-    );
+    if (cases) console.log(cases.table());
     await bench?.stop();
   }, 120_000);
 
   const healthy = () => bench.meters.filter((m) => m.gateway >= 0);
 
-  /** Runs one case: the command to `meters`, `fault` once a quarter of them finished, then settles and measures. */
-  async function runCase(
-    name: string,
-    command: Command,
-    meters: BenchMeter[],
-    fault: () => Promise<void>,
-    settleMs: number,
-  ): Promise<Figures> {
-    const started = Date.now();
-    for (const gateway of bench.fleet.gateways) gateway.handle.resetStats();
-    const transactionid = `fault-${(sequence += 1)}-${Date.now()}`;
-    let fiveXx = 0;
-    let unavailable = 0;
-    const count = (status: number) => {
-      if (status >= 500) fiveXx += 1;
-      if (status === 503) unavailable += 1;
-    };
-    const body =
-      command.service === 'aux_relay_operations'
-        ? { relay_operate: String(command.operate) }
-        : ({} as Record<string, string>);
-    const submitted = await fetch(`${bench.apiUrl}/${command.service}`, {
-      method: 'POST',
-      headers: { privatekey: bench.key, transactionid, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        global_device_id: meters.map((m) => m.globalDeviceId),
-        request_datetime: '2026-11-21 10:00:00',
-        ...body,
-      }),
-    });
-    count(submitted.status);
-    expect(submitted.status).toBe(200);
-    const answer = (await submitted.json()) as { data: { global_device_id: string; indv_status: string }[] };
-    const accepted = answer.data.filter((d) => d.indv_status === '1').map((d) => d.global_device_id);
-
-    // The MDM polls transaction_status throughout, as real clients do.
-    let polling = true;
-    const poller = (async () => {
-      while (polling) {
-        try {
-          const response = await fetch(`${bench.apiUrl}/transaction_status`, {
-            method: 'POST',
-            headers: { privatekey: bench.key, transactionid },
-          });
-          count(response.status);
-          await response.arrayBuffer();
-        } catch {
-          // The api itself is up throughout; a refused connection would be a crash and shows as stuck rows.
-        }
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
-    })();
-
-    const rowsNow = () =>
-      bench.query<Row>(
-        `SELECT global_device_id, status_level, indv_status, response_data FROM udil.transaction_status WHERE transactionid = $1`,
-        [transactionid],
-      );
-    await waitUntil(async () => {
-      const rows = await rowsNow();
-      return rows.filter((r) => r.status_level === 5).length >= accepted.length / 4;
-    }, 60_000);
-    await fault();
-    const settleUntil = Date.now() + settleMs;
-    const onHealthyGateway = new Set(meters.filter((m) => m.gateway >= 0).map((m) => m.globalDeviceId));
-    let healthySeconds: number | undefined;
-    let rows: Row[] = [];
-    while (Date.now() < settleUntil) {
-      rows = await rowsNow().catch(() => rows);
-      const healthyRows = rows.filter((r) => onHealthyGateway.has(r.global_device_id));
-      if (
-        healthySeconds === undefined &&
-        healthyRows.length === onHealthyGateway.size &&
-        healthyRows.every((r) => r.indv_status !== 0)
-      )
-        healthySeconds = Math.round((Date.now() - started) / 100) / 10;
-      if (rows.length === accepted.length && rows.every((r) => r.indv_status !== 0)) break;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    polling = false;
-    await poller;
-
-    const bySerial = new Map(meters.map((m) => [m.globalDeviceId, m]));
-    const rowOf = new Map(rows.map((r) => [r.global_device_id, r]));
-    let lost = 0;
-    for (const id of accepted) {
-      const row = rowOf.get(id);
-      const meter = bySerial.get(id)!;
-      if (!row) lost += 1;
-      else if (row.indv_status === 2 && !row.response_data) lost += 1;
-      else if (row.indv_status === 1 && !holds(meter, command)) lost += 1;
-    }
-    const stuck = rows.filter((r) => r.indv_status === 0).length;
-    const writePath = command.service === 'aux_relay_operations' ? '/io' : '/datetime';
-    const writes = new Map<string, number>();
-    for (const gateway of bench.fleet.gateways) {
-      for (const request of gateway.handle.requests) {
-        const match = /^\/meters\/(\d+)(\/\w+)$/.exec(request.path);
-        if (request.method === 'POST' && match && match[2] === writePath)
-          writes.set(match[1], (writes.get(match[1]) ?? 0) + 1);
-      }
-    }
-    const duplicated = [...writes.values()].filter((n) => n > 1).length;
-    const result: Figures = {
-      case: name,
-      accepted: accepted.length,
-      lost,
-      stuck,
-      duplicated,
-      fiveXx,
-      unavailable,
-      seconds: Math.round((Date.now() - started) / 1000),
-      healthySeconds,
-    };
-    figures.push(result);
-    console.log(JSON.stringify(result));
-    return result;
-  }
-
-  function holds(meter: BenchMeter, command: Command): boolean {
-    if (meter.gateway < 0) return false;
-    const handle = bench.fleet.gateways[meter.gateway].handle;
-    if (command.service === 'aux_relay_operations')
-      return handle.readOutput(meter.serial, RELAY_PORT) === command.operate;
-    return Math.abs(handle.readClock(meter.serial).getTime() - Date.now()) < 60_000;
-  }
-
   it('worker kill -9 mid-command: the new worker finishes the rows (stalled jobs run again)', async () => {
-    const result = await runCase(
+    const result = await cases.run(
       'worker kill -9 mid-command',
       { service: 'aux_relay_operations', operate: 0 },
       healthy(),
@@ -241,7 +79,7 @@ describe('fault suite', () => {
   });
 
   it('Redis flushed with the worker running: the reconciler and the supervisor bring the work back', async () => {
-    const result = await runCase(
+    const result = await cases.run(
       'Redis FLUSHALL, worker running',
       { service: 'aux_relay_operations', operate: 1 },
       healthy(),
@@ -256,7 +94,7 @@ describe('fault suite', () => {
   });
 
   it('PostgreSQL restart (2 s): jobs retry, the reconciler re-queues what failed meanwhile', async () => {
-    const result = await runCase(
+    const result = await cases.run(
       'PostgreSQL restart, 2 s down',
       { service: 'time_synchronization' },
       healthy(),
@@ -267,7 +105,7 @@ describe('fault suite', () => {
   });
 
   it('PostgreSQL restart (45 s): longer than every retry of a job', async () => {
-    const result = await runCase(
+    const result = await cases.run(
       'PostgreSQL restart, 45 s down',
       { service: 'aux_relay_operations', operate: 0 },
       healthy(),
@@ -278,7 +116,7 @@ describe('fault suite', () => {
   });
 
   it('baseline: the healthy meters alone, no fault', async () => {
-    const result = await runCase(
+    const result = await cases.run(
       'no fault (baseline for the hung-gateway case)',
       { service: 'aux_relay_operations', operate: 0 },
       healthy(),
@@ -289,7 +127,7 @@ describe('fault suite', () => {
   });
 
   it('a hung gateway beside healthy ones: healthy meters finish, the hung one is marked down, its meters fail with the reason', async () => {
-    const result = await runCase(
+    const result = await cases.run(
       `hung gateway (${HUNG_METERS} meters) beside ${GATEWAYS} healthy`,
       { service: 'aux_relay_operations', operate: 1 },
       [...bench.meters.filter((m) => m.gateway < 0), ...healthy()],
@@ -360,7 +198,7 @@ describe('fault suite', () => {
         unavailable: 0,
         seconds: Math.round((Date.now() - started) / 1000),
       };
-      figures.push(result);
+      cases.record(result);
       console.log(JSON.stringify(result));
       expect(result).toMatchObject({ lost: 0, stuck: 0 });
     } finally {
@@ -479,7 +317,7 @@ describe('fault suite', () => {
         unavailable: central.requests().filter((r) => r.httpStatus === 503).length,
         seconds: Math.round((Date.now() - started) / 1000),
       };
-      figures.push(result);
+      cases.record(result);
       console.log(JSON.stringify({ ...result, misrouted, unreachable }));
       expect(result).toMatchObject({ lost: 0, stuck: 0, duplicated: 0, fiveXx: 0 });
       expect(misrouted).toBe(0);
@@ -525,22 +363,4 @@ async function startReceiver() {
     state,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
-}
-
-async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    // A probe that never answers (a query on a connection PostgreSQL's restart left half-open) ends at the deadline.
-    let timer: NodeJS.Timeout | undefined;
-    const answered = await Promise.race([
-      probe().catch(() => false),
-      new Promise<false>(
-        (resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))),
-      ),
-    ]);
-    clearTimeout(timer);
-    if (answered) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('timed out waiting for the case to get under way');
 }

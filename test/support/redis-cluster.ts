@@ -29,25 +29,56 @@ async function freeClusterPort(taken: Set<number>): Promise<number> {
   throw new Error('no free port pair for a cluster node');
 }
 
+/** A node as one line of CLUSTER NODES describes it. */
+export interface ClusterNode {
+  id: string;
+  port: number;
+  /** myself, master, slave, fail, fail?, … */
+  flags: string[];
+  /** The master's id for a replica; '-' for a master. */
+  masterId: string;
+  /** Slot ranges served, e.g. [[0, 5460]] (masters only). */
+  slots: [number, number][];
+}
+
+export interface RedisClusterOptions {
+  /** Masters (default 3). */
+  masters?: number;
+  /**
+   * One replica per master, and a cluster-node-timeout of 1 s instead of 5 s, so that a master killed
+   * (killMaster) is failed over by its replica within seconds. Default: no replicas.
+   */
+  replicas?: boolean;
+}
+
+/** What killMaster saw: the master's port, the replica that took over its slots, and how long it took. */
+export interface Failover {
+  killed: number;
+  promoted: number;
+  ms: number;
+}
+
 /**
- * A throw-away Redis Cluster of three masters (no replicas) on free ports, each redis-server in a
- * temporary folder of its own (its nodes.conf), without persistence; stop() kills them and removes the
- * folders.
+ * A throw-away Redis Cluster of three masters (by default without replicas; with `replicas`, one each) on
+ * free ports, each redis-server in a temporary folder of its own (its nodes.conf), without persistence;
+ * stop() kills them and removes the folders.
  */
 export class DisposableRedisCluster {
-  private readonly processes: ChildProcess[] = [];
+  /** Each node's redis-server, by port. */
+  private readonly processes = new Map<number, ChildProcess>();
   private readonly dirs: string[] = [];
+  /** Every node's port (masters first, then their replicas, as `redis-cli --cluster create` paired them). */
   readonly ports: number[] = [];
 
-  /** The seed-node form of REDIS_URL: every master, comma-separated. */
+  /** The seed-node form of REDIS_URL: every node, comma-separated. */
   get url(): string {
     return `redis://${this.ports.map((port) => `127.0.0.1:${port}`).join(',')}`;
   }
 
-  static async start(masters = 3): Promise<DisposableRedisCluster> {
+  static async start(options: RedisClusterOptions = {}): Promise<DisposableRedisCluster> {
     const cluster = new DisposableRedisCluster();
     try {
-      await cluster.boot(masters);
+      await cluster.boot(options.masters ?? 3, options.replicas ?? false);
     } catch (error) {
       await cluster.stop();
       throw error;
@@ -55,16 +86,17 @@ export class DisposableRedisCluster {
     return cluster;
   }
 
-  private async boot(masters: number): Promise<void> {
+  private async boot(masters: number, replicas: boolean): Promise<void> {
     const taken = new Set<number>();
-    for (let i = 0; i < masters; i += 1) {
+    for (let i = 0; i < (replicas ? 2 * masters : masters); i += 1) {
       const port = await freeClusterPort(taken);
       taken.add(port).add(port + 10000);
       const dir = mkdtempSync(join(tmpdir(), 'hes-redis-cluster-'));
       this.dirs.push(dir);
       this.ports.push(port);
       // stdio ignored: a node's log would only fill the test's output.
-      this.processes.push(
+      this.processes.set(
+        port,
         spawn(
           'redis-server',
           [
@@ -77,7 +109,7 @@ export class DisposableRedisCluster {
             '--cluster-config-file',
             join(dir, 'nodes.conf'),
             '--cluster-node-timeout',
-            '5000',
+            replicas ? '1000' : '5000',
             '--dir',
             dir,
             '--save',
@@ -97,7 +129,7 @@ export class DisposableRedisCluster {
       'create',
       ...this.ports.map((port) => `127.0.0.1:${port}`),
       '--cluster-replicas',
-      '0',
+      replicas ? '1' : '0',
       '--cluster-yes',
     ]);
     // Every node must agree that all 16384 slots are served before a client is pointed at it.
@@ -109,6 +141,88 @@ export class DisposableRedisCluster {
         `cluster state ok on node ${port}`,
       );
     }
+    // A replica can take over only once it has its master's data: each master has its replica online.
+    if (replicas) {
+      for (const master of (await this.nodes()).filter((node) => node.flags.includes('master'))) {
+        await waitFor(
+          async () =>
+            /^slave0:.*state=online/m.test(
+              await this.node(master.port, (redis) => redis.info('replication')),
+            ),
+          `a replica in sync with the master on ${master.port}`,
+        );
+      }
+    }
+  }
+
+  /** The cluster's nodes as a node that is up sees them (CLUSTER NODES). */
+  async nodes(): Promise<ClusterNode[]> {
+    return parseClusterNodes(
+      await this.node(this.running(), (redis) => redis.cluster('NODES') as Promise<string>),
+    );
+  }
+
+  /** The port of the master serving a key's hash slot (CLUSTER KEYSLOT). */
+  async masterOf(key: string): Promise<number> {
+    const slot = await this.node(this.running(), (redis) => redis.cluster('KEYSLOT', key));
+    const master = (await this.nodes()).find(
+      (node) =>
+        node.flags.includes('master') &&
+        !node.flags.includes('fail') &&
+        node.slots.some(([from, to]) => slot >= from && slot <= to),
+    );
+    if (!master) throw new Error(`no master serves slot ${slot}`);
+    return master.port;
+  }
+
+  /**
+   * Kills a master hard (SIGKILL: no goodbye to its replica or its clients) and waits until every
+   * surviving node reports cluster_state:ok with the killed master's slots served by its former replica.
+   */
+  async killMaster(port: number, timeoutMs = 30_000): Promise<Failover> {
+    const before = await this.nodes();
+    const master = before.find((node) => node.port === port && node.flags.includes('master'));
+    if (!master) throw new Error(`node ${port} is not a master`);
+    const replica = before.find((node) => node.masterId === master.id);
+    if (!replica) throw new Error(`master ${port} has no replica to take over`);
+    const started = Date.now();
+    const child = this.processes.get(port)!;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+    const survivors = this.ports.filter((candidate) => this.isRunning(candidate));
+    await waitFor(
+      async () => {
+        for (const survivor of survivors) {
+          const info = await this.node(survivor, (redis) => redis.cluster('INFO'));
+          if (!/cluster_state:ok/.test(info)) return false;
+          const nodes = parseClusterNodes(
+            await this.node(survivor, (redis) => redis.cluster('NODES') as Promise<string>),
+          );
+          const promoted = nodes.find((node) => node.id === replica.id);
+          if (!promoted?.flags.includes('master')) return false;
+          if (JSON.stringify(promoted.slots) !== JSON.stringify(master.slots)) return false;
+        }
+        return true;
+      },
+      `replica ${replica.port} to take over from master ${port}`,
+      timeoutMs,
+      100,
+    );
+    return { killed: port, promoted: replica.port, ms: Date.now() - started };
+  }
+
+  /** A node that is up. */
+  private running(): number {
+    const port = this.ports.find((candidate) => this.isRunning(candidate));
+    if (port === undefined) throw new Error('no node of the cluster is running');
+    return port;
+  }
+
+  private isRunning(port: number): boolean {
+    const child = this.processes.get(port);
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
   }
 
   /** Runs a command on one node (not through the cluster). */
@@ -122,16 +236,17 @@ export class DisposableRedisCluster {
     }
   }
 
-  /** The keys each node holds that match the pattern (KEYS on a small test cluster), by port. */
+  /** The keys each running node holds that match the pattern (KEYS on a small test cluster), by port. */
   async keysByNode(pattern: string): Promise<Map<number, string[]>> {
     const result = new Map<number, string[]>();
-    for (const port of this.ports) result.set(port, await this.node(port, (redis) => redis.keys(pattern)));
+    for (const port of this.ports.filter((candidate) => this.isRunning(candidate)))
+      result.set(port, await this.node(port, (redis) => redis.keys(pattern)));
     return result;
   }
 
   async stop(): Promise<void> {
     await Promise.all(
-      this.processes.map(
+      [...this.processes.values()].map(
         (child) =>
           new Promise<void>((resolve) => {
             if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -142,4 +257,27 @@ export class DisposableRedisCluster {
     );
     for (const dir of this.dirs) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** CLUSTER NODES: `<id> <ip:port@cport[,hostname]> <flags> <master> <ping> <pong> <epoch> <link> <slot>…`. */
+export function parseClusterNodes(text: string): ClusterNode[] {
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [id, address, flags, masterId, , , , , ...slots] = line.trim().split(' ');
+      return {
+        id,
+        port: Number(/:(\d+)@/.exec(address)?.[1]),
+        flags: flags.split(','),
+        masterId,
+        slots: slots
+          // Slots being migrated ([slot->-id]) are not served yet.
+          .filter((slot) => !slot.startsWith('['))
+          .map((slot) => {
+            const [from, to = from] = slot.split('-').map(Number);
+            return [from, to] as [number, number];
+          }),
+      };
+    });
 }

@@ -1,7 +1,12 @@
 import { Queue, createRedisBackend, setDefaultBackendFactory } from 'bullmq';
 import Redis, { Cluster } from 'ioredis';
 import { AppConfig, parseEnvironment } from '@hes/config';
-import { configureQueueBackend, createRedisClient, queueKeyPrefix } from './queue-connection';
+import {
+  CLUSTER_FAILOVER_WAIT_MS,
+  configureQueueBackend,
+  createRedisClient,
+  queueKeyPrefix,
+} from './queue-connection';
 
 const config = (env: Record<string, string>): AppConfig =>
   parseEnvironment({
@@ -43,6 +48,26 @@ describe('Redis connections', () => {
     expect(cluster.options.clusterRetryStrategy?.(1)).toBe(500);
     expect(cluster.status).toBe('wait');
     cluster.disconnect();
+  });
+
+  it('lets a cluster client that waits for Redis retry through a failover, and a fail-fast one give up as ioredis does', () => {
+    const url = { REDIS_URL: 'redis://h1:7000,h2:7001' };
+    const waiting = createRedisClient(config(url), {
+      lazyConnect: true,
+      maxRetriesPerRequest: null,
+    }) as Cluster;
+    // Each try after CLUSTERDOWN or a lost node waits retryDelayOnClusterDown / retryDelayOnFailover.
+    const { maxRedirections = 0, retryDelayOnClusterDown = 0, retryDelayOnFailover = 0 } = waiting.options;
+    expect(maxRedirections * retryDelayOnClusterDown).toBe(CLUSTER_FAILOVER_WAIT_MS);
+    expect(maxRedirections * retryDelayOnFailover).toBe(CLUSTER_FAILOVER_WAIT_MS);
+    expect(CLUSTER_FAILOVER_WAIT_MS).toBeGreaterThan(15_000 + 5_000); // cluster-node-timeout's default + election
+    const failFast = createRedisClient(config(url), {
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+    }) as Cluster;
+    expect(failFast.options.maxRedirections).toBe(16);
+    waiting.disconnect();
+    failFast.disconnect();
   });
 
   it('hash-tags each queue on a cluster only, so single-server keys stay as they were', () => {

@@ -30,6 +30,19 @@ function credentials(target: RedisTarget) {
 
 type RedisConfig = Pick<AppConfig, 'REDIS_URL'> & Partial<Pick<AppConfig, 'REDIS_CLUSTER'>>;
 
+/** ioredis's pause before a cluster command is tried again after CLUSTERDOWN or a lost node connection. */
+const CLUSTER_RETRY_DELAY_MS = 100;
+/**
+ * How long a command of a cluster client that waits (maxRetriesPerRequest null: BullMQ's) goes on being
+ * tried while the cluster is down or a master is lost: longer than a failover (a master is found failed
+ * after cluster-node-timeout, 15 s by default, then a replica is elected). ioredis counts these tries
+ * against maxRedirections, 16 by default: 1.6 s, after which the command fails with "Too many Cluster
+ * redirections", an error BullMQ does not retry (only "Connection is closed." and ECONNREFUSED), so a job
+ * ending during a failover stayed active until its lock lapsed and the stalled check took it back (up to
+ * a minute).
+ */
+export const CLUSTER_FAILOVER_WAIT_MS = 60_000;
+
 /**
  * The one place where connections to Redis are made (queues, gateway leases, credential throttling,
  * health): a single server, or, when REDIS_URL lists a cluster's seed nodes (or REDIS_CLUSTER=true), an
@@ -57,6 +70,13 @@ export function createRedisClient(config: RedisConfig, options: RedisClientOptio
     enableOfflineQueue,
     enableAutoPipelining,
     clusterRetryStrategy: retryStrategy,
+    retryDelayOnClusterDown: CLUSTER_RETRY_DELAY_MS,
+    retryDelayOnFailover: CLUSTER_RETRY_DELAY_MS,
+    retryDelayOnTryAgain: CLUSTER_RETRY_DELAY_MS,
+    // A client that waits for Redis waits through a failover too; the others fail fast, as on one server.
+    ...(options.maxRetriesPerRequest === null
+      ? { maxRedirections: CLUSTER_FAILOVER_WAIT_MS / CLUSTER_RETRY_DELAY_MS }
+      : {}),
   });
 }
 
