@@ -385,4 +385,46 @@ describe('monthly partitions of the UDIL tables', () => {
         ...[2, 3, 4, 5, 6].map((month) => `transaction_status_p20430${month}`),
       ]);
   });
+  it('reads again which of the reconciler’s rows are pending still, in their months only', async () => {
+    await partitions.ensureAhead('transaction_status', 1, utc('2045-03-01T00:00:00'));
+    await dataSource.query(
+      `INSERT INTO udil.transaction_status (transactionid, global_device_id, type, command_receiving_datetime, status_level, indv_status)
+       VALUES ('tx-r', 'live', 'AUXR', '2045-03-10T10:00:00.123456Z', 2, 0),
+              ('tx-r', 'done', 'AUXR', '2045-03-10T10:00:00.123456Z', 5, 1),
+              ('tx-r2', 'live', 'AUXR', '2045-04-02T00:00:00Z', 0, 0)`,
+    );
+    const rows = [
+      {
+        transactionid: 'tx-r',
+        global_device_id: 'live',
+        command_receiving_datetime: utc('2045-03-10T10:00:00.123'),
+      },
+      {
+        transactionid: 'tx-r',
+        global_device_id: 'done',
+        command_receiving_datetime: utc('2045-03-10T10:00:00.123'),
+      },
+      {
+        transactionid: 'tx-r2',
+        global_device_id: 'live',
+        command_receiving_datetime: utc('2045-04-02T00:00:00'),
+      },
+      {
+        transactionid: 'tx-r',
+        global_device_id: 'unknown',
+        command_receiving_datetime: utc('2045-03-10T10:00:00.123'),
+      },
+    ];
+    const still = await new TransactionStatusRepository(dataSource).stillPending(rows);
+    expect(still.map((row) => `${row.transactionid}/${row.global_device_id}`).sort()).toEqual([
+      'tx-r/live',
+      'tx-r2/live',
+    ]);
+    const plans: PlanNode[] = [];
+    await new TransactionStatusRepository(explaining(dataSource, plans)).stillPending(rows);
+    expect(partitionsIn(plans[0], 'transaction_status')).toEqual([
+      'transaction_status_p204503',
+      'transaction_status_p204504',
+    ]);
+  });
 });

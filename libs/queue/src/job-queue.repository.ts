@@ -71,6 +71,21 @@ export class JobQueueRepository implements OnModuleInit {
   }
 
   /**
+   * The ids among `jobIds` whose job will not run: none in the queue, or one that completed or failed (what
+   * {@link ensureQueued} would act on). Jobs looked up concurrently, auto-pipelined by the client.
+   */
+  async notQueued(name: JobName, jobIds: readonly string[]): Promise<Set<string>> {
+    const queue = this.queue(QUEUE_OF_JOB[name]);
+    const states = await Promise.all(
+      jobIds.map(async (jobId) => {
+        const job = await queue.getJob(jobId);
+        return job ? job.getState() : 'absent';
+      }),
+    );
+    return new Set(jobIds.filter((_, index) => ['absent', 'completed', 'failed'].includes(states[index])));
+  }
+
+  /**
    * Makes sure a job with this id will run: added when the queue has none, retried when it failed,
    * replaced when it completed without finishing its work; left alone while waiting, delayed or active.
    */

@@ -19,6 +19,22 @@ import {
 
 export type StatusLevel = 0 | 1 | 2 | 3 | 4 | 5;
 
+/** A live row the reconciler may have to queue again. */
+export interface PendingRow {
+  transactionid: string;
+  global_device_id: string;
+  command_receiving_datetime: Date;
+}
+
+/**
+ * A row of `udil.transaction_status t` still to be carried out: accepted, neither finished nor cancelled,
+ * and not held until a time still to come ({@link TransactionStatusRepository.defer}).
+ */
+const PENDING = `t.indv_status = 0 AND t.request_cancelled = 0 AND t.status_level < 5
+          AND NOT EXISTS (SELECT 1 FROM public.udil_deferred_rows d
+                           WHERE d.transactionid = t.transactionid AND d.global_device_id = t.global_device_id
+                             AND d.due_at > now())`;
+
 /** One row of udil.transaction_status, as stored. */
 export interface TransactionStatusRow {
   transactionid: string;
@@ -678,18 +694,35 @@ export class TransactionStatusRepository {
    * Accepted rows that are neither finished nor cancelled and older than `olderThan` (for the
    * reconciler); rows held until a time still to come ({@link defer}) are not pending yet.
    */
-  pending(
-    olderThan: Date,
-    limit: number,
-  ): Promise<{ transactionid: string; global_device_id: string; command_receiving_datetime: Date }[]> {
+  pending(olderThan: Date, limit: number): Promise<PendingRow[]> {
     return this.dataSource.query(
       `SELECT t.transactionid, t.global_device_id, t.command_receiving_datetime FROM udil.transaction_status t
-        WHERE t.indv_status = 0 AND t.request_cancelled = 0 AND t.status_level < 5 AND t.command_receiving_datetime < $1
-          AND NOT EXISTS (SELECT 1 FROM public.udil_deferred_rows d
-                           WHERE d.transactionid = t.transactionid AND d.global_device_id = t.global_device_id
-                             AND d.due_at > now())
+        WHERE ${PENDING} AND t.command_receiving_datetime < $1
         ORDER BY t.command_receiving_datetime LIMIT $2`,
       [olderThan, limit],
+    );
+  }
+
+  /**
+   * Those of `rows` (read by {@link pending}) that are pending still: a row whose job finished after it was
+   * read is not (the job writes the row's end before the queue forgets the job).
+   */
+  async stillPending(rows: readonly PendingRow[]): Promise<PendingRow[]> {
+    if (rows.length === 0) return [];
+    // One (transactionid, device) is one row; the set's earliest and latest datetime keep its partitions.
+    const times = rows.map((r) => r.command_receiving_datetime.getTime());
+    const parameters = [
+      rows.map((r) => r.transactionid),
+      rows.map((r) => r.global_device_id),
+      new Date(Math.min(...times) - 1),
+      new Date(Math.max(...times) + 1),
+    ];
+    return this.dataSource.query(
+      `SELECT t.transactionid, t.global_device_id, t.command_receiving_datetime FROM udil.transaction_status t
+         JOIN unnest($1::varchar[], $2::varchar[]) AS k(transactionid, global_device_id)
+           ON k.transactionid = t.transactionid AND k.global_device_id = t.global_device_id
+        WHERE ${PENDING} AND t.command_receiving_datetime BETWEEN $3 AND $4`,
+      parameters,
     );
   }
 
@@ -726,11 +759,8 @@ export class TransactionStatusRepository {
     return this.dataSource.query(
       `SELECT t.global_device_id, d.gateway_id, t.command_receiving_datetime FROM udil.transaction_status t
          LEFT JOIN public.devices d ON d.global_device_id = t.global_device_id
-        WHERE t.transactionid = $1 AND t.indv_status = 0 AND t.request_cancelled = 0 AND t.status_level < 5
+        WHERE t.transactionid = $1 AND ${PENDING}
           AND t.command_receiving_datetime >= (SELECT u.created_at FROM public.udil_transactions u WHERE u.transactionid = $1)
-          AND NOT EXISTS (SELECT 1 FROM public.udil_deferred_rows r
-                           WHERE r.transactionid = t.transactionid AND r.global_device_id = t.global_device_id
-                             AND r.due_at > now())
         ORDER BY t.global_device_id`,
       [transactionid],
     );

@@ -5,6 +5,7 @@ import {
   TransactionStatusRepository,
   interleaveByGateway,
   queueTransactionJobs,
+  transactionJobId,
   transactionJobOptions,
 } from '@hes/transactions';
 
@@ -73,8 +74,17 @@ export class TransactionReconcileJob implements OnApplicationBootstrap {
       );
     }
     const pending = await this.statuses.pending(olderThan, BATCH);
+    // Rows whose job will not run, read again: a job that finished between the read and the look at the
+    // queue is gone from it, but its row is finished, not lost (it was counted, and run again, as lost).
+    const notQueued = await this.queues.notQueued(
+      JobName.TransactionExecute,
+      pending.map((row) => transactionJobId(row.transactionid, row.global_device_id)),
+    );
+    const lost = await this.statuses.stillPending(
+      pending.filter((row) => notQueued.has(transactionJobId(row.transactionid, row.global_device_id))),
+    );
     let requeued = 0;
-    for (const row of pending) {
+    for (const row of lost) {
       const outcome = await this.queues.ensureQueued(
         JobName.TransactionExecute,
         {
@@ -88,7 +98,7 @@ export class TransactionReconcileJob implements OnApplicationBootstrap {
     }
     if (requeued > 0)
       this.logger.warn(
-        { requeued, pending: pending.length },
+        { requeued, pending: pending.length, notQueued: notQueued.size },
         're-queued transaction rows the queue had lost',
       );
     return { queued, requeued };

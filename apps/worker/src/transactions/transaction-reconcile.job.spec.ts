@@ -1,0 +1,60 @@
+import { AppConfig } from '@hes/config';
+import { JobName, JobQueueRepository, ScheduleSupervisor } from '@hes/queue';
+import { PendingRow, TransactionStatusRepository, transactionJobId } from '@hes/transactions';
+import { TransactionReconcileJob } from './transaction-reconcile.job';
+
+const at = new Date('2026-12-01T01:00:00Z');
+const row = (device: string): PendingRow => ({
+  transactionid: 'T',
+  global_device_id: device,
+  command_receiving_datetime: at,
+});
+
+/**
+ * The reconciler with a fake TRANSACTION_STATUS and queue: `queued` are the devices whose job is in the queue,
+ * `finishedMeanwhile` the devices whose job finished (and left the queue) after the rows were read.
+ */
+function reconcilerWith(devices: string[], queued: string[], finishedMeanwhile: string[]) {
+  const ensured: string[] = [];
+  const statuses = {
+    unqueued: () => Promise.resolve([]),
+    pending: () => Promise.resolve(devices.map(row)),
+    stillPending: (rows: readonly PendingRow[]) =>
+      Promise.resolve(rows.filter((r) => !finishedMeanwhile.includes(r.global_device_id))),
+  } as unknown as TransactionStatusRepository;
+  const queues = {
+    notQueued: (name: JobName, ids: readonly string[]) => {
+      expect(name).toBe(JobName.TransactionExecute);
+      return Promise.resolve(
+        new Set(ids.filter((id) => !queued.some((device) => transactionJobId('T', device) === id))),
+      );
+    },
+    ensureQueued: (_name: JobName, data: { globalDeviceId: string }) => {
+      ensured.push(data.globalDeviceId);
+      return Promise.resolve('added');
+    },
+  } as unknown as JobQueueRepository;
+  const config = {
+    RECONCILE_INTERVAL_SECONDS: 60,
+    TRANSACTION_ATTEMPTS: 5,
+    TRANSACTION_BACKOFF_MS: 2000,
+  } as AppConfig;
+  const job = new TransactionReconcileJob(statuses, queues, {} as ScheduleSupervisor, config);
+  return { job, ensured };
+}
+
+describe('the transaction reconciler', () => {
+  it('queues again only the rows whose job is gone and that are pending still', async () => {
+    // m1 waits in the queue; m2's job finished between the read of the rows and the look at the queue;
+    // m3's job was lost (Redis emptied).
+    const { job, ensured } = reconcilerWith(['m1', 'm2', 'm3'], ['m1'], ['m2']);
+    expect(await job.reconcile()).toEqual({ queued: 0, requeued: 1 });
+    expect(ensured).toEqual(['m3']);
+  });
+
+  it('queues nothing when every job is in the queue', async () => {
+    const { job, ensured } = reconcilerWith(['m1', 'm2'], ['m1', 'm2'], []);
+    expect(await job.reconcile()).toEqual({ queued: 0, requeued: 0 });
+    expect(ensured).toEqual([]);
+  });
+});
