@@ -366,6 +366,15 @@ describe('monthly partitions of the UDIL tables', () => {
       now,
     );
     expect(upTo.items.map((row) => row.transactionid)).toEqual(['tx-feb']);
+    // `to` alone: the 30 days before it.
+    const before = await audit.deviceCommands(
+      { globalDeviceId: 'a1', to: utc('2043-02-15T00:00:00') },
+      0,
+      50,
+      now,
+    );
+    expect(before).toMatchObject({ from: utc('2043-01-16T00:00:00'), to: utc('2043-02-15T00:00:00') });
+    expect(before.items.map((row) => row.transactionid)).toEqual(['tx-feb']);
     const byTransaction = await audit.deviceCommands({ transactionid: 'tx-feb' }, 0, 50, now);
     expect(byTransaction).toMatchObject({ total: 2, from: utc('2043-02-01T00:00:00') });
 

@@ -50,7 +50,10 @@ export interface DeviceCommandFilter {
   globalDeviceId?: string;
   transactionid?: string;
   requestedBy?: string;
-  /** Requested at or after (default: DEVICE_COMMANDS_DEFAULT_DAYS before now, or the transaction's acceptance). */
+  /**
+   * Requested at or after (default: DEVICE_COMMANDS_DEFAULT_DAYS before `to` or now, or the transaction's
+   * acceptance).
+   */
   from?: Date;
   /** Requested at or before. */
   to?: Date;
@@ -156,7 +159,8 @@ export class AdminAuditRepository {
 
   /**
    * Device commands, newest first. `requested_at` is the partition key of udil.transaction_status, which
-   * grows for years: the read is bounded by `from` (DEVICE_COMMANDS_DEFAULT_DAYS back by default) so that it
+   * grows for years: the read is bounded by `from` (by default DEVICE_COMMANDS_DEFAULT_DAYS before `to`, or
+   * before now) so that it
    * plans, sorts and counts the months asked for, not the whole history. With a transactionid and no `from`,
    * the bound is the transaction's acceptance (its rows are not older); a transaction the head-end started
    * itself has none and is read unbounded, by its key.
@@ -170,7 +174,9 @@ export class AdminAuditRepository {
     const accepted = filter.transactionid ? await this.acceptedAt(filter.transactionid) : undefined;
     const from =
       filter.from ??
-      (filter.transactionid ? accepted : new Date(now.getTime() - DEVICE_COMMANDS_DEFAULT_DAYS * 86_400_000));
+      (filter.transactionid
+        ? accepted
+        : new Date((filter.to ?? now).getTime() - DEVICE_COMMANDS_DEFAULT_DAYS * 86_400_000));
     const lower = from && accepted && accepted > from ? accepted : from;
     const { clause, values } = where(
       {

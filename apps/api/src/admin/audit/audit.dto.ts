@@ -61,7 +61,7 @@ export class DeviceCommandQueryDto extends PageQueryDto {
 
   @ApiPropertyOptional({
     example: '2026-11-01T00:00:00Z',
-    description: `commands requested at or after this instant (ISO 8601, with offset); default ${DEVICE_COMMANDS_DEFAULT_DAYS} days before now, or the transaction's acceptance when transactionid is given`,
+    description: `commands requested at or after this instant (ISO 8601, with offset); default ${DEVICE_COMMANDS_DEFAULT_DAYS} days before to (or now), or the transaction's acceptance when transactionid is given`,
   })
   @IsOptional()
   @IsInstant('from')
