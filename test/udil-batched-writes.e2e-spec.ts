@@ -357,5 +357,16 @@ describe('UDIL writes and reads grouped across concurrent jobs', () => {
       status: 'rejected',
       reason: { message: expect.stringMatching(/nobody is no longer registered/) },
     });
+    // The rows are mapped without TypeORM: a column given a transformer one day is refused, not skipped.
+    const devices = dataSource.getRepository(Device);
+    const msn = devices.metadata.columns.find((c) => c.propertyName === 'msn')!;
+    msn.transformer = { to: (value: unknown) => value, from: (value: unknown) => value };
+    try {
+      await expect(new DeviceDirectory(devices, gateways).resolve(ids[0])).rejects.toThrow(
+        "DeviceDirectory maps rows without TypeORM's transformers; map devices.msn explicitly",
+      );
+    } finally {
+      delete msn.transformer;
+    }
   });
 });

@@ -93,6 +93,14 @@ export class DeviceDirectory {
   private buildLookupSql(): { sql: string; device: ColumnMetadata[]; gateway: ColumnMetadata[] } {
     const device = this.devices.metadata.columns;
     const gateway = this.devices.manager.connection.getMetadata(Gateway).columns;
+    // The rows are mapped as node-postgres typed them: a column with a transformer would silently skip it.
+    const transformed = [...device, ...gateway].filter((c) => c.transformer !== undefined);
+    if (transformed.length > 0)
+      throw new Error(
+        `DeviceDirectory maps rows without TypeORM's transformers; map ${transformed
+          .map((c) => `${c.entityMetadata.tableName}.${c.databaseName}`)
+          .join(', ')} explicitly`,
+      );
     const select = (alias: string, columns: ColumnMetadata[]) =>
       columns.map((c) => `${alias}."${c.databaseName}" AS "${alias}.${c.databaseName}"`);
     return {
