@@ -6,7 +6,7 @@ import { CaseResult, FaultCases } from './fault-cases';
 
 /**
  * A Redis Cluster master failover mid-command: three masters with a replica each (cluster-node-timeout
- * 1 s), the compiled api and worker on it, 200 simulated G13 meters on four gateways. An
+ * 5 s, 1.5 s from just before the kill), the compiled api and worker on it, 200 simulated G13 meters on four gateways. An
  * aux_relay_operations is sent; once a quarter of its rows finished, the master holding the transactions
  * queue's hash slot is killed (SIGKILL) and its replica promoted; once the cluster is ok again a second
  * command is sent. Replication is asynchronous, so the old master may have acknowledged jobs its replica
