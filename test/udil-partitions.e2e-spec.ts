@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { MonthPartitionRepository, createDataSourceOptions } from '@hes/database';
+import { Device, MonthPartitionRepository, createDataSourceOptions } from '@hes/database';
 import { UdilTableReader } from '@hes/readings';
 import { PollScheduleRepository, TransactionStatusRepository } from '@hes/transactions';
 import { AdminAuditRepository } from '../apps/api/src/admin/audit/admin-audit.repository';
+import { AdminDevicesService } from '../apps/api/src/admin/devices/admin-devices.service';
 import { grantMdmReader } from '../scripts/mdm-reader-role';
 import { TEST_POSTGRES_URL } from './support/services';
 import { TestDatabase, createMigratedDatabase } from './support/test-database';
@@ -435,5 +436,33 @@ describe('monthly partitions of the UDIL tables', () => {
       'transaction_status_p204503',
       'transaction_status_p204504',
     ]);
+  });
+  it('shows a device’s latest transactions and communications asking its latest months first (EXPLAIN)', async () => {
+    await dataSource.query(
+      `INSERT INTO public.devices (global_device_id, msn, driver) VALUES ('detail-meter', 3100009999, 'ABB_G13')`,
+    );
+    for (const table of ['transaction_status', 'device_communication_history'] as const)
+      await partitions.ensureAhead(table, 0, utc('2020-01-15T00:00:00'));
+    const plans: PlanNode[] = [];
+    // The device from the registry as it is; the UDIL tables' reads EXPLAINed (no rows: every window is tried).
+    const explained = explaining(dataSource, plans);
+    const devices = new AdminDevicesService(dataSource.getRepository(Device), explained);
+    const detail = await devices.detail('detail-meter');
+    expect(detail).toMatchObject({ recentTransactions: [], recentCommunications: [] });
+    const reads = (table: string) =>
+      plans.filter((plan) => partitionsIn(plan, table).length > 0).map((plan) => partitionsIn(plan, table));
+    const now = new Date();
+    const previousMonth = `_p${new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)).toISOString().slice(0, 7).replace('-', '')}`;
+    for (const table of ['transaction_status', 'device_communication_history']) {
+      const windows = reads(table);
+      expect(windows).toHaveLength(3);
+      // The first window: DEFAULT and months from the previous one on, none before it.
+      for (const partition of windows[0])
+        expect(partition === `${table}_default` || partition.slice(table.length) >= previousMonth).toBe(true);
+      // A month of 2020 is read only by the last, unbounded window.
+      expect(windows[0]).not.toContain(`${table}_p202001`);
+      expect(windows[1]).not.toContain(`${table}_p202001`);
+      expect(windows[2]).toContain(`${table}_p202001`);
+    }
   });
 });
