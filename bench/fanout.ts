@@ -343,7 +343,7 @@ async function main(): Promise<void> {
         `the api alone as a child process, LOG_LEVEL ${process.env.LOG_LEVEL ?? 'warn'}. `
       : `Settings: ${gateways} simulated G13 gateways × ${perGateway} meters, ${tls ? 'HTTPS' : 'plain HTTP'}, ` +
         `latency ${latencyMs} ms per answer, max_in_flight ${maxInFlight} per gateway, ${workerCount} worker process(es) ` +
-        `× WORKER_CONCURRENCY ${workerConcurrency}, LOG_LEVEL ${process.env.LOG_LEVEL ?? 'warn'}; simulator in the ` +
+        `× WORKER_CONCURRENCY ${workerConcurrency}, TRANSACTION_SLICE_SIZE ${process.env.TRANSACTION_SLICE_SIZE ?? '100 (default)'}, LOG_LEVEL ${process.env.LOG_LEVEL ?? 'warn'}; simulator in the ` +
         `benchmark process, api and worker(s) as child processes. `) +
     `Redis used_memory_peak ${redis.used_memory_peak_human ?? '?'}.`;
   if (!flag('no-results')) {

@@ -18,6 +18,7 @@ import { UdilPartitions1764500000000 } from './1764500000000-udil-partitions';
 import { UdilTransactionsQueued1764500000100 } from './1764500000100-udil-transactions-queued';
 import { MpcbRetention1764600000000 } from './1764600000000-mpcb-retention';
 import { UdilPartitionCreationLock1764600000100 } from './1764600000100-udil-partition-creation-lock';
+import { UdilTransactionSlices1764700000000 } from './1764700000000-udil-transaction-slices';
 
 /** Every migration, in order. Listed explicitly so that compiled and test runs load the same set. */
 export const MIGRATIONS = [
@@ -41,4 +42,5 @@ export const MIGRATIONS = [
   UdilTransactionsQueued1764500000100,
   MpcbRetention1764600000000,
   UdilPartitionCreationLock1764600000100,
+  UdilTransactionSlices1764700000000,
 ];

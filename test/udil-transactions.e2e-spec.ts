@@ -1,7 +1,8 @@
 import Redis from 'ioredis';
 import request from 'supertest';
 import { G13HeadEnd, TransactionRow, startG13HeadEnd } from './support/g13-head-end';
-import { JobQueueRepository } from '@hes/queue';
+import { GatewayCoordination, GatewayLease, JobQueueRepository, QueueName } from '@hes/queue';
+import { transactionJobId, transactionSliceJobId } from '@hes/transactions';
 import { formatUdilDatetime } from '@hes/udil';
 import { waitFor } from './support/test-environment';
 
@@ -223,6 +224,101 @@ describe('UDIL transactions against the G13 simulator', () => {
       );
       expect(writes).toHaveLength(1);
     }
+  });
+
+  /** The io writes the gateway received for each serial since its last resetStats. */
+  const relayWrites = (serials: string[]) =>
+    serials.map(
+      (serial) =>
+        headEnd.gateway.requests.filter((r) => r.method === 'POST' && r.path.endsWith(`/meters/${serial}/io`))
+          .length,
+    );
+  const queuedSlices = async (transactionid: string) =>
+    (
+      await headEnd.db.query<{ queued_slices: number }>(
+        `SELECT queued_slices FROM public.udil_transactions WHERE transactionid = $1`,
+        [transactionid],
+      )
+    ).rows[0].queued_slices;
+  const transactionsQueue = () => headEnd.api.get(JobQueueRepository).queue(QueueName.Transactions);
+
+  it("runs a gateway's meters as one slice: never more than max_in_flight at the gateway, each meter written once while the reconciler looks every second", async () => {
+    headEnd.gateway.resetStats();
+    // Seconds per meter: the third meter waits in the slice, at level 0, while the reconciler (every second,
+    // rows older than a second) looks at its rows.
+    headEnd.gateway.setGatewayFaults({ latencyMs: 600 });
+    const transactionid = nextId();
+    const devices = ['m1', 'm2', 'm3'];
+    await relay(transactionid, devices, 0);
+    const rows = await finished(transactionid, devices);
+    expect(rows.map((r) => [r.status_level, r.indv_status])).toEqual([
+      [5, 1],
+      [5, 1],
+      [5, 1],
+    ]);
+    expect(await queuedSlices(transactionid)).toBe(1);
+    const slice = await transactionsQueue().getJob(transactionSliceJobId(transactionid, 0));
+    expect(slice?.name).toBe('transaction.execute-slice');
+    expect(await slice?.getState()).toBe('completed');
+    // The reconciler found the rows carried by the slice: it queued no job of their own.
+    for (const device of devices)
+      expect(await transactionsQueue().getJob(transactionJobId(transactionid, device))).toBeUndefined();
+    expect(relayWrites(SERIALS)).toEqual([1, 1, 1]);
+    expect(headEnd.gateway.peakConcurrency()).toBeLessThanOrEqual(2);
+    for (const serial of SERIALS) expect(headEnd.gateway.readOutput(serial, RELAY_PORT)).toBe(0);
+  });
+
+  it('puts a slice back while its gateway is busy, and runs the meters of a slice Redis lost through the reconciler', async () => {
+    const coordination = headEnd.api.get(GatewayCoordination, { strict: false });
+    const hold = async () => {
+      const leases: GatewayLease[] = [];
+      for (let i = 0; i < 2; i += 1) {
+        const lease = await coordination.tryAcquire(headEnd.gatewayId, 2);
+        expect(lease).toBeDefined();
+        leases.push(lease!);
+      }
+      return leases;
+    };
+    const devices = ['m1', 'm2', 'm3'];
+    // Busy: both leases are held elsewhere; the slice is put back with all three meters, untouched.
+    let leases = await hold();
+    headEnd.gateway.resetStats();
+    const busy = nextId();
+    await relay(busy, devices, 1);
+    const putBack = await waitFor(async () => {
+      const job = await transactionsQueue().getJob(transactionSliceJobId(busy, 0));
+      return job && (await job.getState()) === 'delayed' ? job : undefined;
+    }, 'the slice to be put back');
+    const { devices: kept } = putBack.data as { devices: { globalDeviceId: string }[] };
+    expect(kept.map((d) => d.globalDeviceId)).toEqual(devices);
+    expect(relayWrites(SERIALS)).toEqual([0, 0, 0]);
+    await Promise.all(leases.map((lease) => lease.release()));
+    await finished(busy, devices);
+    expect(relayWrites(SERIALS)).toEqual([1, 1, 1]);
+
+    // Lost: the slice is put back, then Redis loses everything; the reconciler runs each meter once.
+    leases = await hold();
+    headEnd.gateway.resetStats();
+    const lost = nextId();
+    await relay(lost, devices, 0);
+    await waitFor(async () => {
+      const job = await transactionsQueue().getJob(transactionSliceJobId(lost, 0));
+      return job && (await job.getState()) === 'delayed' ? job : undefined;
+    }, 'the slice to be put back');
+    const flush = new Redis(headEnd.redis.url);
+    await flush.flushall();
+    flush.disconnect();
+    const rows = await finished(lost, devices);
+    expect(rows.map((r) => [r.status_level, r.indv_status])).toEqual([
+      [5, 1],
+      [5, 1],
+      [5, 1],
+    ]);
+    expect(relayWrites(SERIALS)).toEqual([1, 1, 1]);
+    // Each meter ran in a job of its own, queued by the reconciler.
+    for (const device of devices)
+      expect(await transactionsQueue().getJob(transactionJobId(lost, device))).toBeDefined();
+    void leases; // their keys went with the flush
   });
 
   it('records when every job of an accepted transaction is in the queue', async () => {

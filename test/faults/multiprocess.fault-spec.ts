@@ -49,7 +49,9 @@ describe('several processes, one system', () => {
       latencyMs: 10,
       // The least history a simulated meter builds: 10 000 of them take seconds of CPU and hundreds of MB.
       historyDays: 0,
-      env: { WORKER_CONCURRENCY: String(WORKER_CONCURRENCY) },
+      // Slices of 25: twenty per gateway, so both workers run slices of every gateway and contend for its
+      // leases (what this case measures); the default of 100 would leave a gateway five slices.
+      env: { WORKER_CONCURRENCY: String(WORKER_CONCURRENCY), TRANSACTION_SLICE_SIZE: '25' },
     });
     // Each gateway's own limit, and a timeout no answer of this loaded machine comes near: this case is
     // about sharing the work, not about faults (the fault suite's other cases are).

@@ -6,11 +6,13 @@ import { McsQueueProcessor } from './mcs/mcs-queue.processor';
 import { MpcbQueueProcessor } from './mpcb/mpcb-queue.processor';
 import { PollingQueueProcessor } from './polling/polling-queue.processor';
 import { SystemQueueProcessor } from './system-queue.processor';
+import { TransactionExecuteJob } from './transactions/transaction-execute.job';
 import { TransactionsQueueProcessor } from './transactions/transactions-queue.processor';
 
 /**
  * Stops the worker in order (SIGTERM, SIGINT): it stops taking jobs and lets the running ones finish
- * within WORKER_SHUTDOWN_GRACE_SECONDS; a job still running then is handed back (its lock lapses and
+ * within WORKER_SHUTDOWN_GRACE_SECONDS (a transaction's slice ends with the devices it is running and puts
+ * the others back); a job still running then is handed back (its lock lapses and
  * another worker, or this one after a restart, runs it again; its row is still live in PostgreSQL).
  * Only then do the later shutdown hooks close the connection pools (TypeORM, Redis), so no job loses
  * its database in the middle. beforeApplicationShutdown runs before every onApplicationShutdown.
@@ -28,6 +30,7 @@ export class WorkerShutdown implements BeforeApplicationShutdown {
     polling: PollingQueueProcessor,
     mcs: McsQueueProcessor,
     mpcb: MpcbQueueProcessor,
+    private readonly transactionJobs: TransactionExecuteJob,
   ) {
     this.hosts = [system, transactions, polling, mcs, mpcb];
   }
@@ -35,6 +38,9 @@ export class WorkerShutdown implements BeforeApplicationShutdown {
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     const started = Date.now();
     await this.supervisor.stop();
+    // A slice of a gateway's devices could run for minutes: it finishes the devices it is talking to and
+    // puts the rest back in the queue.
+    this.transactionJobs.stopSlices();
     const workers = this.hosts.map((host) => host.worker);
     const graceMs = this.config.WORKER_SHUTDOWN_GRACE_SECONDS * 1000;
     let timer: NodeJS.Timeout | undefined;

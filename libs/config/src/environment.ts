@@ -265,6 +265,11 @@ export const environmentSchema = z
     /** Attempts per device of a UDIL command, and the first retry delay (doubling each time). */
     TRANSACTION_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
     TRANSACTION_BACKOFF_MS: z.coerce.number().int().min(10).max(3_600_000).default(2000),
+    /**
+     * Devices of one gateway carried by one job of a transaction (a slice; docs/scaling.md): a gateway's
+     * devices in a transaction are queued as slices of at most this many. 1: one job per device.
+     */
+    TRANSACTION_SLICE_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
     /** How often the reconciler looks for accepted rows the queue lost, and how old they must be. */
     RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
     /**

@@ -86,6 +86,25 @@ export class JobQueueRepository implements OnModuleInit {
   }
 
   /**
+   * The payloads of those jobs among `jobIds` that will still run (waiting, delayed, prioritized or
+   * active; not completed, failed or absent), looked up concurrently.
+   */
+  async livePayloads<N extends JobName>(name: N, jobIds: readonly string[]): Promise<JobPayloads[N][]> {
+    const queue = this.queue(QUEUE_OF_JOB[name]);
+    const found = await Promise.all(
+      jobIds.map(async (jobId): Promise<{ data: JobPayloads[N] } | undefined> => {
+        const job = await queue.getJob(jobId);
+        if (!job || job.name !== name) return undefined;
+        const state = await job.getState();
+        return ['unknown', 'completed', 'failed'].includes(state)
+          ? undefined
+          : { data: job.data as JobPayloads[N] };
+      }),
+    );
+    return found.flatMap((live) => (live ? [live.data] : []));
+  }
+
+  /**
    * Makes sure a job with this id will run: added when the queue has none, retried when it failed,
    * replaced when it completed without finishing its work; left alone while waiting, delayed or active.
    */

@@ -5,7 +5,7 @@
 export enum QueueName {
   /** Housekeeping of the head-end itself. */
   System = 'system',
-  /** UDIL transactions: one job per (transactionid, device). */
+  /** UDIL transactions: one job per gateway's slice of a transaction, or per (transactionid, device). */
   Transactions = 'transactions',
   /** MPCB OCEMS site client: acquisition and transmission cycles. */
   Mpcb = 'mpcb',
@@ -22,6 +22,11 @@ export enum JobName {
   PartitionMaintenance = 'system.partition-maintenance',
   /** Carries out one device's part of a UDIL transaction, advancing its status_level. */
   TransactionExecute = 'transaction.execute',
+  /**
+   * Carries out the parts of several devices of one gateway in one UDIL transaction (a slice), up to the
+   * gateway's max_in_flight at once; a device that needs a retry gets a TransactionExecute job of its own.
+   */
+  TransactionExecuteSlice = 'transaction.execute-slice',
   /** Scheduled: re-queues accepted rows that are neither finished nor cancelled (e.g. after Redis lost them). */
   TransactionReconcile = 'transaction.reconcile',
   /** Added by the api after it committed a transaction: queues one TransactionExecute job per live row. */
@@ -48,7 +53,22 @@ export interface JobPayloads {
   [JobName.WorkerHeartbeat]: { scheduledBy: string };
   [JobName.PartitionMaintenance]: Record<string, never>;
   /** receivedAt: the row's command_receiving_datetime (ISO), so that its statements touch one partition. */
-  [JobName.TransactionExecute]: { transactionid: string; globalDeviceId: string; receivedAt?: string };
+  /**
+   * receivedAt: the row's command_receiving_datetime (ISO), so that its statements touch one partition.
+   * attemptsBefore: attempts the device already had in a slice (counted with this job's own).
+   */
+  [JobName.TransactionExecute]: {
+    transactionid: string;
+    globalDeviceId: string;
+    receivedAt?: string;
+    attemptsBefore?: number;
+  };
+  /** devices: the slice's devices not started yet; lanes: how many run at once (the gateway's max_in_flight). */
+  [JobName.TransactionExecuteSlice]: {
+    transactionid: string;
+    devices: { globalDeviceId: string; receivedAt: string }[];
+    lanes: number;
+  };
   [JobName.TransactionReconcile]: Record<string, never>;
   [JobName.TransactionQueue]: { transactionid: string };
   [JobName.MpcbAcquire]: Record<string, never>;
@@ -65,6 +85,7 @@ export const QUEUE_OF_JOB: { readonly [N in JobName]: QueueName } = {
   [JobName.WorkerHeartbeat]: QueueName.System,
   [JobName.PartitionMaintenance]: QueueName.System,
   [JobName.TransactionExecute]: QueueName.Transactions,
+  [JobName.TransactionExecuteSlice]: QueueName.Transactions,
   [JobName.TransactionReconcile]: QueueName.System,
   [JobName.TransactionQueue]: QueueName.System,
   [JobName.MpcbAcquire]: QueueName.Mpcb,

@@ -80,9 +80,23 @@ export class GatewayGate {
     acceptedAt: Date,
     deferred: (reason: string) => Promise<void>,
   ): Promise<GatewayLease> {
+    return this.admitOr(gateway, acceptedAt, deferred, (at) => this.postpone(job, token, at));
+  }
+
+  /**
+   * {@link admit} with the putting back left to `putBack` (at: epoch ms; reason: why the gateway is
+   * deferred, when it is marked down): a slice of several devices puts itself back only once its running
+   * devices are done.
+   */
+  async admitOr(
+    gateway: GatewayEndpoint,
+    acceptedAt: Date,
+    deferred: (reason: string) => Promise<void>,
+    putBack: (at: number, reason?: string) => Promise<never>,
+  ): Promise<GatewayLease> {
     const admission = await this.enter(gateway);
     if (admission.kind === 'admitted') return admission.lease;
-    if (admission.kind === 'busy') return this.postpone(job, token, admission.retryAt);
+    if (admission.kind === 'busy') return putBack(admission.retryAt);
     const reason = `gateway ${gateway.name} is marked down until ${formatUdilDatetime(admission.until, this.config.TIME_ZONE)} after repeated timeouts`;
     const deadline = acceptedAt.getTime() + this.config.GATEWAY_DEFER_LIMIT_SECONDS * 1000;
     if (admission.until.getTime() > deadline)
@@ -92,7 +106,7 @@ export class GatewayGate {
         false,
       );
     await deferred(`deferred: ${reason}`);
-    return this.postpone(job, token, admission.until.getTime() + Math.round(Math.random() * 1000));
+    return putBack(admission.until.getTime() + Math.round(Math.random() * 1000), `deferred: ${reason}`);
   }
 
   /**

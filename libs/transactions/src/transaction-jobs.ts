@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { JobsOptions } from 'bullmq';
 import { AppConfig } from '@hes/config';
-import { JobName, JobQueueRepository } from '@hes/queue';
+import { JobItem, JobName, JobQueueRepository } from '@hes/queue';
+import { interleaveByGateway } from './gateway-interleave';
 
 /** The job id of one (transaction, device): deterministic, so re-enqueueing it never duplicates work. */
 export function transactionJobId(transactionid: string, globalDeviceId: string): string {
@@ -14,15 +15,37 @@ export function transactionJobOptions(
   transactionid: string,
   globalDeviceId: string,
 ): JobsOptions & { jobId: string } {
+  return retried(config, transactionJobId(transactionid, globalDeviceId));
+}
+
+/** A job id with the transactions' attempts and exponential backoff (TRANSACTION_ATTEMPTS, TRANSACTION_BACKOFF_MS). */
+function retried(config: AppConfig, jobId: string): JobsOptions & { jobId: string } {
   return {
-    jobId: transactionJobId(transactionid, globalDeviceId),
+    jobId,
     attempts: config.TRANSACTION_ATTEMPTS,
     backoff: { type: 'exponential', delay: config.TRANSACTION_BACKOFF_MS },
   };
 }
 
+/**
+ * The job id of a transaction's slice number `index` (JobName.TransactionExecuteSlice): the reconciler finds
+ * the slices of a transaction from their count (udil_transactions.queued_slices).
+ */
+export function transactionSliceJobId(transactionid: string, index: number): string {
+  return `ts-${createHash('sha1').update(transactionid).digest('hex')}-${index}`;
+}
+
+/** Queue options of a slice: its id; attempts and backoff for faults of the head-end itself (not a device's). */
+export function transactionSliceJobOptions(
+  config: AppConfig,
+  transactionid: string,
+  index: number,
+): JobsOptions & { jobId: string } {
+  return retried(config, transactionSliceJobId(transactionid, index));
+}
+
 /** Jobs per addBulk call when a transaction is queued. */
-const QUEUE_SLICE = 1000;
+const QUEUE_BATCH = 1000;
 
 /**
  * The job that queues a transaction's device jobs (JobName.TransactionQueue): one per transaction, its
@@ -32,32 +55,82 @@ export function transactionQueueJobOptions(
   config: AppConfig,
   transactionid: string,
 ): JobsOptions & { jobId: string } {
-  return {
-    jobId: `tq-${createHash('sha1').update(transactionid).digest('hex')}`,
-    attempts: config.TRANSACTION_ATTEMPTS,
-    backoff: { type: 'exponential', delay: config.TRANSACTION_BACKOFF_MS },
-  };
+  return retried(config, `tq-${createHash('sha1').update(transactionid).digest('hex')}`);
+}
+
+/** A live row of a transaction to queue: its device, its gateway (null: not registered yet) and that gateway's max_in_flight. */
+export interface RowToQueue {
+  globalDeviceId: string;
+  receivedAt: Date;
+  gatewayId: string | null;
+  maxInFlight: number | null;
 }
 
 /**
- * Queues the jobs of a transaction's devices, in the order given (see interleaveByGateway), in slices:
- * workers start on the first devices while the rest are still being queued, and 100 000 devices are not
- * one huge Redis MULTI. Idempotent: a device whose job is still in the queue is not queued twice.
+ * Queues the jobs of a transaction's live rows and returns how many slices it queued (for
+ * udil_transactions.queued_slices). A gateway's rows go in slices of at most TRANSACTION_SLICE_SIZE
+ * devices, one JobName.TransactionExecuteSlice job each (docs/scaling.md, "Batching meters per job"); a
+ * gateway with a single row, and a row whose device has no gateway yet (device_creation), get a
+ * JobName.TransactionExecute job of their own. Jobs go in rounds across gateways (the first slice of
+ * every gateway, then the second…; see interleaveByGateway), so a worker keeps many gateways busy, and
+ * in batches: workers start on the first while the rest are still being queued. Idempotent: a job whose id
+ * is still in the queue is not queued twice.
  */
 export async function queueTransactionJobs(
   queues: JobQueueRepository,
   config: AppConfig,
   transactionid: string,
-  rows: readonly { globalDeviceId: string; receivedAt: Date }[],
-): Promise<void> {
-  for (let i = 0; i < rows.length; i += QUEUE_SLICE) {
-    await queues.addBulk(
-      rows.slice(i, i + QUEUE_SLICE).map(({ globalDeviceId, receivedAt }) => ({
-        name: JobName.TransactionExecute,
-        // receivedAt: the row's partition bound (docs/partitions.md).
-        data: { transactionid, globalDeviceId, receivedAt: receivedAt.toISOString() },
-        opts: transactionJobOptions(config, transactionid, globalDeviceId),
-      })),
-    );
+  rows: readonly RowToQueue[],
+): Promise<number> {
+  const byGateway = new Map<string | null, RowToQueue[]>();
+  for (const row of rows) {
+    const group = byGateway.get(row.gatewayId);
+    if (group) group.push(row);
+    else byGateway.set(row.gatewayId, [row]);
   }
+  const size = config.TRANSACTION_SLICE_SIZE;
+  const jobs: { gatewayId: string | null; item: JobItemWithOptions }[] = [];
+  let slices = 0;
+  for (const [gatewayId, group] of byGateway) {
+    for (let at = 0; at < group.length; at += gatewayId === null ? 1 : size) {
+      const slice = group.slice(at, at + (gatewayId === null ? 1 : size));
+      if (slice.length === 1) {
+        jobs.push({ gatewayId, item: deviceJob(config, transactionid, slice[0]) });
+        continue;
+      }
+      jobs.push({
+        gatewayId,
+        item: {
+          name: JobName.TransactionExecuteSlice,
+          data: {
+            transactionid,
+            // receivedAt: each row's partition bound (docs/partitions.md).
+            devices: slice.map((row) => ({
+              globalDeviceId: row.globalDeviceId,
+              receivedAt: row.receivedAt.toISOString(),
+            })),
+            lanes: Math.max(1, slice[0].maxInFlight ?? 1),
+          },
+          opts: transactionSliceJobOptions(config, transactionid, slices),
+        },
+      });
+      slices += 1;
+    }
+  }
+  const ordered = interleaveByGateway(jobs, (job) => job.gatewayId).map((job) => job.item);
+  for (let i = 0; i < ordered.length; i += QUEUE_BATCH) {
+    await queues.addBulk(ordered.slice(i, i + QUEUE_BATCH));
+  }
+  return slices;
+}
+
+type JobItemWithOptions = JobItem & { opts: JobsOptions };
+
+function deviceJob(config: AppConfig, transactionid: string, row: RowToQueue): JobItemWithOptions {
+  return {
+    name: JobName.TransactionExecute,
+    // receivedAt: the row's partition bound (docs/partitions.md).
+    data: { transactionid, globalDeviceId: row.globalDeviceId, receivedAt: row.receivedAt.toISOString() },
+    opts: transactionJobOptions(config, transactionid, row.globalDeviceId),
+  };
 }

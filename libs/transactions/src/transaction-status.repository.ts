@@ -726,12 +726,28 @@ export class TransactionStatusRepository {
     );
   }
 
-  /** All jobs of an accepted transaction are queued (udil_transactions.queued_at). */
-  async markQueued(transactionid: string): Promise<void> {
+  /**
+   * All jobs of an accepted transaction are queued (udil_transactions.queued_at), `slices` of them slices
+   * (kept at the largest count a queueing of it reported: slice ids are numbered from 0).
+   */
+  async markQueued(transactionid: string, slices = 0): Promise<void> {
     await this.dataSource.query(
-      `UPDATE public.udil_transactions SET queued_at = now() WHERE transactionid = $1 AND queued_at IS NULL`,
-      [transactionid],
+      `UPDATE public.udil_transactions
+          SET queued_at = COALESCE(queued_at, now()), queued_slices = GREATEST(queued_slices, $2)
+        WHERE transactionid = $1`,
+      [transactionid, slices],
     );
+  }
+
+  /** How many slice jobs each of the transactions was queued with (transactions with none are left out). */
+  async queuedSlices(transactionids: readonly string[]): Promise<Map<string, number>> {
+    if (transactionids.length === 0) return new Map();
+    const rows = await this.dataSource.query<{ transactionid: string; queued_slices: number }[]>(
+      `SELECT transactionid, queued_slices FROM public.udil_transactions
+        WHERE transactionid = ANY($1) AND queued_slices > 0`,
+      [transactionids],
+    );
+    return new Map(rows.map((r) => [r.transactionid, r.queued_slices]));
   }
 
   /**
@@ -752,13 +768,20 @@ export class TransactionStatusRepository {
    * The live rows of one transaction (neither finished nor cancelled, nor held until later; see
    * {@link pending}) with the gateway of each device, for queueing them again.
    */
-  liveRows(
-    transactionid: string,
-  ): Promise<{ global_device_id: string; gateway_id: string | null; command_receiving_datetime: Date }[]> {
+  liveRows(transactionid: string): Promise<
+    {
+      global_device_id: string;
+      gateway_id: string | null;
+      max_in_flight: number | null;
+      command_receiving_datetime: Date;
+    }[]
+  > {
     // A transaction's rows are not older than its acceptance: the months before it are not read.
     return this.dataSource.query(
-      `SELECT t.global_device_id, d.gateway_id, t.command_receiving_datetime FROM udil.transaction_status t
+      `SELECT t.global_device_id, d.gateway_id, g.max_in_flight, t.command_receiving_datetime
+         FROM udil.transaction_status t
          LEFT JOIN public.devices d ON d.global_device_id = t.global_device_id
+         LEFT JOIN public.gateways g ON g.id = d.gateway_id
         WHERE t.transactionid = $1 AND ${PENDING}
           AND t.command_receiving_datetime >= (SELECT u.created_at FROM public.udil_transactions u WHERE u.transactionid = $1)
         ORDER BY t.global_device_id`,

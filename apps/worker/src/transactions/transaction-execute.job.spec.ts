@@ -8,6 +8,7 @@ import {
   DeviceDirectory,
   GatewayGate,
   MeterVisualsRepository,
+  QueueUnavailableError,
   ResolvedDevice,
   TransactionStatusRepository,
   UdilCommandRunner,
@@ -24,19 +25,29 @@ type Call = string;
  * (its progress reports and exchanges).
  */
 function jobWith(
-  operate: (ctx: OperationContext) => Promise<void>,
-  { live = true, lookup }: { live?: boolean; lookup?: () => Promise<ResolvedDevice> } = {},
+  operate: (ctx: OperationContext, device: string) => Promise<void>,
+  {
+    live = true,
+    lookup,
+    gate: gateOverrides = {},
+    queues = {},
+  }: {
+    live?: boolean;
+    lookup?: () => Promise<ResolvedDevice>;
+    gate?: Record<string, unknown>;
+    queues?: Record<string, unknown>;
+  } = {},
 ) {
   const calls: Call[] = [];
   const statuses = {
-    start: async () => {
+    start: async (_t: string, device: string) => {
       calls.push('start');
       await new Promise((resolve) => setTimeout(resolve, 5));
       calls.push('started');
       if (!live) return undefined;
       return {
         transactionid: 'T',
-        global_device_id: 'D',
+        global_device_id: device,
         msn: '1',
         type: 'AUX_RELAY_OPERATIONS',
         type_parameters: '{"relay_operate":"1"}',
@@ -57,35 +68,46 @@ function jobWith(
       return Promise.resolve();
     },
     find: () => Promise.resolve(undefined),
+    note: (_t: string, device: string, reason: string) => {
+      calls.push(`note ${device} ${reason}`);
+      return Promise.resolve();
+    },
   };
-  const target = {
-    device: { msn: '1', driver: 'TEST' },
-    address: { globalDeviceId: 'D', msn: '1', serial: '1', gateway: { id: 'g', name: 'gw' } },
-  } as unknown as ResolvedDevice;
+  const targetOf = (device: string) =>
+    ({
+      device: { msn: '1', driver: 'TEST' },
+      address: { globalDeviceId: device, msn: '1', serial: '1', gateway: { id: 'g', name: 'gw' } },
+    }) as unknown as ResolvedDevice;
   const runner = {
     run: async (
       _command: unknown,
       _parameters: unknown,
-      _target: unknown,
+      target: ResolvedDevice,
       _driver: unknown,
       ctx: OperationContext,
     ) => {
-      await operate(ctx);
+      await operate(ctx, target.address.globalDeviceId);
       return { response: 'relay connected' };
     },
   };
   const lease = { gatewayId: 'g' };
   const gate = {
     admit: () => Promise.resolve(lease),
+    admitOr: () => Promise.resolve(lease),
     observe: () => Promise.resolve(undefined),
     leave: () => Promise.resolve(),
+    postpone: (_job: Job, _token: string | undefined, at: number) => {
+      calls.push(`put back ${at}`);
+      return Promise.reject(new Error('put back'));
+    },
+    ...gateOverrides,
   };
   const job = new TransactionExecuteJob(
     statuses as unknown as TransactionStatusRepository,
     {
-      resolve: () => {
+      resolve: (device: string) => {
         calls.push('lookup');
-        return lookup ? lookup() : Promise.resolve(target);
+        return lookup ? lookup() : Promise.resolve(targetOf(device));
       },
     } as unknown as DeviceDirectory,
     { names: () => ['TEST'], get: () => ({}) } as unknown as DriverRegistry,
@@ -95,16 +117,21 @@ function jobWith(
     {} as UdilParameterRunner,
     { update: () => Promise.resolve() } as unknown as MeterVisualsRepository,
     { record: () => Promise.resolve() } as unknown as CommunicationHistoryRepository,
-    {} as JobQueueRepository,
+    queues as unknown as JobQueueRepository,
     gate as unknown as GatewayGate,
-    { TIME_ZONE: 'UTC' } as AppConfig,
+    {
+      TIME_ZONE: 'UTC',
+      WORKER_CONCURRENCY: 4,
+      TRANSACTION_ATTEMPTS: 5,
+      TRANSACTION_BACKOFF_MS: 2000,
+    } as AppConfig,
   );
   const run = () =>
     job.execute({ transactionid: 'T', globalDeviceId: 'D', receivedAt: '2026-11-30T10:00:00Z' }, {
       attemptsMade: 0,
       opts: { attempts: 1 },
     } as unknown as Job);
-  return { calls, run };
+  return { calls, run, job };
 }
 
 describe('TransactionExecuteJob: level 4', () => {
@@ -166,5 +193,195 @@ describe('TransactionExecuteJob: the device lookup', () => {
     expect(await failing.run()).toBe('failed: refused: global_device_id D is no longer registered');
     const notLive = jobWith(() => Promise.resolve(), { lookup: refused, live: false });
     expect(await notLive.run()).toBe('nothing to do (cancelled, finished or unknown)');
+  });
+});
+
+describe('TransactionExecuteJob: a slice of a gateway', () => {
+  const devices = ['D1', 'D2', 'D3', 'D4', 'D5'].map((globalDeviceId) => ({
+    globalDeviceId,
+    receivedAt: '2026-11-30T10:00:00Z',
+  }));
+  /** A BullMQ job of the slice that records what the handler kept of its payload and its lock renewals. */
+  let lockHeld = true;
+  beforeEach(() => {
+    lockHeld = true;
+  });
+  const sliceJob = () => {
+    const kept: string[][] = [];
+    const locks: string[] = [];
+    const job = {
+      id: 'ts-1',
+      extendLock: (token: string) => {
+        locks.push(token);
+        return Promise.resolve(lockHeld ? 1 : 0);
+      },
+      attemptsMade: 0,
+      opts: { attempts: 5 },
+      updateData: (data: { devices: { globalDeviceId: string }[] }) => {
+        kept.push(data.devices.map((d) => d.globalDeviceId));
+        return Promise.resolve();
+      },
+    } as unknown as Job;
+    return { job, kept, locks };
+  };
+
+  it('runs every device, never more than its lanes at once', async () => {
+    let running = 0;
+    let most = 0;
+    const ran: string[] = [];
+    const { job } = jobWith(async (_ctx, device) => {
+      running += 1;
+      most = Math.max(most, running);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      running -= 1;
+      ran.push(device);
+    });
+    const { job: bullJob, kept } = sliceJob();
+    expect(await job.executeSlice({ transactionid: 'T', devices, lanes: 2 }, bullJob)).toBe(
+      '5 device(s) run, 0 handed on to a retry, 0 left',
+    );
+    expect(ran.sort()).toEqual(['D1', 'D2', 'D3', 'D4', 'D5']);
+    expect(most).toBe(2);
+    expect(kept).toEqual([]);
+  });
+
+  it('hands a device whose attempt may be retried on to a job of its own, with the backoff', async () => {
+    const added: unknown[] = [];
+    const { job, calls } = jobWith(
+      (_ctx, device) =>
+        device === 'D3' ? Promise.reject(new DriverError('timeout', 'no answer', true)) : Promise.resolve(),
+      {
+        queues: {
+          add: (name: string, data: unknown, options: { jobId: string; attempts: number; delay: number }) => {
+            added.push({ name, data, attempts: options.attempts, delay: options.delay });
+            return Promise.resolve('id');
+          },
+        },
+      },
+    );
+    const { job: bullJob } = sliceJob();
+    expect(await job.executeSlice({ transactionid: 'T', devices, lanes: 2 }, bullJob)).toBe(
+      '4 device(s) run, 1 handed on to a retry, 0 left',
+    );
+    expect(added).toEqual([
+      {
+        name: 'transaction.execute',
+        data: {
+          transactionid: 'T',
+          globalDeviceId: 'D3',
+          receivedAt: '2026-11-30T10:00:00Z',
+          attemptsBefore: 1,
+        },
+        attempts: 4,
+        delay: 2000,
+      },
+    ]);
+    // The row was not failed: its retry will run it.
+    expect(calls.filter((call) => call.startsWith('fail'))).toEqual([]);
+  });
+
+  it('keeps the devices not done and is put back when its gateway is busy', async () => {
+    let admitted = 0;
+    const ran: string[] = [];
+    const { job, calls } = jobWith(
+      (_ctx, device) => {
+        ran.push(device);
+        return new Promise((resolve) => setTimeout(resolve, 5));
+      },
+      {
+        gate: {
+          // Two leases, then every lease is held by someone else.
+          admitOr: (
+            _gateway: unknown,
+            _at: Date,
+            _deferred: unknown,
+            putBack: (at: number) => Promise<never>,
+          ) => (admitted++ < 2 ? Promise.resolve({ gatewayId: 'g' }) : putBack(12345)),
+        },
+      },
+    );
+    const { job: bullJob, kept } = sliceJob();
+    await expect(
+      job.executeSlice({ transactionid: 'T', devices, lanes: 1 }, bullJob, 'token'),
+    ).rejects.toThrow('put back');
+    expect(ran).toEqual(['D1', 'D2']);
+    expect(kept).toEqual([['D3', 'D4', 'D5']]);
+    expect(calls).toContain('put back 12345');
+  });
+
+  it('notes the reason on every device left when its gateway is marked down', async () => {
+    const { job, calls } = jobWith(() => Promise.resolve(), {
+      gate: {
+        admitOr: (
+          _gateway: unknown,
+          _at: Date,
+          deferred: (reason: string) => Promise<void>,
+          putBack: (at: number, reason?: string) => Promise<never>,
+        ) => deferred('deferred: down').then(() => putBack(99, 'deferred: down')),
+      },
+    });
+    const { job: bullJob, kept } = sliceJob();
+    await expect(job.executeSlice({ transactionid: 'T', devices, lanes: 1 }, bullJob)).rejects.toThrow(
+      'put back',
+    );
+    expect(kept).toEqual([['D1', 'D2', 'D3', 'D4', 'D5']]);
+    expect(calls.filter((call) => call.startsWith('note'))).toEqual(
+      devices.map((d) => `note ${d.globalDeviceId} deferred: down`),
+    );
+  });
+
+  it('starts no more devices once the worker stops, and puts the rest back', async () => {
+    const ran: string[] = [];
+    const { job, calls } = jobWith((_ctx, device) => {
+      ran.push(device);
+      if (device === 'D2') job.stopSlices();
+      return Promise.resolve();
+    });
+    const { job: bullJob, kept } = sliceJob();
+    await expect(job.executeSlice({ transactionid: 'T', devices, lanes: 1 }, bullJob)).rejects.toThrow(
+      'put back',
+    );
+    expect(ran).toEqual(['D1', 'D2']);
+    expect(kept).toEqual([['D3', 'D4', 'D5']]);
+    expect(calls.some((call) => call.startsWith('put back'))).toBe(true);
+  });
+
+  it('is retried by the queue with the devices not done when the head-end itself fails', async () => {
+    const { job } = jobWith((_ctx, device) =>
+      device === 'D2' ? Promise.reject(new Error('unexpected')) : Promise.resolve(),
+    );
+    // A head-end error fails the row itself (as for a single job); a fault of the store escapes.
+    const failing = jobWith(() => Promise.resolve(), {
+      gate: {
+        admitOr: () => Promise.reject(new QueueUnavailableError('leases', new Error('ECONNREFUSED'))),
+      },
+    });
+    const { job: bullJob } = sliceJob();
+    expect(await job.executeSlice({ transactionid: 'T', devices, lanes: 1 }, bullJob)).toBe(
+      '5 device(s) run, 0 handed on to a retry, 0 left',
+    );
+    const { job: other, kept } = sliceJob();
+    await expect(
+      failing.job.executeSlice({ transactionid: 'T', devices, lanes: 2 }, other),
+    ).rejects.toBeInstanceOf(QueueUnavailableError);
+    expect(kept).toEqual([['D1', 'D2', 'D3', 'D4', 'D5']]);
+  });
+
+  it('renews its lock before each device, and stops once the job is no longer its own', async () => {
+    const ran: string[] = [];
+    const { job } = jobWith((_ctx, device) => {
+      ran.push(device);
+      // Redis lost the job (or another worker took it) while D2 ran.
+      if (device === 'D2') lockHeld = false;
+      return Promise.resolve();
+    });
+    const { job: bullJob, kept, locks } = sliceJob();
+    expect(await job.executeSlice({ transactionid: 'T', devices, lanes: 1 }, bullJob, 'token')).toBe(
+      '2 device(s) run, 0 handed on to a retry, 3 left (the job was lost)',
+    );
+    expect(ran).toEqual(['D1', 'D2']);
+    expect(locks).toEqual(['token', 'token', 'token']);
+    // Nothing is written to a job that is gone or someone else's.
+    expect(kept).toEqual([]);
   });
 });

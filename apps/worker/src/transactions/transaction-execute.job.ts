@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DelayedError, Job } from 'bullmq';
+import pLimit from 'p-limit';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { DriverError, DriverRegistry, OperationContext, ProgressLevel } from '@hes/drivers';
 import { GatewayLease, JobHandler, JobName, JobPayloads, JobQueueRepository } from '@hes/queue';
@@ -33,6 +34,31 @@ import {
 /** Raised inside a driver's progress callback when the row was cancelled meanwhile: stop before touching the meter. */
 class TransactionCancelledError extends Error {}
 
+/** The lock a worker holds on an active job (BullMQ's default lockDuration, which the workers keep). */
+const JOB_LOCK_MS = 30_000;
+
+/** A device of a slice met its gateway busy or marked down: the slice is put back at `at` (epoch ms). */
+class SlicePutBack extends Error {
+  constructor(
+    readonly at: number,
+    readonly reason?: string,
+  ) {
+    super(`gateway busy or down: slice put back until ${new Date(at).toISOString()}`);
+  }
+}
+
+/** How one device's run enters its gateway, and which of its device's attempts it is. */
+interface DeviceCarrier {
+  /** A lease of the gateway, or the run ends by putting its job back (the error says how). */
+  admit(
+    gateway: ResolvedDevice['address']['gateway'],
+    acceptedAt: Date,
+    deferred: (reason: string) => Promise<void>,
+  ): Promise<GatewayLease>;
+  attempt: number;
+  attempts: number;
+}
+
 const READS = new Set<string>(Object.values(OnDemandType));
 
 /**
@@ -44,6 +70,9 @@ const READS = new Set<string>(Object.values(OnDemandType));
 @Injectable()
 export class TransactionExecuteJob {
   private readonly logger = new Logger('Transactions');
+  /** Devices this process runs at once, single jobs and slices' lanes together: WORKER_CONCURRENCY. */
+  private readonly permits: pLimit.Limit;
+  private stopping = false;
 
   constructor(
     private readonly statuses: TransactionStatusRepository,
@@ -58,13 +87,164 @@ export class TransactionExecuteJob {
     private readonly queues: JobQueueRepository,
     private readonly gate: GatewayGate,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.permits = pLimit(config.WORKER_CONCURRENCY);
+  }
 
   @JobHandler(JobName.TransactionExecute)
-  async execute(
-    { transactionid, globalDeviceId, receivedAt }: JobPayloads[JobName.TransactionExecute],
+  execute(
+    {
+      transactionid,
+      globalDeviceId,
+      receivedAt,
+      attemptsBefore = 0,
+    }: JobPayloads[JobName.TransactionExecute],
     job: Job,
     token?: string,
+  ): Promise<string> {
+    return this.permits(() =>
+      this.runDevice(transactionid, globalDeviceId, receivedAt, {
+        admit: (gateway, acceptedAt, deferred) => this.gate.admit(gateway, job, token, acceptedAt, deferred),
+        attempt: job.attemptsMade + 1 + attemptsBefore,
+        attempts: (job.opts.attempts ?? 1) + attemptsBefore,
+      }),
+    );
+  }
+
+  /**
+   * A gateway's slice of a transaction: its devices run as {@link execute} runs one, up to `lanes` (the
+   * gateway's max_in_flight) at once, each under a lease of the gateway. A device whose attempt failed and
+   * may be retried gets a TransactionExecute job of its own (with the backoff, its attempts counting this
+   * one). When the gateway is busy or marked down, or the head-end's own store fails, or the worker stops,
+   * the slice stops starting devices, waits for the running ones, and keeps only the devices not done in
+   * its payload: put back in the queue (busy, down, stopping) or retried by the queue (a fault). Before each
+   * device it renews its lock on the job: a slice that is no longer this worker's (Redis lost it; its lock
+   * lapsed and another worker took it) starts no more devices. A device done is never run again by the
+   * slice; one that was running when the worker died is, as after any crash (the driver reads the state
+   * back first).
+   */
+  @JobHandler(JobName.TransactionExecuteSlice)
+  async executeSlice(
+    data: JobPayloads[JobName.TransactionExecuteSlice],
+    job: Job,
+    token?: string,
+  ): Promise<string> {
+    const { transactionid, devices, lanes } = data;
+    const waiting = [...devices];
+    const returned: typeof devices = [];
+    /** lost: the slice's job is no longer this worker's (Redis lost it, or its lock lapsed and another took it). */
+    const stop: { putBackAt?: number; reason?: string; fault?: unknown; lost?: boolean } = {};
+    const stopped = () =>
+      stop.putBackAt !== undefined || stop.fault !== undefined || stop.lost === true || this.stopping;
+    /** Devices whose row already says why they wait (a marked-down gateway met on their own entry). */
+    const noted = new Set<string>();
+    let ran = 0;
+    let handedOn = 0;
+    const carrier: DeviceCarrier = {
+      admit: (gateway, acceptedAt, deferred) =>
+        this.gate.admitOr(gateway, acceptedAt, deferred, (at, reason) =>
+          Promise.reject(new SlicePutBack(at, reason)),
+        ),
+      attempt: 1,
+      attempts: this.config.TRANSACTION_ATTEMPTS,
+    };
+    const lane = async (): Promise<void> => {
+      for (let device = waiting.shift(); device; device = waiting.shift()) {
+        const current = device;
+        const outcome = await this.permits(async () => {
+          if (stopped()) return 'not started';
+          try {
+            // Still this worker's job? Otherwise whoever runs the devices now (another worker, or the
+            // reconciler's jobs after Redis lost the slice) must not find this one talking to them too.
+            if (token !== undefined && (await job.extendLock(token, JOB_LOCK_MS)) !== 1) {
+              stop.lost = true;
+              return 'not started';
+            }
+            await this.runDevice(transactionid, current.globalDeviceId, current.receivedAt, carrier);
+            return 'ran';
+          } catch (error) {
+            if (error instanceof SlicePutBack) {
+              stop.putBackAt = Math.max(stop.putBackAt ?? 0, error.at);
+              stop.reason ??= error.reason;
+              if (error.reason) noted.add(current.globalDeviceId);
+              return 'not started';
+            }
+            if (error instanceof DriverError && error.retryable) {
+              await this.handOn(transactionid, current.globalDeviceId, current.receivedAt);
+              return 'handed on';
+            }
+            stop.fault ??= error;
+            return 'not done';
+          }
+        });
+        if (outcome === 'ran') ran += 1;
+        else if (outcome === 'handed on') handedOn += 1;
+        else returned.push(current);
+        if (stopped()) break;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(lanes, devices.length)) }, lane));
+    const left = [...returned, ...waiting];
+    const summary = `${ran} device(s) run, ${handedOn} handed on to a retry, ${left.length} left`;
+    if (left.length === 0) return summary;
+    if (stop.lost) {
+      this.logger.warn(
+        { transactionid, slice: job.id, left: left.length },
+        "slice stopped: its job is no longer this worker's (its devices are run by whoever has it, or by the reconciler)",
+      );
+      return `${summary} (the job was lost)`;
+    }
+    if (stop.reason)
+      for (const device of left.filter((d) => !noted.has(d.globalDeviceId)))
+        await this.statuses
+          .note(transactionid, device.globalDeviceId, stop.reason, device.receivedAt)
+          .catch(() => undefined);
+    try {
+      await job.updateData({ ...data, devices: left });
+    } catch (error) {
+      throw new QueueUnavailableError(`slice ${job.id}: its remaining devices could not be kept`, error);
+    }
+    // What a device's run threw past its own handling (a fault of the store or the database), as it was.
+    if (stop.fault !== undefined) throw stop.fault as Error;
+    return this.gate.postpone(job, token, stop.putBackAt ?? Date.now());
+  }
+
+  /** The worker stops: slices start no more devices and put the rest back (see WorkerShutdown). */
+  stopSlices(): void {
+    this.stopping = true;
+  }
+
+  /**
+   * A device of a slice whose attempt failed and may be retried: a TransactionExecute job of its own, after
+   * the first backoff, with the attempts left. When the queue refuses it, the row stays pending and the
+   * reconciler queues it once the slice is over.
+   */
+  private async handOn(transactionid: string, globalDeviceId: string, receivedAt: string): Promise<void> {
+    const options = transactionJobOptions(this.config, transactionid, globalDeviceId);
+    await this.queues
+      .add(
+        JobName.TransactionExecute,
+        { transactionid, globalDeviceId, receivedAt, attemptsBefore: 1 },
+        {
+          ...options,
+          attempts: this.config.TRANSACTION_ATTEMPTS - 1,
+          delay: this.config.TRANSACTION_BACKOFF_MS,
+        },
+      )
+      .catch((error: Error) =>
+        this.logger.warn(
+          { transactionid, globalDeviceId, error: error.message },
+          'retry not queued; the reconciler will queue it',
+        ),
+      );
+  }
+
+  /** One device's part of the transaction (see the class comment); `carrier` says how it is admitted and retried. */
+  private async runDevice(
+    transactionid: string,
+    globalDeviceId: string,
+    receivedAt: string | undefined,
+    carrier: DeviceCarrier,
   ): Promise<string> {
     // Level 1, or the row as a previous attempt left it; nothing when it was cancelled or has finished.
     // The device is looked up while the row starts (one database round trip instead of two); a lookup
@@ -154,10 +334,8 @@ export class TransactionExecuteJob {
       const recordOnly =
         isParameterRead && !this.parameterReads.touchesDevice(row.type as ParameterType, target, driver);
       if (!created && !recordOnly)
-        lease = await this.gate.admit(
+        lease = await carrier.admit(
           target.address.gateway,
-          job,
-          token,
           new Date(row.command_receiving_datetime),
           (reason) =>
             this.statuses.note(transactionid, globalDeviceId, reason, row.command_receiving_datetime),
@@ -204,7 +382,7 @@ export class TransactionExecuteJob {
       await gate.catch(() => undefined);
       if (error instanceof NotYetDueError) return this.hold(transactionid, globalDeviceId, error.dueAt, at);
       // Put back until its gateway has a free lease or is up again: not an attempt, nothing to record.
-      if (error instanceof DelayedError) throw error;
+      if (error instanceof DelayedError || error instanceof SlicePutBack) throw error;
       // The queue's store failed, not the device: the row stays unfinished (retry, or the reconciler).
       if (error instanceof QueueUnavailableError) {
         this.logger.warn(
@@ -222,8 +400,7 @@ export class TransactionExecuteJob {
         );
         return 'cancelled';
       }
-      const attempt = job.attemptsMade + 1;
-      const attempts = job.opts.attempts ?? 1;
+      const { attempt, attempts } = carrier;
       const retryable = error instanceof DriverError && error.retryable && attempt < attempts;
       const reason = describe(error, attempt, attempts);
       log(`FAIL ${reason}`);

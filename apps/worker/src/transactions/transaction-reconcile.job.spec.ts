@@ -1,6 +1,11 @@
 import { AppConfig } from '@hes/config';
 import { JobName, JobQueueRepository, ScheduleSupervisor } from '@hes/queue';
-import { PendingRow, TransactionStatusRepository, transactionJobId } from '@hes/transactions';
+import {
+  PendingRow,
+  TransactionStatusRepository,
+  transactionJobId,
+  transactionSliceJobId,
+} from '@hes/transactions';
 import { TransactionReconcileJob } from './transaction-reconcile.job';
 
 const at = new Date('2026-12-01T01:00:00Z');
@@ -14,10 +19,17 @@ const row = (device: string): PendingRow => ({
  * The reconciler with a fake TRANSACTION_STATUS and queue: `queued` are the devices whose job is in the queue,
  * `finishedMeanwhile` the devices whose job finished (and left the queue) after the rows were read.
  */
-function reconcilerWith(devices: string[], queued: string[], finishedMeanwhile: string[]) {
+function reconcilerWith(
+  devices: string[],
+  queued: string[],
+  finishedMeanwhile: string[],
+  liveSlices: string[][] = [],
+) {
   const ensured: string[] = [];
   const statuses = {
     unqueued: () => Promise.resolve([]),
+    queuedSlices: (transactionids: string[]) =>
+      Promise.resolve(new Map(transactionids.map((t) => [t, liveSlices.length + 1]))),
     pending: () => Promise.resolve(devices.map(row)),
     stillPending: (rows: readonly PendingRow[]) =>
       Promise.resolve(rows.filter((r) => !finishedMeanwhile.includes(r.global_device_id))),
@@ -27,6 +39,20 @@ function reconcilerWith(devices: string[], queued: string[], finishedMeanwhile: 
       expect(name).toBe(JobName.TransactionExecute);
       return Promise.resolve(
         new Set(ids.filter((id) => !queued.some((device) => transactionJobId('T', device) === id))),
+      );
+    },
+    // Slice 0 of T completed; the others are still in the queue.
+    livePayloads: (name: JobName, ids: readonly string[]) => {
+      expect(name).toBe(JobName.TransactionExecuteSlice);
+      expect(ids).toEqual(
+        Array.from({ length: liveSlices.length + 1 }, (_, index) => transactionSliceJobId('T', index)),
+      );
+      return Promise.resolve(
+        liveSlices.map((slice) => ({
+          transactionid: 'T',
+          devices: slice.map((globalDeviceId) => ({ globalDeviceId, receivedAt: at.toISOString() })),
+          lanes: 2,
+        })),
       );
     },
     ensureQueued: (_name: JobName, data: { globalDeviceId: string }) => {
@@ -56,5 +82,13 @@ describe('the transaction reconciler', () => {
     const { job, ensured } = reconcilerWith(['m1', 'm2'], ['m1', 'm2'], []);
     expect(await job.reconcile()).toEqual({ queued: 0, requeued: 0 });
     expect(ensured).toEqual([]);
+  });
+
+  it('leaves alone the rows a slice still in the queue carries, and queues those of a slice that is over', async () => {
+    // m1 and m2 wait in a live slice; m3 was in slice 0, which is over (its worker failed it), and m4's
+    // slice handed it on to a job of its own.
+    const { job, ensured } = reconcilerWith(['m1', 'm2', 'm3', 'm4'], ['m4'], [], [['m1', 'm2']]);
+    expect(await job.reconcile()).toEqual({ queued: 0, requeued: 1 });
+    expect(ensured).toEqual(['m3']);
   });
 });

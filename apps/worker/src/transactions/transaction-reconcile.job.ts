@@ -2,11 +2,12 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { JobHandler, JobName, JobPayloads, JobQueueRepository, ScheduleSupervisor } from '@hes/queue';
 import {
+  PendingRow,
   TransactionStatusRepository,
-  interleaveByGateway,
   queueTransactionJobs,
   transactionJobId,
   transactionJobOptions,
+  transactionSliceJobId,
 } from '@hes/transactions';
 
 const BATCH = 5000;
@@ -16,7 +17,8 @@ const UNQUEUED_BATCH = 20;
 /**
  * Queues the device jobs of accepted UDIL transactions, and makes sure nothing accepted is forgotten.
  * The api adds one TransactionQueue job after it committed a transaction; the worker that takes it queues
- * one TransactionExecute job per live row, interleaved by gateway, and records queued_at. A transaction
+ * the live rows' jobs (slices of a gateway's rows, or one per row; see queueTransactionJobs) and records
+ * queued_at and the number of slices. A transaction
  * whose queued_at is still NULL after a reconcile interval (its api stopped or lost Redis after the
  * commit, or a worker died while queueing) is queued the same way by the reconciler. Then rows accepted
  * but neither finished nor cancelled for longer than a reconcile interval get their job back if the queue
@@ -49,15 +51,21 @@ export class TransactionReconcileJob implements OnApplicationBootstrap {
     return { queued: await this.queueLiveRows(transactionid) };
   }
 
-  /** One job per live row of the transaction, round-robin across gateways; then queued_at. */
+  /** The jobs of the transaction's live rows (slices of a gateway's rows, or one per row); then queued_at. */
   private async queueLiveRows(transactionid: string): Promise<number> {
     const rows = await this.statuses.liveRows(transactionid);
-    const ordered = interleaveByGateway(rows, (row) => row.gateway_id).map((row) => ({
-      globalDeviceId: row.global_device_id,
-      receivedAt: row.command_receiving_datetime,
-    }));
-    await queueTransactionJobs(this.queues, this.config, transactionid, ordered);
-    await this.statuses.markQueued(transactionid);
+    const slices = await queueTransactionJobs(
+      this.queues,
+      this.config,
+      transactionid,
+      rows.map((row) => ({
+        globalDeviceId: row.global_device_id,
+        receivedAt: row.command_receiving_datetime,
+        gatewayId: row.gateway_id,
+        maxInFlight: row.max_in_flight,
+      })),
+    );
+    await this.statuses.markQueued(transactionid, slices);
     return rows.length;
   }
 
@@ -80,8 +88,12 @@ export class TransactionReconcileJob implements OnApplicationBootstrap {
       JobName.TransactionExecute,
       pending.map((row) => transactionJobId(row.transactionid, row.global_device_id)),
     );
+    const withoutJob = pending.filter((row) =>
+      notQueued.has(transactionJobId(row.transactionid, row.global_device_id)),
+    );
+    const carried = await this.carriedBySlices(withoutJob);
     const lost = await this.statuses.stillPending(
-      pending.filter((row) => notQueued.has(transactionJobId(row.transactionid, row.global_device_id))),
+      withoutJob.filter((row) => !carried.has(`${row.transactionid}\u0000${row.global_device_id}`)),
     );
     let requeued = 0;
     for (const row of lost) {
@@ -102,5 +114,24 @@ export class TransactionReconcileJob implements OnApplicationBootstrap {
         're-queued transaction rows the queue had lost',
       );
     return { queued, requeued };
+  }
+
+  /**
+   * The (transactionid NUL device) keys of the rows that a slice job still in the queue carries: their
+   * own job is absent, but their slice will run them. A slice's payload lists the devices it has not
+   * started yet; a device it handed on to a job of its own (a retry) has that job.
+   */
+  private async carriedBySlices(rows: readonly PendingRow[]): Promise<Set<string>> {
+    const counts = await this.statuses.queuedSlices([...new Set(rows.map((row) => row.transactionid))]);
+    const carried = new Set<string>();
+    for (const [transactionid, count] of counts) {
+      const slices = await this.queues.livePayloads(
+        JobName.TransactionExecuteSlice,
+        Array.from({ length: count }, (_, index) => transactionSliceJobId(transactionid, index)),
+      );
+      for (const slice of slices)
+        for (const device of slice.devices) carried.add(`${transactionid}\u0000${device.globalDeviceId}`);
+    }
+    return carried;
   }
 }
