@@ -321,6 +321,63 @@ describe('UDIL transactions against the G13 simulator', () => {
     void leases; // their keys went with the flush
   });
 
+  it('a worker stopped in the middle of a slice finishes the meters it is talking to and puts the others back; the next worker runs them, each meter written once', async () => {
+    headEnd.gateway.resetStats();
+    headEnd.gateway.setGatewayFaults({ latencyMs: 400 });
+    const transactionid = nextId();
+    const devices = ['m1', 'm2', 'm3'];
+    await relay(transactionid, devices, 1);
+    // The first two meters (the slice's two lanes) are being talked to.
+    await waitFor(async () => {
+      const rows = await rowsOf(transactionid);
+      return rows.filter((r) => r.status_level >= 1).length >= 2 ? rows : undefined;
+    }, 'two meters to start');
+    await headEnd.stopWorker();
+    const rows = await rowsOf(transactionid);
+    // The meters it was talking to were finished before it stopped; the third was never started.
+    expect(rows.map((r) => [r.global_device_id, r.status_level])).toEqual([
+      ['m1', 5],
+      ['m2', 5],
+      ['m3', 0],
+    ]);
+    const slice = await transactionsQueue().getJob(transactionSliceJobId(transactionid, 0));
+    expect(await slice?.getState()).toBe('delayed');
+    expect((slice?.data as { devices: { globalDeviceId: string }[] }).devices).toEqual([
+      expect.objectContaining({ globalDeviceId: 'm3' }),
+    ]);
+    await headEnd.startWorker();
+    const finishedRows = await finished(transactionid, devices);
+    expect(finishedRows.map((r) => [r.status_level, r.indv_status])).toEqual([
+      [5, 1],
+      [5, 1],
+      [5, 1],
+    ]);
+    expect(relayWrites(SERIALS)).toEqual([1, 1, 1]);
+  });
+
+  it("hands a slice's meter that failed on to a job of its own for its retries, and fails it after all its attempts", async () => {
+    headEnd.gateway.setMeterFaults(SERIALS[1], { offline: true });
+    const transactionid = nextId();
+    const devices = ['m1', 'm2', 'm3'];
+    await relay(transactionid, devices, 0);
+    const rows = await finished(transactionid, devices);
+    expect(rows.map((r) => [r.global_device_id, r.indv_status])).toEqual([
+      ['m1', 1],
+      ['m2', 2],
+      ['m3', 1],
+    ]);
+    // TRANSACTION_ATTEMPTS is 2 here: the slice's attempt and its own job's.
+    expect(rows[1].response_data).toMatch(/^device: .*3100001002.* after 2 attempt\(s\)$/);
+    const retry = await transactionsQueue().getJob(transactionJobId(transactionid, 'm2'));
+    expect(retry?.data).toMatchObject({ globalDeviceId: 'm2', attemptsBefore: 1 });
+    const history = await headEnd.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM udil.device_communication_history
+        WHERE global_device_id = 'm2' AND communication_status = 0 AND mdc_read_datetime >= $1`,
+      [rows[1].status_1_datetime],
+    );
+    expect(history.rows[0].n).toBe(2);
+  });
+
   it('records when every job of an accepted transaction is in the queue', async () => {
     const transactionid = nextId();
     await relay(transactionid, ['m3'], 1);
