@@ -47,7 +47,8 @@ describe('UDIL transactions against the G13 simulator', () => {
       )
     ).rows;
 
-  const finished = (transactionid: string, devices: string[]) => headEnd.finished(transactionid, devices);
+  const finished = (transactionid: string, devices: string[], timeoutMs?: number) =>
+    headEnd.finished(transactionid, devices, timeoutMs);
 
   it('disconnects two meters (level 5, relay open in the meter) and refuses the unknown one', async () => {
     const transactionid = nextId();
@@ -354,6 +355,42 @@ describe('UDIL transactions against the G13 simulator', () => {
     ]);
     expect(relayWrites(SERIALS)).toEqual([1, 1, 1]);
   });
+
+  it("stops a slice whose lock Redis lost (a failover's lost write) and runs its other meters once the stalled check takes it back", async () => {
+    headEnd.gateway.resetStats();
+    headEnd.gateway.setGatewayFaults({ latencyMs: 400 });
+    const transactionid = nextId();
+    const devices = ['m1', 'm2', 'm3'];
+    await relay(transactionid, devices, 0);
+    await waitFor(async () => {
+      const rows = await rowsOf(transactionid);
+      return rows.filter((r) => r.status_level >= 1).length >= 2 ? rows : undefined;
+    }, 'two meters to start');
+    const sliceId = transactionSliceJobId(transactionid, 0);
+    const redis = new Redis(headEnd.redis.url);
+    try {
+      expect(await redis.del(`${transactionsQueue().toKey(sliceId)}:lock`)).toBe(1);
+    } finally {
+      redis.disconnect();
+    }
+    // The meters in hand finish; the third waits for the stalled check (every 10 s), not for the reconciler,
+    // which leaves a row an active slice lists alone.
+    const rows = await finished(transactionid, devices, 45_000);
+    expect(rows.map((r) => [r.status_level, r.indv_status])).toEqual([
+      [5, 1],
+      [5, 1],
+      [5, 1],
+    ]);
+    const slice = await transactionsQueue().getJob(sliceId);
+    expect(slice?.stalledCounter).toBe(1);
+    expect(await slice?.getState()).toBe('completed');
+    // m1 and m2 were started by the first run, m3 only by the run after the stalled check (processedOn).
+    const rerunAt = slice?.processedOn ?? 0;
+    expect(rows.map((r) => r.status_1_datetime!.getTime() >= rerunAt)).toEqual([false, false, true]);
+    expect(relayWrites(SERIALS)).toEqual([1, 1, 1]);
+    for (const device of devices)
+      expect(await transactionsQueue().getJob(transactionJobId(transactionid, device))).toBeUndefined();
+  }, 60_000);
 
   it("hands a slice's meter that failed on to a job of its own for its retries, and fails it after all its attempts", async () => {
     headEnd.gateway.setMeterFaults(SERIALS[1], { offline: true });

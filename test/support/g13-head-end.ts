@@ -24,7 +24,7 @@ export interface G13HeadEnd {
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   /** Waits until every listed device of the transaction is finished (complete, failed or cancelled). */
-  finished(transactionid: string, devices: string[]): Promise<TransactionRow[]>;
+  finished(transactionid: string, devices: string[], timeoutMs?: number): Promise<TransactionRow[]>;
   stop(): Promise<void>;
 }
 
@@ -122,17 +122,21 @@ export async function startG13HeadEnd(
       await worker?.close();
       worker = undefined;
     },
-    finished: (transactionid, devices) =>
-      waitFor(async () => {
-        const { rows } = await db.query<TransactionRow>(
-          `SELECT * FROM udil.transaction_status WHERE transactionid = $1 AND global_device_id = ANY($2) ORDER BY global_device_id`,
-          [transactionid, devices],
-        );
-        return rows.length === devices.length &&
-          rows.every((r) => r.indv_status !== 0 || r.request_cancelled === 1)
-          ? rows
-          : undefined;
-      }, `transaction ${transactionid} to finish`),
+    finished: (transactionid, devices, timeoutMs) =>
+      waitFor(
+        async () => {
+          const { rows } = await db.query<TransactionRow>(
+            `SELECT * FROM udil.transaction_status WHERE transactionid = $1 AND global_device_id = ANY($2) ORDER BY global_device_id`,
+            [transactionid, devices],
+          );
+          return rows.length === devices.length &&
+            rows.every((r) => r.indv_status !== 0 || r.request_cancelled === 1)
+            ? rows
+            : undefined;
+        },
+        `transaction ${transactionid} to finish`,
+        timeoutMs,
+      ),
     async stop() {
       await headEnd.stopWorker();
       await db.end();

@@ -2,9 +2,9 @@ import { Inject, OnApplicationBootstrap } from '@nestjs/common';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Job } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hes/config';
-import { JobDispatcher, QueueName } from '@hes/queue';
+import { JobDispatcher, QueueName, WORKER_OPTIONS } from '@hes/queue';
 
-@Processor(QueueName.System)
+@Processor(QueueName.System, WORKER_OPTIONS)
 export class SystemQueueProcessor extends WorkerHost implements OnApplicationBootstrap {
   constructor(
     private readonly dispatcher: JobDispatcher,

@@ -103,3 +103,12 @@ export type JobItem = { [N in JobName]: { name: N; data: JobPayloads[N] } }[JobN
 
 export const ALL_QUEUES: readonly QueueName[] = Object.values(QueueName);
 export const ALL_JOBS: readonly JobName[] = Object.values(JobName);
+
+/**
+ * Options of every queue's worker. stalledInterval: how often a worker looks for active jobs whose lock is
+ * gone (their worker died, or Redis lost the lock in a failover) to run them again; such a job is found
+ * within two looks. BullMQ's default is 30 s; a job is taken back only once its lock is missing (a live
+ * worker renews it every 15 s, and it lasts 30 s), so looking more often takes nothing from a live worker.
+ * A slice of a transaction carries up to TRANSACTION_SLICE_SIZE devices, so waiting less for it matters more.
+ */
+export const WORKER_OPTIONS = { stalledInterval: 10_000 } as const;

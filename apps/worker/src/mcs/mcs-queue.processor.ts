@@ -2,10 +2,10 @@ import { Inject, OnApplicationBootstrap } from '@nestjs/common';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Job } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hes/config';
-import { JobDispatcher, QueueName } from '@hes/queue';
+import { JobDispatcher, QueueName, WORKER_OPTIONS } from '@hes/queue';
 
 /** Consumes MCS collections (by priority, then delayUntil) and result deliveries; a collection waits for its gateway out of the worker (GatewayGate). */
-@Processor(QueueName.Mcs)
+@Processor(QueueName.Mcs, WORKER_OPTIONS)
 export class McsQueueProcessor extends WorkerHost implements OnApplicationBootstrap {
   constructor(
     private readonly dispatcher: JobDispatcher,

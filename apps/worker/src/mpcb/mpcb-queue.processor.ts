@@ -1,13 +1,13 @@
 import { OnApplicationBootstrap } from '@nestjs/common';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Job } from 'bullmq';
-import { JobDispatcher, QueueName } from '@hes/queue';
+import { JobDispatcher, QueueName, WORKER_OPTIONS } from '@hes/queue';
 
 /**
  * Consumes the MPCB site client's jobs. Two at a time, so that a slow transmission (a central server
  * timing out) does not hold acquisition back; transmissions of one site are serialised by an advisory lock.
  */
-@Processor(QueueName.Mpcb)
+@Processor(QueueName.Mpcb, WORKER_OPTIONS)
 export class MpcbQueueProcessor extends WorkerHost implements OnApplicationBootstrap {
   constructor(private readonly dispatcher: JobDispatcher) {
     super();

@@ -2,10 +2,10 @@ import { Inject, OnApplicationBootstrap } from '@nestjs/common';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Job } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hes/config';
-import { JobDispatcher, QueueName } from '@hes/queue';
+import { JobDispatcher, QueueName, WORKER_OPTIONS } from '@hes/queue';
 
 /** Consumes scheduled meter reads; a read waits for its gateway out of the worker (GatewayGate), not in a slot. */
-@Processor(QueueName.Polling)
+@Processor(QueueName.Polling, WORKER_OPTIONS)
 export class PollingQueueProcessor extends WorkerHost implements OnApplicationBootstrap {
   constructor(
     private readonly dispatcher: JobDispatcher,
