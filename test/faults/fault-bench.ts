@@ -410,7 +410,7 @@ export class FaultBench {
     await this.hung?.stop();
     await this.redis?.stop();
     await this.database?.stop();
-    rmSync(this.dataDir, { recursive: true, force: true });
+    if (!process.env.KEEP_FAULT_DATA) rmSync(this.dataDir, { recursive: true, force: true });
     if (hung.length > 0) throw new Error(hung.join('\n\n'));
   }
 }

@@ -280,10 +280,11 @@ export const environmentSchema = z
     SCHEDULE_SUPERVISOR_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
     /**
      * Gateway leases: a job holds one of its gateway's max_in_flight leases (shared by every worker
-     * process through the queue backend) while it runs; a lease not renewed expires after this long,
-     * so a dead worker's leases come back.
+     * process through the queue backend) while it runs, renewed every third of this; a lease not renewed
+     * expires after this long, so a dead worker's leases come back, and so does a lease whose release a Redis
+     * failover lost (the replica never saw it: docs/reliability.md). 30 s until 2026-12-01.
      */
-    GATEWAY_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(30),
+    GATEWAY_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(10),
     /**
      * A job whose gateway has no free lease waits up to this long for one a job of the same process hands
      * over (the gateway answered it), else it is put back (delayed) for this long instead of waiting.
