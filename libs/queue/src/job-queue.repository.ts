@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { getQueueToken } from '@nestjs/bullmq';
-import { JobsOptions, Queue } from 'bullmq';
+import { Job, JobsOptions, Queue } from 'bullmq';
 import { ALL_QUEUES, JobItem, JobName, JobPayloads, QUEUE_OF_JOB, QueueName } from './jobs';
 
 export type JobCounts = Record<string, number>;
@@ -72,36 +72,40 @@ export class JobQueueRepository implements OnModuleInit {
 
   /**
    * The ids among `jobIds` whose job will not run: none in the queue, or one that completed or failed (what
-   * {@link ensureQueued} would act on). Jobs looked up concurrently, auto-pipelined by the client.
+   * {@link ensureQueued} would act on).
    */
   async notQueued(name: JobName, jobIds: readonly string[]): Promise<Set<string>> {
-    const queue = this.queue(QUEUE_OF_JOB[name]);
-    const states = await Promise.all(
-      jobIds.map(async (jobId) => {
-        const job = await queue.getJob(jobId);
-        return job ? job.getState() : 'absent';
-      }),
+    const found = await this.lookUp(name, jobIds);
+    return new Set(
+      jobIds.filter((_, index) => !found[index] || ['completed', 'failed'].includes(found[index].state)),
     );
-    return new Set(jobIds.filter((_, index) => ['absent', 'completed', 'failed'].includes(states[index])));
   }
 
   /**
    * The payloads of those jobs among `jobIds` that will still run (waiting, delayed, prioritized or
-   * active; not completed, failed or absent), looked up concurrently.
+   * active; not completed, failed or absent).
    */
   async livePayloads<N extends JobName>(name: N, jobIds: readonly string[]): Promise<JobPayloads[N][]> {
+    const found = await this.lookUp(name, jobIds);
+    return found.flatMap((entry) =>
+      entry && entry.job.name === name && !['unknown', 'completed', 'failed'].includes(entry.state)
+        ? [entry.job.data as JobPayloads[N]]
+        : [],
+    );
+  }
+
+  /** Each job of `jobIds` with its state (undefined: not in the queue), looked up concurrently (auto-pipelined). */
+  private lookUp(
+    name: JobName,
+    jobIds: readonly string[],
+  ): Promise<({ job: Job; state: string } | undefined)[]> {
     const queue = this.queue(QUEUE_OF_JOB[name]);
-    const found = await Promise.all(
-      jobIds.map(async (jobId): Promise<{ data: JobPayloads[N] } | undefined> => {
+    return Promise.all(
+      jobIds.map(async (jobId) => {
         const job = await queue.getJob(jobId);
-        if (!job || job.name !== name) return undefined;
-        const state = await job.getState();
-        return ['unknown', 'completed', 'failed'].includes(state)
-          ? undefined
-          : { data: job.data as JobPayloads[N] };
+        return job ? { job, state: await job.getState() } : undefined;
       }),
     );
-    return found.flatMap((live) => (live ? [live.data] : []));
   }
 
   /**
