@@ -242,6 +242,28 @@ describe('UDIL transactions against the G13 simulator', () => {
       )
     ).rows[0].queued_slices;
   const transactionsQueue = () => headEnd.api.get(JobQueueRepository).queue(QueueName.Transactions);
+  const SLICE = ['m1', 'm2', 'm3'];
+  /** Waits until the transaction's (only) slice is put back in the queue (delayed), and returns it. */
+  const slicePutBack = (transactionid: string) =>
+    waitFor(async () => {
+      const job = await transactionsQueue().getJob(transactionSliceJobId(transactionid, 0));
+      return job && (await job.getState()) === 'delayed' ? job : undefined;
+    }, 'the slice to be put back');
+  /** A relay command on m1–m3 at 400 ms per answer, once the slice's two lanes are talking to two meters. */
+  const sliceInHand = async (operate: 0 | 1) => {
+    headEnd.gateway.resetStats();
+    headEnd.gateway.setGatewayFaults({ latencyMs: 400 });
+    const transactionid = nextId();
+    await relay(transactionid, SLICE, operate);
+    await waitFor(async () => {
+      const rows = await rowsOf(transactionid);
+      return rows.filter((r) => r.status_level >= 1).length >= 2 ? rows : undefined;
+    }, 'two meters to start');
+    return transactionid;
+  };
+  /** Every row at level 5, complete. */
+  const expectComplete = (rows: TransactionRow[]) =>
+    expect(rows.map((r) => [r.status_level, r.indv_status])).toEqual(rows.map(() => [5, 1]));
 
   it("runs a gateway's meters as one slice: never more than max_in_flight at the gateway, each meter written once while the reconciler looks every second", async () => {
     headEnd.gateway.resetStats();
@@ -249,20 +271,14 @@ describe('UDIL transactions against the G13 simulator', () => {
     // rows older than a second) looks at its rows.
     headEnd.gateway.setGatewayFaults({ latencyMs: 600 });
     const transactionid = nextId();
-    const devices = ['m1', 'm2', 'm3'];
-    await relay(transactionid, devices, 0);
-    const rows = await finished(transactionid, devices);
-    expect(rows.map((r) => [r.status_level, r.indv_status])).toEqual([
-      [5, 1],
-      [5, 1],
-      [5, 1],
-    ]);
+    await relay(transactionid, SLICE, 0);
+    expectComplete(await finished(transactionid, SLICE));
     expect(await queuedSlices(transactionid)).toBe(1);
     const slice = await transactionsQueue().getJob(transactionSliceJobId(transactionid, 0));
     expect(slice?.name).toBe('transaction.execute-slice');
     expect(await slice?.getState()).toBe('completed');
     // The reconciler found the rows carried by the slice: it queued no job of their own.
-    for (const device of devices)
+    for (const device of SLICE)
       expect(await transactionsQueue().getJob(transactionJobId(transactionid, device))).toBeUndefined();
     expect(relayWrites(SERIALS)).toEqual([1, 1, 1]);
     expect(headEnd.gateway.peakConcurrency()).toBeLessThanOrEqual(2);
@@ -280,59 +296,39 @@ describe('UDIL transactions against the G13 simulator', () => {
       }
       return leases;
     };
-    const devices = ['m1', 'm2', 'm3'];
     // Busy: both leases are held elsewhere; the slice is put back with all three meters, untouched.
     let leases = await hold();
     headEnd.gateway.resetStats();
     const busy = nextId();
-    await relay(busy, devices, 1);
-    const putBack = await waitFor(async () => {
-      const job = await transactionsQueue().getJob(transactionSliceJobId(busy, 0));
-      return job && (await job.getState()) === 'delayed' ? job : undefined;
-    }, 'the slice to be put back');
+    await relay(busy, SLICE, 1);
+    const putBack = await slicePutBack(busy);
     const { devices: kept } = putBack.data as { devices: { globalDeviceId: string }[] };
-    expect(kept.map((d) => d.globalDeviceId)).toEqual(devices);
+    expect(kept.map((d) => d.globalDeviceId)).toEqual(SLICE);
     expect(relayWrites(SERIALS)).toEqual([0, 0, 0]);
     await Promise.all(leases.map((lease) => lease.release()));
-    await finished(busy, devices);
+    await finished(busy, SLICE);
     expect(relayWrites(SERIALS)).toEqual([1, 1, 1]);
 
     // Lost: the slice is put back, then Redis loses everything; the reconciler runs each meter once.
     leases = await hold();
     headEnd.gateway.resetStats();
     const lost = nextId();
-    await relay(lost, devices, 0);
-    await waitFor(async () => {
-      const job = await transactionsQueue().getJob(transactionSliceJobId(lost, 0));
-      return job && (await job.getState()) === 'delayed' ? job : undefined;
-    }, 'the slice to be put back');
+    await relay(lost, SLICE, 0);
+    await slicePutBack(lost);
     const flush = new Redis(headEnd.redis.url);
     await flush.flushall();
     flush.disconnect();
-    const rows = await finished(lost, devices);
-    expect(rows.map((r) => [r.status_level, r.indv_status])).toEqual([
-      [5, 1],
-      [5, 1],
-      [5, 1],
-    ]);
+    expectComplete(await finished(lost, SLICE));
     expect(relayWrites(SERIALS)).toEqual([1, 1, 1]);
     // Each meter ran in a job of its own, queued by the reconciler.
-    for (const device of devices)
+    for (const device of SLICE)
       expect(await transactionsQueue().getJob(transactionJobId(lost, device))).toBeDefined();
     void leases; // their keys went with the flush
   });
 
   it('a worker stopped in the middle of a slice finishes the meters it is talking to and puts the others back; the next worker runs them, each meter written once', async () => {
-    headEnd.gateway.resetStats();
-    headEnd.gateway.setGatewayFaults({ latencyMs: 400 });
-    const transactionid = nextId();
-    const devices = ['m1', 'm2', 'm3'];
-    await relay(transactionid, devices, 1);
     // The first two meters (the slice's two lanes) are being talked to.
-    await waitFor(async () => {
-      const rows = await rowsOf(transactionid);
-      return rows.filter((r) => r.status_level >= 1).length >= 2 ? rows : undefined;
-    }, 'two meters to start');
+    const transactionid = await sliceInHand(1);
     await headEnd.stopWorker();
     const rows = await rowsOf(transactionid);
     // The meters it was talking to were finished before it stopped; the third was never started.
@@ -347,25 +343,12 @@ describe('UDIL transactions against the G13 simulator', () => {
       expect.objectContaining({ globalDeviceId: 'm3' }),
     ]);
     await headEnd.startWorker();
-    const finishedRows = await finished(transactionid, devices);
-    expect(finishedRows.map((r) => [r.status_level, r.indv_status])).toEqual([
-      [5, 1],
-      [5, 1],
-      [5, 1],
-    ]);
+    expectComplete(await finished(transactionid, SLICE));
     expect(relayWrites(SERIALS)).toEqual([1, 1, 1]);
   });
 
   it("stops a slice whose lock Redis lost (a failover's lost write) and runs its other meters once the stalled check takes it back", async () => {
-    headEnd.gateway.resetStats();
-    headEnd.gateway.setGatewayFaults({ latencyMs: 400 });
-    const transactionid = nextId();
-    const devices = ['m1', 'm2', 'm3'];
-    await relay(transactionid, devices, 0);
-    await waitFor(async () => {
-      const rows = await rowsOf(transactionid);
-      return rows.filter((r) => r.status_level >= 1).length >= 2 ? rows : undefined;
-    }, 'two meters to start');
+    const transactionid = await sliceInHand(0);
     const sliceId = transactionSliceJobId(transactionid, 0);
     const redis = new Redis(headEnd.redis.url);
     try {
@@ -375,12 +358,8 @@ describe('UDIL transactions against the G13 simulator', () => {
     }
     // The meters in hand finish; the third waits for the stalled check (every 10 s), not for the reconciler,
     // which leaves a row an active slice lists alone.
-    const rows = await finished(transactionid, devices, 45_000);
-    expect(rows.map((r) => [r.status_level, r.indv_status])).toEqual([
-      [5, 1],
-      [5, 1],
-      [5, 1],
-    ]);
+    const rows = await finished(transactionid, SLICE, 45_000);
+    expectComplete(rows);
     const slice = await transactionsQueue().getJob(sliceId);
     expect(slice?.stalledCounter).toBe(1);
     expect(await slice?.getState()).toBe('completed');
@@ -388,16 +367,15 @@ describe('UDIL transactions against the G13 simulator', () => {
     const rerunAt = slice?.processedOn ?? 0;
     expect(rows.map((r) => r.status_1_datetime!.getTime() >= rerunAt)).toEqual([false, false, true]);
     expect(relayWrites(SERIALS)).toEqual([1, 1, 1]);
-    for (const device of devices)
+    for (const device of SLICE)
       expect(await transactionsQueue().getJob(transactionJobId(transactionid, device))).toBeUndefined();
   }, 60_000);
 
   it("hands a slice's meter that failed on to a job of its own for its retries, and fails it after all its attempts", async () => {
     headEnd.gateway.setMeterFaults(SERIALS[1], { offline: true });
     const transactionid = nextId();
-    const devices = ['m1', 'm2', 'm3'];
-    await relay(transactionid, devices, 0);
-    const rows = await finished(transactionid, devices);
+    await relay(transactionid, SLICE, 0);
+    const rows = await finished(transactionid, SLICE);
     expect(rows.map((r) => [r.global_device_id, r.indv_status])).toEqual([
       ['m1', 1],
       ['m2', 2],
