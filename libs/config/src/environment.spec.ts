@@ -41,6 +41,14 @@ describe('parseEnvironment', () => {
       );
   });
 
+  it('validates TRANSACTION_SLICE_SIZE (default 100 devices per job, 1–1000) and defaults the gateway lease to 10 s', () => {
+    expect(parseEnvironment(valid).TRANSACTION_SLICE_SIZE).toBe(100);
+    expect(parseEnvironment({ ...valid, TRANSACTION_SLICE_SIZE: '1' }).TRANSACTION_SLICE_SIZE).toBe(1);
+    for (const bad of ['0', '-1', '2.5', 'many', '1001'])
+      expect(problemsOf({ ...valid, TRANSACTION_SLICE_SIZE: bad })).toMatch(/TRANSACTION_SLICE_SIZE/);
+    expect(parseEnvironment(valid).GATEWAY_LEASE_SECONDS).toBe(10);
+  });
+
   it('names a missing DATABASE_URL', () => {
     expect(problemsOf({ ...valid, DATABASE_URL: undefined })).toMatch(/DATABASE_URL is required/);
   });
