@@ -129,6 +129,26 @@ function ratioRows(results: Row[]): Row[] {
       'baseline POST /transaction_status',
     ],
     ['api load_profile_data ÷ baseline api', 'POST /load_profile_data', 'baseline POST /load_profile_data'],
+    [
+      'api transaction_status ÷ api rendering every read',
+      'POST /transaction_status',
+      'rendering every read: POST /transaction_status',
+    ],
+    [
+      'api load_profile_data ÷ api rendering every read',
+      'POST /load_profile_data',
+      'rendering every read: POST /load_profile_data',
+    ],
+    [
+      'api rendering every read, transaction_status ÷ baseline api',
+      'rendering every read: POST /transaction_status',
+      'baseline POST /transaction_status',
+    ],
+    [
+      'api rendering every read, load_profile_data ÷ baseline api',
+      'rendering every read: POST /load_profile_data',
+      'baseline POST /load_profile_data',
+    ],
     ['api unrouted GET ÷ baseline api', 'api unrouted GET', 'baseline api unrouted GET'],
     ['api trivial ÷ baseline api', 'trivial: api', 'baseline trivial: api'],
     ['baseline api trivial ÷ bare Express', 'baseline trivial: api', 'bare Express'],
@@ -158,6 +178,7 @@ async function main(): Promise<void> {
   const ratios: Row[] = [];
   let api: Service | undefined;
   let baseline: Service | undefined;
+  let rendering: Service | undefined;
   const references: Service[] = [];
   /** The process behind each base URL, for its CPU time per request. */
   const servers = new Map<string, Service>();
@@ -206,6 +227,16 @@ async function main(): Promise<void> {
       await waitForHttp(`${baselineBase}/health`, baseline);
       servers.set(baselineBase, baseline);
     }
+    // The same build with UDIL_READ_CACHE_MB=0: every read renders its rows (the api keeps answers by the
+    // rows' version, and the benchmark asks for the same rows again and again).
+    const renderingPort = await freePort();
+    rendering = startProcess('api-rendering', join(BUILD, 'apps/api/src/main.js'), [], {
+      ...apiEnvironment(renderingPort),
+      UDIL_READ_CACHE_MB: '0',
+    });
+    const renderingBase = `http://127.0.0.1:${renderingPort}`;
+    await waitForHttp(`${renderingBase}/health`, rendering);
+    servers.set(renderingBase, rendering);
     const key = await udilKey(base);
 
     // One 1 000-meter transaction, accepted through the API, then brought to level 5 as a worker would.
@@ -380,6 +411,16 @@ async function main(): Promise<void> {
         check: (status, body) => status === 200 && typeof body.requestReference === 'string',
       },
     ];
+    for (const name of ['POST /transaction_status', 'POST /load_profile_data']) {
+      const route = routes.find((r) => r.name.startsWith(name));
+      if (route)
+        routes.push({
+          ...route,
+          name: `rendering every read: ${route.name}`,
+          server: 'api',
+          url: route.url.replace(base, renderingBase),
+        });
+    }
     if (baselineBase) {
       // The baseline's answers must be the api's, byte for byte (checked below).
       for (const name of [
@@ -421,8 +462,9 @@ async function main(): Promise<void> {
       texts.set(route.name, text);
     }
     for (const [name, text] of texts)
-      if (name.startsWith('baseline ') && texts.get(name.slice('baseline '.length)) !== text)
-        throw new Error(`${name}: the baseline's answer is not the api's, byte for byte`);
+      for (const other of ['baseline ', 'rendering every read: '])
+        if (name.startsWith(other) && texts.get(name.slice(other.length)) !== text)
+          throw new Error(`${name}: the answer is not the api's, byte for byte`);
     for (const [read, rawRoutes] of [
       ['POST /transaction_status', ['raw transaction_status']],
       ['POST /load_profile_data', ['raw load_profile_data']],
@@ -476,7 +518,11 @@ async function main(): Promise<void> {
     ratios.push(...ratioRows(results));
     for (const row of results) row['api peak RSS (MB)'] = round(api.peakRssMb());
   } finally {
-    await Promise.all([...references, ...(baseline ? [baseline] : [])].map((server) => server.stop()));
+    await Promise.all(
+      [...references, ...(baseline ? [baseline] : []), ...(rendering ? [rendering] : [])].map((server) =>
+        server.stop(),
+      ),
+    );
     await api?.stop();
     await db.end();
     dropRedisPrefix(prefix);

@@ -100,8 +100,13 @@ export async function createBenchDatabase(label: string): Promise<BenchDatabase>
   return {
     name,
     url: url.toString(),
+    // `--keep-database`: left in place (and its name printed) to read the benchmark's data afterwards.
     drop: () =>
-      admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+      flag('keep-database')
+        ? Promise.resolve(console.log(`database ${name} kept (--keep-database)`))
+        : admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(
+            () => undefined,
+          ),
   };
 }
 

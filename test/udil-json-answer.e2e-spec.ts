@@ -11,7 +11,7 @@ import { formatUdilRecord } from '@hes/udil';
 import { createApiApp } from '../apps/api/src/bootstrap';
 import { TestDatabase, createMigratedDatabase } from './support/test-database';
 import { applyEnvironment, testEnvironment } from './support/test-environment';
-import { MDM_USER, authorizedKey } from './support/udil-client';
+import { authorizedKey, mdmClientId } from './support/udil-client';
 
 /**
  * The JSON answers of reads and transaction_status as sent (UdilResponseInterceptor): the text PostgreSQL
@@ -39,11 +39,7 @@ describe('UDIL JSON answers written in pieces', () => {
     db = new Client({ connectionString: database.url });
     await db.connect();
     key = await authorizedKey(app);
-    [{ id: clientId }] = (
-      await db.query<{ id: string }>(`SELECT id FROM public.udil_clients WHERE username = $1`, [
-        MDM_USER.username,
-      ])
-    ).rows;
+    clientId = await mdmClientId(db);
   });
 
   afterAll(async () => {

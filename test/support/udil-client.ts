@@ -1,4 +1,5 @@
 import { INestApplication } from '@nestjs/common';
+import { Client } from 'pg';
 import request from 'supertest';
 import { App } from 'supertest/types';
 import { UdilAuthService } from '@hes/udil';
@@ -15,6 +16,14 @@ export async function authorizedKey(app: INestApplication<App>): Promise<string>
     .set('code', MDM_USER.code)
     .expect(200);
   return (response.body as { privatekey: string }).privatekey;
+}
+
+/** The id of the MDM account {@link authorizedKey} created (the client_id of its transactions). */
+export async function mdmClientId(db: Client): Promise<string> {
+  const { rows } = await db.query<{ id: string }>(`SELECT id FROM public.udil_clients WHERE username = $1`, [
+    MDM_USER.username,
+  ]);
+  return rows[0].id;
 }
 
 /** device_creation's attributes (UDIL §3.4.6) besides device_identity, as a form field map. */

@@ -49,6 +49,13 @@ describe('parseEnvironment', () => {
     expect(parseEnvironment(valid).GATEWAY_LEASE_SECONDS).toBe(10);
   });
 
+  it('validates UDIL_READ_CACHE_MB (default 32, 0 = every read renders)', () => {
+    expect(parseEnvironment(valid).UDIL_READ_CACHE_MB).toBe(32);
+    expect(parseEnvironment({ ...valid, UDIL_READ_CACHE_MB: '0' }).UDIL_READ_CACHE_MB).toBe(0);
+    for (const bad of ['-1', '0.5', 'lots', '5000'])
+      expect(problemsOf({ ...valid, UDIL_READ_CACHE_MB: bad })).toMatch(/UDIL_READ_CACHE_MB/);
+  });
+
   it('names a missing DATABASE_URL', () => {
     expect(problemsOf({ ...valid, DATABASE_URL: undefined })).toMatch(/DATABASE_URL is required/);
   });

@@ -208,6 +208,12 @@ export const environmentSchema = z
      */
     API_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(60_000),
     /**
+     * Megabytes (characters counted as bytes) of rendered UDIL read answers each api keeps: a
+     * transaction_status or table page asked for again is answered from what was rendered before when its
+     * rows have not changed since (a version read with an index scan; README, API). 0: every read renders.
+     */
+    UDIL_READ_CACHE_MB: z.coerce.number().int().min(0).max(4096).default(32),
+    /**
      * Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (Express "trust proxy"):
      * comma-separated addresses, CIDR ranges, or loopback / linklocal / uniquelocal. Empty: none, the
      * client address is the connection's. Behind a proxy, list it, or every client has its address

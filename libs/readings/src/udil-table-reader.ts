@@ -1,7 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@hes/config';
 import {
+  ROW_VERSION_SQL,
+  RenderedReadCache,
+  RowSetVersion,
   UDIL_RECORD_KEYS,
   UdilJsonSql,
   formatUdilRecord,
@@ -9,6 +13,8 @@ import {
   udilColumnTypes,
   udilJsonItemSql,
   udilJsonPiecesSql,
+  renderedReadCache,
+  rowSetVersion,
 } from '@hes/udil';
 
 /**
@@ -63,7 +69,15 @@ export class UdilTableReader {
   /** The SQL of a data item, per table and zone. */
   private readonly items = new Map<string, Promise<UdilJsonSql | undefined>>();
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  /** readUdilJson's pages, with the version of the rows they show (UDIL_READ_CACHE_MB; none without a config). */
+  private readonly pages: RenderedReadCache<UdilJsonPage> | undefined;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Optional() @Inject(APP_CONFIG) config?: Pick<AppConfig, 'UDIL_READ_CACHE_MB'>,
+  ) {
+    this.pages = renderedReadCache(config?.UDIL_READ_CACHE_MB);
+  }
 
   async read(table: ReadableTable, query: TableQuery): Promise<TablePage> {
     const { sql, parameters } = this.pageQuery(table, query, '*');
@@ -76,40 +90,64 @@ export class UdilTableReader {
    * in `zone`: rendered and joined by PostgreSQL (udil-records-sql.ts) into pieces of a few dozen KB, so the
    * api receives a page as a few values instead of a row per item and never as one large string, when the
    * zone, the table's column types and every value of the page allow it; formatted in JavaScript from
-   * {@link read} otherwise.
+   * {@link read} otherwise. A page asked for again whose rows have not changed since (the same rows, at the
+   * same versions: ROW_VERSION_SQL) is answered as rendered then, when the api keeps answers (UDIL_READ_CACHE_MB).
    */
   async readUdilJson(table: ReadableTable, query: TableQuery, zone: string): Promise<UdilJsonPage> {
     const item = await this.itemSql(table, zone);
     if (item) {
+      const key = `${table}\n${zone}\n${JSON.stringify(query)}`;
+      if (this.pages?.has(key)) {
+        const kept = this.pages.get(key, await this.versionOfPage(table, query));
+        if (kept) return kept;
+      }
       const { sql, parameters } = this.pageQuery(
         table,
         query,
-        `row_number() OVER (ORDER BY ${pageOrder(table)}) AS n, ${item.exact} AS exact, ${item.item} AS item`,
+        `row_number() OVER (ORDER BY ${pageOrder(table)}) AS n, ${item.exact} AS exact, ${item.item} AS item,
+         ${ROW_VERSION_SQL} AS row_version`,
         [zone],
       );
       // The page's items in its order; the row beyond it (row number offset + size + 1) is only counted.
       parameters.push(query.page * query.pageSize);
-      const pieces = await this.dataSource.query<{ rows: number; exact: boolean; items: string }[]>(
+      const pieces = await this.dataSource.query<({ exact: boolean; items: string } & RowSetVersion)[]>(
         udilJsonPiecesSql(
-          `SELECT *, count(*) OVER () AS page_rows FROM (${sql}) AS page`,
-          'max(page_rows)::int AS rows, bool_and(exact) AS exact',
+          `SELECT *, count(*) OVER () AS page_rows, sum(row_version) OVER () AS page_version FROM (${sql}) AS page`,
+          'max(page_rows)::int AS rows, max(page_version)::text AS version, bool_and(exact) AS exact',
           `n <= $${parameters.length}`,
         ),
         parameters,
       );
       if (pieces.every((piece) => piece.exact)) {
         const rows = pieces[0]?.rows ?? 0;
-        return {
+        const page = {
           items: pieces.map((piece) => piece.items),
           count: Math.min(rows, query.pageSize),
           more: rows > query.pageSize,
         };
+        this.pages?.set(
+          key,
+          rowSetVersion(pieces[0] ?? { rows: 0, version: null }),
+          page,
+          page.items.reduce((size, text) => size + text.length, 0),
+        );
+        return page;
       }
     }
     const page = await this.read(table, query);
     const data = page.rows.map((row) => formatUdilRecord(table, row, zone));
     // JSON.stringify of the array is its items' texts joined by commas, in brackets.
     return { items: data.map((item) => JSON.stringify(item)), count: data.length, more: page.more };
+  }
+
+  /** The version of the rows of a page (and of the one beyond it), as readUdilJson's statement gives it. */
+  private async versionOfPage(table: ReadableTable, query: TableQuery): Promise<string> {
+    const { sql, parameters } = this.pageQuery(table, query, `${ROW_VERSION_SQL} AS row_version`);
+    const [set] = await this.dataSource.query<RowSetVersion[]>(
+      `SELECT count(*)::int AS rows, sum(row_version)::text AS version FROM (${sql}) AS page`,
+      parameters,
+    );
+    return rowSetVersion(set);
   }
 
   /**

@@ -8,6 +8,7 @@ import { JobName, JobQueueRepository } from '@hes/queue';
 import {
   OnDemandType,
   ParameterType,
+  RenderedReadCache,
   UdilCommand,
   UdilJsonAnswer,
   UdilJsonMember,
@@ -15,6 +16,7 @@ import {
   UdilValue,
   formatUdilDatetime,
   planOf,
+  renderedReadCache,
 } from '@hes/udil';
 import { readRefusalOf, refusalOf, transactionType } from './udil-command-plans';
 import { transactionJobId, transactionQueueJobOptions } from './transaction-jobs';
@@ -84,6 +86,8 @@ const ALLOWED_WHEN_INACTIVE = new Set([UdilCommand.MeterStatusUpdate, UdilComman
 @Injectable()
 export class TransactionAcceptanceService {
   private readonly logger = new Logger('Transactions');
+  /** statusJson's answers, per set of transactions, with the version of the rows they show (UDIL_READ_CACHE_MB). */
+  private readonly statusAnswers: RenderedReadCache<{ count: number; items: string[] }> | undefined;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -91,7 +95,9 @@ export class TransactionAcceptanceService {
     private readonly queues: JobQueueRepository,
     private readonly drivers: DriverRegistry,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.statusAnswers = renderedReadCache(config.UDIL_READ_CACHE_MB);
+  }
 
   /** {@link acceptJson}, answered as an object (reads and parameter reads). */
   async accept(
@@ -292,6 +298,13 @@ export class TransactionAcceptanceService {
   async statusJson(transactionids: string[], clientId: string): Promise<{ count: number; items: string[] }> {
     const { owned, since } = await this.ownedTransactions(transactionids, clientId);
     if (owned.length === 0) return { count: 0, items: [] };
+    // A transaction polled again whose rows have not changed since: the answer rendered then. (The version is
+    // asked for only when an answer is kept: a first read renders at once.)
+    const key = [...owned].sort().join('\n');
+    if (this.statusAnswers?.has(key)) {
+      const kept = this.statusAnswers.get(key, await this.statuses.versionOfTransactions(owned, since));
+      if (kept) return kept;
+    }
     const rendered = await this.statuses.findByTransactionsAsUdilJson(
       owned,
       STATUS_MEMBERS,
@@ -299,7 +312,7 @@ export class TransactionAcceptanceService {
       since,
     );
     if (rendered) {
-      const items = rendered.map((piece) => {
+      const items = rendered.pieces.map((piece) => {
         if (piece.structured.length === 0) return piece.items;
         // Each U+0001 holds the place of a response_data holding JSON, formatted here in the rows' order.
         const texts = piece.items.split('\u0001');
@@ -309,7 +322,14 @@ export class TransactionAcceptanceService {
         });
         return text;
       });
-      return { count: rendered.reduce((sum, piece) => sum + piece.count, 0), items };
+      const answer = { count: rendered.pieces.reduce((sum, piece) => sum + piece.count, 0), items };
+      this.statusAnswers?.set(
+        key,
+        rendered.version,
+        answer,
+        items.reduce((size, text) => size + text.length, 0),
+      );
+      return answer;
     }
     const data = this.formatStatusRows(await this.statuses.findByTransactions(owned, since));
     return { count: data.length, items: data.map((item) => JSON.stringify(item)) };

@@ -10,8 +10,11 @@ import {
 import { VisualsValue, visualsColumns, visualsJson, visualsUpsertFromJson } from './meter-visuals.repository';
 import {
   ColumnTypes,
+  ROW_VERSION_SQL,
+  RowSetVersion,
   UdilJsonMember,
   postgresFormatsZoneAsUdil,
+  rowSetVersion,
   udilColumnTypes,
   udilJsonItemSql,
   udilJsonPiecesSql,
@@ -479,14 +482,17 @@ export class TransactionStatusRepository {
    * `items` holds the character U+0001 (which rendered JSON text cannot hold: control characters are
    * escaped) and its stored text is in the piece's `structured`, in the rows' order. Undefined when
    * PostgreSQL cannot render the rows exactly (its zone rules, a column type, a datetime out of range):
-   * format {@link findByTransactions}' rows instead.
+   * format {@link findByTransactions}' rows instead. `version` is the rows' as {@link versionOfTransactions}
+   * gives it, taken in the same statement.
    */
   async findByTransactionsAsUdilJson(
     transactionids: string[],
     members: readonly UdilJsonMember[],
     zone: string,
     since?: ReceivedAt,
-  ): Promise<{ count: number; items: string; structured: string[] }[] | undefined> {
+  ): Promise<
+    { version: string; pieces: { count: number; items: string; structured: string[] }[] } | undefined
+  > {
     const query = <T>(sql: string, parameters: unknown[]) => this.dataSource.query<T[]>(sql, parameters);
     if (!(await postgresFormatsZoneAsUdil(zone, query))) return undefined;
     if (!this.columnTypes) {
@@ -503,23 +509,43 @@ export class TransactionStatusRepository {
     if (!item) return undefined;
     const parameters: unknown[] = [transactionids, zone];
     const pieces = await this.dataSource.query<
-      { count: number; exact: boolean; items: string; structured: string[] | null }[]
+      ({ count: number; exact: boolean; items: string; structured: string[] | null } & RowSetVersion)[]
     >(
       udilJsonPiecesSql(
         `SELECT row_number() OVER (ORDER BY transactionid, global_device_id) AS n, ${item.exact} AS exact,
-                ${item.item} AS item, response_data, ${structured} AS structured
+                ${item.item} AS item, response_data, ${structured} AS structured,
+                count(*) OVER () AS set_rows, sum(${ROW_VERSION_SQL}) OVER () AS set_version
            FROM udil.transaction_status WHERE transactionid = ANY($1)${sinceBound(parameters, since)}`,
         `count(*)::int AS count, bool_and(exact) AS exact,
-         array_agg(response_data ORDER BY n) FILTER (WHERE structured) AS structured`,
+         array_agg(response_data ORDER BY n) FILTER (WHERE structured) AS structured,
+         max(set_rows)::int AS rows, max(set_version)::text AS version`,
       ),
       parameters,
     );
     if (!pieces.every((piece) => piece.exact)) return undefined;
-    return pieces.map((piece) => ({
-      count: piece.count,
-      items: piece.items,
-      structured: piece.structured ?? [],
-    }));
+    return {
+      version: rowSetVersion(pieces[0] ?? { rows: 0, version: null }),
+      pieces: pieces.map((piece) => ({
+        count: piece.count,
+        items: piece.items,
+        structured: piece.structured ?? [],
+      })),
+    };
+  }
+
+  /**
+   * The version of the rows of these transactions (ROW_VERSION_SQL: their count and the sum of their tuples'
+   * versions), which changes with any change of one of them: an index scan, no rendering. `since` as in
+   * {@link findByTransactions}.
+   */
+  async versionOfTransactions(transactionids: string[], since?: ReceivedAt): Promise<string> {
+    const parameters: unknown[] = [transactionids];
+    const [set] = await this.dataSource.query<RowSetVersion[]>(
+      `SELECT count(*)::int AS rows, sum(${ROW_VERSION_SQL})::text AS version
+         FROM udil.transaction_status WHERE transactionid = ANY($1)${sinceBound(parameters, since)}`,
+      parameters,
+    );
+    return rowSetVersion(set);
   }
 
   /**

@@ -10,3 +10,4 @@ export * from './udil-services';
 export * from './udil-records';
 export * from './udil-spec-fields';
 export * from './udil-records-sql';
+export * from './rendered-read-cache';
