@@ -46,11 +46,22 @@ describe('api during a database outage', () => {
     return outageRequests(privatekey, `outage-${sequence}`, ADMIN_TOKEN, MCS_AUTH);
   };
   const send = (raw: RawRequest): Promise<RawAnswer> => rawRequest(base, raw);
+  /** transaction_status of the first round's command (accepted before the outage). */
+  const status = (): RawRequest => ({
+    method: 'POST',
+    path: '/transaction_status',
+    headers: { privatekey, transactionid: 'outage-1' },
+  });
+  let kept: RawAnswer;
 
   it('answers 503 with Retry-After in each envelope while PostgreSQL is stopped', async () => {
     // Served before the outage (no worker runs here: /health/worker answers 503 for that reason alone).
     for (const [name, raw] of requests().slice(0, 4))
       expect({ name, status: (await send(raw)).status }).toEqual({ name, status: 200 });
+    // The command's transaction_status, read twice: its answer is kept (UDIL_READ_CACHE_MB).
+    kept = await send(status());
+    expect(kept.status).toBe(200);
+    expect((await send(status())).text).toBe(kept.text);
     await postgres.stop();
 
     const answers = new Map<string, RawAnswer>();
@@ -62,6 +73,13 @@ describe('api during a database outage', () => {
     }));
     expect(seen).toEqual([...answers.keys()].map((name) => ({ name, status: 503, retryAfter: '5' })));
     expectNothingAccepted(answers, `outage-${sequence}`);
+    // A kept answer is never given without its rows' version: the read waits for the database like the rest.
+    const read = await send(status());
+    expect({ status: read.status, retryAfter: read.headers['retry-after'] }).toEqual({
+      status: 503,
+      retryAfter: '5',
+    });
+    expect(read.json).toMatchObject({ status: '0' });
     expect(answers.get('health of the workers')!.json).toEqual({
       status: 'error',
       windowSeconds: 45,
@@ -85,6 +103,7 @@ describe('api during a database outage', () => {
       );
       // The requests sent before the outage were accepted; those sent during it were not.
       expect(rows[0]).toEqual({ transactions: 1, collections: 1 });
+      expect((await send(status())).text).toBe(kept.text);
     } finally {
       await db.end();
     }
