@@ -16,6 +16,7 @@ import { Client } from 'pg';
 import { startG13Fleet } from '../apps/simulator/src/g13/g13-fleet';
 import { formatUdilDatetime } from '../libs/udil/src/udil-datetime';
 import { bullmqNoop, conditionalUpdates } from './raw-limits';
+import { WORKER_NODE_OPTIONS } from '../apps/worker/src/node-options';
 import {
   LOG_DIR,
   Row,
@@ -53,6 +54,13 @@ const runs = numberArg('runs', 1);
 const rawJobs = numberArg('raw-jobs', 20000);
 const rawRows = numberArg('raw-rows', 10000);
 const tls = flag('tls');
+/**
+ * `--worker-node-args=--a,--b=1`: Node options of the worker processes (e.g. V8's heap settings) instead of
+ * the ones it runs with in production (WORKER_NODE_OPTIONS); `--worker-node-args=` for none.
+ */
+const workerNodeArgs = listArg('worker-node-args', [...WORKER_NODE_OPTIONS]).filter(
+  (option) => option !== '',
+);
 const workerCount = numberArg('workers', 1);
 const acceptOnly = flag('accept-only');
 const ZONE = 'Asia/Karachi';
@@ -242,7 +250,7 @@ async function main(): Promise<void> {
           const profileArgs = flag('profile') ? ['--cpu-prof', `--cpu-prof-dir=${LOG_DIR}/profiles`] : [];
           const api = startService('api', env, profileArgs);
           const workers = Array.from({ length: acceptOnly ? 0 : workerCount }, () =>
-            startService('worker', env, profileArgs),
+            startService('worker', env, [...profileArgs, ...workerNodeArgs]),
           );
           const workerCpu = () => workers.reduce((sum, w) => sum + w.cpuSeconds(), 0);
           const base = `http://127.0.0.1:${port}`;

@@ -13,6 +13,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync, 
 import { join, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { createDataSourceOptions } from '../libs/database/src/data-source-options';
+import { WORKER_NODE_OPTIONS } from '../apps/worker/src/node-options';
 import {
   DEMO_MDM,
   DemoFleet,
@@ -186,7 +187,8 @@ async function main(): Promise<void> {
     };
     for (const app of ['api', 'worker'] as const) {
       const logFile = join(dataDir, 'logs', `${app}.log`);
-      const child = spawn(process.execPath, [join(root, 'dist/apps', app, 'src/main.js')], {
+      const nodeOptions = app === 'worker' ? WORKER_NODE_OPTIONS : [];
+      const child = spawn(process.execPath, [...nodeOptions, join(root, 'dist/apps', app, 'src/main.js')], {
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
       });
