@@ -11,7 +11,7 @@ import { formatUdilRecord } from '@hes/udil';
 import { createApiApp } from '../apps/api/src/bootstrap';
 import { TestDatabase, createMigratedDatabase } from './support/test-database';
 import { applyEnvironment, testEnvironment } from './support/test-environment';
-import { authorizedKey, mdmClientId } from './support/udil-client';
+import { authorizedKey, insertTransaction, mdmClientId } from './support/udil-client';
 
 /**
  * The JSON answers of reads and transaction_status as sent (UdilResponseInterceptor): the text PostgreSQL
@@ -61,11 +61,7 @@ describe('UDIL JSON answers written in pieces', () => {
 
   /** A transaction of `devices` rows at level 5, with multi-byte text and response_data of both kinds. */
   async function transaction(transactionid: string, devices: number): Promise<void> {
-    await db.query(
-      `INSERT INTO public.udil_transactions (transactionid, service, request_fingerprint, client_id, created_at)
-       VALUES ($1, 'aux_relay_operations', $2, $3, now() - interval '1 hour')`,
-      [transactionid, 'f'.repeat(64), clientId],
-    );
+    await insertTransaction(db, transactionid, clientId);
     await db.query(
       `INSERT INTO udil.transaction_status (transactionid, msn, global_device_id, type, type_parameters,
           command_receiving_datetime, status_level, indv_status, status_1_datetime, status_5_datetime, response_data)

@@ -7,7 +7,7 @@ import { TransactionAcceptanceService } from '@hes/transactions';
 import { createApiApp } from '../apps/api/src/bootstrap';
 import { TestDatabase, createMigratedDatabase } from './support/test-database';
 import { applyEnvironment, testEnvironment } from './support/test-environment';
-import { authorizedKey, mdmClientId } from './support/udil-client';
+import { authorizedKey, insertTransaction, mdmClientId } from './support/udil-client';
 
 /**
  * Reads answered again from what was rendered before (UDIL_READ_CACHE_MB): only while the rows they show
@@ -64,11 +64,7 @@ describe('UDIL reads kept by version (UDIL_READ_CACHE_MB)', () => {
 
   it('transaction_status: the same rows are answered without rendering them again; any change is answered at once', async () => {
     const transactionid = `tx-kept-${Date.now()}`;
-    await db.query(
-      `INSERT INTO public.udil_transactions (transactionid, service, request_fingerprint, client_id, created_at)
-       VALUES ($1, 'aux_relay_operations', $2, $3, now() - interval '1 hour')`,
-      [transactionid, 'f'.repeat(64), clientId],
-    );
+    await insertTransaction(db, transactionid, clientId);
     await db.query(
       `INSERT INTO udil.transaction_status (transactionid, msn, global_device_id, type, type_parameters,
           command_receiving_datetime, status_level, indv_status, status_1_datetime)

@@ -26,6 +26,15 @@ export async function mdmClientId(db: Client): Promise<string> {
   return rows[0].id;
 }
 
+/** An aux_relay_operations transaction of `clientId` accepted an hour ago, without rows (tests add their own). */
+export async function insertTransaction(db: Client, transactionid: string, clientId: string): Promise<void> {
+  await db.query(
+    `INSERT INTO public.udil_transactions (transactionid, service, request_fingerprint, client_id, created_at)
+     VALUES ($1, 'aux_relay_operations', $2, $3, now() - interval '1 hour')`,
+    [transactionid, 'f'.repeat(64), clientId],
+  );
+}
+
 /** device_creation's attributes (UDIL §3.4.6) besides device_identity, as a form field map. */
 export const DEVICE_CREATION_ATTRIBUTES = {
   request_datetime: '2026-11-21 10:00:00',
