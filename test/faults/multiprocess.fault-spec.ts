@@ -47,7 +47,7 @@ describe('several processes, one system', () => {
       gateways: GATEWAYS,
       metersPerGateway: METERS_PER_GATEWAY,
       latencyMs: 10,
-      // The least history a simulated meter builds: 10 000 of them take seconds of CPU and hundreds of MB.
+      // No history: 10 000 simulated meters with a day's history would take seconds of CPU and hundreds of MB.
       historyDays: 0,
       // Slices of 25: twenty per gateway, so both workers run slices of every gateway and contend for its
       // leases (what this case measures); the default of 100 would leave a gateway five slices.

@@ -10,7 +10,7 @@ export interface G13FleetOptions {
   /** First port; gateway i listens on basePort + i. 0 or absent = random ports. */
   basePort?: number;
   host?: string;
-  /** Days of history each meter builds at start (default 35). */
+  /** Days of history each meter builds at start (default 35; 0: none, see G13MeterOptions.historyDays). */
   historyDays?: number;
   /** The last this-many meters of each gateway serve only the manual's example resources (default 0). */
   manualOnlyMetersPerGateway?: number;

@@ -37,6 +37,17 @@ describe('G13MeterModel', () => {
     expect(meter.currentTariff(Date.UTC(2026, 10, 14, 18, 0))).toBe(1);
   });
 
+  it('builds no history for historyDays 0: its load profile starts at the first boundary after now', () => {
+    const now = T0 + 10 * HOUR + 7 * 60_000; // 22:07, most of the day gone
+    const meter = new G13MeterModel({ serial: 'M0', phases: 3, historyDays: 0 }, now);
+    const withDay = new G13MeterModel({ serial: 'M0', phases: 3, historyDays: 1 }, now);
+    expect(meter.loadProfile(1)).toEqual([]);
+    // The same meter with a day's history has today's and yesterday's quarter hours so far.
+    expect(withDay.loadProfile(1).length).toBeGreaterThan(88);
+    meter.advance(now + 8 * 60_000);
+    expect(meter.loadProfile(1)).toHaveLength(1);
+  });
+
   it('takes load-profile snapshots at their interval boundaries', () => {
     const meter = new G13MeterModel({ serial: 'M4', phases: 3, historyDays: 1 }, T0);
     const before = meter.loadProfile(1).length;

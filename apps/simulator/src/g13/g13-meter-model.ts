@@ -31,7 +31,10 @@ export interface G13MeterOptions {
   location?: string;
   /** Output port wired to the supply contactor (default 1). */
   supplyRelayPort?: number;
-  /** Days of history (load profile, previous values, demand) to build at start. Default 35. */
+  /**
+   * Days of history (load profile, previous values, demand) to build at start, from the start of that UTC
+   * day; 0: none, the registers start at their opening reading now. Default 35.
+   */
   historyDays?: number;
   /**
    * simulated (default): every resource, from the live model. manual-only: exactly the manual's example
@@ -246,8 +249,13 @@ export class G13MeterModel {
     this.lpStore = this.lpConfig.map(() => []);
     this.manufacturingSerial = String(Math.floor(10_000_000 + this.seed * 89_999_999));
     // Registers start from a meter-specific reading, then history is integrated up to now.
-    const historyMs = (options.historyDays ?? 35) * 86_400_000;
-    const start = Math.floor((nowMs - historyMs) / 86_400_000) * 86_400_000;
+    const historyDays = options.historyDays ?? 35;
+    // From the start of the UTC day that many days back; none at all (from now) for 0, as a fleet of a
+    // benchmark or a fault test wants: otherwise each meter keeps the snapshots of today so far (about 28 KB a
+    // meter at 10:00 UTC), so the fleet's memory, and the CPU its garbage collection takes from the
+    // processes measured beside it, would depend on the time of day.
+    const start =
+      historyDays === 0 ? nowMs : Math.floor((nowMs - historyDays * 86_400_000) / 86_400_000) * 86_400_000;
     const opening = 1_000_000 + this.seed * 50_000_000;
     for (let p = 0; p < this.phases; p++) {
       this.activeImport[p] = opening * PHASE_SHARE[p];
