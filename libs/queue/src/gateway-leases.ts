@@ -19,14 +19,6 @@ export interface GatewayLease {
    * meet its breaker on entry) or when the lease was already released or passed on.
    */
   handOver(): Promise<GatewayLease | undefined>;
-  /**
-   * Keeps the slot for the holder's own next exchange with the same gateway (a slice's lane going on to its
-   * next device) without giving it back and taking it again: like {@link handOver}, a fresh lease on the
-   * same slot when the gateway answered while this one was held, else undefined. The breaker's count is
-   * cleared as by handOver, but at most once a second per slot: a lane that keeps getting answers
-   * does not pay a store round trip per device for it (docs/reliability.md, the gateway leases).
-   */
-  carryOn(): Promise<GatewayLease | undefined>;
   /** Gives the slot back (idempotent). */
   release(): Promise<void>;
 }
@@ -119,12 +111,6 @@ if failures >= threshold and redis.call('EXISTS', KEYS[2]) == 0 then
 end
 return 0`;
 
-/**
- * A lease carried on by its holder clears the breaker's count at most this often (GatewayLease.carryOn):
- * other holders' failures meanwhile count together until the next clear.
- */
-export const BREAKER_CLEAR_INTERVAL_MS = 1000;
-
 /** A Lua script of this file, called with its keys, then its arguments. */
 type ScriptCall = (...keysAndArguments: (string | number)[]) => Promise<unknown>;
 
@@ -216,42 +202,26 @@ export class RedisGatewayCoordination extends GatewayCoordination implements OnA
     );
     renewal.unref();
     this.renewals.add(renewal);
-    return this.holderOf(gatewayId, leases, token, { renewal, clearedAt: 0 });
+    return this.holderOf(gatewayId, leases, token, renewal);
   }
 
-  /**
-   * One holder of the slot `token` (a lease handed over or carried on gets a new holder, same slot and
-   * renewal; `slot.clearedAt`: when a holder of the slot last cleared the breaker, epoch ms).
-   */
-  private holderOf(
-    gatewayId: string,
-    leases: string,
-    token: string,
-    slot: { renewal: NodeJS.Timeout; clearedAt: number },
-  ): GatewayLease {
-    const { renewal } = slot;
+  /** One holder of the slot `token` (a lease handed over gets a new holder, same slot and renewal). */
+  private holderOf(gatewayId: string, leases: string, token: string, renewal: NodeJS.Timeout): GatewayLease {
     let spent = false;
     let answered = false;
-    /** The next holder of an answered lease, the breaker's count cleared first when `always` or due. */
-    const passOn = async (always: boolean): Promise<GatewayLease | undefined> => {
-      if (spent || !answered) return undefined;
-      spent = true;
-      const now = Date.now();
-      if (always || now - slot.clearedAt >= BREAKER_CLEAR_INTERVAL_MS) {
-        slot.clearedAt = now;
-        // What the release would have done with an answered lease: the breaker's count is cleared
-        // before the next holder can add to it (same connection, so in this order).
-        await this.recordSuccess(gatewayId).catch(() => undefined);
-      }
-      return this.holderOf(gatewayId, leases, token, slot);
-    };
     return {
       gatewayId,
       answered: () => {
         answered = true;
       },
-      handOver: () => passOn(true),
-      carryOn: () => passOn(false),
+      handOver: async () => {
+        if (spent || !answered) return undefined;
+        spent = true;
+        // What the release would have done with an answered lease: the breaker's count is cleared
+        // before the next holder can add to it (same connection, so in this order).
+        await this.recordSuccess(gatewayId).catch(() => undefined);
+        return this.holderOf(gatewayId, leases, token, renewal);
+      },
       release: async () => {
         if (spent) return;
         spent = true;
@@ -333,20 +303,17 @@ export class LocalGatewayCoordination extends GatewayCoordination {
   private holderOf(gatewayId: string, held: Set<symbol>, token: symbol): GatewayLease {
     let spent = false;
     let answered = false;
-    const passOn = (): Promise<GatewayLease | undefined> => {
-      if (spent || !answered) return Promise.resolve(undefined);
-      spent = true;
-      return Promise.resolve(this.holderOf(gatewayId, held, token));
-    };
     return {
       gatewayId,
       answered: () => {
         answered = true;
         void this.recordSuccess(gatewayId);
       },
-      handOver: passOn,
-      // In one process the breaker is cleared by answered() itself: carrying on is handing over.
-      carryOn: passOn,
+      handOver: () => {
+        if (spent || !answered) return Promise.resolve(undefined);
+        spent = true;
+        return Promise.resolve(this.holderOf(gatewayId, held, token));
+      },
       release: () => {
         if (spent) return Promise.resolve();
         spent = true;

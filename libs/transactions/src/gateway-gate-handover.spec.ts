@@ -40,23 +40,6 @@ describe('GatewayGate hands a lease over to a job of the same process waiting fo
     expect((await waiting).kind).toBe('busy');
   });
 
-  it('keeps no lease for its holder while a job of the process waits for the gateway: leaving hands it over', async () => {
-    const { coordination, gate, holder, waiting } = await gatewayHeldWithAWaiter();
-    holder.answered();
-    expect(await gate.carryOn(holder)).toBeUndefined();
-    await gate.leave(holder);
-    const second = await waiting;
-    expect(second.kind).toBe('admitted');
-    if (second.kind !== 'admitted') return;
-    // Nobody waits now: an answered lease is kept for its holder, on the same slot.
-    second.lease.answered();
-    const kept = await gate.carryOn(second.lease);
-    expect(kept).toBeDefined();
-    expect(await coordination.held(GATEWAY.id)).toBe(1);
-    await gate.leave(kept!);
-    expect(await coordination.held(GATEWAY.id)).toBe(0);
-  });
-
   it('lets at most max_in_flight jobs wait for a gateway: the others are put back at once', async () => {
     const { gate, holder, waiting } = await gatewayHeldWithAWaiter();
     expect((await gate.enter(GATEWAY)).kind).toBe('busy');

@@ -152,16 +152,6 @@ export class GatewayGate {
     await lease.release();
   }
 
-  /**
-   * Keeps a lease for its holder's next exchange with the same gateway (a slice's lane going on to its
-   * next device): the lease to use, or undefined when the gateway did not answer or a job of this process
-   * waits for the gateway (then the caller leaves the lease, which hands it over to that job).
-   */
-  carryOn(lease: GatewayLease): Promise<GatewayLease | undefined> {
-    if (this.waiting.get(lease.gatewayId)?.length) return Promise.resolve(undefined);
-    return lease.carryOn();
-  }
-
   /** Until when the gateway is marked down; undefined when it may be tried. */
   downUntil(gatewayId: string): Promise<Date | undefined> {
     return this.coordination.downUntil(gatewayId);
