@@ -128,7 +128,8 @@ export class RedisGatewayCoordination extends GatewayCoordination implements OnA
     this.redis = createRedisClient(config, {
       connectionName: 'hes-gateways',
       lazyConnect: true,
-      // Every running job enters and leaves its gateway: what they send in the same turn goes as one write.
+      // Every running job enters and leaves its gateway: what they send in the same turn goes as one write
+      // (on a single server; never on a cluster, see createRedisClient).
       enableAutoPipelining: true,
       maxRetriesPerRequest: 1,
       retryStrategy: (times) => Math.min(times * 200, 2000),

@@ -46,6 +46,13 @@ describe('Redis connections', () => {
     const cluster = client as Cluster;
     expect(cluster.options.redisOptions).toMatchObject({ password: 'pw', maxRetriesPerRequest: null });
     expect(cluster.options.clusterRetryStrategy?.(1)).toBe(500);
+    // ioredis's auto-pipelining answers MOVED for good after a failover on a cluster (queue-connection.ts).
+    const pipelining = createRedisClient(config({ REDIS_URL: 'redis://h1:7000,h2:7001' }), {
+      lazyConnect: true,
+      enableAutoPipelining: true,
+    }) as Cluster;
+    expect(pipelining.options.enableAutoPipelining).toBe(false);
+    pipelining.disconnect();
     expect(cluster.status).toBe('wait');
     cluster.disconnect();
   });
