@@ -51,6 +51,11 @@ export interface RedisClusterOptions {
   masters?: number;
   /** One replica per master, so that a master killed (killMaster) is failed over. Default: no replicas. */
   replicas?: boolean;
+  /**
+   * Start the nodes in cluster mode and nothing more: no `redis-cli --cluster create`, no slot served, every
+   * node reporting cluster_state:fail until a test assigns slots itself (CLUSTER ADDSLOTSRANGE).
+   */
+  unassigned?: boolean;
 }
 
 /** What killMaster saw: the master's port, the replica that took over its slots, and how long it took. */
@@ -80,7 +85,7 @@ export class DisposableRedisCluster {
   static async start(options: RedisClusterOptions = {}): Promise<DisposableRedisCluster> {
     const cluster = new DisposableRedisCluster();
     try {
-      await cluster.boot(options.masters ?? 3, options.replicas ?? false);
+      await cluster.boot(options.masters ?? 3, options.replicas ?? false, options.unassigned ?? false);
     } catch (error) {
       await cluster.stop();
       throw error;
@@ -88,7 +93,7 @@ export class DisposableRedisCluster {
     return cluster;
   }
 
-  private async boot(masters: number, replicas: boolean): Promise<void> {
+  private async boot(masters: number, replicas: boolean, unassigned: boolean): Promise<void> {
     const taken = new Set<number>();
     for (let i = 0; i < (replicas ? 2 * masters : masters); i += 1) {
       const port = await freeClusterPort(taken);
@@ -126,6 +131,7 @@ export class DisposableRedisCluster {
     for (const port of this.ports) {
       await waitFor(async () => (await this.node(port, (redis) => redis.ping())) === 'PONG', `node ${port}`);
     }
+    if (unassigned) return;
     await run('redis-cli', [
       '--cluster',
       'create',

@@ -4,7 +4,7 @@ import {
   createRedisBackend,
   setDefaultBackendFactory,
 } from 'bullmq';
-import Redis, { Cluster } from 'ioredis';
+import Redis, { Cluster, ClusterNode, ClusterOptions } from 'ioredis';
 import { AppConfig, RedisTarget, isRedisCluster, parseRedisUrl } from '@hes/config';
 
 /** A connection to the queues' Redis: one server, or a Redis Cluster (same commands, keys routed by slot). */
@@ -47,6 +47,77 @@ const CLUSTER_RETRY_DELAY_MS = 100;
 export const CLUSTER_FAILOVER_WAIT_MS = 60_000;
 
 /**
+ * ioredis's Cluster with a `connect()` that always settles. ioredis resolves `Cluster.connect()` only from the
+ * attempt's own ready check and rejects it only if the cluster closes before its slots were read: when the
+ * slots were read and the ready check then failed (`CLUSTER INFO` not yet `cluster_state:ok`, as during a
+ * master failover), ioredis reconnects by itself and the first attempt's promise never settles, in ioredis 5
+ * and 6 alike. BullMQ's worker awaits that promise when it resets its blocking connection after a `BZPOPMIN`
+ * its watchdog gave up on: the worker's fetch loop then waited for good (no job taken from that queue again,
+ * the worker not stopping on SIGTERM). Seen in test/faults/redis-cluster-failover.fault-spec.ts after a
+ * failover of 3.5 s and more (3 of 15 runs on 2026-12-01). Here `connect()` also settles when the cluster
+ * becomes ready (resolved) or ends (rejected), whichever attempt brought it there; and `disconnect()` ends a
+ * client caught between two attempts (below). Tested by test/redis-cluster.e2e-spec.ts ("not ok yet").
+ */
+export class SettlingCluster extends Cluster {
+  constructor(
+    private readonly seedNodes: ClusterNode[],
+    options?: ClusterOptions,
+  ) {
+    super(seedNodes, options);
+  }
+
+  override connect(): Promise<void> {
+    const attempt = super.connect();
+    return new Promise<void>((resolve, reject) => {
+      const settle = (error?: Error): void => {
+        this.off('ready', onReady);
+        this.off('end', onEnd);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const onReady = (): void => settle();
+      const onEnd = (): void => settle(new Error('Connection is closed.'));
+      this.once('ready', onReady);
+      this.once('end', onEnd);
+      // ioredis rejects its connect() with an Error (a closed connection, a failed slots refresh).
+      attempt.then(onReady, (error: Error) => settle(error));
+    });
+  }
+
+  /**
+   * ioredis ends a cluster client once its node pool has drained, and a client between two attempts
+   * (`reconnecting`: the pool emptied when the last attempt closed) has no node left to drain: its
+   * `disconnect()` stopped the next attempt and left it `disconnecting` for good, without `end`, so a close
+   * awaiting `end` (BullMQ's) waited for good. Such a client ends here the way ioredis ends one that never
+   * connected.
+   */
+  override disconnect(reconnect = false): void {
+    const drained = this.status !== 'wait' && this.nodes().length === 0;
+    super.disconnect(reconnect);
+    if (drained && !reconnect && this.status === 'disconnecting') {
+      // Cluster's own steps for a client without nodes (private in its typings, as in its 'wait' branch).
+      const cluster = this as unknown as { setStatus(status: string): void; handleCloseEvent(): void };
+      cluster.setStatus('close');
+      cluster.handleCloseEvent();
+    }
+  }
+
+  /** BullMQ's workers duplicate the queues' client for their blocking connections: a SettlingCluster too. */
+  override duplicate(
+    overrideStartupNodes: ClusterNode[] = [],
+    overrideOptions: ClusterOptions = {},
+  ): Cluster {
+    return new SettlingCluster(
+      overrideStartupNodes.length > 0 ? overrideStartupNodes : this.seedNodes.slice(0),
+      {
+        ...this.options,
+        ...overrideOptions,
+      },
+    );
+  }
+}
+
+/**
  * The one place where connections to Redis are made (queues, gateway leases, credential throttling,
  * health): a single server, or, when REDIS_URL lists a cluster's seed nodes (or REDIS_CLUSTER=true), an
  * ioredis Cluster that learns the other nodes and follows slot moves by itself. Every multi-key
@@ -67,7 +138,7 @@ export function createRedisClient(config: RedisConfig, options: RedisClientOptio
       retryStrategy,
     });
   }
-  return new Cluster(target.nodes, {
+  return new SettlingCluster(target.nodes, {
     redisOptions: node,
     lazyConnect,
     enableOfflineQueue,
