@@ -199,6 +199,29 @@ describe('G13 simulator (HTTPS, manual chapter 6)', () => {
   });
 });
 
+describe('G13 simulator request log', () => {
+  it('keeps the newest requestLogLimit requests, oldest first, and drops the older ones', async () => {
+    const sim = await startG13Simulator({
+      meters: [{ serial: 'ABB_8', phases: 3, historyDays: 0 }],
+      requestLogLimit: 10,
+    });
+    try {
+      for (let i = 0; i < 25; i += 1) expect((await call(sim, 'GET', `/unknown-${i}`)).status).toBe(404);
+      const paths = sim.requests.map((r) => r.path);
+      expect(paths.length).toBeGreaterThanOrEqual(9);
+      expect(paths.length).toBeLessThanOrEqual(10);
+      // The newest ones, in order, nothing older than what the limit keeps.
+      expect(paths).toEqual(
+        Array.from({ length: paths.length }, (_, k) => `/unknown-${25 - paths.length + k}`),
+      );
+      sim.resetStats();
+      expect(sim.requests).toEqual([]);
+    } finally {
+      await sim.stop();
+    }
+  });
+});
+
 describe('G13 simulator default-password mode', () => {
   it('answers 403 until the password is changed through POST /login', async () => {
     const sim = await startG13Simulator({

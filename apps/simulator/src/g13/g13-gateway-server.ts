@@ -54,7 +54,16 @@ export interface G13SimulatorOptions {
   serial?: number;
   alias?: string;
   location?: string;
+  /**
+   * Requests kept in the request log (`requests`): the newest this many of the statistics period (default
+   * 100 000; older ones are dropped in batches of a tenth), so a simulator left running (the demo, a fleet
+   * for days) does not grow without end.
+   */
+  requestLogLimit?: number;
 }
+
+/** Default of G13SimulatorOptions.requestLogLimit. */
+export const G13_REQUEST_LOG_LIMIT = 100_000;
 
 export interface G13RequestRecord {
   method: string;
@@ -72,6 +81,7 @@ export interface G13SimulatorHandle {
   users: G13User[];
   serials: string[];
   /** Every request answered, in order (method, path, status, request payload bytes). */
+  /** The request log of the statistics period, oldest first: at most the newest `requestLogLimit`. */
   readonly requests: G13RequestRecord[];
   /**
    * Most requests the gateway was handling at once since start (or resetStats): from the arrival of a
@@ -141,6 +151,7 @@ function generateCertificate(): { key: string; cert: string; fingerprint256: str
 
 export async function startG13Simulator(options: G13SimulatorOptions = {}): Promise<G13SimulatorHandle> {
   const tls = options.tls ?? true;
+  const requestLogLimit = Math.max(1, options.requestLogLimit ?? G13_REQUEST_LOG_LIMIT);
   const meters = new Map<string, G13MeterModel>();
   const manualOnly = new Set<string>();
   for (const meterOptions of options.meters ?? [
@@ -256,7 +267,11 @@ export async function startG13Simulator(options: G13SimulatorOptions = {}): Prom
     const method = req.method ?? 'GET';
     const rawUrl = req.url ?? '/';
     const path = rawUrl.split('?')[0];
-    const record = (status: number) => log.push({ method, path: rawUrl, status, bytes: size });
+    const record = (status: number) => {
+      log.push({ method, path: rawUrl, status, bytes: size });
+      // Trimmed a tenth below the limit at a time: one splice per many requests, not one per request.
+      if (log.length > requestLogLimit) log.splice(0, log.length - Math.floor(requestLogLimit * 0.9));
+    };
     const send = (
       status: number,
       body: string,
