@@ -33,6 +33,7 @@ describe('a hung gateway beside healthy ones', () => {
   let db: Client;
   let key: string;
   let hungGatewayId: string;
+  let healthyGatewayId: string;
   const workers: INestApplication[] = [];
 
   beforeAll(async () => {
@@ -92,6 +93,7 @@ describe('a hung gateway beside healthy ones', () => {
       requestTimeoutMs: 4000,
     });
     hungGatewayId = hungGateway.id;
+    healthyGatewayId = healthyGateway.id;
     db = new Client({ connectionString: database.url });
     await db.connect();
     const register = (serials: string[], gatewayId: string, prefix: string) =>
@@ -204,6 +206,27 @@ describe('a hung gateway beside healthy ones', () => {
     );
   });
 
+  /** Submits an MCS collection request of the meter at `serialNumber` behind the gateway at `remoteAddress`. */
+  const submitCollection = (
+    requestReference: string,
+    remoteAddress: string,
+    serialNumber: string,
+    priority: number,
+  ) =>
+    request(api.getHttpServer())
+      .post('/mcs/collection-request')
+      .send({
+        requestReference,
+        // Nothing listens there: deliveries fail and are retried, which these cases do not look at.
+        responseUrl: 'http://127.0.0.1:9/master',
+        mpan: '1200012345678',
+        priority,
+        meterType: 'ABB_G13',
+        remoteAddress,
+        serialNumber,
+      })
+      .expect(200);
+
   it('takes gateway leases for MCS collections: the hung gateway holds no worker slot and never more than max_in_flight connections', async () => {
     // The previous case marked the hung gateway down: start from a gateway that may be tried again.
     const coordination = workers[0].get(GatewayCoordination);
@@ -217,19 +240,7 @@ describe('a hung gateway beside healthy ones', () => {
     const stamp = Date.now();
     const submit = async (remoteAddress: string, serialNumber: string, priority: number) => {
       const requestReference = `mcs-${stamp}-${serialNumber}`;
-      await request(api.getHttpServer())
-        .post('/mcs/collection-request')
-        .send({
-          requestReference,
-          // Nothing listens there: deliveries fail and are retried, which this case does not look at.
-          responseUrl: 'http://127.0.0.1:9/master',
-          mpan: '1200012345678',
-          priority,
-          meterType: 'ABB_G13',
-          remoteAddress,
-          serialNumber,
-        })
-        .expect(200);
+      await submitCollection(requestReference, remoteAddress, serialNumber, priority);
       return requestReference;
     };
     // The hung gateway's collections first and ahead in priority: two workers of two MCS slots each
@@ -274,6 +285,44 @@ describe('a hung gateway beside healthy ones', () => {
     );
     // Two worker processes, each with a G13 client of max_in_flight sockets: the leases held them to two.
     expect(hung.peakOpen).toBeLessThanOrEqual(2);
+  });
+
+  it('counts an MCS collection put back while its gateway was busy as one attempt, not one per turn in the queue', async () => {
+    const coordination = workers[0].get(GatewayCoordination);
+    const serialNumber = HEALTHY[20];
+    const requestReference = `mcs-busy-${Date.now()}`;
+    const rowOf = async () =>
+      (
+        await db.query<{ state: string; attempts: number; result_summary: string | null }>(
+          `SELECT state, attempts, result_summary FROM mcs.collection_requests WHERE request_reference = $1`,
+          [requestReference],
+        )
+      ).rows[0];
+    const leases = [
+      await coordination.tryAcquire(healthyGatewayId, 2),
+      await coordination.tryAcquire(healthyGatewayId, 2),
+    ];
+    try {
+      expect(leases.every((lease) => lease !== undefined)).toBe(true);
+      await submitCollection(requestReference, new URL(healthy.url).host, serialNumber, 5);
+      // Every lease held: each run waits GATEWAY_BUSY_DELAY_MS (100 ms) for a hand-over, then is put back for
+      // as long. Over 1.5 s that is several turns, none of which reached the meter.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect((await rowOf()).state).not.toBe('completed');
+      expect(healthy.requests.some((r) => r.path.includes(serialNumber))).toBe(false);
+    } finally {
+      for (const lease of leases) await lease?.release();
+    }
+    const done = await waitFor(
+      async () => {
+        const row = await rowOf();
+        return row.state === 'completed' ? row : undefined;
+      },
+      'the collection to complete once its gateway is free',
+      30_000,
+    );
+    expect(done.result_summary).toBe('SUCCESS');
+    expect(done.attempts).toBe(1);
   });
 
   it("answers a parameter read from the head-end's record without waiting for the hung gateway", async () => {

@@ -16,6 +16,7 @@ export interface McsRequestRow {
   priority: number;
   delay_until: Date | null;
   state: McsRequestState;
+  /** Collection runs tried on the meter (or ended without it); a run put back in the queue is not one. */
   attempts: number;
   result: McsStatusDocument | null;
   result_summary: string | null;
@@ -107,6 +108,18 @@ export class McsRequestRepository {
       ),
     );
     return rows[0];
+  }
+
+  /**
+   * Takes back the attempt `claim` counted for a run that was put back in the queue before it reached the
+   * meter (its gateway busy or marked down): `attempts` counts collections tried, not turns in the queue.
+   */
+  async uncountAttempt(requestReference: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE mcs.collection_requests SET attempts = attempts - 1
+        WHERE request_reference = $1 AND attempts > 0`,
+      [requestReference],
+    );
   }
 
   /** Notes why an unfinished request waits (e.g. its gateway is marked down); the result stays PENDING. */

@@ -64,8 +64,18 @@ export class McsCollectJob {
         'collection finished',
       );
     } catch (error) {
-      // Put back until its gateway has a free lease or is up again: not an attempt.
-      if (error instanceof DelayedError) throw error;
+      // Put back until its gateway has a free lease or is up again: not an attempt (for BullMQ, and in the row).
+      if (error instanceof DelayedError) {
+        await this.requests
+          .uncountAttempt(requestReference)
+          .catch((failure: Error) =>
+            this.logger.warn(
+              { requestReference, error: failure.message },
+              'collection put back; its attempt count could not be corrected',
+            ),
+          );
+        throw error;
+      }
       if (error instanceof QueueUnavailableError) {
         this.logger.warn(
           { requestReference, error: error.message },
