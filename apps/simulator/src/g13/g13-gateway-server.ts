@@ -80,8 +80,10 @@ export interface G13SimulatorHandle {
   certificateFingerprintSha256?: string;
   users: G13User[];
   serials: string[];
-  /** Every request answered, in order (method, path, status, request payload bytes). */
-  /** The request log of the statistics period, oldest first: at most the newest `requestLogLimit`. */
+  /**
+   * Every request answered in the statistics period, in order (method, path, status, request payload bytes):
+   * the newest `requestLogLimit` of them at most.
+   */
   readonly requests: G13RequestRecord[];
   /**
    * Most requests the gateway was handling at once since start (or resetStats): from the arrival of a
