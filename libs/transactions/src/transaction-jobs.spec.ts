@@ -3,11 +3,17 @@ import { JobItem, JobName, JobQueueRepository } from '@hes/queue';
 import { queueTransactionJobs, transactionJobId, transactionSliceJobId } from './transaction-jobs';
 
 const receivedAt = new Date('2026-12-01T04:00:00Z');
-const row = (globalDeviceId: string, gatewayId: string | null, maxInFlight: number | null = 2) => ({
+const row = (
+  globalDeviceId: string,
+  gatewayId: string | null,
+  maxInFlight: number | null = 2,
+  live = true,
+) => ({
   globalDeviceId,
   receivedAt,
   gatewayId,
   maxInFlight,
+  live,
 });
 
 /** What queueTransactionJobs added, batch by batch: a slice as `slice <id> [devices] lanes`, a device job as `device <id>`. */
@@ -62,6 +68,30 @@ describe('queueTransactionJobs', () => {
       `slice ${transactionSliceJobId('T', 1)} [a3 a4] 3`,
       `device ${transactionJobId('T', 'n2')}`,
       `device ${transactionJobId('T', 'a5')}`,
+    ]);
+  });
+
+  it('queues a transaction again with the same slices under the same ids, each with its devices still live', async () => {
+    const rows = (done: string[]) =>
+      ['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'b1', 'b2', 'c1'].map((id) =>
+        row(id, id[0].toUpperCase(), 2, !done.includes(id)),
+      );
+    const first = await queued(rows([]), 3);
+    expect(first.slices).toBe(3);
+    expect(first.jobs).toEqual([
+      `slice ${transactionSliceJobId('T', 0)} [a1 a2 a3] 2`,
+      `slice ${transactionSliceJobId('T', 2)} [b1 b2] 2`,
+      `device ${transactionJobId('T', 'c1')}`,
+      `slice ${transactionSliceJobId('T', 1)} [a4 a5 a6] 2`,
+    ]);
+    // Queued again after some rows finished: no slice shifts (cut from the live rows only, as before, a6 moved
+    // into slice 0, whose id the first queueing's slice 0 still held), a slice of one live device stays a
+    // slice, and a slice with none is numbered but not queued.
+    const again = await queued(rows(['a2', 'a4', 'a5', 'b1', 'b2', 'c1']), 3);
+    expect(again.slices).toBe(3);
+    expect(again.jobs).toEqual([
+      `slice ${transactionSliceJobId('T', 0)} [a1 a3] 2`,
+      `slice ${transactionSliceJobId('T', 1)} [a6] 2`,
     ]);
   });
 

@@ -58,23 +58,32 @@ export function transactionQueueJobOptions(
   return retried(config, `tq-${createHash('sha1').update(transactionid).digest('hex')}`);
 }
 
-/** A live row of a transaction to queue: its device, its gateway (null: not registered yet) and that gateway's max_in_flight. */
+/**
+ * A row of a transaction to queue: its device, its gateway (null: not registered yet) and that gateway's
+ * max_in_flight, and whether it is live (neither finished nor cancelled, nor held until later).
+ */
 export interface RowToQueue {
   globalDeviceId: string;
   receivedAt: Date;
   gatewayId: string | null;
   maxInFlight: number | null;
+  live: boolean;
 }
 
 /**
- * Queues the jobs of a transaction's live rows and returns how many slices it queued (for
- * udil_transactions.queued_slices). A gateway's rows go in slices of at most TRANSACTION_SLICE_SIZE
- * devices, one JobName.TransactionExecuteSlice job each (docs/scaling.md, "Batching meters per job"); a
- * gateway with a single row, and a row whose device has no gateway yet (device_creation), get a
- * JobName.TransactionExecute job of their own. Jobs go in rounds across gateways (the first slice of
- * every gateway, then the second…; see interleaveByGateway), so a worker keeps many gateways busy, and
- * in batches: workers start on the first while the rest are still being queued. Idempotent: a job whose id
- * is still in the queue is not queued twice.
+ * Queues the jobs of a transaction's live rows and returns how many slice ids it numbered (for
+ * udil_transactions.queued_slices: the reconciler looks the slices up by number). A gateway's rows go in
+ * slices of at most TRANSACTION_SLICE_SIZE devices, one JobName.TransactionExecuteSlice job each
+ * (docs/scaling.md, "Batching meters per job"); a gateway with a single row, and a row whose device has no
+ * gateway yet (device_creation), get a JobName.TransactionExecute job of their own. Jobs go in rounds across
+ * gateways (the first slice of every gateway, then the second…; see interleaveByGateway), so a worker keeps
+ * many gateways busy, and in batches: workers start on the first while the rest are still being queued.
+ *
+ * `rows` are all the transaction's rows, in the same order each time (by device): the slices are cut from all
+ * of them and carry only the live ones, so a transaction queued again (its TransactionQueue job retried after
+ * a fault, or the reconciler finding its queueing unfinished) gets the same slices under the same ids. A
+ * slice still in the queue is not queued twice (its payload holds what it has not run yet), no device is put
+ * in two slices, and a slice with no live device is numbered but not queued.
  */
 export async function queueTransactionJobs(
   queues: JobQueueRepository,
@@ -92,12 +101,17 @@ export async function queueTransactionJobs(
   const jobs: { gatewayId: string | null; item: JobItemWithOptions }[] = [];
   let slices = 0;
   for (const [gatewayId, group] of byGateway) {
-    for (let at = 0; at < group.length; at += gatewayId === null ? 1 : size) {
-      const slice = group.slice(at, at + (gatewayId === null ? 1 : size));
+    const step = gatewayId === null ? 1 : size;
+    for (let at = 0; at < group.length; at += step) {
+      const slice = group.slice(at, at + step);
+      const live = slice.filter((row) => row.live);
       if (slice.length === 1) {
-        jobs.push({ gatewayId, item: deviceJob(config, transactionid, slice[0]) });
+        if (live.length === 1) jobs.push({ gatewayId, item: deviceJob(config, transactionid, live[0]) });
         continue;
       }
+      const index = slices;
+      slices += 1;
+      if (live.length === 0) continue;
       jobs.push({
         gatewayId,
         item: {
@@ -105,16 +119,15 @@ export async function queueTransactionJobs(
           data: {
             transactionid,
             // receivedAt: each row's partition bound (docs/partitions.md).
-            devices: slice.map((row) => ({
+            devices: live.map((row) => ({
               globalDeviceId: row.globalDeviceId,
               receivedAt: row.receivedAt.toISOString(),
             })),
             lanes: Math.max(1, slice[0].maxInFlight ?? 1),
           },
-          opts: transactionSliceJobOptions(config, transactionid, slices),
+          opts: transactionSliceJobOptions(config, transactionid, index),
         },
       });
-      slices += 1;
     }
   }
   const ordered = interleaveByGateway(jobs, (job) => job.gatewayId).map((job) => job.item);

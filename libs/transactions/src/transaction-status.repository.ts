@@ -791,24 +791,26 @@ export class TransactionStatusRepository {
   }
 
   /**
-   * The live rows of one transaction (neither finished nor cancelled, nor held until later; see
-   * {@link pending}) with the gateway of each device, for queueing them again.
+   * Every row of one transaction, by device, with the gateway of each device and whether the row is live
+   * (neither finished nor cancelled, nor held until later; see {@link pending}), for queueing the live ones
+   * (queueTransactionJobs cuts its slices from all of them, so that queueing again gives the same slices).
    */
-  liveRows(transactionid: string): Promise<
+  rowsToQueue(transactionid: string): Promise<
     {
       global_device_id: string;
       gateway_id: string | null;
       max_in_flight: number | null;
       command_receiving_datetime: Date;
+      live: boolean;
     }[]
   > {
     // A transaction's rows are not older than its acceptance: the months before it are not read.
     return this.dataSource.query(
-      `SELECT t.global_device_id, d.gateway_id, g.max_in_flight, t.command_receiving_datetime
+      `SELECT t.global_device_id, d.gateway_id, g.max_in_flight, t.command_receiving_datetime, (${PENDING}) AS live
          FROM udil.transaction_status t
          LEFT JOIN public.devices d ON d.global_device_id = t.global_device_id
          LEFT JOIN public.gateways g ON g.id = d.gateway_id
-        WHERE t.transactionid = $1 AND ${PENDING}
+        WHERE t.transactionid = $1
           AND t.command_receiving_datetime >= (SELECT u.created_at FROM public.udil_transactions u WHERE u.transactionid = $1)
         ORDER BY t.global_device_id`,
       [transactionid],

@@ -51,9 +51,12 @@ export class TransactionReconcileJob implements OnApplicationBootstrap {
     return { queued: await this.queueLiveRows(transactionid) };
   }
 
-  /** The jobs of the transaction's live rows (slices of a gateway's rows, or one per row); then queued_at. */
+  /**
+   * The jobs of the transaction's live rows (slices of a gateway's rows, or one per row); then queued_at.
+   * Returns how many live rows it queued.
+   */
   private async queueLiveRows(transactionid: string): Promise<number> {
-    const rows = await this.statuses.liveRows(transactionid);
+    const rows = await this.statuses.rowsToQueue(transactionid);
     const slices = await queueTransactionJobs(
       this.queues,
       this.config,
@@ -63,10 +66,11 @@ export class TransactionReconcileJob implements OnApplicationBootstrap {
         receivedAt: row.command_receiving_datetime,
         gatewayId: row.gateway_id,
         maxInFlight: row.max_in_flight,
+        live: row.live,
       })),
     );
     await this.statuses.markQueued(transactionid, slices);
-    return rows.length;
+    return rows.filter((row) => row.live).length;
   }
 
   @JobHandler(JobName.TransactionReconcile)
