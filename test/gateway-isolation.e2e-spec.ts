@@ -287,14 +287,20 @@ describe('a hung gateway beside healthy ones', () => {
     expect(hung.peakOpen).toBeLessThanOrEqual(2);
   });
 
-  it('counts an MCS collection put back while its gateway was busy as one attempt, not one per turn in the queue', async () => {
+  it('counts an MCS collection put back while its gateway was busy as one attempt, started when it got the gateway', async () => {
     const coordination = workers[0].get(GatewayCoordination);
     const serialNumber = HEALTHY[20];
     const requestReference = `mcs-busy-${Date.now()}`;
     const rowOf = async () =>
       (
-        await db.query<{ state: string; attempts: number; result_summary: string | null }>(
-          `SELECT state, attempts, result_summary FROM mcs.collection_requests WHERE request_reference = $1`,
+        await db.query<{
+          state: string;
+          attempts: number;
+          result_summary: string | null;
+          collection_start_time: Date | null;
+        }>(
+          `SELECT state, attempts, result_summary, collection_start_time FROM mcs.collection_requests
+            WHERE request_reference = $1`,
           [requestReference],
         )
       ).rows[0];
@@ -303,6 +309,7 @@ describe('a hung gateway beside healthy ones', () => {
       await coordination.tryAcquire(healthyGatewayId, 2),
     ];
     healthy.resetStats();
+    let freedAt = 0;
     try {
       expect(leases.every((lease) => lease !== undefined)).toBe(true);
       await submitCollection(requestReference, new URL(healthy.url).host, serialNumber, 5);
@@ -312,6 +319,7 @@ describe('a hung gateway beside healthy ones', () => {
       expect((await rowOf()).state).not.toBe('completed');
       expect(healthy.requests.some((r) => r.path.includes(serialNumber))).toBe(false);
     } finally {
+      freedAt = Date.now();
       for (const lease of leases) await lease?.release();
     }
     const done = await waitFor(
@@ -324,6 +332,9 @@ describe('a hung gateway beside healthy ones', () => {
     );
     expect(done.result_summary).toBe('SUCCESS');
     expect(done.attempts).toBe(1);
+    // MCS's collectionStartTime, "the start of the first attempt": when it got the gateway, not its first turn
+    // in the queue 1.5 s earlier (a run taken up just before the leases were freed may start a little before).
+    expect(done.collection_start_time!.getTime()).toBeGreaterThan(freedAt - 500);
   });
 
   it("answers a parameter read from the head-end's record without waiting for the hung gateway", async () => {

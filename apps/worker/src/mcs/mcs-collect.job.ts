@@ -48,7 +48,12 @@ export class McsCollectJob {
       // Deferral is counted from when the request was due: received, or its delayUntil.
       const due = new Date(Math.max(row.received_at.getTime(), row.delay_until?.getTime() ?? 0));
       const run = await this.collector.collect(row.request, lastAttempt, (gateway) =>
-        this.gate.admit(gateway, job, token, due, (reason) => this.requests.note(requestReference, reason)),
+        this.gate.admitOr(
+          gateway,
+          due,
+          (reason) => this.requests.note(requestReference, reason),
+          (at) => this.putBack(requestReference, job, token, at),
+        ),
       );
       const end = new Date();
       const document = statusDocument(row.request, run.outcome, {
@@ -64,18 +69,8 @@ export class McsCollectJob {
         'collection finished',
       );
     } catch (error) {
-      // Put back until its gateway has a free lease or is up again: not an attempt (for BullMQ, and in the row).
-      if (error instanceof DelayedError) {
-        await this.requests
-          .uncountAttempt(requestReference)
-          .catch((failure: Error) =>
-            this.logger.warn(
-              { requestReference, error: failure.message },
-              'collection put back; its attempt count could not be corrected',
-            ),
-          );
-        throw error;
-      }
+      // Put back until its gateway has a free lease or is up again (putBack): not an attempt.
+      if (error instanceof DelayedError) throw error;
       if (error instanceof QueueUnavailableError) {
         this.logger.warn(
           { requestReference, error: error.message },
@@ -102,5 +97,27 @@ export class McsCollectJob {
         ),
       );
     return summary;
+  }
+
+  /**
+   * Puts the collection back in the queue until `at` (its gateway busy, or marked down): not an attempt, for
+   * BullMQ (its attempts untouched) nor in the request's row, whose count and start time are taken back first,
+   * before another run of it can be taken up.
+   */
+  private async putBack(
+    requestReference: string,
+    job: Job,
+    token: string | undefined,
+    at: number,
+  ): Promise<never> {
+    await this.requests
+      .putBack(requestReference)
+      .catch((failure: Error) =>
+        this.logger.warn(
+          { requestReference, error: failure.message },
+          'collection put back; its attempt count and start time could not be taken back',
+        ),
+      );
+    return this.gate.postpone(job, token, at);
   }
 }
