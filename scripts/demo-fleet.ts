@@ -137,16 +137,16 @@ export function demoSteps(api: string, meters: DemoFleet['meters'], zone: string
   return [
     `API=${api}`,
     `KEY=$(curl -s -X POST $API/authorization_service -H 'username: ${DEMO_MDM.username}' -H 'password: ${DEMO_MDM.password}' -H 'code: ${DEMO_MDM.code}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).privatekey')`,
+    // Asks transaction_status once a second until no row is below level 5 (at most 30 s), then prints it.
+    `status() { for _ in $(seq 30); do S=$(curl -s -X POST $API/transaction_status -H "privatekey: $KEY" -H "transactionid: $1"); echo "$S" | grep -Eq '"status_level" ?: ?"[0-4]"' && sleep 1 || break; done; echo "$S"; }`,
     `TX=relay-$(date +%s)`,
     `curl -s -X POST $API/aux_relay_operations -H "privatekey: $KEY" -H "transactionid: $TX" \\`,
     `  --data-urlencode 'global_device_id=["${first.globalDeviceId}","${second.globalDeviceId}"]' --data-urlencode "request_datetime=$(TZ=${zone} date '+%Y-%m-%d %H:%M:%S')" -d relay_operate=0; echo`,
-    `sleep 2`,
-    `curl -s -X POST $API/transaction_status -H "privatekey: $KEY" -H "transactionid: $TX"; echo`,
+    `status $TX`,
     `LP=lpro-$(date +%s)`,
     `curl -s -X POST $API/on_demand_request -H "privatekey: $KEY" -H "transactionid: $LP" -d global_device_id=${first.globalDeviceId} -d type=LPRO \\`,
     `  --data-urlencode "start_datetime=$(TZ=${zone} date -d '-6 hours' '+%Y-%m-%d %H:%M:%S')" --data-urlencode "end_datetime=$(TZ=${zone} date '+%Y-%m-%d %H:%M:%S')"; echo`,
-    `sleep 2`,
-    `curl -s -X POST $API/transaction_status -H "privatekey: $KEY" -H "transactionid: $LP"; echo`,
+    `status $LP`,
   ].join('\n');
 }
 
