@@ -67,21 +67,10 @@ export class SettlingCluster extends Cluster {
   }
 
   override connect(): Promise<void> {
+    // Refused at once by ioredis ("already connecting/connected"): nothing to wait for.
+    const refused = ['connecting', 'connect', 'ready'].includes(this.status);
     const attempt = super.connect();
-    return new Promise<void>((resolve, reject) => {
-      const settle = (error?: Error): void => {
-        this.off('ready', onReady);
-        this.off('end', onEnd);
-        if (error === undefined) resolve();
-        else reject(error);
-      };
-      const onReady = (): void => settle();
-      const onEnd = (): void => settle(new Error('Connection is closed.'));
-      this.once('ready', onReady);
-      this.once('end', onEnd);
-      // ioredis rejects its connect() with an Error (a closed connection, a failed slots refresh).
-      attempt.then(onReady, (error: Error) => settle(error));
-    });
+    return refused ? attempt : Promise.race([attempt, readyOrEnd(this)]);
   }
 
   /**
@@ -115,6 +104,35 @@ export class SettlingCluster extends Cluster {
       },
     );
   }
+}
+
+/**
+ * Per cluster client, the wait for its next `ready` (resolved) or `end` (rejected): one pair of listeners
+ * however many connects wait on it (ioredis's own reconnects, every 100 ms while a cluster is down, call
+ * `connect()` too). Outside the class: a field would be reset after the constructor, whose `connect()` (when
+ * not lazy) already set it.
+ */
+const readyOrEndOf = new WeakMap<Cluster, Promise<void>>();
+
+function readyOrEnd(cluster: Cluster): Promise<void> {
+  let waiting = readyOrEndOf.get(cluster);
+  if (!waiting) {
+    waiting = new Promise<void>((resolve, reject) => {
+      const settle = (error?: Error): void => {
+        cluster.off('ready', onReady);
+        cluster.off('end', onEnd);
+        readyOrEndOf.delete(cluster);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const onReady = (): void => settle();
+      const onEnd = (): void => settle(new Error('Connection is closed.'));
+      cluster.once('ready', onReady);
+      cluster.once('end', onEnd);
+    });
+    readyOrEndOf.set(cluster, waiting);
+  }
+  return waiting;
 }
 
 /**
