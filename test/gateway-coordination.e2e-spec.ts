@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { AppConfig } from '@hes/config';
-import { GatewayCoordination, LocalGatewayCoordination, RedisGatewayCoordination } from '@hes/queue';
+import {
+  createRedisClient,
+  GatewayCoordination,
+  KEEP_CHECK_MS,
+  LocalGatewayCoordination,
+  RedisGatewayCoordination,
+} from '@hes/queue';
 import { DisposableRedisCluster } from './support/redis-cluster';
 import { DisposableRedis } from './support/redis-server';
 import { waitFor } from './support/test-environment';
@@ -110,26 +116,26 @@ describe.each(['redis', 'cluster', 'local'] as const)('gateway coordination (%s)
   it('admits in one step: down until a time, busy when every lease is held, else a lease that clears the count when answered', async () => {
     const gate = coordination();
     const settings = { failures: 2, downMs: 400 };
-    const first = await gate.admit('gw-1', 1);
+    const first = await gate.admit('gw-1', 1, 'job-1', 2000);
     expect('lease' in first).toBe(true);
-    expect(await gate.admit('gw-1', 1)).toEqual({ busy: true });
+    expect(await gate.admit('gw-1', 1, 'job-1', 2000)).toEqual({ busy: true });
     if ('lease' in first) await first.lease.release();
 
     // A failure counted, then an exchange the gateway answered: the count starts again at its release.
     expect(await gate.recordFailure('gw-1', settings)).toBeUndefined();
-    const answered = await gate.admit('gw-1', 1);
+    const answered = await gate.admit('gw-1', 1, 'job-1', 2000);
     if (!('lease' in answered)) throw new Error('expected a lease');
     answered.lease.answered();
     await answered.lease.release();
     expect(await gate.recordFailure('gw-1', settings)).toBeUndefined();
 
     // Not answered: the count stays, and the next failure marks the gateway down.
-    const unanswered = await gate.admit('gw-1', 1);
+    const unanswered = await gate.admit('gw-1', 1, 'job-1', 2000);
     if (!('lease' in unanswered)) throw new Error('expected a lease');
     await unanswered.lease.release();
     const until = await gate.recordFailure('gw-1', settings);
     expect(until).toBeInstanceOf(Date);
-    expect(await gate.admit('gw-1', 1)).toEqual({ downUntil: until });
+    expect(await gate.admit('gw-1', 1, 'job-1', 2000)).toEqual({ downUntil: until });
     expect(await gate.held('gw-1')).toBe(0);
   });
 
@@ -153,6 +159,117 @@ describe.each(['redis', 'cluster', 'local'] as const)('gateway coordination (%s)
     await second!.release();
     expect(await gate.held('gw-1')).toBe(0);
   });
+
+  if (kind !== 'local') {
+    it('keeps a freed slot for the claimant that found the gateway busy, not for one that comes later', async () => {
+      const first = coordination();
+      const second = coordination();
+      const held = await first.admit('gw-1', 2, 'slice-a', 2000);
+      const other = await first.admit('gw-1', 2, 'slice-x', 2000);
+      if (!('lease' in held) || !('lease' in other)) throw new Error('expected two leases');
+      // Every lease is held: slice-b (another worker's) goes on the waiting list.
+      expect(await second.admit('gw-1', 2, 'slice-b', 2000)).toEqual({ busy: true });
+      await held.lease.release();
+      // One slot is free, and slice-b waits for it: a newcomer is turned away (and waits in turn) ...
+      expect(await first.admit('gw-1', 2, 'slice-c', 2000)).toEqual({ busy: true });
+      // ... and slice-b, back from its put-back, takes it and leaves the list.
+      const waited = await second.admit('gw-1', 2, 'slice-b', 2000);
+      expect('lease' in waited).toBe(true);
+      if ('lease' in waited) await waited.lease.release();
+      // slice-c is now the one waiting: slice-d gets nothing, slice-c the slot.
+      expect(await second.admit('gw-1', 2, 'slice-d', 2000)).toEqual({ busy: true });
+      await other.lease.release();
+      const c = await first.admit('gw-1', 2, 'slice-c', 2000);
+      const d = await second.admit('gw-1', 2, 'slice-d', 2000);
+      expect('lease' in c && 'lease' in d).toBe(true);
+      expect(await first.held('gw-1')).toBe(2);
+      for (const entry of [c, d]) if ('lease' in entry) await entry.lease.release();
+    });
+
+    it('takes a claimant off the waiting list when a lease is handed over to it in its process', async () => {
+      const gate = coordination();
+      const held = await gate.admit('gw-1', 1, 'slice-a', 2000);
+      if (!('lease' in held)) throw new Error('expected a lease');
+      expect(await gate.admit('gw-1', 1, 'slice-b', 2000)).toEqual({ busy: true });
+      held.lease.answered();
+      const next = await held.lease.handOver('slice-b');
+      expect(next).toBeDefined();
+      await next!.release();
+      // slice-b got its slot: it waits no more, and a newcomer gets the freed one.
+      const c = await gate.admit('gw-1', 1, 'slice-c', 2000);
+      expect('lease' in c).toBe(true);
+      if ('lease' in c) await c.lease.release();
+    });
+
+    it('forgets a claimant that does not come back within its wait', async () => {
+      const gate = coordination();
+      const held = await gate.admit('gw-1', 1, 'slice-a', 2000);
+      if (!('lease' in held)) throw new Error('expected a lease');
+      expect(await gate.admit('gw-1', 1, 'slice-b', 300)).toEqual({ busy: true });
+      await held.lease.release();
+      expect(await gate.admit('gw-1', 1, 'slice-c', 2000)).toEqual({ busy: true });
+      // slice-b's wait ends (its work was done elsewhere): the slot is anyone's again; slice-c waited.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      const c = await gate.admit('gw-1', 1, 'slice-c', 2000);
+      expect('lease' in c).toBe(true);
+      if ('lease' in c) await c.lease.release();
+    });
+
+    it('carries a lease on while nobody waits for the gateway, and gives it back once a claimant waits', async () => {
+      const holder = coordination();
+      const other = coordination();
+      const settings = { failures: 2, downMs: 60_000 };
+      const entry = await holder.admit('gw-1', 1, 'slice-a', 2000);
+      if (!('lease' in entry)) throw new Error('expected a lease');
+      // Not answered: not carried on (the slot is to be given back past the breaker).
+      expect(await entry.lease.carryOn()).toBeUndefined();
+      entry.lease.answered();
+      let lease = await entry.lease.carryOn();
+      expect(lease).toBeDefined();
+      expect(await entry.lease.carryOn()).toBeUndefined(); // spent
+      // Carried on past its check: the store renews it and clears the breaker's count.
+      expect(await holder.recordFailure('gw-1', settings)).toBeUndefined();
+      await new Promise((resolve) => setTimeout(resolve, KEEP_CHECK_MS + 50));
+      lease!.answered();
+      lease = await lease!.carryOn();
+      expect(lease).toBeDefined();
+      expect(await holder.recordFailure('gw-1', settings)).toBeUndefined(); // one failure, not two
+      expect(await holder.held('gw-1')).toBe(1);
+      // Another worker's slice finds it busy and waits: the holder's next check gives the slot back.
+      expect(await other.admit('gw-1', 1, 'slice-b', 2000)).toEqual({ busy: true });
+      lease!.answered();
+      const quick = await lease!.carryOn(); // within KEEP_CHECK_MS of the last check: kept, store not asked
+      expect(quick).toBeDefined();
+      await new Promise((resolve) => setTimeout(resolve, KEEP_CHECK_MS + 50));
+      quick!.answered();
+      expect(await quick!.carryOn()).toBeUndefined();
+      expect(await holder.held('gw-1')).toBe(0);
+      await quick!.release(); // spent: gives nothing back twice
+      const waited = await other.admit('gw-1', 1, 'slice-b', 2000);
+      expect('lease' in waited).toBe(true);
+      if ('lease' in waited) await waited.lease.release();
+    });
+
+    it('does not carry on a slot the store no longer holds (Redis lost it): the holder is admitted anew', async () => {
+      const gate = coordination();
+      const entry = await gate.admit('gw-1', 1, 'slice-a', 2000);
+      if (!('lease' in entry)) throw new Error('expected a lease');
+      // As after a FLUSHALL: a second holder takes the slot the store forgot.
+      const store = createRedisClient({ REDIS_URL: redis!.url });
+      try {
+        expect(await store.del(`${prefix}:gateway:{gw-1}:leases`)).toBe(1);
+      } finally {
+        store.disconnect();
+      }
+      const second = await coordination().admit('gw-1', 1, 'slice-b', 2000);
+      expect('lease' in second).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, KEEP_CHECK_MS + 50));
+      entry.lease.answered();
+      expect(await entry.lease.carryOn()).toBeUndefined();
+      expect(await gate.held('gw-1')).toBe(1);
+      if ('lease' in second) await second.lease.release();
+    });
+  }
 
   if (kind === 'cluster') {
     it("spreads the gateways' keys over the masters, each gateway's keys in one slot", async () => {

@@ -18,10 +18,33 @@ export interface GatewayLease {
    * when the gateway did not answer (the slot must be given back, so that a failing gateway's jobs
    * meet its breaker on entry) or when the lease was already released or passed on.
    */
-  handOver(): Promise<GatewayLease | undefined>;
+  handOver(to?: Claimant): Promise<GatewayLease | undefined>;
+  /**
+   * Keeps the slot for the holder's own next exchange with the same gateway (a slice's lane going on to its
+   * next device) without giving it back and taking it again: a fresh lease on the same slot when the
+   * gateway answered while this one was held and no other claimant waits for the gateway; else undefined,
+   * and the slot is given back (a claimant waits) or is to be (not answered, see {@link handOver}). The
+   * store is asked, and the breaker's count cleared, at most every {@link KEEP_CHECK_MS} per slot: a lane
+   * that keeps getting answers pays no store round trip per device for its lease (docs/reliability.md).
+   */
+  carryOn(): Promise<GatewayLease | undefined>;
   /** Gives the slot back (idempotent). */
   release(): Promise<void>;
 }
+
+/**
+ * Who asks for a lease: the queue job (its id) that will come back for it when the gateway is busy. A busy
+ * gateway keeps the claimant on its waiting list, and a slot that frees up is kept for the claimants on
+ * that list (GatewayCoordination.admit): a job put back because another worker's jobs held every lease
+ * gets one when it comes back, instead of finding them all taken again.
+ */
+export type Claimant = string;
+
+/**
+ * How often a kept lease asks the store whether another claimant waits for its gateway
+ * (GatewayLease.carryOn), and clears the breaker's count of failures meanwhile.
+ */
+export const KEEP_CHECK_MS = 500;
 
 /** What admit found: a lease, the gateway marked down until a time, or every lease held (busy). */
 export type GatewayEntry = { lease: GatewayLease } | { downUntil: Date } | { busy: true };
@@ -41,9 +64,12 @@ export interface BreakerSettings {
  */
 export abstract class GatewayCoordination {
   /**
-   * {@link downUntil} and, when the gateway is not marked down, {@link tryAcquire}: in one round trip.
+   * {@link downUntil} and, when the gateway is not marked down, a lease: in one round trip. A claimant on
+   * the gateway's waiting list takes any free lease (and leaves the list); any other only a lease that
+   * leaves one free for each claimant waiting. When none is free, the claimant goes on the waiting list
+   * (busy) for `waitMs`: the time in which it is expected back.
    */
-  abstract admit(gatewayId: string, limit: number): Promise<GatewayEntry>;
+  abstract admit(gatewayId: string, limit: number, claimant: Claimant, waitMs: number): Promise<GatewayEntry>;
   /** A free lease of the gateway, or undefined when `limit` are held (the caller must not wait for one). */
   abstract tryAcquire(gatewayId: string, limit: number): Promise<GatewayLease | undefined>;
   /** Leases held now (for tests and metrics). */
@@ -59,9 +85,11 @@ export abstract class GatewayCoordination {
   abstract recordSuccess(gatewayId: string): Promise<void>;
 }
 
-const ACQUIRE = `
+const NOW = `
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+const ACQUIRE = `${NOW}
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
   redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
@@ -70,11 +98,52 @@ if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
 end
 return 0`;
 
-/** KEYS: leases, down. ARGV: limit, lease ms, token. The down expiry (ms) when marked down, else 1 (acquired) or 0 (busy). */
+/**
+ * KEYS: leases, down, waiting. ARGV: limit, lease ms, token, claimant, wait ms. The down expiry (ms) when
+ * marked down, else 1 (acquired) or 0 (busy: the claimant is on the waiting list until now + wait ms).
+ */
 const ADMIT = `
 local down = redis.call('GET', KEYS[2])
 if down then return tonumber(down) end
-${ACQUIRE}`;
+${NOW}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+local held = redis.call('ZCARD', KEYS[1])
+local waiting = redis.call('ZSCORE', KEYS[3], ARGV[4])
+local free = tonumber(ARGV[1]) - held
+if (waiting and free > 0) or (not waiting and free > redis.call('ZCARD', KEYS[3])) then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  if waiting then redis.call('ZREM', KEYS[3], ARGV[4]) end
+  return 1
+end
+redis.call('ZADD', KEYS[3], now + tonumber(ARGV[5]), ARGV[4])
+redis.call('PEXPIRE', KEYS[3], ARGV[5])
+return 0`;
+
+/**
+ * KEYS: leases, failures, tripped, waiting. ARGV: lease ms, token. The holder of an answered lease goes on
+ * with it (1: renewed) unless a claimant waits for the gateway, or the store no longer counts the slot as
+ * held (it expired, or Redis lost it): 0, the slot is given back and the holder must be admitted anew.
+ * Either way the breaker's count is cleared (the gateway answered).
+ */
+const KEEP = `${NOW}
+redis.call('DEL', KEYS[2], KEYS[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+local expires = redis.call('ZSCORE', KEYS[1], ARGV[2])
+if redis.call('ZCARD', KEYS[4]) > 0 or not expires or tonumber(expires) <= now then
+  redis.call('ZREM', KEYS[1], ARGV[2])
+  return 0
+end
+redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1`;
+
+/** KEYS: failures, tripped, waiting. ARGV: claimant (may be empty). An answered lease handed over in the process. */
+const HAND_OVER = `
+redis.call('DEL', KEYS[1], KEYS[2])
+if ARGV[1] ~= '' then redis.call('ZREM', KEYS[3], ARGV[1]) end
+return 1`;
 
 /** KEYS: leases, failures, tripped. ARGV: token, '1' when the gateway answered (the breaker is cleared). */
 const RELEASE = `
@@ -82,22 +151,16 @@ redis.call('ZREM', KEYS[1], ARGV[1])
 if ARGV[2] == '1' then redis.call('DEL', KEYS[2], KEYS[3]) end
 return 1`;
 
-const RENEW = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+const RENEW = `${NOW}
 local renewed = redis.call('ZADD', KEYS[1], 'XX', 'CH', now + tonumber(ARGV[1]), ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return renewed`;
 
-const HELD = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+const HELD = `${NOW}
 return redis.call('ZCOUNT', KEYS[1], now + 1, '+inf')`;
 
 /** KEYS: failures, down, tripped. ARGV: threshold, down ms. Returns the down expiry (ms) or 0. */
-const FAILURE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+const FAILURE = `${NOW}
 local down = tonumber(ARGV[2])
 local failures = redis.call('INCR', KEYS[1])
 redis.call('PEXPIRE', KEYS[1], down * 4)
@@ -136,7 +199,9 @@ export class RedisGatewayCoordination extends GatewayCoordination implements OnA
     });
     // Failures surface to the caller of each command; ioredis would otherwise print every reconnect.
     this.redis.on('error', () => undefined);
-    this.admitScript = this.script('hesGatewayAdmit', 2, ADMIT);
+    this.admitScript = this.script('hesGatewayAdmit', 3, ADMIT);
+    this.keepScript = this.script('hesGatewayKeep', 4, KEEP);
+    this.handOverScript = this.script('hesGatewayHandOver', 3, HAND_OVER);
     this.acquireScript = this.script('hesGatewayAcquire', 1, ACQUIRE);
     this.releaseScript = this.script('hesGatewayRelease', 3, RELEASE);
     this.renewScript = this.script('hesGatewayRenew', 1, RENEW);
@@ -145,6 +210,8 @@ export class RedisGatewayCoordination extends GatewayCoordination implements OnA
   }
 
   private readonly admitScript: ScriptCall;
+  private readonly keepScript: ScriptCall;
+  private readonly handOverScript: ScriptCall;
   private readonly acquireScript: ScriptCall;
   private readonly releaseScript: ScriptCall;
   private readonly renewScript: ScriptCall;
@@ -176,11 +243,20 @@ export class RedisGatewayCoordination extends GatewayCoordination implements OnA
     return `${this.config.QUEUE_PREFIX}:gateway:{${gatewayId}}:${part}`;
   }
 
-  async admit(gatewayId: string, limit: number): Promise<GatewayEntry> {
+  async admit(gatewayId: string, limit: number, claimant: Claimant, waitMs: number): Promise<GatewayEntry> {
     const token = randomUUID();
     const leases = this.key(gatewayId, 'leases');
     const answer = Number(
-      await this.admitScript(leases, this.key(gatewayId, 'down'), Math.max(1, limit), this.leaseMs, token),
+      await this.admitScript(
+        leases,
+        this.key(gatewayId, 'down'),
+        this.key(gatewayId, 'waiting'),
+        Math.max(1, limit),
+        this.leaseMs,
+        token,
+        claimant,
+        Math.max(1, Math.round(waitMs)),
+      ),
     );
     if (answer === 0) return { busy: true };
     if (answer !== 1) return { downUntil: new Date(answer) };
@@ -203,31 +279,77 @@ export class RedisGatewayCoordination extends GatewayCoordination implements OnA
     );
     renewal.unref();
     this.renewals.add(renewal);
-    return this.holderOf(gatewayId, leases, token, renewal);
+    return this.holderOf(gatewayId, leases, token, { renewal, checkedAt: Date.now() });
   }
 
-  /** One holder of the slot `token` (a lease handed over gets a new holder, same slot and renewal). */
-  private holderOf(gatewayId: string, leases: string, token: string, renewal: NodeJS.Timeout): GatewayLease {
+  /**
+   * One holder of the slot `token` (a lease handed over or carried on gets a new holder, same slot and
+   * renewal; `slot.checkedAt`: when a holder of the slot last asked the store whether it may keep it or
+   * handed it over, epoch ms).
+   */
+  private holderOf(
+    gatewayId: string,
+    leases: string,
+    token: string,
+    slot: { renewal: NodeJS.Timeout; checkedAt: number },
+  ): GatewayLease {
     let spent = false;
     let answered = false;
+    const stopRenewing = () => {
+      clearInterval(slot.renewal);
+      this.renewals.delete(slot.renewal);
+    };
     return {
       gatewayId,
       answered: () => {
         answered = true;
       },
-      handOver: async () => {
+      handOver: async (to?: Claimant) => {
         if (spent || !answered) return undefined;
         spent = true;
+        slot.checkedAt = Date.now();
         // What the release would have done with an answered lease: the breaker's count is cleared
-        // before the next holder can add to it (same connection, so in this order).
-        await this.recordSuccess(gatewayId).catch(() => undefined);
-        return this.holderOf(gatewayId, leases, token, renewal);
+        // before the next holder can add to it (same connection, so in this order); the next holder
+        // leaves the waiting list it joined when it found the gateway busy.
+        await this.handOverScript(
+          this.key(gatewayId, 'failures'),
+          this.key(gatewayId, 'tripped'),
+          this.key(gatewayId, 'waiting'),
+          to ?? '',
+        ).catch(() => undefined);
+        return this.holderOf(gatewayId, leases, token, slot);
+      },
+      carryOn: async () => {
+        if (spent || !answered) return undefined;
+        const now = Date.now();
+        if (now - slot.checkedAt < KEEP_CHECK_MS) {
+          spent = true;
+          return this.holderOf(gatewayId, leases, token, slot);
+        }
+        slot.checkedAt = now;
+        let kept: unknown;
+        try {
+          kept = await this.keepScript(
+            leases,
+            this.key(gatewayId, 'failures'),
+            this.key(gatewayId, 'tripped'),
+            this.key(gatewayId, 'waiting'),
+            this.leaseMs,
+            token,
+          );
+        } catch {
+          // The store cannot be asked: the slot is left as a release leaves it (it expires if need be).
+          return undefined;
+        }
+        spent = true;
+        if (kept === 1) return this.holderOf(gatewayId, leases, token, slot);
+        stopRenewing();
+        return undefined;
       },
       release: async () => {
         if (spent) return;
         spent = true;
-        clearInterval(renewal);
-        this.renewals.delete(renewal);
+        stopRenewing();
         // A lease that cannot be given back (Redis unreachable) expires by itself.
         await this.releaseScript(
           leases,
@@ -285,6 +407,7 @@ export class LocalGatewayCoordination extends GatewayCoordination {
   private readonly down = new Map<string, number>();
   private readonly tripped = new Map<string, number>();
 
+  /** One process: no other worker's claimant to wait for (its jobs wait for hand-overs in GatewayGate). */
   async admit(gatewayId: string, limit: number): Promise<GatewayEntry> {
     const downUntil = await this.downUntil(gatewayId);
     if (downUntil) return { downUntil };
@@ -304,17 +427,21 @@ export class LocalGatewayCoordination extends GatewayCoordination {
   private holderOf(gatewayId: string, held: Set<symbol>, token: symbol): GatewayLease {
     let spent = false;
     let answered = false;
+    const passOn = (): Promise<GatewayLease | undefined> => {
+      if (spent || !answered) return Promise.resolve(undefined);
+      spent = true;
+      return Promise.resolve(this.holderOf(gatewayId, held, token));
+    };
     return {
       gatewayId,
       answered: () => {
         answered = true;
         void this.recordSuccess(gatewayId);
       },
-      handOver: () => {
-        if (spent || !answered) return Promise.resolve(undefined);
-        spent = true;
-        return Promise.resolve(this.holderOf(gatewayId, held, token));
-      },
+      handOver: passOn,
+      // In one process the breaker is cleared by answered() itself, and nobody else waits: carrying on is
+      // handing over to oneself.
+      carryOn: passOn,
       release: () => {
         if (spent) return Promise.resolve();
         spent = true;

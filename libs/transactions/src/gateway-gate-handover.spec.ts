@@ -13,10 +13,10 @@ const settled = () => new Promise((resolve) => setImmediate(resolve));
 async function gatewayHeldWithAWaiter() {
   const coordination = new LocalGatewayCoordination();
   const gate = new GatewayGate(coordination, CONFIG);
-  const first = await gate.enter(GATEWAY);
+  const first = await gate.enter(GATEWAY, 'job-1');
   if (first.kind !== 'admitted') throw new Error('expected a lease');
   const holder: GatewayLease = first.lease;
-  const waiting = gate.enter(GATEWAY);
+  const waiting = gate.enter(GATEWAY, 'job-2');
   await settled();
   return { coordination, gate, holder, waiting };
 }
@@ -33,16 +33,49 @@ describe('GatewayGate hands a lease over to a job of the same process waiting fo
     expect(await coordination.held(GATEWAY.id)).toBe(0);
   });
 
-  it('hands nothing over from an exchange the gateway did not answer: the waiting job is put back as busy', async () => {
+  it('hands nothing over from an exchange the gateway did not answer: the waiting job asks the store, which has marked the gateway down', async () => {
     const { coordination, gate, holder, waiting } = await gatewayHeldWithAWaiter();
-    await gate.leave(holder); // a timeout: the lease goes back to the store, not to the waiter
+    // A timeout that trips the breaker: the lease goes back to the store, not to the waiter.
+    expect(await coordination.recordFailure(GATEWAY.id, { failures: 1, downMs: 60_000 })).toBeDefined();
+    await gate.leave(holder);
     expect(await coordination.held(GATEWAY.id)).toBe(0);
     expect((await waiting).kind).toBe('busy');
+    expect(await coordination.held(GATEWAY.id)).toBe(0);
+  });
+
+  it('admits a waiting job with a lease freed in the store (as by another worker), without a hand-over', async () => {
+    const coordination = new LocalGatewayCoordination();
+    const gate = new GatewayGate(coordination, CONFIG);
+    const elsewhere = await coordination.admit(GATEWAY.id, 1);
+    if (!('lease' in elsewhere)) throw new Error('expected a lease');
+    const waiting = gate.enter(GATEWAY, 'job-2');
+    await settled();
+    await elsewhere.lease.release();
+    const second = await waiting;
+    expect(second.kind).toBe('admitted');
+    expect(await coordination.held(GATEWAY.id)).toBe(1);
+    if (second.kind === 'admitted') await gate.leave(second.lease);
+    expect(await coordination.held(GATEWAY.id)).toBe(0);
+  });
+
+  it('keeps no lease for its holder while a job of this process waits for the gateway: it is handed over', async () => {
+    const { gate, holder, waiting } = await gatewayHeldWithAWaiter();
+    holder.answered();
+    expect(await gate.keep(holder)).toBeUndefined();
+    await gate.leave(holder);
+    const second = await waiting;
+    expect(second.kind).toBe('admitted');
+    if (second.kind !== 'admitted') return;
+    // Nobody waits now: the new holder's lease is carried on for its next exchange.
+    second.lease.answered();
+    const kept = await gate.keep(second.lease);
+    expect(kept).toBeDefined();
+    await gate.leave(kept!);
   });
 
   it('lets at most max_in_flight jobs wait for a gateway: the others are put back at once', async () => {
     const { gate, holder, waiting } = await gatewayHeldWithAWaiter();
-    expect((await gate.enter(GATEWAY)).kind).toBe('busy');
+    expect((await gate.enter(GATEWAY, 'job-3')).kind).toBe('busy');
     expect((await waiting).kind).toBe('busy');
     await gate.leave(holder);
   });

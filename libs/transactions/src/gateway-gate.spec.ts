@@ -13,7 +13,7 @@ describe('GatewayGate when the queue store fails (Redis flushed or down)', () =>
       admit: () => Promise.reject(new Error('Connection is closed.')),
     } as unknown as GatewayCoordination;
     const gate = new GatewayGate(coordination, CONFIG);
-    await expect(gate.enter(GATEWAY)).rejects.toBeInstanceOf(QueueUnavailableError);
+    await expect(gate.enter(GATEWAY, 'job-1')).rejects.toBeInstanceOf(QueueUnavailableError);
   });
 
   it('says the queue failed when a busy job cannot be put back (its key is gone)', async () => {

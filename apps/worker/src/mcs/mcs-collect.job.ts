@@ -10,7 +10,7 @@ import {
   describeError,
   statusDocument,
 } from '@hes/mcs';
-import { GatewayGate, QueueUnavailableError } from '@hes/transactions';
+import { GatewayGate, QueueUnavailableError, claimantOf } from '@hes/transactions';
 
 /**
  * Carries out one MCS collection: claims the stored request (a cancelled one is skipped), collects,
@@ -53,6 +53,7 @@ export class McsCollectJob {
           due,
           (reason) => this.requests.note(requestReference, reason),
           (at) => this.putBack(requestReference, job, token, at),
+          claimantOf(job),
         ),
       );
       const end = new Date();

@@ -31,11 +31,13 @@ function jobWith(
     lookup,
     gate: gateOverrides = {},
     queues = {},
+    config = {},
   }: {
     live?: boolean;
     lookup?: () => Promise<ResolvedDevice>;
     gate?: Record<string, unknown>;
     queues?: Record<string, unknown>;
+    config?: Partial<AppConfig>;
   } = {},
 ) {
   const calls: Call[] = [];
@@ -96,6 +98,7 @@ function jobWith(
     admitOr: () => Promise.resolve(lease),
     observe: () => Promise.resolve(undefined),
     leave: () => Promise.resolve(),
+    keep: () => Promise.resolve(undefined),
     postpone: (_job: Job, _token: string | undefined, at: number) => {
       calls.push(`put back ${at}`);
       return Promise.reject(new Error('put back'));
@@ -124,6 +127,8 @@ function jobWith(
       WORKER_CONCURRENCY: 4,
       TRANSACTION_ATTEMPTS: 5,
       TRANSACTION_BACKOFF_MS: 2000,
+      GATEWAY_LEASE_SECONDS: 10,
+      ...config,
     } as AppConfig,
   );
   const run = () =>
@@ -383,5 +388,110 @@ describe('TransactionExecuteJob: a slice of a gateway', () => {
     expect(locks).toEqual(['token', 'token', 'token']);
     // Nothing is written to a job that is gone or someone else's.
     expect(kept).toEqual([]);
+  });
+
+  /**
+   * A gate of one gateway whose leases record what the slice did with them (admit, carry, leave) and
+   * which slots are still held; an exchange is answered unless the driver failed.
+   */
+  const recordingGate = () => {
+    const events: string[] = [];
+    const held = new Set<number>();
+    let slots = 0;
+    type Lease = { gatewayId: string; slot: number; answered: boolean };
+    const lease = (slot: number): Lease => ({ gatewayId: 'g', slot, answered: false });
+    const gate = {
+      admitOr: () => {
+        events.push('admit');
+        held.add(++slots);
+        return Promise.resolve(lease(slots));
+      },
+      observe: (_gateway: unknown, error: unknown, used: Lease) => {
+        if (!error) used.answered = true;
+        return Promise.resolve(undefined);
+      },
+      keep: (used: Lease) => {
+        if (!used.answered) return Promise.resolve(undefined);
+        events.push('carry');
+        return Promise.resolve(lease(used.slot));
+      },
+      leave: (used: Lease) => {
+        events.push('leave');
+        held.delete(used.slot);
+        return Promise.resolve();
+      },
+    };
+    return { gate, events, held };
+  };
+
+  it("keeps its gateway's lease from one device to the next while the gateway answers, and gives it back at the end", async () => {
+    const { gate, events, held } = recordingGate();
+    const ran: string[] = [];
+    const { job } = jobWith(
+      (_ctx, device) => {
+        ran.push(device);
+        return Promise.resolve();
+      },
+      { gate },
+    );
+    expect(await job.executeSlice({ transactionid: 'T', devices, lanes: 1 }, sliceJob().job)).toBe(
+      '5 device(s) run, 0 handed on to a retry, 0 left',
+    );
+    expect(ran).toEqual(['D1', 'D2', 'D3', 'D4', 'D5']);
+    expect(events).toEqual(['admit', 'carry', 'carry', 'carry', 'carry', 'leave']);
+    expect(held.size).toBe(0);
+  });
+
+  it('gives the lease back after a device the gateway did not answer, and when the gate will not keep it', async () => {
+    const { gate, events, held } = recordingGate();
+    const added: string[] = [];
+    let refuse = false;
+    const { job } = jobWith(
+      (_ctx, device) => {
+        // After D4 someone waits for the gateway: the gate keeps the lease no longer.
+        refuse = device === 'D4';
+        return device === 'D2'
+          ? Promise.reject(new DriverError('timeout', 'no answer', true))
+          : Promise.resolve();
+      },
+      {
+        gate: {
+          ...gate,
+          keep: (used: Parameters<typeof gate.keep>[0]) =>
+            refuse ? Promise.resolve(undefined) : gate.keep(used),
+        },
+        queues: {
+          add: (_name: string, data: { globalDeviceId: string }) => {
+            added.push(data.globalDeviceId);
+            return Promise.resolve('id');
+          },
+        },
+      },
+    );
+    const more = [...devices, { globalDeviceId: 'D6', receivedAt: '2026-11-30T10:00:00Z' }];
+    expect(await job.executeSlice({ transactionid: 'T', devices: more, lanes: 1 }, sliceJob().job)).toBe(
+      '5 device(s) run, 1 handed on to a retry, 0 left',
+    );
+    expect(added).toEqual(['D2']);
+    // D1 admitted, kept for D2, which timed out: left. D3 admitted anew (the breaker is met again), kept
+    // for D4; after D4 the gate keeps it no longer: left, and D5 admitted anew, kept for D6, left at the end.
+    expect(events).toEqual(['admit', 'carry', 'leave', 'admit', 'carry', 'leave', 'admit', 'carry', 'leave']);
+    expect(held.size).toBe(0);
+  });
+
+  it('gives its kept lease back when the worker stops', async () => {
+    const { gate, events, held } = recordingGate();
+    const { job } = jobWith(
+      (_ctx, device) => {
+        if (device === 'D2') job.stopSlices();
+        return Promise.resolve();
+      },
+      { gate: { ...gate, postpone: () => Promise.reject(new Error('put back')) } },
+    );
+    await expect(job.executeSlice({ transactionid: 'T', devices, lanes: 2 }, sliceJob().job)).rejects.toThrow(
+      'put back',
+    );
+    expect(events.filter((e) => e === 'admit').length).toBe(events.filter((e) => e === 'leave').length);
+    expect(held.size).toBe(0);
   });
 });

@@ -3,7 +3,7 @@ import { DelayedError, Job } from 'bullmq';
 import pLimit from 'p-limit';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { DriverError, DriverRegistry, OperationContext, ProgressLevel } from '@hes/drivers';
-import { GatewayLease, JobHandler, JobName, JobPayloads, JobQueueRepository } from '@hes/queue';
+import { Claimant, GatewayLease, JobHandler, JobName, JobPayloads, JobQueueRepository } from '@hes/queue';
 import {
   CommunicationHistoryRepository,
   CommunicationRecord,
@@ -18,6 +18,7 @@ import {
   UdilCommandRunner,
   UdilParameterRunner,
   UdilReadRunner,
+  claimantOf,
   startMessageLog,
   transactionJobId,
   transactionJobOptions,
@@ -55,8 +56,18 @@ interface DeviceCarrier {
     acceptedAt: Date,
     deferred: (reason: string) => Promise<void>,
   ): Promise<GatewayLease>;
+  /** Gives the lease up once the device is done with the gateway (default: GatewayGate.leave). */
+  leave?(lease: GatewayLease): Promise<void>;
   attempt: number;
   attempts: number;
+}
+
+/** A slice's lane's carrier (see TransactionExecuteJob.laneCarrier). */
+interface LaneCarrier extends DeviceCarrier {
+  /** A lease is kept for the lane's next device. */
+  keeps(): boolean;
+  /** Leaves the lease still kept, if any (the lane ends). */
+  finish(): Promise<void>;
 }
 
 const READS = new Set<string>(Object.values(OnDemandType));
@@ -131,6 +142,7 @@ export class TransactionExecuteJob {
   ): Promise<string> {
     const { transactionid, devices, lanes } = data;
     const waiting = [...devices];
+    const claimant = claimantOf(job);
     const returned: typeof devices = [];
     /** lost: the slice's job is no longer this worker's (Redis lost it, or its lock lapsed and another took it). */
     const stop: { putBackAt?: number; reason?: string; fault?: unknown; lost?: boolean } = {};
@@ -140,47 +152,57 @@ export class TransactionExecuteJob {
     const noted = new Set<string>();
     let ran = 0;
     let handedOn = 0;
-    const carrier: DeviceCarrier = {
-      admit: (gateway, acceptedAt, deferred) =>
-        this.gate.admitOr(gateway, acceptedAt, deferred, (at, reason) =>
-          Promise.reject(new SlicePutBack(at, reason)),
-        ),
-      attempt: 1,
-      attempts: this.config.TRANSACTION_ATTEMPTS,
+    /** One device of the slice, run by a lane holding a permit; what became of it. */
+    const runOne = async (
+      current: (typeof devices)[number],
+      carrier: DeviceCarrier,
+    ): Promise<'ran' | 'handed on' | 'not started' | 'not done'> => {
+      if (stopped()) return 'not started';
+      try {
+        // The lock first: a slice Redis lost (or whose lock lapsed and another worker took) must not run
+        // another device; renewing per device also keeps a long slice's lock from lapsing.
+        if (token !== undefined && (await job.extendLock(token, JOB_LOCK_MS)) !== 1) {
+          stop.lost = true;
+          return 'not started';
+        }
+        await this.runDevice(transactionid, current.globalDeviceId, current.receivedAt, carrier);
+        return 'ran';
+      } catch (error) {
+        if (error instanceof SlicePutBack) {
+          stop.putBackAt = Math.max(stop.putBackAt ?? 0, error.at);
+          stop.reason ??= error.reason;
+          if (error.reason) noted.add(current.globalDeviceId);
+          return 'not started';
+        }
+        if (error instanceof DriverError && error.retryable) {
+          await this.handOn(transactionid, current.globalDeviceId, current.receivedAt);
+          return 'handed on';
+        }
+        stop.fault ??= error;
+        return 'not done';
+      }
     };
     const lane = async (): Promise<void> => {
-      for (let device = waiting.shift(); device; device = waiting.shift()) {
-        const current = device;
-        const outcome = await this.permits(async () => {
-          if (stopped()) return 'not started';
-          try {
-            // Still this worker's job? Otherwise whoever runs the devices now (another worker, or the
-            // reconciler's jobs after Redis lost the slice) must not find this one talking to them too.
-            if (token !== undefined && (await job.extendLock(token, JOB_LOCK_MS)) !== 1) {
-              stop.lost = true;
-              return 'not started';
+      const carrier = this.laneCarrier(() => !stopped() && waiting.length > 0, claimant);
+      try {
+        while (waiting.length > 0 && !stopped()) {
+          await this.permits(async () => {
+            // Under one permit, the lane runs its devices one after another for as long as it keeps its
+            // gateway's lease (LaneCarrier): no permit, lease or release between them.
+            for (
+              let device = waiting.shift();
+              device;
+              device = carrier.keeps() && !stopped() ? waiting.shift() : undefined
+            ) {
+              const outcome = await runOne(device, carrier);
+              if (outcome === 'ran') ran += 1;
+              else if (outcome === 'handed on') handedOn += 1;
+              else returned.push(device);
             }
-            await this.runDevice(transactionid, current.globalDeviceId, current.receivedAt, carrier);
-            return 'ran';
-          } catch (error) {
-            if (error instanceof SlicePutBack) {
-              stop.putBackAt = Math.max(stop.putBackAt ?? 0, error.at);
-              stop.reason ??= error.reason;
-              if (error.reason) noted.add(current.globalDeviceId);
-              return 'not started';
-            }
-            if (error instanceof DriverError && error.retryable) {
-              await this.handOn(transactionid, current.globalDeviceId, current.receivedAt);
-              return 'handed on';
-            }
-            stop.fault ??= error;
-            return 'not done';
-          }
-        });
-        if (outcome === 'ran') ran += 1;
-        else if (outcome === 'handed on') handedOn += 1;
-        else returned.push(current);
-        if (stopped()) break;
+          });
+        }
+      } finally {
+        await carrier.finish();
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(lanes, devices.length)) }, lane));
@@ -207,6 +229,50 @@ export class TransactionExecuteJob {
     // What a device's run threw past its own handling (a fault of the store or the database), as it was.
     if (stop.fault !== undefined) throw stop.fault as Error;
     return this.gate.postpone(job, token, stop.putBackAt ?? Date.now());
+  }
+
+  /**
+   * How a slice's lane enters its gateway: a lease, kept for the lane's next device when the gateway
+   * answered, `goesOn()` (the slice has devices waiting and is not stopping) and nobody else waits for the
+   * gateway (GatewayGate.keep: a job of this process waiting for it gets the lease handed over; another
+   * worker's job on the gateway's waiting list makes the lane give it back, heard within KEEP_CHECK_MS).
+   * Else the lease is left as a single job leaves it, and the lane's next device is admitted anew. `finish`
+   * leaves a lease still kept when the lane ends. `claimant`: the slice's job, put back if a device finds
+   * the gateway busy.
+   */
+  private laneCarrier(goesOn: () => boolean, claimant: Claimant): LaneCarrier {
+    let kept: GatewayLease | undefined;
+    const leaveKept = async (): Promise<void> => {
+      const held = kept;
+      kept = undefined;
+      if (held) await this.gate.leave(held);
+    };
+    return {
+      admit: async (gateway, acceptedAt, deferred) => {
+        if (kept && kept.gatewayId === gateway.id) {
+          const lease = kept;
+          kept = undefined;
+          return lease;
+        }
+        await leaveKept();
+        return this.gate.admitOr(
+          gateway,
+          acceptedAt,
+          deferred,
+          (at, reason) => Promise.reject(new SlicePutBack(at, reason)),
+          claimant,
+        );
+      },
+      leave: async (lease) => {
+        const next = goesOn() ? await this.gate.keep(lease) : undefined;
+        if (next) kept = next;
+        else await this.gate.leave(lease);
+      },
+      keeps: () => kept !== undefined,
+      finish: leaveKept,
+      attempt: 1,
+      attempts: this.config.TRANSACTION_ATTEMPTS,
+    };
   }
 
   /** The worker stops: slices start no more devices and put the rest back (see WorkerShutdown). */
@@ -417,7 +483,7 @@ export class TransactionExecuteJob {
       });
       return `failed: ${reason}`;
     } finally {
-      if (lease) await this.gate.leave(lease);
+      if (lease) await (carrier.leave ? carrier.leave(lease) : this.gate.leave(lease));
     }
   }
 
