@@ -1,7 +1,10 @@
 /**
  * Summarises a V8 .cpuprofile (from `--cpu-prof`): self time by function and by package/file, top entries.
  *
- *   node dist/bench/bench/profile-summary.js <file.cpuprofile> [top]
+ *   node dist/bench/bench/profile-summary.js <file.cpuprofile> [top] [--callers <function> [depth]]
+ *
+ * `--callers writev 8`: the self time of the functions of that name, by the chain of their `depth` nearest
+ * callers (which code pays for a system call, say).
  */
 import { readFileSync } from 'node:fs';
 
@@ -55,6 +58,25 @@ function main(): void {
   };
   show('Self time by package / file', byArea);
   show('Self time by function', byFunction);
+  const callersAt = process.argv.indexOf('--callers');
+  if (callersAt > 0) {
+    const name = process.argv[callersAt + 1];
+    const depth = Number(process.argv[callersAt + 2] ?? 6);
+    const parentOf = new Map<number, number>();
+    for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
+    const chains = new Map<string, number>();
+    for (const [id, us] of self) {
+      if (byId.get(id)!.callFrame.functionName !== name) continue;
+      const chain: string[] = [];
+      for (let at = parentOf.get(id); at !== undefined && chain.length < depth; at = parentOf.get(at)) {
+        const frame = byId.get(at)!.callFrame;
+        chain.push(`${frame.functionName || '(anonymous)'} ${area(frame.url)}:${frame.lineNumber + 1}`);
+      }
+      const key = chain.join(' < ');
+      chains.set(key, (chains.get(key) ?? 0) + us);
+    }
+    show(`Self time of ${name} by its ${depth} nearest callers`, chains);
+  }
 }
 
 main();

@@ -15,7 +15,7 @@ import {
   UdilParameterRunner,
   UdilReadRunner,
 } from '@hes/transactions';
-import { TransactionExecuteJob } from './transaction-execute.job';
+import { LOCK_CHECK_MS, TransactionExecuteJob } from './transaction-execute.job';
 
 /** What the job asked of TRANSACTION_STATUS, in order. */
 type Call = string;
@@ -372,7 +372,10 @@ describe('TransactionExecuteJob: a slice of a gateway', () => {
     expect(kept).toEqual([['D1', 'D2', 'D3', 'D4', 'D5']]);
   });
 
-  it('renews its lock before each device, and stops once the job is no longer its own', async () => {
+  it('renews its lock before a device once LOCK_CHECK_MS have passed, and stops once the job is no longer its own', async () => {
+    // Every device starts LOCK_CHECK_MS after the one before: each renews the lock.
+    let now = Date.parse('2026-11-30T10:00:00Z');
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => (now += LOCK_CHECK_MS));
     const ran: string[] = [];
     const { job } = jobWith((_ctx, device) => {
       ran.push(device);
@@ -384,10 +387,43 @@ describe('TransactionExecuteJob: a slice of a gateway', () => {
     expect(await job.executeSlice({ transactionid: 'T', devices, lanes: 1 }, bullJob, 'token')).toBe(
       '2 device(s) run, 0 handed on to a retry, 3 left (the job was lost)',
     );
+    clock.mockRestore();
     expect(ran).toEqual(['D1', 'D2']);
     expect(locks).toEqual(['token', 'token', 'token']);
     // Nothing is written to a job that is gone or someone else's.
     expect(kept).toEqual([]);
+  });
+
+  it('renews its lock once per LOCK_CHECK_MS, not per device, and finds a lost job at the next renewal', async () => {
+    let now = Date.parse('2026-11-30T10:00:00Z');
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+    const ran: string[] = [];
+    const { job } = jobWith((_ctx, device) => {
+      ran.push(device);
+      // Redis lost the job while D2 ran; D3 starts within the second of the last renewal, D4 after it.
+      if (device === 'D2') lockHeld = false;
+      if (device === 'D3') now += LOCK_CHECK_MS;
+      return Promise.resolve();
+    });
+    const { job: bullJob, kept, locks } = sliceJob();
+    const summary = await job.executeSlice({ transactionid: 'T', devices, lanes: 1 }, bullJob, 'token');
+    clock.mockRestore();
+    expect(summary).toBe('3 device(s) run, 0 handed on to a retry, 2 left (the job was lost)');
+    expect(ran).toEqual(['D1', 'D2', 'D3']);
+    // Renewed before D1, then not until LOCK_CHECK_MS had passed: before D4, which found the job gone.
+    expect(locks).toEqual(['token', 'token']);
+    expect(kept).toEqual([]);
+  });
+
+  it('shares one renewal between lanes that start devices at once', async () => {
+    const now = Date.parse('2026-11-30T10:00:00Z');
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+    const { job } = jobWith(() => Promise.resolve());
+    const { job: bullJob, locks } = sliceJob();
+    const summary = await job.executeSlice({ transactionid: 'T', devices, lanes: 3 }, bullJob, 'token');
+    clock.mockRestore();
+    expect(summary).toBe('5 device(s) run, 0 handed on to a retry, 0 left');
+    expect(locks).toEqual(['token']);
   });
 
   /**

@@ -38,6 +38,15 @@ class TransactionCancelledError extends Error {}
 /** The lock a worker holds on an active job (BullMQ's default lockDuration, which the workers keep). */
 const JOB_LOCK_MS = 30_000;
 
+/**
+ * A slice renews its lock before a device when its last renewal is older than this (one Redis round trip
+ * per second of a slice instead of one per device). A renewal leaves the lock held for JOB_LOCK_MS, so it
+ * cannot lapse for another worker to take within this time; what can happen meanwhile is Redis losing the
+ * job (emptied, a failover without it), after which the slice starts devices for at most this long, rows
+ * that nobody else runs before the reconciler finds them (RECONCILE_INTERVAL_SECONDS, 1 s or more).
+ */
+export const LOCK_CHECK_MS = 1_000;
+
 /** A device of a slice met its gateway busy or marked down: the slice is put back at `at` (epoch ms). */
 class SlicePutBack extends Error {
   constructor(
@@ -128,9 +137,10 @@ export class TransactionExecuteJob {
    * may be retried gets a TransactionExecute job of its own (with the backoff, its attempts counting this
    * one). When the gateway is busy or marked down, or the head-end's own store fails, or the worker stops,
    * the slice stops starting devices, waits for the running ones, and keeps only the devices not done in
-   * its payload: put back in the queue (busy, down, stopping) or retried by the queue (a fault). Before each
-   * device it renews its lock on the job: a slice that is no longer this worker's (Redis lost it; its lock
-   * lapsed and another worker took it) starts no more devices. A device done is never run again by the
+   * its payload: put back in the queue (busy, down, stopping) or retried by the queue (a fault). Before a
+   * device it renews its lock on the job once LOCK_CHECK_MS have passed since the last renewal: a slice
+   * that is no longer this worker's (Redis lost it; its lock lapsed and another worker took it) starts no
+   * more devices. A device done is never run again by the
    * slice; one that was running when the worker died is, as after any crash (the driver reads the state
    * back first).
    */
@@ -152,6 +162,28 @@ export class TransactionExecuteJob {
     const noted = new Set<string>();
     let ran = 0;
     let handedOn = 0;
+    /** When the last renewal of the slice's lock was sent (epoch ms), and the one under way (the lanes share it). */
+    let renewedAt = -Infinity;
+    let renewal: Promise<boolean> | undefined;
+    /** Still this worker's job: renewed when the last renewal is LOCK_CHECK_MS old, else as it was. */
+    const stillOwned = (): boolean | Promise<boolean> => {
+      if (token === undefined || Date.now() - renewedAt < LOCK_CHECK_MS) return true;
+      if (!renewal) {
+        const sentAt = Date.now();
+        renewal = job.extendLock(token, JOB_LOCK_MS).then(
+          (held) => {
+            renewal = undefined;
+            if (held === 1) renewedAt = sentAt;
+            return held === 1;
+          },
+          (error: unknown) => {
+            renewal = undefined;
+            throw error;
+          },
+        );
+      }
+      return renewal;
+    };
     /** One device of the slice, run by a lane holding a permit; what became of it. */
     const runOne = async (
       current: (typeof devices)[number],
@@ -160,8 +192,8 @@ export class TransactionExecuteJob {
       if (stopped()) return 'not started';
       try {
         // The lock first: a slice Redis lost (or whose lock lapsed and another worker took) must not run
-        // another device; renewing per device also keeps a long slice's lock from lapsing.
-        if (token !== undefined && (await job.extendLock(token, JOB_LOCK_MS)) !== 1) {
+        // another device (found within LOCK_CHECK_MS); renewing also keeps a long slice's lock from lapsing.
+        if (!(await stillOwned())) {
           stop.lost = true;
           return 'not started';
         }
