@@ -28,6 +28,16 @@ function retried(config: AppConfig, jobId: string): JobsOptions & { jobId: strin
 }
 
 /**
+ * A slice renews its job's lock before a device when its last renewal is older than this (one Redis round
+ * trip per second of a slice instead of one per device). A renewal leaves the lock held for BullMQ's lock
+ * duration (30 s), so it cannot lapse for another worker to take within this time; what can happen
+ * meanwhile is Redis losing the job (emptied, a failover without it), after which the slice may start
+ * devices for up to this long. The reconciler waits this long (and a margin) before it queues again the
+ * rows of a job it found gone, and reads them again: a slice never starts a row the reconciler queues.
+ */
+export const SLICE_LOCK_CHECK_MS = 1_000;
+
+/**
  * The job id of a transaction's slice number `index` (JobName.TransactionExecuteSlice): the reconciler finds
  * the slices of a transaction from their count (udil_transactions.queued_slices).
  */

@@ -10,12 +10,13 @@ import {
   MeterVisualsRepository,
   QueueUnavailableError,
   ResolvedDevice,
+  SLICE_LOCK_CHECK_MS,
   TransactionStatusRepository,
   UdilCommandRunner,
   UdilParameterRunner,
   UdilReadRunner,
 } from '@hes/transactions';
-import { LOCK_CHECK_MS, TransactionExecuteJob } from './transaction-execute.job';
+import { TransactionExecuteJob } from './transaction-execute.job';
 
 /** What the job asked of TRANSACTION_STATUS, in order. */
 type Call = string;
@@ -372,10 +373,10 @@ describe('TransactionExecuteJob: a slice of a gateway', () => {
     expect(kept).toEqual([['D1', 'D2', 'D3', 'D4', 'D5']]);
   });
 
-  it('renews its lock before a device once LOCK_CHECK_MS have passed, and stops once the job is no longer its own', async () => {
-    // Every device starts LOCK_CHECK_MS after the one before: each renews the lock.
+  it('renews its lock before a device once SLICE_LOCK_CHECK_MS have passed, and stops once the job is no longer its own', async () => {
+    // Every device starts SLICE_LOCK_CHECK_MS after the one before: each renews the lock.
     let now = Date.parse('2026-11-30T10:00:00Z');
-    const clock = jest.spyOn(Date, 'now').mockImplementation(() => (now += LOCK_CHECK_MS));
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => (now += SLICE_LOCK_CHECK_MS));
     const ran: string[] = [];
     const { job } = jobWith((_ctx, device) => {
       ran.push(device);
@@ -394,7 +395,7 @@ describe('TransactionExecuteJob: a slice of a gateway', () => {
     expect(kept).toEqual([]);
   });
 
-  it('renews its lock once per LOCK_CHECK_MS, not per device, and finds a lost job at the next renewal', async () => {
+  it('renews its lock once per SLICE_LOCK_CHECK_MS, not per device, and finds a lost job at the next renewal', async () => {
     let now = Date.parse('2026-11-30T10:00:00Z');
     const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
     const ran: string[] = [];
@@ -402,7 +403,7 @@ describe('TransactionExecuteJob: a slice of a gateway', () => {
       ran.push(device);
       // Redis lost the job while D2 ran; D3 starts within the second of the last renewal, D4 after it.
       if (device === 'D2') lockHeld = false;
-      if (device === 'D3') now += LOCK_CHECK_MS;
+      if (device === 'D3') now += SLICE_LOCK_CHECK_MS;
       return Promise.resolve();
     });
     const { job: bullJob, kept, locks } = sliceJob();
@@ -410,7 +411,7 @@ describe('TransactionExecuteJob: a slice of a gateway', () => {
     clock.mockRestore();
     expect(summary).toBe('3 device(s) run, 0 handed on to a retry, 2 left (the job was lost)');
     expect(ran).toEqual(['D1', 'D2', 'D3']);
-    // Renewed before D1, then not until LOCK_CHECK_MS had passed: before D4, which found the job gone.
+    // Renewed before D1, then not until SLICE_LOCK_CHECK_MS had passed: before D4, which found the job gone.
     expect(locks).toEqual(['token', 'token']);
     expect(kept).toEqual([]);
   });

@@ -14,6 +14,7 @@ import {
   NotYetDueError,
   QueueUnavailableError,
   ResolvedDevice,
+  SLICE_LOCK_CHECK_MS,
   TransactionStatusRepository,
   UdilCommandRunner,
   UdilParameterRunner,
@@ -37,15 +38,6 @@ class TransactionCancelledError extends Error {}
 
 /** The lock a worker holds on an active job (BullMQ's default lockDuration, which the workers keep). */
 const JOB_LOCK_MS = 30_000;
-
-/**
- * A slice renews its lock before a device when its last renewal is older than this (one Redis round trip
- * per second of a slice instead of one per device). A renewal leaves the lock held for JOB_LOCK_MS, so it
- * cannot lapse for another worker to take within this time; what can happen meanwhile is Redis losing the
- * job (emptied, a failover without it), after which the slice starts devices for at most this long, rows
- * that nobody else runs before the reconciler finds them (RECONCILE_INTERVAL_SECONDS, 1 s or more).
- */
-export const LOCK_CHECK_MS = 1_000;
 
 /** A device of a slice met its gateway busy or marked down: the slice is put back at `at` (epoch ms). */
 class SlicePutBack extends Error {
@@ -138,7 +130,7 @@ export class TransactionExecuteJob {
    * one). When the gateway is busy or marked down, or the head-end's own store fails, or the worker stops,
    * the slice stops starting devices, waits for the running ones, and keeps only the devices not done in
    * its payload: put back in the queue (busy, down, stopping) or retried by the queue (a fault). Before a
-   * device it renews its lock on the job once LOCK_CHECK_MS have passed since the last renewal: a slice
+   * device it renews its lock on the job once SLICE_LOCK_CHECK_MS have passed since the last renewal: a slice
    * that is no longer this worker's (Redis lost it; its lock lapsed and another worker took it) starts no
    * more devices. A device done is never run again by the
    * slice; one that was running when the worker died is, as after any crash (the driver reads the state
@@ -165,9 +157,9 @@ export class TransactionExecuteJob {
     /** When the last renewal of the slice's lock was sent (epoch ms), and the one under way (the lanes share it). */
     let renewedAt = -Infinity;
     let renewal: Promise<boolean> | undefined;
-    /** Still this worker's job: renewed when the last renewal is LOCK_CHECK_MS old, else as it was. */
+    /** Still this worker's job: renewed when the last renewal is SLICE_LOCK_CHECK_MS old, else as it was. */
     const stillOwned = (): boolean | Promise<boolean> => {
-      if (token === undefined || Date.now() - renewedAt < LOCK_CHECK_MS) return true;
+      if (token === undefined || Date.now() - renewedAt < SLICE_LOCK_CHECK_MS) return true;
       if (!renewal) {
         const sentAt = Date.now();
         renewal = job.extendLock(token, JOB_LOCK_MS).then(
@@ -192,7 +184,7 @@ export class TransactionExecuteJob {
       if (stopped()) return 'not started';
       try {
         // The lock first: a slice Redis lost (or whose lock lapsed and another worker took) must not run
-        // another device (found within LOCK_CHECK_MS); renewing also keeps a long slice's lock from lapsing.
+        // another device (found within SLICE_LOCK_CHECK_MS); renewing also keeps a long slice's lock from lapsing.
         if (!(await stillOwned())) {
           stop.lost = true;
           return 'not started';

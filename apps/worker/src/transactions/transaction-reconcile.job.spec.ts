@@ -2,6 +2,7 @@ import { AppConfig } from '@hes/config';
 import { JobName, JobQueueRepository, ScheduleSupervisor } from '@hes/queue';
 import {
   PendingRow,
+  SLICE_LOCK_CHECK_MS,
   TransactionStatusRepository,
   transactionJobId,
   transactionSliceJobId,
@@ -66,7 +67,15 @@ function reconcilerWith(
     TRANSACTION_BACKOFF_MS: 2000,
   } as AppConfig;
   const job = new TransactionReconcileJob(statuses, queues, {} as ScheduleSupervisor, config);
-  return { job, ensured };
+  /** Each wait for a slice that lost its job to find out; `meanwhile` runs during it. */
+  const waits: string[] = [];
+  const meanwhile: (() => void)[] = [];
+  jest.spyOn(job, 'sliceLockCheck').mockImplementation(() => {
+    waits.push('waited');
+    meanwhile.forEach((step) => step());
+    return Promise.resolve();
+  });
+  return { job, ensured, waits, meanwhile, finishedMeanwhile };
 }
 
 describe('the transaction reconciler', () => {
@@ -78,10 +87,36 @@ describe('the transaction reconciler', () => {
     expect(ensured).toEqual(['m3']);
   });
 
-  it('queues nothing when every job is in the queue', async () => {
-    const { job, ensured } = reconcilerWith(['m1', 'm2'], ['m1', 'm2'], []);
+  it('queues nothing when every job is in the queue, and does not wait', async () => {
+    const { job, ensured, waits } = reconcilerWith(['m1', 'm2'], ['m1', 'm2'], []);
     expect(await job.reconcile()).toEqual({ queued: 0, requeued: 0 });
     expect(ensured).toEqual([]);
+    expect(waits).toEqual([]);
+  });
+
+  it('reads the rows of a job found gone again only after a slice that lost it has found out', async () => {
+    // m1 and m2 were in a slice Redis lost; until its next lock renewal its worker went on, and finished m2.
+    const { job, ensured, waits, meanwhile, finishedMeanwhile } = reconcilerWith(['m1', 'm2'], [], []);
+    meanwhile.push(() => finishedMeanwhile.push('m2'));
+    expect(await job.reconcile()).toEqual({ queued: 0, requeued: 1 });
+    expect(waits).toEqual(['waited']);
+    expect(ensured).toEqual(['m1']);
+  });
+
+  it('waits for as long as a slice goes on between two renewals of its lock, and a margin', async () => {
+    const { job } = reconcilerWith([], [], []);
+    jest.restoreAllMocks();
+    jest.useFakeTimers();
+    try {
+      let done = false;
+      void job.sliceLockCheck().then(() => (done = true));
+      await jest.advanceTimersByTimeAsync(SLICE_LOCK_CHECK_MS);
+      expect(done).toBe(false);
+      await jest.advanceTimersByTimeAsync(500);
+      expect(done).toBe(true);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('leaves alone the rows a slice still in the queue carries, and queues those of a slice that is over', async () => {

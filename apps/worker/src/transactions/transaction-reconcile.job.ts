@@ -3,6 +3,7 @@ import { APP_CONFIG, AppConfig } from '@hes/config';
 import { JobHandler, JobName, JobPayloads, JobQueueRepository, ScheduleSupervisor } from '@hes/queue';
 import {
   PendingRow,
+  SLICE_LOCK_CHECK_MS,
   TransactionStatusRepository,
   queueTransactionJobs,
   transactionJobId,
@@ -11,6 +12,8 @@ import {
 } from '@hes/transactions';
 
 const BATCH = 5000;
+/** What a slice's renewal may take beyond SLICE_LOCK_CHECK_MS (its round trip, the device's start). */
+const SLICE_LOCK_CHECK_MARGIN_MS = 500;
 /** Transactions whose queueing did not finish, taken per run (each queued whole). */
 const UNQUEUED_BATCH = 20;
 
@@ -96,9 +99,13 @@ export class TransactionReconcileJob implements OnApplicationBootstrap {
       notQueued.has(transactionJobId(row.transactionid, row.global_device_id)),
     );
     const carried = await this.carriedBySlices(withoutJob);
-    const lost = await this.statuses.stillPending(
-      withoutJob.filter((row) => !carried.has(`${row.transactionid}\u0000${row.global_device_id}`)),
+    const candidates = withoutJob.filter(
+      (row) => !carried.has(`${row.transactionid}\u0000${row.global_device_id}`),
     );
+    // A slice whose job Redis lost starts devices until its next lock renewal (SLICE_LOCK_CHECK_MS): read
+    // after that, a row it started is at level 1 or more (or done), as a single job's row in flight is.
+    if (candidates.length > 0) await this.sliceLockCheck();
+    const lost = await this.statuses.stillPending(candidates);
     let requeued = 0;
     for (const row of lost) {
       const outcome = await this.queues.ensureQueued(
@@ -118,6 +125,11 @@ export class TransactionReconcileJob implements OnApplicationBootstrap {
         're-queued transaction rows the queue had lost',
       );
     return { queued, requeued };
+  }
+
+  /** Waits until a slice that lost its job has found out (overridden in tests). */
+  sliceLockCheck(): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, SLICE_LOCK_CHECK_MS + SLICE_LOCK_CHECK_MARGIN_MS));
   }
 
   /**
