@@ -274,8 +274,9 @@ async function main(): Promise<void> {
                 devices.slice(0, n),
                 (120 + n / 50) * 1000,
               );
-              // Accept-only: the acceptance's own statements (nothing else runs against the database).
-              const databaseSeconds = acceptOnly ? await databaseCpuSince(db, databaseBefore) : NaN;
+              // Accept-only: the acceptance's own statements (nothing else runs against the database). Else the
+              // api's and worker's backends over the whole command (a pool's backend closed meanwhile is lost).
+              const databaseSeconds = await databaseCpuSince(db, databaseBefore);
               const row: Row = {
                 command,
                 N: n,
@@ -290,7 +291,7 @@ async function main(): Promise<void> {
                 'meters/s': Number.isNaN(outcome.level5Seconds) ? '–' : round(n / outcome.level5Seconds),
                 'row L1→L5 p50/p99 (ms)': `${round(outcome.rowP50Ms)} / ${round(outcome.rowP99Ms)}`,
                 'api CPU (s)': round(api.cpuSeconds() - cpuBefore.api, 2),
-                'PostgreSQL CPU (s)': acceptOnly ? round(databaseSeconds, 2) : '–',
+                'PostgreSQL CPU (s)': round(databaseSeconds, acceptOnly ? 2 : 1),
                 'worker CPU (s)': round(workerCpu() - cpuBefore.worker, 1),
                 'worker CPU per meter (ms)': round(((workerCpu() - cpuBefore.worker) * 1000) / n, 2),
                 'simulator CPU (s)': round(cpuSeconds(process.cpuUsage(cpuBefore.sim)), 1),

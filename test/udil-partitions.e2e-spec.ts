@@ -23,6 +23,14 @@ function relationsOf(node: PlanNode): string[] {
   ];
 }
 
+/** Every index a plan scans. */
+function indexesOf(node: PlanNode & { 'Index Name'?: string }): string[] {
+  return [
+    ...(node['Index Name'] ? [node['Index Name']] : []),
+    ...(node.Plans ?? []).flatMap((child) => indexesOf(child)),
+  ];
+}
+
 /**
  * A DataSource whose queries are EXPLAINed instead of run: a repository used through it shows the plan of
  * its own SQL, with its own parameters (custom plans, as node-postgres runs them). Each query answers no
@@ -205,6 +213,39 @@ describe('monthly partitions of the UDIL tables', () => {
     );
     expect(await real.start('tx-2041', 'm1', '2041-04-10T10:00:01Z')).toBeUndefined();
     expect(await real.start('tx-2041', 'm1', '2041-04-10T10:00:00.123Z')).toMatchObject({ status_level: 1 });
+  });
+
+  it('advances a row of a large transaction by its key, not by the time its rows share (EXPLAIN, month not analysed)', async () => {
+    // 5 000 live rows of one transaction, all with the same datetime, in a month PostgreSQL has no statistics of
+    // yet (autovacuum analyses a partition a while after rows came in): the reconciler's partial index on the
+    // datetime of the live rows must not be the way to one of them.
+    await partitions.ensureAhead('transaction_status', 0, utc('2042-07-01T00:00:00'));
+    await dataSource.query(
+      `INSERT INTO udil.transaction_status (transactionid, global_device_id, type, command_receiving_datetime)
+       SELECT 'tx-large', 'm' || i, 'AUXR', '2042-07-10T10:00:00.123456Z' FROM generate_series(1, 5000) i`,
+    );
+    await dataSource.query(
+      `DELETE FROM pg_statistic WHERE starelid = 'udil.transaction_status_p204207'::regclass`,
+    );
+    const plans: PlanNode[] = [];
+    const statuses = new TransactionStatusRepository(explaining(dataSource, plans));
+    await statuses.advance('tx-large', 'm4711', 2, '2042-07-10T10:00:00.123Z');
+    expect(plans).toHaveLength(1);
+    const indexes = indexesOf(plans[0]);
+    expect(indexes.length).toBeGreaterThan(0);
+    for (const index of indexes) expect(index).not.toMatch(/command_receiving_datetime/);
+    // And it is the row of the key.
+    const real = new TransactionStatusRepository(dataSource);
+    expect(await real.advance('tx-large', 'm4711', 2, '2042-07-10T10:00:00.123Z')).toBe(true);
+    expect(await real.advance('tx-large', 'm4711', 2, '2042-07-10T10:00:00.123Z')).toBe(false);
+    const [{ advanced }] = await dataSource.query<{ advanced: number }[]>(
+      `SELECT count(*)::int AS advanced FROM udil.transaction_status WHERE transactionid = 'tx-large' AND status_level = 2`,
+    );
+    expect(advanced).toBe(1);
+    await dataSource.query(
+      `ALTER TABLE udil.transaction_status DETACH PARTITION udil.transaction_status_p204207`,
+    );
+    await dataSource.query(`DROP TABLE udil.transaction_status_p204207`);
   });
 
   it('creates a month once when several workers ask for it at the same moment, and fails none of them', async () => {

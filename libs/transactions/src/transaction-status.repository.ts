@@ -633,11 +633,16 @@ export class TransactionStatusRepository {
   }
 
   private readonly advances = rowUpdates<number>(
+    // `status_level + 0`: a level compared as it is (`status_level < 3`) lets the planner prove the predicate of
+    // transaction_status_pending_idx (the reconciler's partial index on command_receiving_datetime of the live
+    // rows), and on a partition not analysed yet since a transaction's rows came in it took that index for the
+    // row's time window, where every live row of the transaction has the same datetime: each single-row
+    // advance read all of them (18.7 ms a statement in a 100 000-meter run, against 0.06 ms by the key).
     async ({ parameters, bound }) => {
       const rows = returnedRows(
         await this.dataSource.query(
           `UPDATE udil.transaction_status SET status_level = $3::int, ${levelStamps('$3::int')}, db_datetime = now()
-            WHERE transactionid = $1 AND global_device_id = $2 AND status_level < $3::int
+            WHERE transactionid = $1 AND global_device_id = $2 AND status_level + 0 < $3::int
               AND request_cancelled = 0 AND indv_status = 0${bound}
             RETURNING 1`,
           parameters,
