@@ -32,8 +32,9 @@ function retried(config: AppConfig, jobId: string): JobsOptions & { jobId: strin
  * trip per second of a slice instead of one per device). A renewal leaves the lock held for BullMQ's lock
  * duration (30 s), so it cannot lapse for another worker to take within this time; what can happen
  * meanwhile is Redis losing the job (emptied, a failover without it), after which the slice may start
- * devices for up to this long. The reconciler waits this long (and a margin) before it queues again the
- * rows of a job it found gone, and reads them again: a slice never starts a row the reconciler queues.
+ * devices for up to this long. The reconciler waits this long (and a margin) before it reads again, and
+ * queues, the rows of a job it found gone: by then such a slice starts no more rows, and one it started is
+ * at level 1 or more, or done, as the row of a single job in flight when Redis lost it.
  */
 export const SLICE_LOCK_CHECK_MS = 1_000;
 
