@@ -227,25 +227,29 @@ describe('monthly partitions of the UDIL tables', () => {
     await dataSource.query(
       `DELETE FROM pg_statistic WHERE starelid = 'udil.transaction_status_p204207'::regclass`,
     );
-    const plans: PlanNode[] = [];
-    const statuses = new TransactionStatusRepository(explaining(dataSource, plans));
-    await statuses.advance('tx-large', 'm4711', 2, '2042-07-10T10:00:00.123Z');
-    expect(plans).toHaveLength(1);
-    const indexes = indexesOf(plans[0]);
-    expect(indexes.length).toBeGreaterThan(0);
-    for (const index of indexes) expect(index).not.toMatch(/command_receiving_datetime/);
-    // And it is the row of the key.
-    const real = new TransactionStatusRepository(dataSource);
-    expect(await real.advance('tx-large', 'm4711', 2, '2042-07-10T10:00:00.123Z')).toBe(true);
-    expect(await real.advance('tx-large', 'm4711', 2, '2042-07-10T10:00:00.123Z')).toBe(false);
-    const [{ advanced }] = await dataSource.query<{ advanced: number }[]>(
-      `SELECT count(*)::int AS advanced FROM udil.transaction_status WHERE transactionid = 'tx-large' AND status_level = 2`,
-    );
-    expect(advanced).toBe(1);
-    await dataSource.query(
-      `ALTER TABLE udil.transaction_status DETACH PARTITION udil.transaction_status_p204207`,
-    );
-    await dataSource.query(`DROP TABLE udil.transaction_status_p204207`);
+    try {
+      const plans: PlanNode[] = [];
+      const statuses = new TransactionStatusRepository(explaining(dataSource, plans));
+      await statuses.advance('tx-large', 'm4711', 2, '2042-07-10T10:00:00.123Z');
+      expect(plans).toHaveLength(1);
+      const indexes = indexesOf(plans[0]);
+      expect(indexes.length).toBeGreaterThan(0);
+      for (const index of indexes) expect(index).not.toMatch(/command_receiving_datetime/);
+      // And it is the row of the key.
+      const real = new TransactionStatusRepository(dataSource);
+      expect(await real.advance('tx-large', 'm4711', 2, '2042-07-10T10:00:00.123Z')).toBe(true);
+      expect(await real.advance('tx-large', 'm4711', 2, '2042-07-10T10:00:00.123Z')).toBe(false);
+      const [{ advanced }] = await dataSource.query<{ advanced: number }[]>(
+        `SELECT count(*)::int AS advanced FROM udil.transaction_status WHERE transactionid = 'tx-large' AND status_level = 2`,
+      );
+      expect(advanced).toBe(1);
+    } finally {
+      // The month goes again (the retention test lists the months left).
+      await dataSource.query(
+        `ALTER TABLE udil.transaction_status DETACH PARTITION udil.transaction_status_p204207`,
+      );
+      await dataSource.query(`DROP TABLE udil.transaction_status_p204207`);
+    }
   });
 
   it('creates a month once when several workers ask for it at the same moment, and fails none of them', async () => {

@@ -212,6 +212,8 @@ describe('TransactionExecuteJob: a slice of a gateway', () => {
   beforeEach(() => {
     lockHeld = true;
   });
+  // The clock some tests stop (Date.now), restored even when an assertion failed.
+  afterEach(() => jest.restoreAllMocks());
   const sliceJob = () => {
     const kept: string[][] = [];
     const locks: string[] = [];
@@ -376,7 +378,7 @@ describe('TransactionExecuteJob: a slice of a gateway', () => {
   it('renews its lock before a device once SLICE_LOCK_CHECK_MS have passed, and stops once the job is no longer its own', async () => {
     // Every device starts SLICE_LOCK_CHECK_MS after the one before: each renews the lock.
     let now = Date.parse('2026-11-30T10:00:00Z');
-    const clock = jest.spyOn(Date, 'now').mockImplementation(() => (now += SLICE_LOCK_CHECK_MS));
+    jest.spyOn(Date, 'now').mockImplementation(() => (now += SLICE_LOCK_CHECK_MS));
     const ran: string[] = [];
     const { job } = jobWith((_ctx, device) => {
       ran.push(device);
@@ -388,7 +390,6 @@ describe('TransactionExecuteJob: a slice of a gateway', () => {
     expect(await job.executeSlice({ transactionid: 'T', devices, lanes: 1 }, bullJob, 'token')).toBe(
       '2 device(s) run, 0 handed on to a retry, 3 left (the job was lost)',
     );
-    clock.mockRestore();
     expect(ran).toEqual(['D1', 'D2']);
     expect(locks).toEqual(['token', 'token', 'token']);
     // Nothing is written to a job that is gone or someone else's.
@@ -397,7 +398,7 @@ describe('TransactionExecuteJob: a slice of a gateway', () => {
 
   it('renews its lock once per SLICE_LOCK_CHECK_MS, not per device, and finds a lost job at the next renewal', async () => {
     let now = Date.parse('2026-11-30T10:00:00Z');
-    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+    jest.spyOn(Date, 'now').mockImplementation(() => now);
     const ran: string[] = [];
     const { job } = jobWith((_ctx, device) => {
       ran.push(device);
@@ -408,7 +409,6 @@ describe('TransactionExecuteJob: a slice of a gateway', () => {
     });
     const { job: bullJob, kept, locks } = sliceJob();
     const summary = await job.executeSlice({ transactionid: 'T', devices, lanes: 1 }, bullJob, 'token');
-    clock.mockRestore();
     expect(summary).toBe('3 device(s) run, 0 handed on to a retry, 2 left (the job was lost)');
     expect(ran).toEqual(['D1', 'D2', 'D3']);
     // Renewed before D1, then not until SLICE_LOCK_CHECK_MS had passed: before D4, which found the job gone.
@@ -418,11 +418,10 @@ describe('TransactionExecuteJob: a slice of a gateway', () => {
 
   it('shares one renewal between lanes that start devices at once', async () => {
     const now = Date.parse('2026-11-30T10:00:00Z');
-    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+    jest.spyOn(Date, 'now').mockImplementation(() => now);
     const { job } = jobWith(() => Promise.resolve());
     const { job: bullJob, locks } = sliceJob();
     const summary = await job.executeSlice({ transactionid: 'T', devices, lanes: 3 }, bullJob, 'token');
-    clock.mockRestore();
     expect(summary).toBe('5 device(s) run, 0 handed on to a retry, 0 left');
     expect(locks).toEqual(['token']);
   });
