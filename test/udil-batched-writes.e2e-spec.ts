@@ -253,6 +253,101 @@ describe('UDIL writes and reads grouped across concurrent jobs', () => {
     expect(started[1]?.db_datetime).toEqual(before.db_datetime); // a row already under way is left as it was
   });
 
+  it('TRANSACTION_STATUS: levels written with the next one are stamped with the times they were reached, kept in order', async () => {
+    const statuses = new TransactionStatusRepository(dataSource);
+    const devices = ids.slice(0, 8);
+    await dataSource.transaction((manager) =>
+      statuses.insert(
+        manager,
+        'T-later',
+        'AUX_RELAY_OPERATIONS',
+        '{}',
+        devices.map((id, i) => ({ globalDeviceId: id, msn: String(i) })),
+      ),
+    );
+    // One at a time (the single-row statements), then all at once (the set statements).
+    for (const id of devices.slice(0, 4)) await statuses.start('T-later', id);
+    await Promise.all(devices.slice(4).map((id) => statuses.start('T-later', id)));
+    const [{ now }] = await dataSource.query<{ now: Date }[]>(`SELECT now() AS now`);
+    const ms = (offset: number) => new Date(now.getTime() + offset);
+    const [started] = await dataSource.query<{ s1: Date }[]>(
+      `SELECT max(status_1_datetime) AS s1 FROM udil.transaction_status WHERE transactionid = 'T-later'`,
+    );
+    const reached2 = (i: number) =>
+      i % 4 === 0
+        ? new Date(started.s1.getTime() - 60_000) // a worker clock behind the database's: kept at level 1's
+        : i % 4 === 1
+          ? ms(3_600_000) // ahead of it: kept at the statement's now()
+          : new Date(started.s1.getTime() + 1); // in between: as reached
+    const level3 = (id: string, i: number) =>
+      statuses.advance('T-later', id, 3, undefined, { 2: reached2(i) });
+    for (const [i, id] of devices.slice(0, 4).entries()) expect(await level3(id, i)).toBe(true);
+    expect(await Promise.all(devices.slice(4).map((id, i) => level3(id, i + 4)))).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+    const stamp4 = async (id: string) => {
+      const [row] = await dataSource.query<{ s3: Date }[]>(
+        `SELECT status_3_datetime AS s3 FROM udil.transaction_status WHERE transactionid = 'T-later' AND global_device_id = $1`,
+        [id],
+      );
+      return new Date(row.s3.getTime() + 1);
+    };
+    const reached4 = await Promise.all(devices.map(stamp4));
+    // Level 4 with the completion (one at a time, then as a set), and level 2 of a driver that reached 4
+    // without level 3's statement: the times given, within the levels below and now().
+    for (const [i, id] of devices.slice(0, 4).entries())
+      expect(await statuses.complete('T-later', id, 'done', undefined, undefined, { 4: reached4[i] })).toBe(
+        true,
+      );
+    expect(
+      await Promise.all(
+        devices
+          .slice(4)
+          .map((id, i) =>
+            statuses.complete('T-later', id, 'done', undefined, undefined, { 4: reached4[i + 4] }),
+          ),
+      ),
+    ).toEqual([true, true, true, true]);
+    const rows = await dataSource.query<
+      { global_device_id: string; status_level: number; s1: Date; s2: Date; s3: Date; s4: Date; s5: Date }[]
+    >(
+      `SELECT global_device_id, status_level, status_1_datetime AS s1, status_2_datetime AS s2,
+              status_3_datetime AS s3, status_4_datetime AS s4, status_5_datetime AS s5
+         FROM udil.transaction_status WHERE transactionid = 'T-later' ORDER BY global_device_id`,
+    );
+    for (const [i, row] of rows.entries()) {
+      expect(row.status_level).toBe(5);
+      const expected2 = i % 4 === 0 ? row.s1 : i % 4 === 1 ? row.s3 : reached2(i);
+      expect([row.global_device_id, row.s2.getTime()]).toEqual([row.global_device_id, expected2.getTime()]);
+      expect(row.s4.getTime()).toBe(reached4[i].getTime());
+      const stages = [row.s1, row.s2, row.s3, row.s4, row.s5].map((d) => d.getTime());
+      expect(stages).toEqual([...stages].sort((a, b) => a - b));
+    }
+  });
+
+  it('TRANSACTION_STATUS: a level written with its own time, on its own (its next one did not come in time)', async () => {
+    const statuses = new TransactionStatusRepository(dataSource);
+    await dataSource.transaction((manager) =>
+      statuses.insert(manager, 'T-alone', 'AUX_RELAY_OPERATIONS', '{}', [
+        { globalDeviceId: ids[0], msn: '0' },
+      ]),
+    );
+    await statuses.start('T-alone', ids[0]);
+    const [{ s1 }] = await dataSource.query<{ s1: Date }[]>(
+      `SELECT status_1_datetime AS s1 FROM udil.transaction_status WHERE transactionid = 'T-alone'`,
+    );
+    const reached = new Date(s1.getTime() + 1);
+    expect(await statuses.advance('T-alone', ids[0], 2, undefined, { 2: reached })).toBe(true);
+    const [row] = await dataSource.query<{ status_level: number; s2: Date; s3: Date | null }[]>(
+      `SELECT status_level, status_2_datetime AS s2, status_3_datetime AS s3
+         FROM udil.transaction_status WHERE transactionid = 'T-alone'`,
+    );
+    expect(row).toEqual({ status_level: 2, s2: reached, s3: null });
+  });
+
   it('TRANSACTION_STATUS: rows inserted from columns keep every text as sent, in any characters', async () => {
     const statuses = new TransactionStatusRepository(dataSource);
     const awkward = ['q"uote', 'back\\slash', 'com,ma', '{brace}', 'NULL', 'ümlaut-ß', 'tab\tin', ' spaced '];

@@ -159,6 +159,38 @@ describe('UDIL transactions against the G13 simulator', () => {
     expect(done).toMatchObject({ status_level: 5, indv_status: 1, request_cancelled: 0 });
   });
 
+  it('shows level 2 while the gateway is slow to answer and 4 while the meter is, each stamped when it was reached (TRANSACTION_LEVEL_DELAY_MS)', async () => {
+    // Every request takes 1.5 s: a level whose next one does not come within the delay (1 s) is written on
+    // its own, after it was reached; otherwise it rides on the next level's statement.
+    headEnd.gateway.setGatewayFaults({ latencyMs: 1500 });
+    const transactionid = nextId();
+    const before = headEnd.gateway.readOutput(SERIALS[0], RELAY_PORT);
+    await relay(transactionid, ['m1'], before === 1 ? 0 : 1);
+    type Stamped = TransactionRow &
+      Record<'status_2_datetime' | 'status_3_datetime' | 'status_4_datetime' | 'db_datetime', Date | null>;
+    const at = (level: number) =>
+      waitFor(async () => {
+        const [row] = (await rowsOf(transactionid)) as Stamped[];
+        return row.status_level === level ? row : undefined;
+      }, `level ${level}`);
+    const connecting = await at(2);
+    expect(connecting.status_3_datetime).toBeNull();
+    // Written by its own statement, about a second after the request went out: stamped with the latter.
+    expect(
+      connecting.db_datetime!.getTime() - connecting.status_2_datetime!.getTime(),
+    ).toBeGreaterThanOrEqual(500);
+    const commanded = await at(4);
+    expect(commanded.status_5_datetime).toBeNull();
+    expect(commanded.db_datetime!.getTime() - commanded.status_4_datetime!.getTime()).toBeGreaterThanOrEqual(
+      500,
+    );
+    headEnd.gateway.clearFaults();
+    const [done] = (await finished(transactionid, ['m1'])) as Stamped[];
+    expect(done).toMatchObject({ status_level: 5, indv_status: 1 });
+    expect(done.status_2_datetime).toEqual(connecting.status_2_datetime);
+    expect(done.status_4_datetime).toEqual(commanded.status_4_datetime);
+  });
+
   it('ends failed (indv_status 2) with a reason when the meter stays offline', async () => {
     headEnd.gateway.setMeterFaults(SERIALS[1], { offline: true });
     const transactionid = nextId();

@@ -49,6 +49,15 @@ describe('parseEnvironment', () => {
     expect(parseEnvironment(valid).GATEWAY_LEASE_SECONDS).toBe(10);
   });
 
+  it('validates TRANSACTION_LEVEL_DELAY_MS (default 1 s, 0 = each level at once, at most a minute)', () => {
+    expect(parseEnvironment(valid).TRANSACTION_LEVEL_DELAY_MS).toBe(1000);
+    expect(parseEnvironment({ ...valid, TRANSACTION_LEVEL_DELAY_MS: '0' }).TRANSACTION_LEVEL_DELAY_MS).toBe(
+      0,
+    );
+    for (const bad of ['-1', '2.5', 'soon', '60001'])
+      expect(problemsOf({ ...valid, TRANSACTION_LEVEL_DELAY_MS: bad })).toMatch(/TRANSACTION_LEVEL_DELAY_MS/);
+  });
+
   it('validates UDIL_READ_CACHE_MB (default 32, 0 = every read renders)', () => {
     expect(parseEnvironment(valid).UDIL_READ_CACHE_MB).toBe(32);
     expect(parseEnvironment({ ...valid, UDIL_READ_CACHE_MB: '0' }).UDIL_READ_CACHE_MB).toBe(0);

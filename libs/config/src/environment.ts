@@ -276,6 +276,12 @@ export const environmentSchema = z
      * devices in a transaction are queued as slices of at most this many. 1: one job per device.
      */
     TRANSACTION_SLICE_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+    /**
+     * Levels 2 (communication request sent) and 4 (command sent) of a device's row are written with the
+     * statement of the next level (3, 5) when it comes within this many milliseconds, else on their own then
+     * (docs/udil.md, "Levels written with the next one"). 0: each as soon as it is reached.
+     */
+    TRANSACTION_LEVEL_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
     /** How often the reconciler looks for accepted rows the queue lost, and how old they must be. */
     RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
     /**

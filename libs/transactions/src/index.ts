@@ -16,3 +16,4 @@ export * from './transaction-waiter';
 export * from './parameter-read.service';
 export * from './gateway-change-listener';
 export * from './gateway-interleave';
+export * from './later-levels';

@@ -113,6 +113,8 @@ export interface CompletionTraces {
 interface Completion {
   responseData: string;
   traces?: CompletionTraces;
+  /** Levels reached and not written yet: the completion stamps them with these times. */
+  reached?: LevelTimes;
 }
 
 /** A row's command_receiving_datetime, as the caller knows it (a Date, or an ISO text). */
@@ -195,28 +197,31 @@ const keyOf = (transactionid: string, globalDeviceId: string) => `${transactioni
 
 /**
  * A conditional single-row update sent in sets (see {@link StatementBatcher}): every row keeps its own
- * WHERE clause, and each caller learns whether its own row was updated (RETURNING the keys).
+ * WHERE clause, and each caller learns whether its own row was updated (RETURNING the keys). `columns`:
+ * the parameters a value gives, in order ($3 on).
  */
 function rowUpdates<V>(
+  columns: (value: V) => unknown[],
   single: (statement: { parameters: unknown[]; bound: string }) => Promise<boolean>,
   many: (statement: { parameters: unknown[]; times: SetBounds }) => Promise<RowKey[]>,
 ): StatementBatcher<RowUpdate<V>, boolean> {
   return new StatementBatcher<RowUpdate<V>, boolean>({
     key: (u) => keyOf(u.transactionid, u.globalDeviceId),
-    // $1 transactionid, $2 global_device_id, $3 the value, then the time bound's.
+    // $1 transactionid, $2 global_device_id, $3… the value's columns, then the time bound's.
     single: (u) => {
-      const parameters: unknown[] = [u.transactionid, u.globalDeviceId, u.value];
+      const parameters: unknown[] = [u.transactionid, u.globalDeviceId, ...columns(u.value)];
       return single({
         parameters,
         bound: receivedBound(parameters, u.receivedAt, 'command_receiving_datetime'),
       });
     },
     async many(updates) {
-      // $1–$3 the same as arrays (unnest), then the set's time bounds.
+      // The same as arrays (unnest), then the set's time bounds.
+      const values = updates.map((u) => columns(u.value));
       const parameters: unknown[] = [
         updates.map((u) => u.transactionid),
         updates.map((u) => u.globalDeviceId),
-        updates.map((u) => u.value),
+        ...values[0].map((_, column) => values.map((row) => row[column])),
       ];
       const times = receivedBounds(
         parameters,
@@ -277,29 +282,51 @@ const LEVEL_COLUMNS = [
 ];
 
 /**
+ * When a worker saw a device reach levels it writes later, with the statement of a later level
+ * (docs/udil.md, "Levels written with the next one"): 2 (communication request sent) with 3, 4 (command
+ * sent) with 5. The statement stamps such a level with this time instead of its own.
+ */
+export interface LevelTimes {
+  2?: Date;
+  4?: Date;
+}
+
+/**
  * Every level a row passes gets its own datetime, never empty and never earlier than the level below:
  * reaching `level` stamps it now and stamps now on any lower level the row passed without a report (a
  * driver that goes from 2 straight to 4). `level` is an SQL expression (a parameter or a column).
+ * `reached`: SQL expressions (timestamptz, NULL when not known) of the times levels 2 and 4 were reached
+ * ({@link LevelTimes}); such a level is stamped with that time, kept between the datetime of the level
+ * below and now (the worker's clock is not the database's).
  */
-function levelStamps(level: string, table = ''): string {
+function levelStamps(level: string, table = '', reached?: Readonly<Record<2 | 4, string>>): string {
+  const floors: Record<number, string> = {
+    2: `${table}status_1_datetime`,
+    4: `${table}status_3_datetime, ${table}status_2_datetime`,
+  };
   return [2, 3, 4, 5]
-    .map(
-      (l) =>
-        `${LEVEL_COLUMNS[l]} = CASE WHEN ${level} = ${l} THEN now() WHEN ${level} > ${l} THEN COALESCE(${table}${LEVEL_COLUMNS[l]}, now()) ELSE ${table}${LEVEL_COLUMNS[l]} END`,
-    )
+    .map((l) => {
+      const time = reached && (l === 2 || l === 4) ? reached[l] : undefined;
+      const stamp = time
+        ? `CASE WHEN ${time} IS NULL THEN now() ELSE LEAST(GREATEST(${time}, ${floors[l]}), now()) END`
+        : 'now()';
+      return `${LEVEL_COLUMNS[l]} = CASE WHEN ${level} = ${l} THEN ${stamp} WHEN ${level} > ${l} THEN COALESCE(${table}${LEVEL_COLUMNS[l]}, ${stamp}) ELSE ${table}${LEVEL_COLUMNS[l]} END`;
+    })
     .join(',\n       ');
 }
 
 /**
- * Level 5 of a set of rows: transactionid, global_device_id and response_data as arrays from `$first` on,
- * then the set's time bounds (`times`, appended after them), answering the keys of the rows it completed.
+ * Level 5 of a set of rows: transactionid, global_device_id, response_data and the times levels 2 and 4
+ * were reached (or NULL: {@link LevelTimes}) as arrays from `$first` on, then the set's time bounds (`times`, appended after them),
+ * answering the keys of the rows it completed.
  */
 function completionSet(first: number, times: SetBounds): string {
   return `UPDATE udil.transaction_status AS t
-              SET status_level = 5, ${levelStamps('5', 't.')}, indv_status = 1,
+              SET status_level = 5, ${levelStamps('5', 't.', { 2: 'v.reached_2', 4: 'v.reached_4' })}, indv_status = 1,
                   response_data = v.response_data, db_datetime = now()
-             FROM unnest($${first}::text[], $${first + 1}::text[], $${first + 2}::text[], ${times.from}, ${times.to})
-               AS v(transactionid, global_device_id, response_data, received_from, received_to)
+             FROM unnest($${first}::text[], $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::timestamptz[], $${first + 4}::timestamptz[],
+                         ${times.from}, ${times.to})
+               AS v(transactionid, global_device_id, response_data, reached_2, reached_4, received_from, received_to)
             WHERE t.transactionid = v.transactionid AND t.global_device_id = v.global_device_id
               AND t.request_cancelled = 0 AND t.indv_status = 0${times.bound}
             RETURNING t.transactionid, t.global_device_id`;
@@ -312,6 +339,8 @@ function completionOf(updates: readonly RowUpdate<Completion>[], parameters: unk
     updates.map((u) => u.transactionid),
     updates.map((u) => u.globalDeviceId),
     updates.map((u) => u.value.responseData),
+    updates.map((u) => u.value.reached?.[2] ?? null),
+    updates.map((u) => u.value.reached?.[4] ?? null),
   );
   const times = receivedBounds(
     parameters,
@@ -552,15 +581,16 @@ export class TransactionStatusRepository {
    * Moves a live row up to `level`; false when it was cancelled, finished or already there.
    * Calls made while a previous statement is in flight are sent together as one set update (see
    * {@link StatementBatcher}); each row keeps its own condition, so a cancel race is still decided by
-   * the database row by row.
+   * the database row by row. `reached`: levels 2 or 4 the worker saw reached earlier and writes now.
    */
   advance(
     transactionid: string,
     globalDeviceId: string,
     level: Exclude<StatusLevel, 0 | 5>,
     receivedAt?: ReceivedAt,
+    reached?: LevelTimes,
   ): Promise<boolean> {
-    return this.advances.submit({ transactionid, globalDeviceId, value: level, receivedAt });
+    return this.advances.submit({ transactionid, globalDeviceId, value: { level, reached }, receivedAt });
   }
 
   /**
@@ -568,6 +598,7 @@ export class TransactionStatusRepository {
    * `traces`, the command's METER_VISUALS columns and its DEVICE_COMMUNICATION_HISTORY row are written in
    * the same statement: an MDM that sees level 5 finds them (they are written whether or not the row was
    * still live, as the exchange took place), and a meter costs one statement instead of three.
+   * `reached`: levels the worker saw reached and has not written (level 4, say), stamped with their times.
    */
   complete(
     transactionid: string,
@@ -575,6 +606,7 @@ export class TransactionStatusRepository {
     responseData: string,
     receivedAt?: ReceivedAt,
     traces?: CompletionTraces,
+    reached?: LevelTimes,
   ): Promise<boolean> {
     const visuals = traces ? visualsColumns(traces.visuals) : undefined;
     // Untraced completions under their own key; traced ones per set of METER_VISUALS columns.
@@ -587,7 +619,11 @@ export class TransactionStatusRepository {
     return batcher.submit({
       transactionid,
       globalDeviceId,
-      value: { responseData, traces: traces && visuals && { ...traces, visuals: visuals.columns } },
+      value: {
+        responseData,
+        traces: traces && visuals && { ...traces, visuals: visuals.columns },
+        reached,
+      },
       receivedAt,
     });
   }
@@ -632,7 +668,9 @@ export class TransactionStatusRepository {
     });
   }
 
-  private readonly advances = rowUpdates<number>(
+  private readonly advances = rowUpdates<{ level: number; reached?: LevelTimes }>(
+    // $3 the level, $4 and $5 the times levels 2 and 4 were reached (LevelTimes), or NULL.
+    ({ level, reached }) => [level, reached?.[2] ?? null, reached?.[4] ?? null],
     // `status_level + 0`: a level compared as it is (`status_level < 3`) lets the planner prove the predicate of
     // transaction_status_pending_idx (the reconciler's partial index on command_receiving_datetime of the live
     // rows), and on a partition not analysed yet since a transaction's rows came in it took that index for the
@@ -641,7 +679,9 @@ export class TransactionStatusRepository {
     async ({ parameters, bound }) => {
       const rows = returnedRows(
         await this.dataSource.query(
-          `UPDATE udil.transaction_status SET status_level = $3::int, ${levelStamps('$3::int')}, db_datetime = now()
+          `UPDATE udil.transaction_status
+              SET status_level = $3::int, ${levelStamps('$3::int', '', { 2: '$4::timestamptz', 4: '$5::timestamptz' })},
+                  db_datetime = now()
             WHERE transactionid = $1 AND global_device_id = $2 AND status_level + 0 < $3::int
               AND request_cancelled = 0 AND indv_status = 0${bound}
             RETURNING 1`,
@@ -654,9 +694,10 @@ export class TransactionStatusRepository {
       returnedRows<RowKey>(
         await this.dataSource.query(
           `UPDATE udil.transaction_status AS t
-              SET status_level = v.level, ${levelStamps('v.level', 't.')}, db_datetime = now()
-             FROM unnest($1::text[], $2::text[], $3::int[], ${times.from}, ${times.to})
-               AS v(transactionid, global_device_id, level, received_from, received_to)
+              SET status_level = v.level, ${levelStamps('v.level', 't.', { 2: 'v.reached_2', 4: 'v.reached_4' })},
+                  db_datetime = now()
+             FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::timestamptz[], ${times.from}, ${times.to})
+               AS v(transactionid, global_device_id, level, reached_2, reached_4, received_from, received_to)
             WHERE t.transactionid = v.transactionid AND t.global_device_id = v.global_device_id
               AND t.status_level < v.level AND t.request_cancelled = 0 AND t.indv_status = 0${times.bound}
             RETURNING t.transactionid, t.global_device_id`,

@@ -10,6 +10,8 @@ import {
   DeviceCreationService,
   DeviceDirectory,
   GatewayGate,
+  LaterLevels,
+  LevelTimes,
   MeterVisualsRepository,
   NotYetDueError,
   QueueUnavailableError,
@@ -371,24 +373,20 @@ export class TransactionExecuteJob {
       },
       progress: (level: ProgressLevel, note?: string) => {
         if (note) log(note);
-        if (level === 4) {
-          // The command was sent to the meter. Past level 2 no cancel can win (transaction_cancel takes rows
-          // at 0–2 only), so nothing waits for this write: it goes out on the next turn of the event loop,
-          // unless the completion comes first (nothing more to exchange, e.g. a clock set), whose statement
-          // then stamps level 4 with level 5 (levelStamps: a level passed without its own write is stamped
-          // with the next one's time) instead of a statement of its own.
-          level4.state = 'pending';
-          setImmediate(() => {
-            if (level4.state === 'pending') writeLevel4();
-          });
+        // Levels 2 and 4 ride on the statement of the next level (LaterLevels): nothing waits for them. Level 2
+        // is written before anything is written to the device all the same, by level 3's statement, which the
+        // drivers await (communication established, before any write): that statement decides a cancel
+        // racing the command (transaction_cancel takes rows at 0–2 only). Past it no cancel can win.
+        if (level !== 3) {
+          later.reach(level);
           return Promise.resolve();
         }
-        return advance(level);
+        return advance(level, later.take());
       },
     };
-    const advance = (level: ProgressLevel): Promise<void> => {
+    const advance = (level: ProgressLevel, reached?: LevelTimes): Promise<void> => {
       gate = gate.then(async () => {
-        if (await this.statuses.advance(transactionid, globalDeviceId, level, at)) return;
+        if (await this.statuses.advance(transactionid, globalDeviceId, level, at, reached)) return;
         const current = await this.statuses.find(transactionid, globalDeviceId, at);
         if (current?.request_cancelled === 1) {
           abort.abort();
@@ -399,13 +397,12 @@ export class TransactionExecuteJob {
       gate.catch(() => undefined);
       return gate;
     };
-    /** Level 4 reached and not written yet ('pending'), or left to the completion's statement. */
-    const level4: { state: 'none' | 'pending' | 'with completion' } = { state: 'none' };
-    const writeLevel4 = () => {
-      if (level4.state === 'none') return;
-      level4.state = 'none';
-      void advance(4);
-    };
+    // A level written on its own (its next one did not come in time, or the operation failed) goes through
+    // `advance` like the others: behind the gate, and a cancel it finds stops the operation.
+    const later = new LaterLevels(
+      (level, reached) => void advance(level, reached),
+      this.config.TRANSACTION_LEVEL_DELAY_MS,
+    );
 
     let target: ResolvedDevice | undefined;
     try {
@@ -438,10 +435,10 @@ export class TransactionExecuteJob {
           : command
             ? await this.runner.run(command, parameters, target, driver, ctx)
             : await this.reads.run(row.type as OnDemandType, parameters, target, driver, ctx));
-      // Level 4 not written yet: the completion stamps it (and if the completion fails, the catch writes it).
-      // Decided before anything else is awaited, so a level-4 write cannot start behind the gate awaited here
-      // and race the completion's statement.
-      if (level4.state === 'pending') level4.state = 'with completion';
+      // Level 4 (or 2) reached and not written yet: the completion stamps it with the time it was reached.
+      // Taken before anything else is awaited, so that its own write cannot start behind the gate awaited
+      // here and race the completion's statement.
+      const reached = later.take();
       await gate;
       if (lease) await this.gate.observe(target.address.gateway, undefined, lease);
       const summary =
@@ -453,23 +450,37 @@ export class TransactionExecuteJob {
       log(`OK ${summary}`);
       // The traces of the command (METER_VISUALS, the history) are written in the statement that says
       // level 5: an MDM that sees 5 finds them.
-      await this.statuses.complete(transactionid, globalDeviceId, outcome.response, at, {
-        msn: target.device.msn,
-        visuals: {
-          ...('visuals' in outcome ? outcome.visuals : {}),
-          last_command: row.type,
-          last_command_datetime: row.command_receiving_datetime,
-          last_command_resp: summary.slice(0, 255),
-          last_command_resp_datetime: new Date(),
-          last_communication_datetime: new Date(),
+      await this.statuses.complete(
+        transactionid,
+        globalDeviceId,
+        outcome.response,
+        at,
+        {
+          msn: target.device.msn,
+          visuals: {
+            ...('visuals' in outcome ? outcome.visuals : {}),
+            last_command: row.type,
+            last_command_datetime: row.command_receiving_datetime,
+            last_command_resp: summary.slice(0, 255),
+            last_command_resp_datetime: new Date(),
+            last_communication_datetime: new Date(),
+          },
+          communication: communicationRecord(globalDeviceId, target, true, messageLog, startedAt, traffic),
         },
-        communication: communicationRecord(globalDeviceId, target, true, messageLog, startedAt, traffic),
-      });
+        reached,
+      );
       return summary;
-    } catch (error) {
-      // A failure right after level 4: the level is written before the failure is.
-      writeLevel4();
-      await gate.catch(() => undefined);
+    } catch (thrown) {
+      // Levels reached and not written (a failure while connecting, or after the command was sent): written
+      // before the failure is, so that a failed row shows how far it got.
+      later.flush();
+      // A level written on its own that found the row cancelled stopped the operation through its signal:
+      // the driver then fails with the cancellation it was given, and the row was cancelled, not failed.
+      const stopped = await gate.then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
+      const error = stopped instanceof TransactionCancelledError ? stopped : thrown;
       if (error instanceof NotYetDueError) return this.hold(transactionid, globalDeviceId, error.dueAt, at);
       // Put back until its gateway has a free lease or is up again: not an attempt, nothing to record.
       if (error instanceof DelayedError || error instanceof SlicePutBack) throw error;
