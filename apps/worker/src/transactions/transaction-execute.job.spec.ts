@@ -7,6 +7,7 @@ import {
   DeviceCreationService,
   DeviceDirectory,
   GatewayGate,
+  LevelTimes,
   MeterVisualsRepository,
   QueueUnavailableError,
   ResolvedDevice,
@@ -29,12 +30,15 @@ function jobWith(
   operate: (ctx: OperationContext, device: string) => Promise<void>,
   {
     live = true,
+    cancelled = false,
     lookup,
     gate: gateOverrides = {},
     queues = {},
     config = {},
   }: {
     live?: boolean;
+    /** The row was cancelled: every level statement finds it so. */
+    cancelled?: boolean;
     lookup?: () => Promise<ResolvedDevice>;
     gate?: Record<string, unknown>;
     queues?: Record<string, unknown>;
@@ -42,6 +46,9 @@ function jobWith(
   } = {},
 ) {
   const calls: Call[] = [];
+  /** The times of the levels written with a later statement, as each statement was given them. */
+  const stamps: LevelTimes[] = [];
+  const stamped = (reached?: LevelTimes) => (reached ? ` (stamping ${Object.keys(reached).join(', ')})` : '');
   const statuses = {
     start: async (_t: string, device: string) => {
       calls.push('start');
@@ -58,19 +65,28 @@ function jobWith(
         status_level: 1,
       };
     },
-    advance: (_t: string, _d: string, level: number) => {
-      calls.push(`advance ${level}`);
-      return new Promise((resolve) => setTimeout(() => resolve(true), 2));
+    advance: (_t: string, _d: string, level: number, _at: Date, reached?: LevelTimes) => {
+      calls.push(`advance ${level}${stamped(reached)}`);
+      if (reached) stamps.push(reached);
+      return new Promise((resolve) => setTimeout(() => resolve(!cancelled), 2));
     },
-    complete: (_t: string, _d: string, response: string, _at: Date, traces?: unknown) => {
-      calls.push(`complete ${response}${traces ? ' with traces' : ''}`);
+    complete: (
+      _t: string,
+      _d: string,
+      response: string,
+      _at: Date,
+      traces?: unknown,
+      reached?: LevelTimes,
+    ) => {
+      calls.push(`complete ${response}${traces ? ' with traces' : ''}${stamped(reached)}`);
+      if (reached) stamps.push(reached);
       return Promise.resolve(true);
     },
     fail: (_t: string, _d: string, reason: string) => {
       calls.push(`fail ${reason}`);
       return Promise.resolve();
     },
-    find: () => Promise.resolve(undefined),
+    find: () => Promise.resolve(cancelled ? { request_cancelled: 1, status_level: 1 } : undefined),
     note: (_t: string, device: string, reason: string) => {
       calls.push(`note ${device} ${reason}`);
       return Promise.resolve();
@@ -129,6 +145,7 @@ function jobWith(
       TRANSACTION_ATTEMPTS: 5,
       TRANSACTION_BACKOFF_MS: 2000,
       GATEWAY_LEASE_SECONDS: 10,
+      TRANSACTION_LEVEL_DELAY_MS: 1000,
       ...config,
     } as AppConfig,
   );
@@ -137,38 +154,60 @@ function jobWith(
       attemptsMade: 0,
       opts: { attempts: 1 },
     } as unknown as Job);
-  return { calls, run, job };
+  return { calls, stamps, run, job };
 }
 
-describe('TransactionExecuteJob: level 4', () => {
-  it('is stamped by the completion when nothing is exchanged after it (one statement fewer)', async () => {
-    const { calls, run } = jobWith(async (ctx) => {
-      await ctx.progress(2);
-      await ctx.progress(3);
-      await ctx.progress(4, 'clock set');
-    });
-    await run();
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(calls.slice(3)).toEqual(['advance 2', 'advance 3', 'complete relay connected with traces']);
-  });
+describe('TransactionExecuteJob: levels 2 and 4, written with the next level', () => {
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-  it('is written before the completion when the driver exchanges more after it', async () => {
-    const { calls, run } = jobWith(async (ctx) => {
+  it('level 2 rides on level 3, level 4 on the completion, each with the time it was reached (two statements fewer)', async () => {
+    // Before each level is reached, and after the exchange that follows it (before the next statement).
+    const moments: number[] = [];
+    const { calls, stamps, run } = jobWith(async (ctx) => {
+      moments.push(Date.now());
       await ctx.progress(2);
+      await pause(10); // the gateway's first exchange
+      moments.push(Date.now());
       await ctx.progress(3);
+      moments.push(Date.now());
       await ctx.progress(4, 'output 1 set to 1');
-      await new Promise((resolve) => setTimeout(resolve, 10)); // the state read back from the meter
+      await pause(10); // the state read back from the meter
+      moments.push(Date.now());
     });
     await run();
     expect(calls.slice(3)).toEqual([
-      'advance 2',
+      'advance 3 (stamping 2)',
+      'complete relay connected with traces (stamping 4)',
+    ]);
+    // Stamped with when they were reached, not when their statement went out (after the exchange).
+    const [level2, level4] = [stamps[0][2]!.getTime(), stamps[1][4]!.getTime()];
+    expect(level2).toBeGreaterThanOrEqual(moments[0]);
+    expect(level2).toBeLessThan(moments[1]);
+    expect(level4).toBeGreaterThanOrEqual(moments[2]);
+    expect(level4).toBeLessThan(moments[3]);
+  });
+
+  it('writes a level on its own when its next one does not come within TRANSACTION_LEVEL_DELAY_MS', async () => {
+    const { calls, run } = jobWith(
+      async (ctx) => {
+        await ctx.progress(2);
+        await pause(60); // a gateway slow to answer
+        await ctx.progress(3);
+        await ctx.progress(4);
+        await pause(60); // a meter slow to answer
+      },
+      { config: { TRANSACTION_LEVEL_DELAY_MS: 20 } },
+    );
+    await run();
+    expect(calls.slice(3)).toEqual([
+      'advance 2 (stamping 2)',
       'advance 3',
-      'advance 4',
+      'advance 4 (stamping 4)',
       'complete relay connected with traces',
     ]);
   });
 
-  it('is written before the failure when the driver fails right after it', async () => {
+  it('writes the levels reached before the failure when the driver fails after them', async () => {
     const { calls, run } = jobWith(async (ctx) => {
       await ctx.progress(2);
       await ctx.progress(3);
@@ -177,11 +216,27 @@ describe('TransactionExecuteJob: level 4', () => {
     });
     expect(await run()).toMatch(/^failed: /);
     expect(calls.slice(3)).toEqual([
-      'advance 2',
-      'advance 3',
-      'advance 4',
+      'advance 3 (stamping 2)',
+      'advance 4 (stamping 4)',
       'fail device: output reads 0 after being set to 1',
     ]);
+  });
+
+  it('a level written on its own that finds the row cancelled stops the operation: the row ends cancelled, not failed', async () => {
+    const { calls, run } = jobWith(
+      async (ctx) => {
+        await ctx.progress(2);
+        // The gateway does not answer before the cancellation's signal ends the exchange.
+        await new Promise<void>((_resolve, reject) =>
+          ctx.signal!.addEventListener('abort', () =>
+            reject(new DriverError('timeout', 'GET /about: cancelled', false)),
+          ),
+        );
+      },
+      { cancelled: true, config: { TRANSACTION_LEVEL_DELAY_MS: 20 } },
+    );
+    expect(await run()).toBe('cancelled');
+    expect(calls.slice(3)).toEqual(['advance 2 (stamping 2)']);
   });
 });
 
