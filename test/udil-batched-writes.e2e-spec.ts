@@ -348,6 +348,29 @@ describe('UDIL writes and reads grouped across concurrent jobs', () => {
     expect(row).toEqual({ status_level: 2, s2: reached, s3: null });
   });
 
+  it('TRANSACTION_STATUS: level 4 reached without a statement of level 3 before it (device_creation) is stamped with the levels it passed, in order', async () => {
+    const statuses = new TransactionStatusRepository(dataSource);
+    await dataSource.transaction((manager) =>
+      statuses.insert(manager, 'T-four', 'DEVICE_CREATION', '{}', [{ globalDeviceId: ids[0], msn: '0' }]),
+    );
+    await statuses.start('T-four', ids[0]);
+    const [{ s1 }] = await dataSource.query<{ s1: Date }[]>(
+      `SELECT status_1_datetime AS s1 FROM udil.transaction_status WHERE transactionid = 'T-four'`,
+    );
+    expect(
+      await statuses.complete('T-four', ids[0], 'created', undefined, undefined, {
+        4: new Date(s1.getTime() + 1),
+      }),
+    ).toBe(true);
+    const [row] = await dataSource.query<{ s2: Date; s3: Date; s4: Date; s5: Date }[]>(
+      `SELECT status_2_datetime AS s2, status_3_datetime AS s3, status_4_datetime AS s4, status_5_datetime AS s5
+         FROM udil.transaction_status WHERE transactionid = 'T-four'`,
+    );
+    // Levels 2 and 3 passed in the completion's statement (its now()): level 4 is not earlier than they are.
+    expect(row.s4.getTime()).toBeGreaterThanOrEqual(row.s3.getTime());
+    expect([row.s2, row.s3, row.s4, row.s5]).toEqual([row.s5, row.s5, row.s5, row.s5]);
+  });
+
   it('TRANSACTION_STATUS: rows inserted from columns keep every text as sent, in any characters', async () => {
     const statuses = new TransactionStatusRepository(dataSource);
     const awkward = ['q"uote', 'back\\slash', 'com,ma', '{brace}', 'NULL', 'ümlaut-ß', 'tab\tin', ' spaced '];

@@ -300,9 +300,11 @@ export interface LevelTimes {
  * below and now (the worker's clock is not the database's).
  */
 function levelStamps(level: string, table = '', reached?: Readonly<Record<2 | 4, string>>): string {
+  // Level 3 passed in the same statement (no statement of its own: device_creation reports 4 alone) is
+  // stamped now(), and so is level 4 then.
   const floors: Record<number, string> = {
     2: `${table}status_1_datetime`,
-    4: `${table}status_3_datetime, ${table}status_2_datetime`,
+    4: `COALESCE(${table}status_3_datetime, now()), ${table}status_2_datetime`,
   };
   return [2, 3, 4, 5]
     .map((l) => {
@@ -317,8 +319,8 @@ function levelStamps(level: string, table = '', reached?: Readonly<Record<2 | 4,
 
 /**
  * Level 5 of a set of rows: transactionid, global_device_id, response_data and the times levels 2 and 4
- * were reached (or NULL: {@link LevelTimes}) as arrays from `$first` on, then the set's time bounds (`times`, appended after them),
- * answering the keys of the rows it completed.
+ * were reached (or NULL: {@link LevelTimes}) as arrays from `$first` on, then the set's time bounds
+ * (`times`, appended after them), answering the keys of the rows it completed.
  */
 function completionSet(first: number, times: SetBounds): string {
   return `UPDATE udil.transaction_status AS t
