@@ -160,9 +160,10 @@ describe('UDIL transactions against the G13 simulator', () => {
   });
 
   it('shows level 2 while the gateway is slow to answer and 4 while the meter is, each stamped when it was reached (TRANSACTION_LEVEL_DELAY_MS)', async () => {
-    // Every request takes 1.5 s: a level whose next one does not come within the delay (1 s) is written on
-    // its own, after it was reached; otherwise it rides on the next level's statement.
-    headEnd.gateway.setGatewayFaults({ latencyMs: 1500 });
+    // Every request takes 2 s: a level whose next one does not come within the delay (1 s) is written on
+    // its own, after it was reached; otherwise it rides on the next level's statement. Each level is then
+    // there to be seen for about a second (polled every 100 ms).
+    headEnd.gateway.setGatewayFaults({ latencyMs: 2000 });
     const transactionid = nextId();
     const before = headEnd.gateway.readOutput(SERIALS[0], RELAY_PORT);
     await relay(transactionid, ['m1'], before === 1 ? 0 : 1);
