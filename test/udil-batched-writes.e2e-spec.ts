@@ -31,6 +31,34 @@ describe('UDIL writes and reads grouped across concurrent jobs', () => {
     await database?.drop();
   });
 
+  /** Accepts `devices` in a new transaction of `type` (rows at level 0), as the api does. */
+  const accept = (
+    statuses: TransactionStatusRepository,
+    transactionid: string,
+    type: string,
+    devices: string[],
+  ) =>
+    dataSource.transaction((manager) =>
+      statuses.insert(
+        manager,
+        transactionid,
+        type,
+        '{}',
+        devices.map((id, i) => ({ globalDeviceId: id, msn: String(i) })),
+      ),
+    );
+
+  /** One device's row accepted and started (level 1): its status_1_datetime. */
+  const startedAlone = async (statuses: TransactionStatusRepository, transactionid: string, type: string) => {
+    await accept(statuses, transactionid, type, [ids[0]]);
+    await statuses.start(transactionid, ids[0]);
+    const [{ s1 }] = await dataSource.query<{ s1: Date }[]>(
+      `SELECT status_1_datetime AS s1 FROM udil.transaction_status WHERE transactionid = $1`,
+      [transactionid],
+    );
+    return s1;
+  };
+
   it('METER_VISUALS: concurrent upserts land per device, in call order, typed, keeping a known msn', async () => {
     const visuals = new MeterVisualsRepository(dataSource);
     await Promise.all(
@@ -256,15 +284,7 @@ describe('UDIL writes and reads grouped across concurrent jobs', () => {
   it('TRANSACTION_STATUS: levels written with the next one are stamped with the times they were reached, kept in order', async () => {
     const statuses = new TransactionStatusRepository(dataSource);
     const devices = ids.slice(0, 8);
-    await dataSource.transaction((manager) =>
-      statuses.insert(
-        manager,
-        'T-later',
-        'AUX_RELAY_OPERATIONS',
-        '{}',
-        devices.map((id, i) => ({ globalDeviceId: id, msn: String(i) })),
-      ),
-    );
+    await accept(statuses, 'T-later', 'AUX_RELAY_OPERATIONS', devices);
     // One at a time (the single-row statements), then all at once (the set statements).
     for (const id of devices.slice(0, 4)) await statuses.start('T-later', id);
     await Promise.all(devices.slice(4).map((id) => statuses.start('T-later', id)));
@@ -330,15 +350,7 @@ describe('UDIL writes and reads grouped across concurrent jobs', () => {
 
   it('TRANSACTION_STATUS: a level written with its own time, on its own (its next one did not come in time)', async () => {
     const statuses = new TransactionStatusRepository(dataSource);
-    await dataSource.transaction((manager) =>
-      statuses.insert(manager, 'T-alone', 'AUX_RELAY_OPERATIONS', '{}', [
-        { globalDeviceId: ids[0], msn: '0' },
-      ]),
-    );
-    await statuses.start('T-alone', ids[0]);
-    const [{ s1 }] = await dataSource.query<{ s1: Date }[]>(
-      `SELECT status_1_datetime AS s1 FROM udil.transaction_status WHERE transactionid = 'T-alone'`,
-    );
+    const s1 = await startedAlone(statuses, 'T-alone', 'AUX_RELAY_OPERATIONS');
     const reached = new Date(s1.getTime() + 1);
     expect(await statuses.advance('T-alone', ids[0], 2, undefined, { 2: reached })).toBe(true);
     const [row] = await dataSource.query<{ status_level: number; s2: Date; s3: Date | null }[]>(
@@ -350,13 +362,7 @@ describe('UDIL writes and reads grouped across concurrent jobs', () => {
 
   it('TRANSACTION_STATUS: level 4 reached without a statement of level 3 before it (device_creation) is stamped with the levels it passed, in order', async () => {
     const statuses = new TransactionStatusRepository(dataSource);
-    await dataSource.transaction((manager) =>
-      statuses.insert(manager, 'T-four', 'DEVICE_CREATION', '{}', [{ globalDeviceId: ids[0], msn: '0' }]),
-    );
-    await statuses.start('T-four', ids[0]);
-    const [{ s1 }] = await dataSource.query<{ s1: Date }[]>(
-      `SELECT status_1_datetime AS s1 FROM udil.transaction_status WHERE transactionid = 'T-four'`,
-    );
+    const s1 = await startedAlone(statuses, 'T-four', 'DEVICE_CREATION');
     expect(
       await statuses.complete('T-four', ids[0], 'created', undefined, undefined, {
         4: new Date(s1.getTime() + 1),
