@@ -268,14 +268,15 @@ describe('UDIL data items rendered by PostgreSQL = the JavaScript formatter, byt
   describe('transaction_status', () => {
     let statuses: TransactionStatusRepository;
 
-    function service(zone: string): TransactionAcceptanceService {
+    /** With `keptMb`, the service keeps its answers (UDIL_READ_CACHE_MB) and renders only rows that changed. */
+    function service(zone: string, keptMb?: number): TransactionAcceptanceService {
       // statusJson and status use the database, the status rows and the zone only: no queue, no driver.
       return new TransactionAcceptanceService(
         dataSource,
         statuses,
         undefined as unknown as JobQueueRepository,
         undefined as unknown as DriverRegistry,
-        { TIME_ZONE: zone } as AppConfig,
+        { TIME_ZONE: zone, UDIL_READ_CACHE_MB: keptMb } as AppConfig,
       );
     }
 
@@ -305,15 +306,22 @@ describe('UDIL data items rendered by PostgreSQL = the JavaScript formatter, byt
       ),
     );
 
-    it('random rows of several transactions in every zone', async () => {
+    it.each([
+      ['every row rendered (UDIL_READ_CACHE_MB=0)', undefined],
+      ['answers kept, rows that changed rendered again', 1],
+    ])('random rows of several transactions in every zone: %s', async (_name, keptMb) => {
       const jsPath = jest.spyOn(statuses, 'findByTransactions');
       const clientId = await newClient();
       await fc.assert(
         fc.asyncProperty(
           rowsOf('transaction_status', 5),
           fc.array(fc.option(responseData, { nil: null }), { minLength: 5, maxLength: 5 }),
+          fc.array(fc.option(fc.option(responseData, { nil: null }), { nil: undefined }), {
+            minLength: 10,
+            maxLength: 10,
+          }),
           fc.constantFrom(...ZONES),
-          async (rows, data, zone) => {
+          async (rows, data, changes, zone) => {
             const transactionids = [`tx-${randomUUID()}`, `tx-${randomUUID()}`];
             for (const [index, transactionid] of transactionids.entries()) {
               // Accepted in 1970: the random rows are never older than their transaction (reads are bounded by it).
@@ -329,11 +337,29 @@ describe('UDIL data items rendered by PostgreSQL = the JavaScript formatter, byt
                 { transactionid },
               );
             }
-            jsPath.mockClear();
-            const rendered = asText(await service(zone).statusJson(transactionids, clientId));
-            expect(jsPath).not.toHaveBeenCalled();
-            const expected = JSON.stringify(await service(zone).status(transactionids, clientId));
-            expect(rendered).toEqual({ json: expected, count: 10 });
+            const reader = service(zone, keptMb);
+            const expectFormatted = async () => {
+              jsPath.mockClear();
+              const rendered = asText(await reader.statusJson(transactionids, clientId));
+              expect(jsPath).not.toHaveBeenCalled();
+              const expected = JSON.stringify(await reader.status(transactionids, clientId));
+              expect(rendered).toEqual({ json: expected, count: 10 });
+            };
+            await expectFormatted();
+            // Some rows get another response (undefined: left as they are), then the same reader reads again.
+            const ids = await dataSource.query<{ transactionid: string; global_device_id: string }[]>(
+              `SELECT transactionid, global_device_id FROM udil.transaction_status
+                WHERE transactionid = ANY($1) ORDER BY transactionid, global_device_id`,
+              [transactionids],
+            );
+            for (const [index, change] of changes.entries()) {
+              if (change === undefined) continue;
+              await dataSource.query(
+                `UPDATE udil.transaction_status SET response_data = $3 WHERE transactionid = $1 AND global_device_id = $2`,
+                [ids[index].transactionid, ids[index].global_device_id, change],
+              );
+            }
+            await expectFormatted();
           },
         ),
         { numRuns: 12 },

@@ -23,6 +23,8 @@ describe('UDIL reads kept by version (UDIL_READ_CACHE_MB)', () => {
   let clientId: string;
   /** The statements that render items (the costly ones) since the last call. */
   let renders: () => number;
+  /** The transaction_status rows rendered (not answered from their kept item) since the last call. */
+  let renderedRows: () => Promise<number>;
 
   beforeAll(async () => {
     database = await createMigratedDatabase('udil_read_cache');
@@ -35,12 +37,26 @@ describe('UDIL reads kept by version (UDIL_READ_CACHE_MB)', () => {
     clientId = await mdmClientId(db);
     const dataSource = app.get(DataSource);
     const query = jest.spyOn(dataSource, 'query');
+    const renderingStatement = (sql: unknown) =>
+      String(sql).includes('string_agg(item') || String(sql).includes('AS status_version');
     let seen = 0;
     renders = () => {
-      const rendering = query.mock.calls.filter(([sql]) => String(sql).includes('string_agg(item')).length;
+      const rendering = query.mock.calls.filter(([sql]) => renderingStatement(sql)).length;
       const since = rendering - seen;
       seen = rendering;
       return since;
+    };
+    let seenRows = 0;
+    renderedRows = async () => {
+      const from = seenRows;
+      seenRows = query.mock.calls.length;
+      let rows = 0;
+      for (let call = from; call < seenRows; call++) {
+        if (!String(query.mock.calls[call][0]).includes('AS status_version')) continue;
+        const answer = (await query.mock.results[call].value) as { item: string | null }[];
+        rows += answer.filter((row) => row.item !== null).length;
+      }
+      return rows;
     };
   });
 
@@ -62,7 +78,7 @@ describe('UDIL reads kept by version (UDIL_READ_CACHE_MB)', () => {
       message: '200 device row(s)',
     });
 
-  it('transaction_status: the same rows are answered without rendering them again; any change is answered at once', async () => {
+  it('transaction_status: the same rows are answered without rendering them again; any change is answered at once, rendering only the rows that changed', async () => {
     const transactionid = `tx-kept-${Date.now()}`;
     await insertTransaction(db, transactionid, clientId);
     await db.query(
@@ -74,8 +90,10 @@ describe('UDIL reads kept by version (UDIL_READ_CACHE_MB)', () => {
       [transactionid],
     );
     renders();
+    await renderedRows();
     const first = await status(transactionid);
     expect(renders()).toBe(1);
+    expect(await renderedRows()).toBe(200);
     expect(first).toBe(await formatted(transactionid));
     expect(await status(transactionid)).toBe(first);
     expect(await status(transactionid)).toBe(first);
@@ -90,6 +108,7 @@ describe('UDIL reads kept by version (UDIL_READ_CACHE_MB)', () => {
     );
     const second = await status(transactionid);
     expect(renders()).toBe(1);
+    expect(await renderedRows()).toBe(1);
     expect(second).not.toBe(first);
     expect(second).toContain('"response_data":"relay opened"');
     expect(second).toBe(await formatted(transactionid));
@@ -104,6 +123,7 @@ describe('UDIL reads kept by version (UDIL_READ_CACHE_MB)', () => {
       [transactionid],
     );
     const cancelled = await status(transactionid);
+    expect(await renderedRows()).toBe(199);
     expect(cancelled).toBe(await formatted(transactionid));
     expect(cancelled.match(/"request_cancelled":"1"/g)).toHaveLength(199);
     await db.query(
@@ -111,8 +131,11 @@ describe('UDIL reads kept by version (UDIL_READ_CACHE_MB)', () => {
         WHERE transactionid = $1 AND global_device_id = 'dev-0007'`,
       [transactionid],
     );
-    expect(await status(transactionid)).toContain('"response_data":"relay opened (checked)"');
+    const noted = await status(transactionid);
+    expect(noted).toContain('"response_data":"relay opened (checked)"');
+    expect(noted).toBe(await formatted(transactionid));
     expect(renders()).toBe(2);
+    expect(await renderedRows()).toBe(1);
   });
 
   it('a table page: a corrected reading, rows that join before it and rows that leave it show in the next answer', async () => {

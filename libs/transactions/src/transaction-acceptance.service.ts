@@ -17,6 +17,8 @@ import {
   formatUdilDatetime,
   planOf,
   renderedReadCache,
+  rowSetVersion,
+  UDIL_JSON_PIECE_BYTES,
 } from '@hes/udil';
 import { readRefusalOf, refusalOf, transactionType } from './udil-command-plans';
 import { transactionJobId, transactionQueueJobOptions } from './transaction-jobs';
@@ -87,7 +89,7 @@ const ALLOWED_WHEN_INACTIVE = new Set([UdilCommand.MeterStatusUpdate, UdilComman
 export class TransactionAcceptanceService {
   private readonly logger = new Logger('Transactions');
   /** statusJson's answers, per set of transactions, with the version of the rows they show (UDIL_READ_CACHE_MB). */
-  private readonly statusAnswers: RenderedReadCache<{ count: number; items: string[] }> | undefined;
+  private readonly statusAnswers: RenderedReadCache<KeptStatusAnswer> | undefined;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -298,41 +300,76 @@ export class TransactionAcceptanceService {
   async statusJson(transactionids: string[], clientId: string): Promise<{ count: number; items: string[] }> {
     const { owned, since } = await this.ownedTransactions(transactionids, clientId);
     if (owned.length === 0) return { count: 0, items: [] };
-    // A transaction polled again whose rows have not changed since: the answer rendered then. (The version is
-    // asked for only when an answer is kept: a first read renders at once.)
-    const key = [...owned].sort().join('\n');
-    if (this.statusAnswers?.has(key)) {
-      const kept = this.statusAnswers.get(key, await this.statuses.versionOfTransactions(owned, since));
-      if (kept) return kept;
+    if (this.statusAnswers) {
+      const rendered = await this.statusJsonKept(this.statusAnswers, owned, since);
+      if (rendered) return { count: rendered.count, items: rendered.items };
+    } else {
+      const rendered = await this.statuses.findByTransactionsAsUdilJson(
+        owned,
+        STATUS_MEMBERS,
+        this.config.TIME_ZONE,
+        since,
+      );
+      if (rendered)
+        return {
+          count: rendered.pieces.reduce((sum, piece) => sum + piece.count, 0),
+          items: rendered.pieces.map((piece) => placeStructured(piece.items, piece.structured)),
+        };
     }
-    const rendered = await this.statuses.findByTransactionsAsUdilJson(
+    const data = this.formatStatusRows(await this.statuses.findByTransactions(owned, since));
+    return { count: data.length, items: data.map((item) => JSON.stringify(item)) };
+  }
+
+  /**
+   * statusJson with its answers kept (UDIL_READ_CACHE_MB): a transaction polled again whose rows have not
+   * changed since is answered as then (the rows' version asked for first: an index scan, no rendering), and
+   * one whose rows changed renders only the rows that changed, each row's item kept by its tuple's version;
+   * a first read renders every row. Undefined when PostgreSQL cannot render the rows exactly.
+   */
+  private async statusJsonKept(
+    answers: RenderedReadCache<KeptStatusAnswer>,
+    owned: string[],
+    since: Date | undefined,
+  ): Promise<KeptStatusAnswer | undefined> {
+    const key = [...owned].sort().join('\n');
+    const kept = answers.kept(key);
+    if (kept && kept.version === (await this.statuses.versionOfTransactions(owned, since))) return kept.value;
+    const rows = await this.statuses.findByTransactionsAsUdilJsonRows(
       owned,
       STATUS_MEMBERS,
       this.config.TIME_ZONE,
       since,
+      kept?.value.versions ?? [],
     );
-    if (rendered) {
-      const items = rendered.pieces.map((piece) => {
-        if (piece.structured.length === 0) return piece.items;
-        // Each U+0001 holds the place of a response_data holding JSON, formatted here in the rows' order.
-        const texts = piece.items.split('\u0001');
-        let text = texts[0];
-        piece.structured.forEach((stored, index) => {
-          text += JSON.stringify(responseData(stored)) + texts[index + 1];
-        });
-        return text;
-      });
-      const answer = { count: rendered.pieces.reduce((sum, piece) => sum + piece.count, 0), items };
-      this.statusAnswers?.set(
-        key,
-        rendered.version,
-        answer,
-        items.reduce((size, text) => size + text.length, 0),
-      );
-      return answer;
+    if (!rows) return undefined;
+    // Where each kept version's item is in the kept answer.
+    const before = new Map<string, number>();
+    kept?.value.versions.forEach((version, index) => before.set(version, index));
+    const pieces = new ItemPieces();
+    let sum = 0n;
+    for (const row of rows) {
+      // A row whose version the statement found among the kept ones comes without its item: kept here.
+      let item: string;
+      if (row.item !== null)
+        item = row.structured === null ? row.item : placeStructured(row.item, [row.structured]);
+      else {
+        const at = before.get(row.version);
+        if (kept === undefined || at === undefined)
+          throw new Error(`status row version ${row.version} was neither rendered nor kept`);
+        item = itemAt(kept.value, at);
+      }
+      pieces.add(item, row.version);
+      sum += BigInt(row.version);
     }
-    const data = this.formatStatusRows(await this.statuses.findByTransactions(owned, since));
-    return { count: data.length, items: data.map((item) => JSON.stringify(item)) };
+    const answer = pieces.answer();
+    // The set's version as versionOfTransactions gives it (the count and the sum of the rows' versions).
+    answers.set(
+      key,
+      rowSetVersion({ rows: rows.length, version: rows.length ? String(sum) : null }),
+      answer,
+      pieces.size,
+    );
+    return answer;
   }
 
   /** The client's transactions among these, and the earliest acceptance of them. */
@@ -478,6 +515,71 @@ function memoisedDatetimeFormat(zone: string): (value: Date | null) => string {
 }
 
 /** response_data holds JSON (read results) or a sentence (a reason); JSON is returned as data. */
+/**
+ * A transaction_status answer kept by statusJson: its items joined by commas into pieces of about
+ * UDIL_JSON_PIECE_BYTES characters (as the database renders them: the answer is written piece by piece), and
+ * for each row, in order, its tuple's version and where its item is (three numbers: piece, start, length).
+ */
+interface KeptStatusAnswer {
+  count: number;
+  items: string[];
+  versions: string[];
+  places: Int32Array;
+}
+
+/** Builds a {@link KeptStatusAnswer} from the rows' items and versions, in order. */
+class ItemPieces {
+  private readonly pieces: string[] = [];
+  private readonly versions: string[] = [];
+  private readonly places: number[] = [];
+  private current = '';
+  /** Characters held (items, commas and versions), for the answers' bound. */
+  size = 0;
+
+  add(item: string, version: string): void {
+    if (this.current.length > 0 && this.current.length + item.length >= UDIL_JSON_PIECE_BYTES) {
+      this.pieces.push(this.current);
+      this.current = '';
+    }
+    const start = this.current.length === 0 ? 0 : this.current.length + 1;
+    this.current = start === 0 ? item : `${this.current},${item}`;
+    this.places.push(this.pieces.length, start, item.length);
+    this.versions.push(version);
+    this.size += item.length + 1 + version.length;
+  }
+
+  answer(): KeptStatusAnswer {
+    if (this.current.length > 0) this.pieces.push(this.current);
+    this.current = '';
+    return {
+      count: this.versions.length,
+      items: this.pieces,
+      versions: this.versions,
+      places: Int32Array.from(this.places),
+    };
+  }
+}
+
+/** The item of the `index`th row of a kept answer (a slice of its piece: nothing copied). */
+function itemAt(kept: KeptStatusAnswer, index: number): string {
+  const [piece, start, length] = kept.places.subarray(3 * index, 3 * index + 3);
+  return kept.items[piece].substring(start, start + length);
+}
+
+/**
+ * Rendered items with each U+0001 (the place of a response_data holding JSON) replaced by that response_data
+ * formatted here, `structured` holding their stored texts in order.
+ */
+function placeStructured(items: string, structured: readonly string[]): string {
+  if (structured.length === 0) return items;
+  const texts = items.split('\u0001');
+  let text = texts[0];
+  structured.forEach((stored, index) => {
+    text += JSON.stringify(responseData(stored)) + texts[index + 1];
+  });
+  return text;
+}
+
 function responseData(text: string | null): UdilValue {
   if (!text) return '';
   if (text.startsWith('[') || text.startsWith('{')) {

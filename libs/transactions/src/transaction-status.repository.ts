@@ -13,6 +13,7 @@ import {
   ROW_VERSION_SQL,
   RowSetVersion,
   UdilJsonMember,
+  UdilJsonSql,
   postgresFormatsZoneAsUdil,
   rowSetVersion,
   udilColumnTypes,
@@ -37,6 +38,16 @@ const PENDING = `t.indv_status = 0 AND t.request_cancelled = 0 AND t.status_leve
           AND NOT EXISTS (SELECT 1 FROM public.udil_deferred_rows d
                            WHERE d.transactionid = t.transactionid AND d.global_device_id = t.global_device_id
                              AND d.due_at > now())`;
+
+/** A status row as {@link TransactionStatusRepository.findByTransactionsAsUdilJsonRows} gives it. */
+export interface StatusRowRendering {
+  /** The row's version (ROW_VERSION_SQL), as text. */
+  version: string;
+  /** Its item's JSON text, U+0001 in place of a response_data holding JSON; null when its version was known. */
+  item: string | null;
+  /** The stored response_data that holds JSON, when `item` has its place. */
+  structured: string | null;
+}
 
 /** One row of udil.transaction_status, as stored. */
 export interface TransactionStatusRow {
@@ -524,20 +535,9 @@ export class TransactionStatusRepository {
   ): Promise<
     { version: string; pieces: { count: number; items: string; structured: string[] }[] } | undefined
   > {
-    const query = <T>(sql: string, parameters: unknown[]) => this.dataSource.query<T[]>(sql, parameters);
-    if (!(await postgresFormatsZoneAsUdil(zone, query))) return undefined;
-    if (!this.columnTypes) {
-      this.columnTypes = udilColumnTypes('transaction_status', query);
-      this.columnTypes.catch(() => (this.columnTypes = undefined));
-    }
-    const structured = `left(response_data, 1) IN ('[', '{')`;
-    const item = udilJsonItemSql(members, await this.columnTypes, '$2', [
-      { text: ',"response_data":' },
-      {
-        sql: `CASE WHEN ${structured} THEN chr(1) ELSE COALESCE(to_json(NULLIF(response_data, ''))::text, '""') END`,
-      },
-    ]);
-    if (!item) return undefined;
+    const rendering = await this.statusItemSql(members, zone);
+    if (!rendering) return undefined;
+    const { item, structured } = rendering;
     const parameters: unknown[] = [transactionids, zone];
     const pieces = await this.dataSource.query<
       ({ count: number; exact: boolean; items: string; structured: string[] | null } & RowSetVersion)[]
@@ -562,6 +562,61 @@ export class TransactionStatusRepository {
         structured: piece.structured ?? [],
       })),
     };
+  }
+
+  /**
+   * The rows of {@link findByTransactions} in the same order, each with its version ({@link ROW_VERSION_SQL}
+   * as text) and, unless that version is among `known`, its item rendered as {@link findByTransactionsAsUdilJson}
+   * renders it (`item` with U+0001 in place of a response_data holding JSON, whose stored text is in
+   * `structured`); a row whose version is known comes with `item` null: the caller rendered that very tuple
+   * before. Versions and items are read in one statement (one snapshot). Undefined when PostgreSQL cannot
+   * render the rows exactly, as for findByTransactionsAsUdilJson.
+   */
+  async findByTransactionsAsUdilJsonRows(
+    transactionids: string[],
+    members: readonly UdilJsonMember[],
+    zone: string,
+    since: ReceivedAt | undefined,
+    known: readonly string[],
+  ): Promise<StatusRowRendering[] | undefined> {
+    const rendering = await this.statusItemSql(members, zone);
+    if (!rendering) return undefined;
+    const { item, structured } = rendering;
+    const fresh = 'known.known_version IS NULL';
+    const parameters: unknown[] = [transactionids, zone, [...new Set(known)]];
+    const rows = await this.dataSource.query<(StatusRowRendering & { exact: boolean | null })[]>(
+      `SELECT r.status_version::text AS version,
+              CASE WHEN ${fresh} THEN ${item.item} END AS item,
+              CASE WHEN ${fresh} THEN ${item.exact} END AS exact,
+              CASE WHEN ${fresh} AND ${structured} THEN response_data END AS structured
+         FROM (SELECT *, ${ROW_VERSION_SQL} AS status_version FROM udil.transaction_status
+                WHERE transactionid = ANY($1)${sinceBound(parameters, since)}) AS r
+         LEFT JOIN unnest($3::bigint[]) AS known(known_version) ON known.known_version = r.status_version
+        ORDER BY r.transactionid, r.global_device_id`,
+      parameters,
+    );
+    return rows.some((row) => row.exact === false) ? undefined : rows;
+  }
+
+  /** The SQL of a status row's item and of "its response_data holds JSON"; undefined as for the renderings. */
+  private async statusItemSql(
+    members: readonly UdilJsonMember[],
+    zone: string,
+  ): Promise<{ item: UdilJsonSql; structured: string } | undefined> {
+    const query = <T>(sql: string, parameters: unknown[]) => this.dataSource.query<T[]>(sql, parameters);
+    if (!(await postgresFormatsZoneAsUdil(zone, query))) return undefined;
+    if (!this.columnTypes) {
+      this.columnTypes = udilColumnTypes('transaction_status', query);
+      this.columnTypes.catch(() => (this.columnTypes = undefined));
+    }
+    const structured = `left(response_data, 1) IN ('[', '{')`;
+    const item = udilJsonItemSql(members, await this.columnTypes, '$2', [
+      { text: ',"response_data":' },
+      {
+        sql: `CASE WHEN ${structured} THEN chr(1) ELSE COALESCE(to_json(NULLIF(response_data, ''))::text, '""') END`,
+      },
+    ]);
+    return item ? { item, structured } : undefined;
   }
 
   /**

@@ -47,6 +47,11 @@ export class RenderedReadCache<V extends object> {
     return this.answers.has(key);
   }
 
+  /** The answer kept for `key` and the version of the rows it was rendered from, whatever that version. */
+  kept(key: string): { version: string; value: V } | undefined {
+    return this.answers.get(key);
+  }
+
   /** The answer kept for `key` if it was rendered from rows at `version`. */
   get(key: string, version: string): V | undefined {
     const entry = this.answers.get(key);
