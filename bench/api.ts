@@ -24,6 +24,8 @@ import {
   benchPrefix,
   commandLine,
   createBenchDatabase,
+  databaseCpu,
+  databaseCpuSince,
   dropRedisPrefix,
   arg,
   flag,
@@ -52,6 +54,17 @@ const runs = numberArg('runs', 2);
 const baselineScript = arg('baseline');
 /** `--only a,b`: measure only the routes whose name contains one of these (the checks still run). */
 const only = listArg('only', []);
+/**
+ * `--moving 0,10,100,1000`: rows of the 1 000-row transaction changed before each read in the "reads while rows
+ * change" measurement (`--moving-reads` reads per count and api, after `--moving-warmup` reads of each api);
+ * `--moving none` skips it.
+ */
+const movingCounts = listArg('moving', ['0', '10', '100', '1000'])
+  .filter((count) => count !== 'none')
+  .map(Number);
+const movingReads = numberArg('moving-reads', 100);
+/** Reads of each api before the measured ones (100 rows changed before each), so that its code is optimised. */
+const movingWarmup = numberArg('moving-warmup', 200);
 const ZONE = 'Asia/Karachi';
 const MCS_AUTH = { user: 'bench-master', password: 'bench-master-secret' };
 
@@ -169,6 +182,54 @@ function ratioRows(results: Row[]): Row[] {
   return rows;
 }
 
+/**
+ * transaction_status of a transaction polled while its rows move: before each read, `changed` rows of it
+ * (chosen at random) get another response_data in one statement of this process (a worker's statements are
+ * others'), then one read; reads one after another, so each sees the rows changed just before it. Per read:
+ * the api's CPU, the CPU of the database's backends (this process's own connection, which makes the changes,
+ * excluded) and the wall time.
+ */
+async function readsWhileRowsChange(
+  db: Client,
+  server: Service,
+  url: string,
+  headers: Record<string, string>,
+  transactionid: string,
+  changed: number,
+  reads: number,
+): Promise<{ apiMs: number; databaseMs: number; wallMs: number }> {
+  let apiSeconds = 0;
+  let databaseSeconds = 0;
+  let wallMs = 0;
+  for (let read = 0; read < reads; read++) {
+    if (changed > 0)
+      await db.query(
+        `UPDATE udil.transaction_status t SET response_data = 'output 1 set to 0 (read ' || $3 || ')'
+           FROM (SELECT global_device_id FROM udil.transaction_status WHERE transactionid = $1
+                  ORDER BY random() LIMIT $2) AS c
+          WHERE t.transactionid = $1 AND t.global_device_id = c.global_device_id`,
+        [transactionid, changed, read],
+      );
+    const apiBefore = server.cpuSeconds();
+    const databaseBefore = await databaseCpu(db);
+    const started = performance.now();
+    const response = await fetch(url, { method: 'POST', headers });
+    const text = await response.text();
+    wallMs += performance.now() - started;
+    if (!response.ok || (changed > 0 && !text.includes(`(read ${read})`)))
+      throw new Error(
+        `${url}: read ${read} did not answer the rows changed before it (HTTP ${response.status})`,
+      );
+    databaseSeconds += await databaseCpuSince(db, databaseBefore);
+    apiSeconds += server.cpuSeconds() - apiBefore;
+  }
+  return {
+    apiMs: (1000 * apiSeconds) / reads,
+    databaseMs: (1000 * databaseSeconds) / reads,
+    wallMs: wallMs / reads,
+  };
+}
+
 async function main(): Promise<void> {
   const facts = await machineFacts();
   console.log(`API benchmark, load ${facts.load}: ${connections} connections, ${duration} s per measurement`);
@@ -176,6 +237,7 @@ async function main(): Promise<void> {
   const prefix = benchPrefix('api');
   const results: Row[] = [];
   const ratios: Row[] = [];
+  const moving: Row[] = [];
   let api: Service | undefined;
   let baseline: Service | undefined;
   let rendering: Service | undefined;
@@ -509,6 +571,65 @@ async function main(): Promise<void> {
         console.log(`  ${JSON.stringify(row)}`);
       }
     }
+    // transaction_status polled while its rows move: each api in turn, the same changes before each read.
+    const movingApis: [string, Service, string][] = [
+      ['api, kept answers', api, base],
+      ['api, rendering every read', rendering, renderingBase],
+      ...(baseline && baselineBase
+        ? [['baseline api', baseline, baselineBase] as [string, Service, string]]
+        : []),
+    ];
+    if (movingCounts.length > 0)
+      for (const [, server, origin] of movingApis)
+        await readsWhileRowsChange(
+          db,
+          server,
+          `${origin}/transaction_status`,
+          { privatekey: key, transactionid },
+          transactionid,
+          100,
+          movingWarmup,
+        );
+    for (let run = 1; run <= runs; run++)
+      for (const changed of movingCounts)
+        for (const [name, server, origin] of movingApis) {
+          const url = `${origin}/transaction_status`;
+          const headers = { privatekey: key, transactionid };
+          await fetch(url, { method: 'POST', headers }).then((response) => response.text());
+          const cost = await readsWhileRowsChange(
+            db,
+            server,
+            url,
+            headers,
+            transactionid,
+            changed,
+            movingReads,
+          );
+          const row: Row = {
+            run,
+            api: name,
+            'rows changed before each read': changed,
+            reads: movingReads,
+            'api CPU per read (ms)': round(cost.apiMs, 2),
+            'PostgreSQL CPU per read (ms)': round(cost.databaseMs, 2),
+            'api + PostgreSQL (ms)': round(cost.apiMs + cost.databaseMs, 2),
+            'wall per read (ms)': round(cost.wallMs, 1),
+          };
+          moving.push(row);
+          console.log(`  ${JSON.stringify(row)}`);
+        }
+    for (const row of moving) {
+      const same = (name: string) =>
+        moving.find(
+          (other) =>
+            other.run === row.run &&
+            other.api === name &&
+            other['rows changed before each read'] === row['rows changed before each read'],
+        );
+      const cost = (other: Row | undefined) => Number(other?.['api + PostgreSQL (ms)']);
+      row['÷ rendering every read (CPU)'] = round(cost(same('api, rendering every read')) / cost(row), 2);
+      if (baseline) row['÷ baseline api (CPU)'] = round(cost(same('baseline api')) / cost(row), 2);
+    }
     const trivial = results.filter((r) => String(r.route).startsWith('trivial'));
     for (const row of results) {
       const floor = trivial.find((t) => t.run === row.run);
@@ -530,6 +651,8 @@ async function main(): Promise<void> {
   }
   printTable('API', results);
   printTable('API ratios (same run)', ratios);
+  if (moving.length > 0)
+    printTable('transaction_status while its rows change (reads one after another)', moving);
   if (!flag('no-results')) {
     appendResults('API', facts, commandLine('bench:api'), [
       `autocannon ${connections} connections × ${duration} s per route, from a second process; api alone as a child process ` +
@@ -539,6 +662,14 @@ async function main(): Promise<void> {
       markdownTable(results),
       'Ratios of req/s measured in the same run:',
       markdownTable(ratios),
+      ...(moving.length > 0
+        ? [
+            `transaction_status of the 1 000-row transaction while its rows change: before each read, that many rows ` +
+              `(at random) get another response_data in one statement; ${movingReads} reads one after another per ` +
+              `count and api; CPU of the api and of the database's backends per read (ratios: the other's CPU ÷ this one's):`,
+            markdownTable(moving),
+          ]
+        : []),
     ]);
     console.log('\nAppended to bench/RESULTS.md');
   }

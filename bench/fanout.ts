@@ -18,6 +18,8 @@ import { formatUdilDatetime } from '../libs/udil/src/udil-datetime';
 import { bullmqNoop, conditionalUpdates } from './raw-limits';
 import { WORKER_NODE_OPTIONS } from '../apps/worker/src/node-options';
 import {
+  databaseCpu,
+  databaseCpuSince,
   LOG_DIR,
   Row,
   appendResults,
@@ -33,7 +35,6 @@ import {
   markdownTable,
   numberArg,
   printTable,
-  procCpuSeconds,
   provision,
   redisInfo,
   round,
@@ -165,24 +166,6 @@ async function runTransaction(
     firstStartMs: Number(detail[0].first1),
     queuedMs: await queuedMs(),
   };
-}
-
-/** CPU seconds of each backend serving the database (the api's and worker's connections), by pid. */
-async function databaseCpu(db: Client): Promise<Map<number, number>> {
-  const { rows } = await db.query<{ pid: number }>(
-    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
-  );
-  return new Map(rows.map((r) => [r.pid, procCpuSeconds(r.pid)]));
-}
-
-/** PostgreSQL CPU since `before` (a backend started since counts whole; one that ended since is lost). */
-async function databaseCpuSince(db: Client, before: Map<number, number>): Promise<number> {
-  let sum = 0;
-  for (const [pid, seconds] of await databaseCpu(db)) {
-    const spent = seconds - (before.get(pid) ?? 0);
-    if (Number.isFinite(spent)) sum += spent;
-  }
-  return sum;
 }
 
 /** The simulated fleet runs in this process: its CPU is this process's (the polling loop is negligible). */

@@ -177,6 +177,24 @@ export function procCpuSeconds(pid: number): number {
   }
 }
 
+/** CPU seconds of each backend serving the database (the api's and worker's connections), by pid. */
+export async function databaseCpu(db: Client): Promise<Map<number, number>> {
+  const { rows } = await db.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+  );
+  return new Map(rows.map((r) => [r.pid, procCpuSeconds(r.pid)]));
+}
+
+/** PostgreSQL CPU since `before` (a backend started since counts whole; one that ended since is lost). */
+export async function databaseCpuSince(db: Client, before: Map<number, number>): Promise<number> {
+  let sum = 0;
+  for (const [pid, seconds] of await databaseCpu(db)) {
+    const spent = seconds - (before.get(pid) ?? 0);
+    if (Number.isFinite(spent)) sum += spent;
+  }
+  return sum;
+}
+
 /** Starts dist/bench/apps/<app>/src/main.js with the environment; logs go to dist/bench/logs. */
 export function startService(
   app: 'api' | 'worker',
