@@ -23,6 +23,8 @@ describe('UDIL reads kept by version (UDIL_READ_CACHE_MB)', () => {
   let clientId: string;
   /** The statements that render items (the costly ones) since the last call. */
   let renders: () => number;
+  /** The statements asking for the version of a set of status rows alone, since the last call. */
+  let versionChecks: () => number;
   /** The transaction_status rows rendered (not answered from their kept item) since the last call. */
   let renderedRows: () => Promise<number>;
 
@@ -44,6 +46,15 @@ describe('UDIL reads kept by version (UDIL_READ_CACHE_MB)', () => {
       const rendering = query.mock.calls.filter(([sql]) => renderingStatement(sql)).length;
       const since = rendering - seen;
       seen = rendering;
+      return since;
+    };
+    let seenChecks = 0;
+    versionChecks = () => {
+      const checks = query.mock.calls.filter(([sql]) =>
+        /sum\(hashtextextended\(.*\)::text AS version\s+FROM udil\.transaction_status/s.test(String(sql)),
+      ).length;
+      const since = checks - seenChecks;
+      seenChecks = checks;
       return since;
     };
     let seenRows = 0;
@@ -112,7 +123,15 @@ describe('UDIL reads kept by version (UDIL_READ_CACHE_MB)', () => {
     expect(second).not.toBe(first);
     expect(second).toContain('"response_data":"relay opened"');
     expect(second).toBe(await formatted(transactionid));
+    // The transaction moved: the next read asks for its rows at once (no version first), renders none of
+    // them, and the one after asks for the version again.
+    versionChecks();
     expect(await status(transactionid)).toBe(second);
+    expect(versionChecks()).toBe(0);
+    expect(renders()).toBe(1);
+    expect(await renderedRows()).toBe(0);
+    expect(await status(transactionid)).toBe(second);
+    expect(versionChecks()).toBe(1);
     expect(renders()).toBe(0);
 
     // A cancel of the rest, in one statement; then a note written to a row already changed once.
@@ -131,7 +150,9 @@ describe('UDIL reads kept by version (UDIL_READ_CACHE_MB)', () => {
         WHERE transactionid = $1 AND global_device_id = 'dev-0007'`,
       [transactionid],
     );
+    versionChecks();
     const noted = await status(transactionid);
+    expect(versionChecks()).toBe(0);
     expect(noted).toContain('"response_data":"relay opened (checked)"');
     expect(noted).toBe(await formatted(transactionid));
     expect(renders()).toBe(2);

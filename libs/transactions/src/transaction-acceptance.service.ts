@@ -323,8 +323,9 @@ export class TransactionAcceptanceService {
   /**
    * statusJson with its answers kept (UDIL_READ_CACHE_MB): a transaction polled again whose rows have not
    * changed since is answered as then (the rows' version asked for first: an index scan, no rendering), and
-   * one whose rows changed renders only the rows that changed, each row's item kept by its tuple's version;
-   * a first read renders every row. Undefined when PostgreSQL cannot render the rows exactly.
+   * one whose rows changed renders only the rows that changed, each row's item kept by its tuple's version
+   * (while its rows keep changing, without asking for the version first); a first read renders every row.
+   * Undefined when PostgreSQL cannot render the rows exactly.
    */
   private async statusJsonKept(
     answers: RenderedReadCache<KeptStatusAnswer>,
@@ -333,7 +334,15 @@ export class TransactionAcceptanceService {
   ): Promise<KeptStatusAnswer | undefined> {
     const key = [...owned].sort().join('\n');
     const kept = answers.kept(key);
-    if (kept && kept.version === (await this.statuses.versionOfTransactions(owned, since))) return kept.value;
+    // A transaction whose rows had changed at the last read is likely still moving: its rows are asked for at
+    // once (one statement, which tells the unchanged ones apart anyway); any other, for its version first (an
+    // index scan that sends back two numbers).
+    if (
+      kept &&
+      !kept.value.moving &&
+      kept.version === (await this.statuses.versionOfTransactions(owned, since))
+    )
+      return kept.value;
     const rows = await this.statuses.findByTransactionsAsUdilJsonRows(
       owned,
       STATUS_MEMBERS,
@@ -342,6 +351,15 @@ export class TransactionAcceptanceService {
       kept?.value.versions ?? [],
     );
     if (!rows) return undefined;
+    if (
+      kept &&
+      rows.length === kept.value.count &&
+      rows.every((row, index) => row.item === null && row.version === kept.value.versions[index])
+    ) {
+      // Nothing changed since: the kept answer, and the version asked for first next time.
+      kept.value.moving = false;
+      return kept.value;
+    }
     // Where each kept version's item is in the kept answer.
     const before = new Map<string, number>();
     kept?.value.versions.forEach((version, index) => before.set(version, index));
@@ -361,7 +379,7 @@ export class TransactionAcceptanceService {
       pieces.add(item, row.version);
       sum += BigInt(row.version);
     }
-    const answer = pieces.answer();
+    const answer = pieces.answer(kept !== undefined);
     // The set's version as versionOfTransactions gives it (the count and the sum of the rows' versions).
     answers.set(
       key,
@@ -525,6 +543,8 @@ interface KeptStatusAnswer {
   items: string[];
   versions: string[];
   places: Int32Array;
+  /** Rows had changed since the answer kept before this one (the transaction is moving). */
+  moving: boolean;
 }
 
 /** Builds a {@link KeptStatusAnswer} from the rows' items and versions, in order. */
@@ -548,7 +568,7 @@ class ItemPieces {
     this.size += item.length + 1 + version.length;
   }
 
-  answer(): KeptStatusAnswer {
+  answer(moving: boolean): KeptStatusAnswer {
     if (this.current.length > 0) this.pieces.push(this.current);
     this.current = '';
     return {
@@ -556,6 +576,7 @@ class ItemPieces {
       items: this.pieces,
       versions: this.versions,
       places: Int32Array.from(this.places),
+      moving,
     };
   }
 }
