@@ -293,34 +293,47 @@ export class TransactionAcceptanceService {
 
   /**
    * {@link status} as JSON text (byte for byte its JSON.stringify: `[`, `items` joined by commas, `]`) and
-   * the number of rows: each row rendered by PostgreSQL (findByTransactionsAsUdilJsonRows) but for the
-   * response_data that hold JSON, which are formatted here, and joined here into pieces; or formatted from the
-   * stored rows when the database cannot render them exactly.
+   * the number of rows: rendered and joined by PostgreSQL into pieces (findByTransactionsAsUdilJson) but for
+   * the response_data that hold JSON, which are formatted here, or formatted from the stored rows when the
+   * database cannot render them exactly.
    */
   async statusJson(transactionids: string[], clientId: string): Promise<{ count: number; items: string[] }> {
     const { owned, since } = await this.ownedTransactions(transactionids, clientId);
     if (owned.length === 0) return { count: 0, items: [] };
-    const rendered = await this.statusJsonRendered(this.statusAnswers, owned, since);
-    if (rendered) return { count: rendered.count, items: rendered.items };
+    if (this.statusAnswers) {
+      const rendered = await this.statusJsonKept(this.statusAnswers, owned, since);
+      if (rendered) return { count: rendered.count, items: rendered.items };
+    } else {
+      const rendered = await this.statuses.findByTransactionsAsUdilJson(
+        owned,
+        STATUS_MEMBERS,
+        this.config.TIME_ZONE,
+        since,
+      );
+      if (rendered)
+        return {
+          count: rendered.pieces.reduce((sum, piece) => sum + piece.count, 0),
+          items: rendered.pieces.map((piece) => placeStructured(piece.items, piece.structured)),
+        };
+    }
     const data = this.formatStatusRows(await this.statuses.findByTransactions(owned, since));
     return { count: data.length, items: data.map((item) => JSON.stringify(item)) };
   }
 
   /**
-   * statusJson's rendering by PostgreSQL, each row's item with its tuple's version (one row per status row: for
-   * a large transaction far cheaper for PostgreSQL than joining the items into pieces there, bench/RESULTS.md).
-   * With `answers` (UDIL_READ_CACHE_MB) kept: a transaction polled again whose rows have not changed since is
-   * answered as then (the rows' version asked for first: an index scan, no rendering), and one whose rows
-   * changed renders only the rows that changed (while its rows keep changing, without asking for the version
-   * first); a first read renders every row. Undefined when PostgreSQL cannot render the rows exactly.
+   * statusJson with its answers kept (UDIL_READ_CACHE_MB): a transaction polled again whose rows have not
+   * changed since is answered as then (the rows' version asked for first: an index scan, no rendering), and
+   * one whose rows changed renders only the rows that changed, each row's item kept by its tuple's version
+   * (while its rows keep changing, without asking for the version first); a first read renders every row.
+   * Undefined when PostgreSQL cannot render the rows exactly.
    */
-  private async statusJsonRendered(
-    answers: RenderedReadCache<KeptStatusAnswer> | undefined,
+  private async statusJsonKept(
+    answers: RenderedReadCache<KeptStatusAnswer>,
     owned: string[],
     since: Date | undefined,
   ): Promise<KeptStatusAnswer | undefined> {
     const key = [...owned].sort().join('\n');
-    const kept = answers?.kept(key);
+    const kept = answers.kept(key);
     // A transaction whose rows had changed at the last read is likely still moving: its rows are asked for at
     // once (one statement, which tells the unchanged ones apart anyway); any other, for its version first (an
     // index scan that sends back two numbers).
@@ -368,7 +381,7 @@ export class TransactionAcceptanceService {
     }
     const answer = pieces.answer(kept !== undefined);
     // The set's version as versionOfTransactions gives it (the count and the sum of the rows' versions).
-    answers?.set(
+    answers.set(
       key,
       rowSetVersion({ rows: rows.length, version: rows.length ? String(sum) : null }),
       answer,

@@ -18,6 +18,7 @@ import {
   rowSetVersion,
   udilColumnTypes,
   udilJsonItemSql,
+  udilJsonPiecesSql,
 } from '@hes/udil';
 
 export type StatusLevel = 0 | 1 | 2 | 3 | 4 | 5;
@@ -516,15 +517,60 @@ export class TransactionStatusRepository {
   }
 
   /**
+   * The rows of {@link findByTransactions} as the JSON text of their UDIL data items, rendered and joined by
+   * PostgreSQL (udil-records-sql.ts, datetimes in `zone`) into pieces of a few dozen KB, in order: each item
+   * `members` then `response_data`. A response_data that is a sentence (or empty) is rendered as a JSON
+   * string; one that holds JSON (starts with `[` or `{`) is left to the caller: its place in the piece's
+   * `items` holds the character U+0001 (which rendered JSON text cannot hold: control characters are
+   * escaped) and its stored text is in the piece's `structured`, in the rows' order. Undefined when
+   * PostgreSQL cannot render the rows exactly (its zone rules, a column type, a datetime out of range):
+   * format {@link findByTransactions}' rows instead. `version` is the rows' as {@link versionOfTransactions}
+   * gives it, taken in the same statement.
+   */
+  async findByTransactionsAsUdilJson(
+    transactionids: string[],
+    members: readonly UdilJsonMember[],
+    zone: string,
+    since?: ReceivedAt,
+  ): Promise<
+    { version: string; pieces: { count: number; items: string; structured: string[] }[] } | undefined
+  > {
+    const rendering = await this.statusItemSql(members, zone);
+    if (!rendering) return undefined;
+    const { item, structured } = rendering;
+    const parameters: unknown[] = [transactionids, zone];
+    const pieces = await this.dataSource.query<
+      ({ count: number; exact: boolean; items: string; structured: string[] | null } & RowSetVersion)[]
+    >(
+      udilJsonPiecesSql(
+        `SELECT row_number() OVER (ORDER BY transactionid, global_device_id) AS n, ${item.exact} AS exact,
+                ${item.item} AS item, response_data, ${structured} AS structured,
+                count(*) OVER () AS set_rows, sum(${ROW_VERSION_SQL}) OVER () AS set_version
+           FROM udil.transaction_status WHERE transactionid = ANY($1)${sinceBound(parameters, since)}`,
+        `count(*)::int AS count, bool_and(exact) AS exact,
+         array_agg(response_data ORDER BY n) FILTER (WHERE structured) AS structured,
+         max(set_rows)::int AS rows, max(set_version)::text AS version`,
+      ),
+      parameters,
+    );
+    if (!pieces.every((piece) => piece.exact)) return undefined;
+    return {
+      version: rowSetVersion(pieces[0] ?? { rows: 0, version: null }),
+      pieces: pieces.map((piece) => ({
+        count: piece.count,
+        items: piece.items,
+        structured: piece.structured ?? [],
+      })),
+    };
+  }
+
+  /**
    * The rows of {@link findByTransactions} in the same order, each with its version ({@link ROW_VERSION_SQL}
-   * as text) and, unless that version is among `known`, the JSON text of its UDIL data item rendered by
-   * PostgreSQL (udil-records-sql.ts, datetimes in `zone`): `members` then `response_data`. A response_data that
-   * is a sentence (or empty) is rendered as a JSON string; one that holds JSON (starts with `[` or `{`) is left
-   * to the caller: its place in `item` holds the character U+0001 (which rendered JSON text cannot hold:
-   * control characters are escaped) and its stored text is in `structured`. A row whose version is known comes
-   * with `item` null: the caller rendered that very tuple before. Versions and items are read in one statement
-   * (one snapshot). Undefined when PostgreSQL cannot render the rows exactly (its zone rules, a column type, a
-   * datetime out of range): format {@link findByTransactions}' rows instead.
+   * as text) and, unless that version is among `known`, its item rendered as {@link findByTransactionsAsUdilJson}
+   * renders it (`item` with U+0001 in place of a response_data holding JSON, whose stored text is in
+   * `structured`); a row whose version is known comes with `item` null: the caller rendered that very tuple
+   * before. Versions and items are read in one statement (one snapshot). Undefined when PostgreSQL cannot
+   * render the rows exactly, as for findByTransactionsAsUdilJson.
    */
   async findByTransactionsAsUdilJsonRows(
     transactionids: string[],
