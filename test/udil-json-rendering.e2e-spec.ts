@@ -367,6 +367,45 @@ describe('UDIL data items rendered by PostgreSQL = the JavaScript formatter, byt
       jsPath.mockRestore();
     });
 
+    it('an answer too large to keep is joined into pieces by PostgreSQL, never read row by row, however its rows change', async () => {
+      const clientId = await newClient();
+      const transactionid = `tx-${randomUUID()}`;
+      await dataSource.query(
+        `INSERT INTO public.udil_transactions (transactionid, service, request_fingerprint, client_id, created_at)
+         VALUES ($1, 'aux_relay_operations', $2, $3, now() - interval '1 hour')`,
+        [transactionid, 'f'.repeat(64), clientId],
+      );
+      // 600 rows of about 600 characters: 360 KB, over a quarter of a 1 MB UDIL_READ_CACHE_MB.
+      await dataSource.query(
+        `INSERT INTO udil.transaction_status (transactionid, msn, global_device_id, type, type_parameters,
+            command_receiving_datetime, status_level, indv_status, status_1_datetime, response_data)
+         SELECT $1, 3300000000 + i, 'big-' || lpad(i::text, 4, '0'), 'AUXR', 'relay_operate=0',
+                now() - interval '30 minutes', 1, 0, now() - interval '29 minutes', repeat('x', 200)
+           FROM generate_series(1, 600) AS i`,
+        [transactionid],
+      );
+      const reader = service('Asia/Karachi', 1);
+      const rows = jest.spyOn(statuses, 'findByTransactionsAsUdilJsonRows');
+      const pieces = jest.spyOn(statuses, 'findByTransactionsAsUdilJson');
+      const expected = JSON.stringify(await reader.status([transactionid], clientId));
+      try {
+        const read = async () => asText(await reader.statusJson([transactionid], clientId));
+        expect(await read()).toEqual({ json: expected, count: 600 });
+        await dataSource.query(
+          `UPDATE udil.transaction_status SET status_level = 2 WHERE transactionid = $1 AND global_device_id = 'big-0001'`,
+          [transactionid],
+        );
+        const changed = JSON.stringify(await reader.status([transactionid], clientId));
+        expect(changed).not.toBe(expected);
+        expect(await read()).toEqual({ json: changed, count: 600 });
+        expect(await read()).toEqual({ json: changed, count: 600 });
+        expect([rows.mock.calls.length, pieces.mock.calls.length]).toEqual([0, 3]);
+      } finally {
+        rows.mockRestore();
+        pieces.mockRestore();
+      }
+    });
+
     it('a datetime out of what SQL renders is formatted by the formatter; another client sees nothing', async () => {
       const clientId = await newClient();
       const transactionid = `tx-${randomUUID()}`;

@@ -103,8 +103,9 @@ describe('UDIL reads kept by version (UDIL_READ_CACHE_MB)', () => {
     renders();
     await renderedRows();
     const first = await status(transactionid);
+    // A first read: joined into pieces by PostgreSQL (not row by row).
     expect(renders()).toBe(1);
-    expect(await renderedRows()).toBe(200);
+    expect(await renderedRows()).toBe(0);
     expect(first).toBe(await formatted(transactionid));
     expect(await status(transactionid)).toBe(first);
     expect(await status(transactionid)).toBe(first);
@@ -118,8 +119,9 @@ describe('UDIL reads kept by version (UDIL_READ_CACHE_MB)', () => {
       [transactionid],
     );
     const second = await status(transactionid);
+    // Read row by row with their versions: all 200 this once (the first answer holds no versions).
     expect(renders()).toBe(1);
-    expect(await renderedRows()).toBe(1);
+    expect(await renderedRows()).toBe(200);
     expect(second).not.toBe(first);
     expect(second).toContain('"response_data":"relay opened"');
     expect(second).toBe(await formatted(transactionid));
@@ -133,6 +135,17 @@ describe('UDIL reads kept by version (UDIL_READ_CACHE_MB)', () => {
     expect(await status(transactionid)).toBe(second);
     expect(versionChecks()).toBe(1);
     expect(renders()).toBe(0);
+
+    // Another row moves on: only it is rendered.
+    await db.query(
+      `UPDATE udil.transaction_status SET status_level = 2, status_2_datetime = now()
+        WHERE transactionid = $1 AND global_device_id = 'dev-0008'`,
+      [transactionid],
+    );
+    const third = await status(transactionid);
+    expect(await renderedRows()).toBe(1);
+    expect(third).toContain('"status_level":"2"');
+    expect(third).toBe(await formatted(transactionid));
 
     // A cancel of the rest, in one statement; then a note written to a row already changed once.
     await db.query(
@@ -155,7 +168,7 @@ describe('UDIL reads kept by version (UDIL_READ_CACHE_MB)', () => {
     expect(versionChecks()).toBe(0);
     expect(noted).toContain('"response_data":"relay opened (checked)"');
     expect(noted).toBe(await formatted(transactionid));
-    expect(renders()).toBe(2);
+    expect(renders()).toBe(3);
     expect(await renderedRows()).toBe(1);
   });
 

@@ -300,59 +300,87 @@ export class TransactionAcceptanceService {
   async statusJson(transactionids: string[], clientId: string): Promise<{ count: number; items: string[] }> {
     const { owned, since } = await this.ownedTransactions(transactionids, clientId);
     if (owned.length === 0) return { count: 0, items: [] };
+    const key = [...owned].sort().join('\n');
     if (this.statusAnswers) {
-      const rendered = await this.statusJsonKept(this.statusAnswers, owned, since);
+      const rendered = await this.statusJsonKept(this.statusAnswers, key, owned, since);
       if (rendered) return { count: rendered.count, items: rendered.items };
     } else {
-      const rendered = await this.statuses.findByTransactionsAsUdilJson(
-        owned,
-        STATUS_MEMBERS,
-        this.config.TIME_ZONE,
-        since,
-      );
-      if (rendered)
-        return {
-          count: rendered.pieces.reduce((sum, piece) => sum + piece.count, 0),
-          items: rendered.pieces.map((piece) => placeStructured(piece.items, piece.structured)),
-        };
+      const rendered = await this.statusJsonPieces(owned, since);
+      if (rendered) return { count: rendered.count, items: rendered.items };
     }
     const data = this.formatStatusRows(await this.statuses.findByTransactions(owned, since));
     return { count: data.length, items: data.map((item) => JSON.stringify(item)) };
   }
 
+  /** The rows' items joined into pieces by PostgreSQL (findByTransactionsAsUdilJson), with their version. */
+  private async statusJsonPieces(
+    owned: string[],
+    since: Date | undefined,
+  ): Promise<{ version: string; count: number; items: string[] } | undefined> {
+    const rendered = await this.statuses.findByTransactionsAsUdilJson(
+      owned,
+      STATUS_MEMBERS,
+      this.config.TIME_ZONE,
+      since,
+    );
+    return (
+      rendered && {
+        version: rendered.version,
+        count: rendered.pieces.reduce((sum, piece) => sum + piece.count, 0),
+        items: rendered.pieces.map((piece) => placeStructured(piece.items, piece.structured)),
+      }
+    );
+  }
+
   /**
    * statusJson with its answers kept (UDIL_READ_CACHE_MB): a transaction polled again whose rows have not
-   * changed since is answered as then (the rows' version asked for first: an index scan, no rendering), and
-   * one whose rows changed renders only the rows that changed, each row's item kept by its tuple's version
-   * (while its rows keep changing, without asking for the version first); a first read renders every row.
+   * changed since is answered as then (the rows' version asked for first: an index scan, no rendering); one
+   * whose rows changed is read row by row with each row's version, and from then on renders only the rows
+   * that changed, each row's item kept by its tuple's version (while its rows keep changing, without asking
+   * for the version first). A first read renders every row into pieces (findByTransactionsAsUdilJson).
    * Undefined when PostgreSQL cannot render the rows exactly.
    */
   private async statusJsonKept(
     answers: RenderedReadCache<KeptStatusAnswer>,
+    key: string,
     owned: string[],
     since: Date | undefined,
   ): Promise<KeptStatusAnswer | undefined> {
-    const key = [...owned].sort().join('\n');
     const kept = answers.kept(key);
+    if (!kept) {
+      // A first read: joined into pieces by PostgreSQL, kept without the rows' versions if it fits. An answer too
+      // large to keep (over a quarter of UDIL_READ_CACHE_MB: 8 MB, about 14 000 rows, by default) is read this
+      // way every time, never row by row (for 100 000 rows that took twice the api's CPU and 150-230 MB more
+      // of its memory, bench/RESULTS.md).
+      const rendered = await this.statusJsonPieces(owned, since);
+      if (!rendered) return undefined;
+      const answer = {
+        count: rendered.count,
+        items: rendered.items,
+        versions: [],
+        places: new Int32Array(0),
+        moving: false,
+      };
+      const size = rendered.items.reduce((sum, text) => sum + text.length, 0);
+      answers.set(key, rendered.version, answer, size);
+      return answer;
+    }
     // A transaction whose rows had changed at the last read is likely still moving: its rows are asked for at
     // once (one statement, which tells the unchanged ones apart anyway); any other, for its version first (an
     // index scan that sends back two numbers).
-    if (
-      kept &&
-      !kept.value.moving &&
-      kept.version === (await this.statuses.versionOfTransactions(owned, since))
-    )
+    if (!kept.value.moving && kept.version === (await this.statuses.versionOfTransactions(owned, since)))
       return kept.value;
+    // The rows whose versions the kept answer holds come without their items (none for an answer kept from a
+    // first read, which holds no versions: every row is rendered, with its version, this once).
     const rows = await this.statuses.findByTransactionsAsUdilJsonRows(
       owned,
       STATUS_MEMBERS,
       this.config.TIME_ZONE,
       since,
-      kept?.value.versions ?? [],
+      kept.value.versions,
     );
     if (!rows) return undefined;
     if (
-      kept &&
       rows.length === kept.value.count &&
       rows.every((row, index) => row.item === null && row.version === kept.value.versions[index])
     ) {
@@ -362,7 +390,7 @@ export class TransactionAcceptanceService {
     }
     // Where each kept version's item is in the kept answer.
     const before = new Map<string, number>();
-    kept?.value.versions.forEach((version, index) => before.set(version, index));
+    kept.value.versions.forEach((version, index) => before.set(version, index));
     const pieces = new ItemPieces();
     let sum = 0n;
     for (const row of rows) {
@@ -372,14 +400,14 @@ export class TransactionAcceptanceService {
         item = row.structured === null ? row.item : placeStructured(row.item, [row.structured]);
       else {
         const at = before.get(row.version);
-        if (kept === undefined || at === undefined)
+        if (at === undefined)
           throw new Error(`status row version ${row.version} was neither rendered nor kept`);
         item = itemAt(kept.value, at);
       }
       pieces.add(item, row.version);
       sum += BigInt(row.version);
     }
-    const answer = pieces.answer(kept !== undefined);
+    const answer = pieces.answer();
     // The set's version as versionOfTransactions gives it (the count and the sum of the rows' versions).
     answers.set(
       key,
@@ -543,7 +571,7 @@ interface KeptStatusAnswer {
   items: string[];
   versions: string[];
   places: Int32Array;
-  /** Rows had changed since the answer kept before this one (the transaction is moving). */
+  /** Rows had changed at the read that kept it (the transaction is moving): its versions are not asked for first. */
   moving: boolean;
 }
 
@@ -568,7 +596,8 @@ class ItemPieces {
     this.size += item.length + 1 + version.length;
   }
 
-  answer(moving: boolean): KeptStatusAnswer {
+  /** The answer of rows read because some had changed (the transaction is moving). */
+  answer(): KeptStatusAnswer {
     if (this.current.length > 0) this.pieces.push(this.current);
     this.current = '';
     return {
@@ -576,7 +605,7 @@ class ItemPieces {
       items: this.pieces,
       versions: this.versions,
       places: Int32Array.from(this.places),
-      moving,
+      moving: true,
     };
   }
 }
