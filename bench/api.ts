@@ -65,6 +65,12 @@ const movingCounts = listArg('moving', ['0', '10', '100', '1000'])
 const movingReads = numberArg('moving-reads', 100);
 /** Reads of each api before the measured ones (100 rows changed before each), so that its code is optimised. */
 const movingWarmup = numberArg('moving-warmup', 200);
+/**
+ * `--large 100000`: a transaction of that many rows at level 5 (made in SQL), read whole `--large-reads` times
+ * from each api one after another (its answer is larger than a kept answer may be: every read renders it).
+ */
+const largeRows = numberArg('large', 0);
+const largeReads = numberArg('large-reads', 3);
 const ZONE = 'Asia/Karachi';
 const MCS_AUTH = { user: 'bench-master', password: 'bench-master-secret' };
 
@@ -238,6 +244,7 @@ async function main(): Promise<void> {
   const results: Row[] = [];
   const ratios: Row[] = [];
   const moving: Row[] = [];
+  const largeResults: Row[] = [];
   let api: Service | undefined;
   let baseline: Service | undefined;
   let rendering: Service | undefined;
@@ -618,6 +625,51 @@ async function main(): Promise<void> {
           moving.push(row);
           console.log(`  ${JSON.stringify(row)}`);
         }
+    if (largeRows > 0) {
+      const large = `bench-large-${Date.now()}`;
+      await db.query(
+        `INSERT INTO public.udil_transactions (transactionid, service, request_fingerprint, client_id, created_at)
+         VALUES ($1, 'aux_relay_operations', $2, $3, now() - interval '1 hour')`,
+        [large, 'f'.repeat(64), clientRow.id],
+      );
+      await db.query(
+        `INSERT INTO udil.transaction_status (transactionid, msn, global_device_id, type, type_parameters,
+            command_receiving_datetime, status_level, indv_status, status_1_datetime, status_2_datetime,
+            status_3_datetime, status_4_datetime, status_5_datetime, response_data)
+         SELECT $1, 3300000000 + i, 'large-' || lpad(i::text, 7, '0'), 'AUXR', 'relay_operate=0',
+                now() - interval '30 minutes', 5, 1, now() - interval '29 minutes' + i * interval '1 ms',
+                now() - interval '28 minutes' + i * interval '1 ms', now() - interval '27 minutes' + i * interval '1 ms',
+                now() - interval '26 minutes' + i * interval '1 ms', now() - interval '25 minutes' + i * interval '1 ms',
+                'output 1 set to 0'
+           FROM generate_series(1, $2) AS i`,
+        [large, largeRows],
+      );
+      await db.query(`VACUUM ANALYZE udil.transaction_status`);
+      for (let run = 1; run <= runs; run++)
+        for (const [name, server, origin] of movingApis) {
+          const cost = await readsWhileRowsChange(
+            db,
+            server,
+            `${origin}/transaction_status`,
+            { privatekey: key, transactionid: large },
+            large,
+            0,
+            largeReads,
+          );
+          const row: Row = {
+            run,
+            api: name,
+            rows: largeRows,
+            reads: largeReads,
+            'api CPU per read (ms)': round(cost.apiMs),
+            'PostgreSQL CPU per read (ms)': round(cost.databaseMs),
+            'wall per read (ms)': round(cost.wallMs),
+            'api peak RSS (MB)': round(server.peakRssMb()),
+          };
+          largeResults.push(row);
+          console.log(`  ${JSON.stringify(row)}`);
+        }
+    }
     for (const row of moving) {
       const same = (name: string) =>
         moving.find(
@@ -653,6 +705,7 @@ async function main(): Promise<void> {
   printTable('API ratios (same run)', ratios);
   if (moving.length > 0)
     printTable('transaction_status while its rows change (reads one after another)', moving);
+  if (largeResults.length > 0) printTable(`transaction_status of ${largeRows} rows`, largeResults);
   if (!flag('no-results')) {
     appendResults('API', facts, commandLine('bench:api'), [
       `autocannon ${connections} connections × ${duration} s per route, from a second process; api alone as a child process ` +
@@ -668,6 +721,12 @@ async function main(): Promise<void> {
               `(at random) get another response_data in one statement; ${movingReads} reads one after another per ` +
               `count and api; CPU of the api and of the database's backends per read (ratios: the other's CPU ÷ this one's):`,
             markdownTable(moving),
+          ]
+        : []),
+      ...(largeResults.length > 0
+        ? [
+            `transaction_status of a ${largeRows}-row transaction, read whole, one read after another:`,
+            markdownTable(largeResults),
           ]
         : []),
     ]);
