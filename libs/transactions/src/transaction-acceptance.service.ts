@@ -560,7 +560,6 @@ function memoisedDatetimeFormat(zone: string): (value: Date | null) => string {
   };
 }
 
-/** response_data holds JSON (read results) or a sentence (a reason); JSON is returned as data. */
 /**
  * A transaction_status answer kept by statusJson: its items joined by commas into pieces of about
  * UDIL_JSON_PIECE_BYTES characters (as the database renders them: the answer is written piece by piece), and
@@ -630,6 +629,7 @@ function placeStructured(items: string, structured: readonly string[]): string {
   return text;
 }
 
+/** response_data holds JSON (read results) or a sentence (a reason); JSON is returned as data. */
 function responseData(text: string | null): UdilValue {
   if (!text) return '';
   if (text.startsWith('[') || text.startsWith('{')) {
