@@ -12,9 +12,9 @@ function isAdminPath(path: string): boolean {
 const checked = new WeakSet<object>();
 
 /**
- * Applies the string-safety rule (libs/security/src/safe-text.ts) to a request of the UDIL, MCS and health
- * routes: path parameters, query and body, refused with a 400 naming the field (or a nesting deeper than 32
- * levels) before any handler or database sees them.
+ * Applies the string-safety rule (libs/security/src/safe-text.ts) to a request of the UDIL and MCS routes
+ * (the routes that take input): path parameters, query and body, refused with a 400 naming the field (or a
+ * nesting deeper than 32 levels) before any handler or database sees them.
  */
 function refuseUnsafeText(context: ExecutionContext): void {
   const request = context.switchToHttp().getRequest<Request>();
