@@ -316,12 +316,17 @@ describe('UDIL data items rendered by PostgreSQL = the JavaScript formatter, byt
         fc.asyncProperty(
           rowsOf('transaction_status', 5),
           fc.array(fc.option(responseData, { nil: null }), { minLength: 5, maxLength: 5 }),
-          fc.array(fc.option(fc.option(responseData, { nil: null }), { nil: undefined }), {
-            minLength: 10,
-            maxLength: 10,
-          }),
+          // Two rounds of changes, each read after: the second read finds kept rows and changed ones, the third
+          // rows kept from an answer that was itself partly rendered again.
+          fc.array(
+            fc.array(fc.option(fc.option(responseData, { nil: null }), { nil: undefined }), {
+              minLength: 10,
+              maxLength: 10,
+            }),
+            { minLength: 2, maxLength: 2 },
+          ),
           fc.constantFrom(...ZONES),
-          async (rows, data, changes, zone) => {
+          async (rows, data, rounds, zone) => {
             const transactionids = [`tx-${randomUUID()}`, `tx-${randomUUID()}`];
             for (const [index, transactionid] of transactionids.entries()) {
               // Accepted in 1970: the random rows are never older than their transaction (reads are bounded by it).
@@ -346,20 +351,22 @@ describe('UDIL data items rendered by PostgreSQL = the JavaScript formatter, byt
               expect(rendered).toEqual({ json: expected, count: 10 });
             };
             await expectFormatted();
-            // Some rows get another response (undefined: left as they are), then the same reader reads again.
+            // Some rows get another response (undefined: left as they are), then the same reader reads again; twice.
             const ids = await dataSource.query<{ transactionid: string; global_device_id: string }[]>(
               `SELECT transactionid, global_device_id FROM udil.transaction_status
                 WHERE transactionid = ANY($1) ORDER BY transactionid, global_device_id`,
               [transactionids],
             );
-            for (const [index, change] of changes.entries()) {
-              if (change === undefined) continue;
-              await dataSource.query(
-                `UPDATE udil.transaction_status SET response_data = $3 WHERE transactionid = $1 AND global_device_id = $2`,
-                [ids[index].transactionid, ids[index].global_device_id, change],
-              );
+            for (const changes of rounds) {
+              for (const [index, change] of changes.entries()) {
+                if (change === undefined) continue;
+                await dataSource.query(
+                  `UPDATE udil.transaction_status SET response_data = $3 WHERE transactionid = $1 AND global_device_id = $2`,
+                  [ids[index].transactionid, ids[index].global_device_id, change],
+                );
+              }
+              await expectFormatted();
             }
-            await expectFormatted();
           },
         ),
         { numRuns: 12 },
