@@ -316,8 +316,8 @@ describe('UDIL data items rendered by PostgreSQL = the JavaScript formatter, byt
         fc.asyncProperty(
           rowsOf('transaction_status', 5),
           fc.array(fc.option(responseData, { nil: null }), { minLength: 5, maxLength: 5 }),
-          // Two rounds of changes, each read after: the second read finds kept rows and changed ones, the third
-          // rows kept from an answer that was itself partly rendered again.
+          // Two rounds of changes, each read after: the second read renders every row with its version (the
+          // first read's answer keeps none), the third takes the unchanged rows' items out of the second's.
           fc.array(
             fc.array(fc.option(fc.option(responseData, { nil: null }), { nil: undefined }), {
               minLength: 10,
