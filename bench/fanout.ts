@@ -12,7 +12,7 @@
  * acceptance and the api's memory without the fan-out sharing the cores (nothing queues the device jobs),
  * and the CPU the database's backends spent on it (PostgreSQL CPU).
  */
-import { Client } from 'pg';
+import { Client, QueryResultRow } from 'pg';
 import { startG13Fleet } from '../apps/simulator/src/g13/g13-fleet';
 import { formatUdilDatetime } from '../libs/udil/src/udil-datetime';
 import { bullmqNoop, conditionalUpdates } from './raw-limits';
@@ -125,36 +125,38 @@ async function runTransaction(
       queuedMs: NaN,
     };
   let last = { complete: 0, failed: 0, lastAt: null as Date | null };
+  /** The harness's own progress queries, how many and how long the client waited for them (printed). */
   const counted = { queries: 0, ms: 0 };
-  const count = async () => {
+  const polled = { queries: 0, ms: 0 };
+  const timed = async <T extends QueryResultRow>(tally: typeof counted, sql: string) => {
     const sent = performance.now();
-    const { rows } = await db.query<{ complete: string; failed: string; last_at: Date | null }>(
+    const result = await db.query<T>(sql, [transactionid]);
+    tally.queries += 1;
+    tally.ms += performance.now() - sent;
+    return result.rows;
+  };
+  const count = async () => {
+    const [row] = await timed<{ complete: string; failed: string; last_at: Date | null }>(
+      counted,
       `SELECT count(*) FILTER (WHERE status_level = 5 AND indv_status = 1) AS complete,
               count(*) FILTER (WHERE indv_status = 2 OR request_cancelled = 1) AS failed,
               max(status_5_datetime) AS last_at
          FROM udil.transaction_status WHERE transactionid = $1`,
-      [transactionid],
     );
-    last = { complete: Number(rows[0].complete), failed: Number(rows[0].failed), lastAt: rows[0].last_at };
-    counted.queries += 1;
-    counted.ms += performance.now() - sent;
+    last = { complete: Number(row.complete), failed: Number(row.failed), lastAt: row.last_at };
   };
   // Whether a row of the transaction is still pending: one row found through the reconciler's partial index
   // (rows neither finished nor cancelled), where counting the transaction's rows read all of them. The count
   // runs for the progress line every 10 s and once at the end.
-  const polled = { queries: 0, ms: 0 };
-  const pending = async () => {
-    const sent = performance.now();
-    const { rows } = await db.query(
-      `SELECT 1 FROM udil.transaction_status
-        WHERE transactionid = $1 AND indv_status = 0 AND request_cancelled = 0 AND status_level < 5
-        ORDER BY command_receiving_datetime LIMIT 1`,
-      [transactionid],
-    );
-    polled.queries += 1;
-    polled.ms += performance.now() - sent;
-    return rows.length > 0;
-  };
+  const pending = async () =>
+    (
+      await timed(
+        polled,
+        `SELECT 1 FROM udil.transaction_status
+          WHERE transactionid = $1 AND indv_status = 0 AND request_cancelled = 0 AND status_level < 5
+          ORDER BY command_receiving_datetime LIMIT 1`,
+      )
+    ).length > 0;
   let reported = Date.now();
   while (Date.now() < deadline) {
     if (!(await pending())) {
