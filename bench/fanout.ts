@@ -7,6 +7,8 @@
  *        [--worker-concurrency 200] [--workers 1] [--commands aux_relay_operations,time_synchronization]
  *        [--runs 1] [--raw-jobs 20000] [--raw-rows 10000] [--profile] [--tls] [--accept-only] [--no-results]
  *
+ * --raw-jobs 0 (or --raw-rows 0) skips the raw limits (with 0 jobs the BullMQ measurement waited forever).
+ *
  * --workers n starts n worker processes (each with WORKER_CONCURRENCY); --accept-only starts no fleet and
  * no worker: the api alone accepts the command (gateways registered at a closed port), which measures the
  * acceptance and the api's memory without the fan-out sharing the cores (nothing queues the device jobs),
@@ -335,9 +337,10 @@ async function main(): Promise<void> {
       await db.end();
     }
 
-    // Raw limits, same Redis and same database, api and worker stopped.
-    console.log('  raw limits…');
-    for (let i = 0; i < (acceptOnly ? 0 : 2); i++) {
+    // Raw limits, same Redis and same database, api and worker stopped (`--raw-jobs 0` or `--raw-rows 0`: none).
+    const rawRuns = acceptOnly || rawJobs <= 0 || rawRows <= 0 ? 0 : 2;
+    if (rawRuns > 0) console.log('  raw limits…');
+    for (let i = 0; i < rawRuns; i++) {
       const noop = await bullmqNoop(prefix, rawJobs, workerConcurrency);
       const updates = await conditionalUpdates(database.url, rawRows, 20);
       raw.push({
@@ -357,10 +360,12 @@ async function main(): Promise<void> {
 
   for (const row of rows) {
     const rate = Number(row['meters/s']);
-    row['% of no-op jobs/s'] = Number.isFinite(rate) ? `${round((100 * rate) / rawNoop, 1)} %` : '–';
-    row['% of raw updates/s (5 per meter)'] = Number.isFinite(rate)
-      ? `${round((100 * 5 * rate) / rawUpdates, 1)} %`
-      : '–';
+    row['% of no-op jobs/s'] =
+      Number.isFinite(rate) && Number.isFinite(rawNoop) ? `${round((100 * rate) / rawNoop, 1)} %` : '–';
+    row['% of raw updates/s (5 per meter)'] =
+      Number.isFinite(rate) && Number.isFinite(rawUpdates)
+        ? `${round((100 * 5 * rate) / rawUpdates, 1)} %`
+        : '–';
   }
   printTable('Fan-out', rows);
   printTable('Raw limits (same Redis, same database)', raw);
