@@ -21,13 +21,17 @@ function capture(): { stream: Writable; lines: Record<string, unknown>[] } {
   return { stream, lines };
 }
 
-/** A server behind the middleware: `/fail` answers 500, `/warn` logs a warning through nestjs-pino. */
-function serverWith(root: Logger): Server {
+/**
+ * A server behind the middleware: `/fail` answers 500, `/warn` logs a warning through nestjs-pino. Each
+ * request the handler saw goes to `seen` (with whether it carried an `id` when its answer was sent).
+ */
+function serverWith(root: Logger, seen: { url?: string; hadId: boolean }[] = []): Server {
   const handle = requestLogMiddleware(root);
   const logger = new PinoLogger({ pinoHttp: { logger: root } });
   logger.setContext('Spec');
   return createServer((req, res) =>
     handle(req, res, () => {
+      res.on('finish', () => seen.push({ url: req.url, hadId: Object.hasOwn(req, 'id') }));
       if (req.url === '/warn') logger.warn('meter did not answer');
       res.statusCode = req.url === '/fail' ? 500 : 200;
       res.end('{}');
@@ -105,17 +109,36 @@ describe('request logging', () => {
     expect(lines).toEqual([]);
   });
 
-  it('at warn serialises nothing for a request that logs nothing', async () => {
+  it('at warn serialises nothing for a request that logs nothing, and adds nothing to it', async () => {
     const { stream, lines } = capture();
     const root = createRootLogger({ LOG_LEVEL: 'warn', LOG_PRETTY: false }, stream);
     const child = jest.spyOn(root, 'child');
-    const server = serverWith(root);
+    const seen: { url?: string; hadId: boolean }[] = [];
+    const server = serverWith(root, seen);
 
     await request(server).get('/read_command').set(SECRETS).expect(200);
     await request(server).get('/fail').expect(500);
 
     expect(child).not.toHaveBeenCalled();
     expect(lines).toEqual([]);
+    // No `id` written on a request whose logger was never made (the cost measured in bench/RESULTS.md).
+    expect(seen).toEqual([
+      { url: '/read_command', hadId: false },
+      { url: '/fail', hadId: false },
+    ]);
+  });
+
+  it('at warn, a line written while a request is handled carries the id the request got as it arrived', async () => {
+    const { stream, lines } = capture();
+    const seen: { url?: string; hadId: boolean }[] = [];
+    const server = serverWith(createRootLogger({ LOG_LEVEL: 'warn', LOG_PRETTY: false }, stream), seen);
+
+    await request(server).get('/read_command').expect(200); // request 1: logs nothing
+    await request(server).get('/warn').expect(200); // request 2
+    await request(server).get('/warn').expect(200); // request 3
+
+    expect(lines.map((line) => (line.req as { id?: unknown }).id)).toEqual([2, 3]);
+    expect(seen.map((s) => s.hadId)).toEqual([false, true, true]);
   });
 
   it('at warn, a line written while a request is handled carries the request (redacted) and its transactionid', async () => {
