@@ -60,7 +60,7 @@ class RequestLogContext {
   get base(): Logger {
     if (!this.requestLogger) {
       // `req.id` is written on the request only here, for the serializer: a property added to every request
-      // made Express's and Nest's property reads on requests slower for all requests (bench/RESULTS.md).
+      // made Express's and Nest's property reads on requests slower on Node 20 (not on 24; bench/RESULTS.md).
       this.request.id ||= this.id;
       const transactionid = this.request.headers['transactionid'];
       this.requestLogger = this.root.child(
