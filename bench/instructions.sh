@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Instructions a server executes per `GET /health/live`, counted by valgrind's callgrind: repeatable to about
-# 0.5 % on a quiet host where req/s moves by ±10 % from run to run (bench/RESULTS.md). The server runs under
+# 0.3–0.6 % on a quiet host where req/s moved by ±15 % between rounds (bench/RESULTS.md). The server runs under
 # callgrind with instrumentation off; autocannon (outside valgrind) warms it up with 3 000 requests, then
 # instrumentation is switched on for N requests only. User-space instructions only: the kernel's share of a
 # request is not in the count, and neither are cache misses, so the ratio of two counts is not a ratio of req/s.
@@ -41,5 +41,6 @@ sleep 1
 kill -TERM "$server"
 wait "$server" || true
 collected=$(awk '/Collected/ {print $4}' "$work/server.log")
+[ -n "$collected" ] || { echo "valgrind printed no count:" >&2; cat "$work/server.log" >&2; exit 1; }
 answered=$(node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(`${r["2xx"]} of ${r.requests.total} answered 2xx`)' "$work/autocannon.json")
 echo "$(( collected / count )) instructions per request ($collected over $count requests; $answered)"
