@@ -13,6 +13,7 @@ export default tseslint.config(
       'eslint.config.mjs',
       'jest.config.js',
       'jest.faults.config.js',
+      'jest.faults.sequencer.js',
     ],
   },
   eslint.configs.recommended,

@@ -1,4 +1,3 @@
-import Redis from 'ioredis';
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
@@ -8,28 +7,16 @@ import { startIServer2Simulator } from '../../apps/simulator/src/iserver2';
 import { startMpcbCentralSimulator } from '../../apps/simulator/src/mpcb';
 import { FaultBench } from './fault-bench';
 import { FaultCases, Figures, waitUntil } from './fault-cases';
+import { GATEWAYS, HUNG_METERS, healthyMeters, startFaultFleet, stopFaultFleet } from './fault-fleet';
 
 /**
  * `npm run test:faults`: faults a field deployment meets every week, each while a command is being
  * carried out to a fleet of simulated G13 meters. Each case prints what it measured (lost, stuck,
  * duplicated, 5xx: see fault-cases.ts) and asserts lost = 0 and stuck = 0. docs/reliability.md keeps the
- * figures.
+ * figures. This file: what the head-end talks to fails (a gateway, an MCS master application's
+ * result receiver, the MPCB central server); store-faults.fault-spec.ts: its own stores and processes.
  */
 
-/** A positive whole number from the environment, or the default. */
-function sizeFrom(name: string, fallback: number): number {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number`);
-  return value;
-}
-
-/**
- * Issue 16's fleet: 1 000 meters on 10 gateways, and 100 behind a gateway that never answers. A smaller
- * one for a quick look: FAULTS_GATEWAYS, FAULTS_METERS_PER_GATEWAY, FAULTS_HUNG_METERS.
- */
-const GATEWAYS = sizeFrom('FAULTS_GATEWAYS', 10);
-const METERS_PER_GATEWAY = sizeFrom('FAULTS_METERS_PER_GATEWAY', 100);
-const HUNG_METERS = sizeFrom('FAULTS_HUNG_METERS', 100);
 /** Collections of the MCS case: the first meters of one gateway. */
 const MCS_COLLECTIONS = 25;
 /** The MPCB case: its site's settings (short periods, so that an outage outlasts the real-time window). */
@@ -42,78 +29,17 @@ const MPCB_TRANSMISSION_SECONDS = 2;
 const MPCB_REALTIME_WINDOW_SECONDS = 10;
 const MPCB_OUTAGE_MS = 25_000;
 
-describe('fault suite', () => {
+describe('fault suite: what the head-end talks to', () => {
   let bench: FaultBench;
   let cases: FaultCases;
 
   beforeAll(async () => {
-    bench = await FaultBench.start({
-      gateways: GATEWAYS,
-      metersPerGateway: METERS_PER_GATEWAY,
-      hungMeters: HUNG_METERS,
-      latencyMs: 100,
-    });
-    cases = new FaultCases(bench);
-    // Its own PostgreSQL, Redis, 1 100 simulated meters and two app processes: minutes on a busy machine.
+    ({ bench, cases } = await startFaultFleet(HUNG_METERS));
   }, 300_000);
 
-  afterAll(async () => {
-    if (cases) console.log(cases.table());
-    await bench?.stop();
-  }, 120_000);
+  afterAll(() => stopFaultFleet(bench, cases), 120_000);
 
-  const healthy = () => bench.meters.filter((m) => m.gateway >= 0);
-
-  it('worker kill -9 mid-command: the new worker finishes the rows (stalled jobs run again)', async () => {
-    const result = await cases.run(
-      'worker kill -9 mid-command',
-      { service: 'aux_relay_operations', operate: 0 },
-      healthy(),
-      async () => {
-        await bench.worker.stop('SIGKILL');
-        bench.worker.start();
-      },
-      150_000,
-    );
-    expect(result).toMatchObject({ lost: 0, stuck: 0 });
-  });
-
-  it('Redis flushed with the worker running: the reconciler and the supervisor bring the work back', async () => {
-    const result = await cases.run(
-      'Redis FLUSHALL, worker running',
-      { service: 'aux_relay_operations', operate: 1 },
-      healthy(),
-      async () => {
-        const redis = new Redis(bench.redis.url);
-        await redis.flushall();
-        redis.disconnect();
-      },
-      120_000,
-    );
-    expect(result).toMatchObject({ lost: 0, stuck: 0 });
-  });
-
-  it('PostgreSQL restart (2 s): jobs retry, the reconciler re-queues what failed meanwhile', async () => {
-    const result = await cases.run(
-      'PostgreSQL restart, 2 s down',
-      { service: 'time_synchronization' },
-      healthy(),
-      () => bench.restartPostgres(2_000),
-      150_000,
-    );
-    expect(result).toMatchObject({ lost: 0, stuck: 0 });
-  });
-
-  it('PostgreSQL restart (45 s): longer than every retry of a job', async () => {
-    const result = await cases.run(
-      'PostgreSQL restart, 45 s down',
-      { service: 'aux_relay_operations', operate: 0 },
-      healthy(),
-      () => bench.restartPostgres(45_000),
-      180_000,
-    );
-    expect(result).toMatchObject({ lost: 0, stuck: 0 });
-  });
+  const healthy = () => healthyMeters(bench);
 
   it('baseline: the healthy meters alone, no fault', async () => {
     const result = await cases.run(
