@@ -3,50 +3,36 @@
  * acquisition and upload path) does with it: each site's own central server, its Authorization encoding,
  * disabling, deleting, and partial updates of parameters.
  */
-import { INestApplication, Logger } from '@nestjs/common';
-import { Client } from 'pg';
-import request from 'supertest';
-import { App } from 'supertest/types';
+import { Logger } from '@nestjs/common';
 import { ManualClock } from '@hes/mpcb';
-import { createApiApp } from '../apps/api/src/bootstrap';
-import { IServer2SimulatorHandle, startIServer2Simulator } from '../apps/simulator/src/iserver2';
 import { MpcbCentralSimulatorHandle, startMpcbCentralSimulator } from '../apps/simulator/src/mpcb';
-import { SiteClient, createSiteClient, mpcbSettings } from './mpcb-support';
-import { TestDatabase, createMigratedDatabase } from './support/test-database';
-import { applyEnvironment, testEnvironment } from './support/test-environment';
+import { AdminSiteBench, startAdminSiteBench } from './mpcb-support';
 
-const ADMIN_TOKEN = 'admin-token-0123456789abcdef0123456789';
 const KEY_A = 'site-a-key-0123456789abcdef0123456789';
 const KEY_B = 'site-b-key-abcdefghijklmnopqrstuvwxyz';
 
 describe('MPCB sites changed through the admin API, as the site client sees them', () => {
-  let database: TestDatabase;
-  let app: INestApplication<App>;
-  let db: Client;
-  let iserver: IServer2SimulatorHandle;
+  let bench: AdminSiteBench;
   let centralA: MpcbCentralSimulatorHandle;
   let centralB: MpcbCentralSimulatorHandle;
-  let client: SiteClient;
   let clock: ManualClock;
-  let gatewayId: string;
   const site: Record<'a' | 'b', { id: string; analyser: string }> = {
     a: { id: '', analyser: '' },
     b: { id: '', analyser: '' },
   };
 
-  const call = (method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string, body?: object) =>
-    request(app.getHttpServer())[method](path).set('authorization', `Bearer ${ADMIN_TOKEN}`).send(body);
+  const call: AdminSiteBench['call'] = (...args) => bench.call(...args);
   const cycle = async () => {
-    const acquired = await client.acquisition.acquire();
+    const acquired = await bench.client.acquisition.acquire();
     expect(acquired.failures).toEqual([]);
     clock.advance(10_000);
-    return client.transmission.transmitAll();
+    return bench.client.transmission.transmitAll();
   };
   const uploadsOf = (central: MpcbCentralSimulatorHandle, siteId: string) =>
     central.requests().filter((r) => r.route === 'realtimeUpload' && r.siteId === siteId);
   const storedReadings = async (siteRef: string) =>
     (
-      await db.query<{ n: number; unsent: number }>(
+      await bench.db.query<{ n: number; unsent: number }>(
         `SELECT count(*)::int AS n, count(*) FILTER (WHERE r.sent_at IS NULL)::int AS unsent
            FROM mpcb.readings r JOIN mpcb.monitoring_units u ON u.id = r.monitoring_unit_ref WHERE u.site_ref = $1`,
         [siteRef],
@@ -58,9 +44,7 @@ describe('MPCB sites changed through the admin API, as the site client sees them
 
   beforeAll(async () => {
     Logger.overrideLogger(false); // the refusals this suite provokes are logged as warnings
-    database = await createMigratedDatabase('mpcb_site_settings');
     clock = new ManualClock(new Date(Math.floor(Date.now() / 1000) * 1000));
-    iserver = await startIServer2Simulator({ port: 0, probeCount: 1 });
     centralA = await startMpcbCentralSimulator({
       port: 0,
       now: () => clock.now(),
@@ -71,29 +55,8 @@ describe('MPCB sites changed through the admin API, as the site client sees them
       now: () => clock.now(),
       sites: [{ siteId: 'site_b', siteKey: KEY_B, softwareVersionId: 'v1' }],
     });
-    const environment = testEnvironment(database.url, { ADMIN_TOKEN });
-    applyEnvironment(environment);
-    app = (await createApiApp()) as INestApplication<App>;
-    await app.init();
-    db = new Client({ connectionString: database.url });
-    await db.connect();
-    // The worker's services, with MPCB_BASE_URL at central server A and the api's encryption key.
-    client = await createSiteClient(
-      database.url,
-      mpcbSettings(centralA.baseUrl),
-      clock,
-      Buffer.from(environment.CREDENTIALS_ENCRYPTION_KEY, 'hex'),
-    );
-
-    gatewayId = (
-      await call('post', '/admin/gateways', {
-        name: 'stack-iserver',
-        driver: 'OMEGA_ISERVER2',
-        endpoint: iserver.endpoint,
-        username: 'admin',
-        password: '00000000',
-      }).expect(201)
-    ).body.id;
+    // The worker's services, with MPCB_BASE_URL at central server A.
+    bench = await startAdminSiteBench('mpcb_site_settings', centralA.baseUrl, clock);
     for (const key of ['a', 'b'] as const) {
       const created = await call('post', '/admin/mpcb-sites', {
         siteId: `site_${key}`,
@@ -115,19 +78,15 @@ describe('MPCB sites changed through the admin API, as the site client sees them
         unit: 'mg/Nm3',
         gaugeMinimum: 0,
         gaugeMaximum: 500,
-        source: { kind: 'sensor', gatewayId, channel: 'p1ch0' },
+        source: { kind: 'sensor', gatewayId: bench.gatewayId, channel: 'p1ch0' },
       }).expect(200);
     }
   });
 
   afterAll(async () => {
-    await client?.close();
-    await db?.end();
-    await app?.close();
+    await bench?.stop();
     await centralA?.stop();
     await centralB?.stop();
-    await iserver?.stop();
-    await database?.drop();
   });
 
   it('uploads each site to its own central server: its address wins over MPCB_BASE_URL', async () => {
@@ -212,7 +171,7 @@ describe('MPCB sites changed through the admin API, as the site client sees them
         coefficientB: 0,
         gaugeMinimum: 0,
         gaugeMaximum: 500,
-        source: { kind: 'sensor', gatewayId, channel: 'p1ch0' },
+        source: { kind: 'sensor', gatewayId: bench.gatewayId, channel: 'p1ch0' },
       });
       const cleared = await call('patch', `${path()}/SO2`, { gaugeMaximum: null }).expect(200);
       expect(cleared.body).toMatchObject({ gaugeMinimum: 0, gaugeMaximum: null, coefficientA: 2 });
@@ -254,7 +213,7 @@ describe('MPCB sites changed through the admin API, as the site client sees them
       'id: site site_b has 1 readings the central server has not accepted yet; disable the site and let them upload, or delete with ?discardUnsentReadings=true',
     );
     const uploadCount = async () =>
-      (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM mpcb.uploads`)).rows[0].n;
+      (await bench.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM mpcb.uploads`)).rows[0].n;
     const uploadsBefore = await uploadCount();
     const deleted = await call('delete', `/admin/mpcb-sites/${site.b.id}?discardUnsentReadings=true`).expect(
       200,
@@ -264,15 +223,15 @@ describe('MPCB sites changed through the admin API, as the site client sees them
     );
     expect(await storedReadings(site.b.id)).toEqual({ n: 0, unsent: 0 });
     expect(
-      (await db.query(`SELECT 1 FROM mpcb.monitoring_units WHERE site_ref = $1`, [site.b.id])).rows,
+      (await bench.db.query(`SELECT 1 FROM mpcb.monitoring_units WHERE site_ref = $1`, [site.b.id])).rows,
     ).toEqual([]);
-    expect((await db.query(`SELECT 1 FROM mpcb.sites WHERE id = $1`, [site.b.id])).rows).toEqual([]);
+    expect((await bench.db.query(`SELECT 1 FROM mpcb.sites WHERE id = $1`, [site.b.id])).rows).toEqual([]);
     expect(await uploadCount()).toBeLessThan(uploadsBefore); // site B's upload log went with it
     await call('delete', `/admin/mpcb-sites/${site.b.id}`).expect(404);
     // Site A is untouched and still uploads.
     await cycle();
     expect((await storedReadings(site.a.id)).unsent).toBe(0);
-    const { rows } = await db.query(
+    const { rows } = await bench.db.query(
       `SELECT action, result FROM public.admin_audit_log WHERE action LIKE 'mpcb-site.%' ORDER BY id DESC LIMIT 2`,
     );
     expect(rows).toEqual([

@@ -64,41 +64,68 @@ export interface UploadRecord {
   finishedAt: Date | null;
 }
 
+/** Statements of a reading insert that met a removal committing under it (see MpcbReadingRepository.insert). */
+const INSERT_ATTEMPTS = 3;
+
+const INSERT_READINGS = `
+  INSERT INTO mpcb.readings (parameter_ref, monitoring_unit_ref, reading_time, analyzer_id, parameter_id,
+                             parameter_name, reading_unit, raw_reading, validated_reading, quality_code,
+                             calibration_flag, maintenance_flag, device_time)
+  SELECT r.* FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::varchar[], $5::varchar[], $6::varchar[],
+                         $7::varchar[], $8::float8[], $9::float8[], $10::varchar[], $11::smallint[],
+                         $12::smallint[], $13::timestamptz[])
+         AS r (parameter_ref, monitoring_unit_ref, reading_time, analyzer_id, parameter_id, parameter_name,
+               reading_unit, raw_reading, validated_reading, quality_code, calibration_flag, maintenance_flag,
+               device_time)
+   WHERE EXISTS (SELECT 1 FROM mpcb.parameters p WHERE p.id = r.parameter_ref)
+  ON CONFLICT (parameter_ref, reading_time) DO NOTHING
+  RETURNING id`;
+
+/** PostgreSQL's foreign_key_violation (23503), as TypeORM passes it on. */
+function isForeignKeyViolation(error: unknown): boolean {
+  const failure = error as { code?: unknown; driverError?: { code?: unknown } } | null;
+  return failure?.code === '23503' || failure?.driverError?.code === '23503';
+}
+
 /** Readings and their uploads. A reading is sent once: `sent_at` is set in the same statement as its upload's success. */
 @Injectable()
 export class MpcbReadingRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Stores readings; a reading already stored for the same parameter and time is kept (idempotent). */
+  /**
+   * Stores readings; a reading already stored for the same parameter and time is kept (idempotent). A
+   * reading of a parameter removed meanwhile (an operator deleted it, its analyser, unit or site while the
+   * cycle read the devices) is left out, not a failure of the others: the statement skips parameters that
+   * are gone, and when a removal committed while the statement waited for the parameter's row (the
+   * foreign key's check), it is sent again and sees the removal.
+   */
   async insert(readings: readonly NewReading[]): Promise<number> {
     if (readings.length === 0) return 0;
     const column = <K extends keyof NewReading>(key: K) => readings.map((r) => r[key]);
-    const rows = await this.dataSource.query<{ id: string }[]>(
-      `INSERT INTO mpcb.readings (parameter_ref, monitoring_unit_ref, reading_time, analyzer_id, parameter_id,
-                                  parameter_name, reading_unit, raw_reading, validated_reading, quality_code,
-                                  calibration_flag, maintenance_flag, device_time)
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::varchar[], $5::varchar[], $6::varchar[],
-                            $7::varchar[], $8::float8[], $9::float8[], $10::varchar[], $11::smallint[],
-                            $12::smallint[], $13::timestamptz[])
-       ON CONFLICT (parameter_ref, reading_time) DO NOTHING
-       RETURNING id`,
-      [
-        column('parameterRef'),
-        column('monitoringUnitRef'),
-        column('readingTime'),
-        column('analyzerId'),
-        column('parameterId'),
-        column('parameterName'),
-        column('readingUnit'),
-        column('rawReading'),
-        column('validatedReading'),
-        column('qualityCode'),
-        column('calibrationFlag'),
-        column('maintenanceFlag'),
-        column('deviceTime'),
-      ],
-    );
-    return rows.length;
+    const parameters = [
+      column('parameterRef'),
+      column('monitoringUnitRef'),
+      column('readingTime'),
+      column('analyzerId'),
+      column('parameterId'),
+      column('parameterName'),
+      column('readingUnit'),
+      column('rawReading'),
+      column('validatedReading'),
+      column('qualityCode'),
+      column('calibrationFlag'),
+      column('maintenanceFlag'),
+      column('deviceTime'),
+    ];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const rows = await this.dataSource.query<{ id: string }[]>(INSERT_READINGS, parameters);
+        return rows.length;
+      } catch (error) {
+        if (attempt < INSERT_ATTEMPTS && isForeignKeyViolation(error)) continue;
+        throw error;
+      }
+    }
   }
 
   /** Unsent readings of a unit that may go real-time: not older than `since`, not marked for delayed upload. */

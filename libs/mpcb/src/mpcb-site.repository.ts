@@ -47,6 +47,51 @@ export interface MpcbAnalyser {
   maintenance: boolean;
 }
 
+/** A site, or what an operator may remove on its own from a site's tree (MpcbSiteRepository.removePart). */
+export type MpcbPart = 'site' | 'monitoring-unit' | 'analyser' | 'parameter';
+
+/** A removal: done, or refused because `unsent` readings were not accepted by the central server yet. */
+export interface MpcbPartRemoval {
+  removed: boolean;
+  /** The part's readings (removed with it when `removed`). */
+  readings: number;
+  unsent: number;
+}
+
+/**
+ * Per part: its rows locked, the part's own first (FOR UPDATE conflicts with the KEY SHARE a reading's
+ * foreign key check takes: the parameters for a parameter or an analyser, the units for a unit or a site),
+ * its readings, its removal.
+ */
+const PART_STATEMENTS: Record<MpcbPart, { lock: string[]; readings: string; remove: string }> = {
+  site: {
+    lock: [
+      `SELECT id FROM mpcb.sites WHERE id = $1 FOR UPDATE`,
+      `SELECT id FROM mpcb.monitoring_units WHERE site_ref = $1 FOR UPDATE`,
+    ],
+    readings: `r.monitoring_unit_ref IN (SELECT id FROM mpcb.monitoring_units WHERE site_ref = $1)`,
+    remove: `DELETE FROM mpcb.sites WHERE id = $1`,
+  },
+  'monitoring-unit': {
+    lock: [`SELECT id FROM mpcb.monitoring_units WHERE id = $1 FOR UPDATE`],
+    readings: `r.monitoring_unit_ref = $1`,
+    remove: `DELETE FROM mpcb.monitoring_units WHERE id = $1`,
+  },
+  analyser: {
+    lock: [
+      `SELECT id FROM mpcb.analysers WHERE id = $1 FOR UPDATE`,
+      `SELECT id FROM mpcb.parameters WHERE analyser_ref = $1 FOR UPDATE`,
+    ],
+    readings: `r.parameter_ref IN (SELECT id FROM mpcb.parameters WHERE analyser_ref = $1)`,
+    remove: `DELETE FROM mpcb.analysers WHERE id = $1`,
+  },
+  parameter: {
+    lock: [`SELECT id FROM mpcb.parameters WHERE id = $1 FOR UPDATE`],
+    readings: `r.parameter_ref = $1`,
+    remove: `DELETE FROM mpcb.parameters WHERE id = $1`,
+  },
+};
+
 /** Where a parameter's value comes from: an iServer 2 probe/channel, or a quantity a G13 meter reports. */
 export type MpcbParameterSource =
   | { kind: 'sensor'; gatewayId: string; channel: string }
@@ -285,33 +330,32 @@ export class MpcbSiteRepository {
     return rows.length > 0;
   }
 
-  /** Readings of the site not yet accepted by the central server. */
-  async unsentReadingCount(siteRef: string): Promise<number> {
-    const [row] = await this.dataSource.query<{ n: number }[]>(
-      `SELECT count(*)::int AS n FROM mpcb.readings r JOIN mpcb.monitoring_units u ON u.id = r.monitoring_unit_ref
-        WHERE u.site_ref = $1 AND r.sent_at IS NULL`,
-      [siteRef],
-    );
-    return row.n;
-  }
-
   /**
-   * Deletes a site with its whole tree, its readings, upload log, calibrations and instruction log (the
-   * schema cascades from the monitoring units). Uploads of other sites refer to none of them.
+   * Removes a site, a monitoring unit, an analyser or a parameter with everything under it: units,
+   * analysers, parameters, readings, and for a unit or a site the upload log, calibrations and instruction
+   * log (the schema cascades from the units). In one transaction (a
+   * savepoint in an admin request's): the part's rows are locked first, which a reading's insert waits for
+   * (its foreign keys' check), so the unsent readings counted are all there are; with some and without
+   * `discardUnsent` nothing is removed. Null when the part does not exist.
    */
-  async deleteSite(siteRef: string): Promise<{ readings: number }> {
-    const [row] = await this.dataSource.query<{ n: number }[]>(
-      `SELECT count(*)::int AS n FROM mpcb.readings r JOIN mpcb.monitoring_units u ON u.id = r.monitoring_unit_ref
-        WHERE u.site_ref = $1`,
-      [siteRef],
-    );
-    // Readings refer to their upload without a cascade: they go first, then the units take the rest.
-    await this.dataSource.query(
-      `DELETE FROM mpcb.readings r USING mpcb.monitoring_units u WHERE u.id = r.monitoring_unit_ref AND u.site_ref = $1`,
-      [siteRef],
-    );
-    await this.dataSource.query(`DELETE FROM mpcb.sites WHERE id = $1`, [siteRef]);
-    return { readings: row.n };
+  async removePart(part: MpcbPart, ref: string, discardUnsent: boolean): Promise<MpcbPartRemoval | null> {
+    const { lock, readings, remove } = PART_STATEMENTS[part];
+    return this.dataSource.transaction(async (manager) => {
+      const [own, ...under] = lock;
+      if ((await manager.query<unknown[]>(own, [ref])).length === 0) return null;
+      for (const statement of under) await manager.query(statement, [ref]);
+      const [counts] = await manager.query<{ n: number; unsent: number }[]>(
+        `SELECT count(*)::int AS n, count(*) FILTER (WHERE r.sent_at IS NULL)::int AS unsent
+           FROM mpcb.readings r WHERE ${readings}`,
+        [ref],
+      );
+      if (counts.unsent > 0 && !discardUnsent)
+        return { removed: false, readings: counts.n, unsent: counts.unsent };
+      // Readings refer to their upload without a cascade: they go first, then the part takes the rest.
+      await manager.query(`DELETE FROM mpcb.readings r WHERE ${readings}`, [ref]);
+      await manager.query(remove, [ref]);
+      return { removed: true, readings: counts.n, unsent: counts.unsent };
+    });
   }
 
   /** A parameter of an analyser, or null. */

@@ -34,8 +34,8 @@ import {
   MpcbSiteListQueryDto,
   MpcbSitePageDto,
   MpcbSiteTreeDto,
-  DeleteMpcbSiteQueryDto,
-  MpcbSiteRemovalDto,
+  DiscardUnsentReadingsQueryDto,
+  MpcbRemovalDto,
   PATCH_PARAMETER_EXAMPLES,
   PUT_PARAMETER_EXAMPLES,
   ParameterChangesDto,
@@ -47,6 +47,30 @@ import {
 const SITE_NOT_FOUND = ApiNotFoundResponse({
   type: AdminErrorDto,
   example: { statusCode: 404, message: 'id: no MPCB site 5a1c2d3e-0000-4000-8000-000000000001' },
+});
+
+const UNIT_NOT_FOUND = ApiNotFoundResponse({
+  type: AdminErrorDto,
+  example: {
+    statusCode: 404,
+    message:
+      'monitoringUnitId: no monitoring unit 5a1c2d3e-0000-4000-8000-000000000002 in site 5a1c2d3e-0000-4000-8000-000000000001',
+  },
+});
+const ANALYSER_NOT_FOUND = ApiNotFoundResponse({
+  type: AdminErrorDto,
+  example: {
+    statusCode: 404,
+    message:
+      'analyserId: no analyser 5a1c2d3e-0000-4000-8000-000000000003 in site 5a1c2d3e-0000-4000-8000-000000000001',
+  },
+});
+const PARAMETER_NOT_FOUND = ApiNotFoundResponse({
+  type: AdminErrorDto,
+  example: {
+    statusCode: 404,
+    message: 'parameterId: no parameter NOx in analyser 5a1c2d3e-0000-4000-8000-000000000003',
+  },
 });
 
 @AdminApi('Admin: MPCB sites')
@@ -152,7 +176,7 @@ export class AdminMpcbSitesController {
     summary:
       'Delete a site with its configuration, readings and upload log (refused while readings are unsent)',
   })
-  @ApiOkResponse({ type: MpcbSiteRemovalDto })
+  @ApiOkResponse({ type: MpcbRemovalDto })
   @ApiConflictResponse({
     type: AdminErrorDto,
     example: {
@@ -164,8 +188,8 @@ export class AdminMpcbSitesController {
   @SITE_NOT_FOUND
   remove(
     @Param('id', uuidParam) id: string,
-    @Query() query: DeleteMpcbSiteQueryDto,
-  ): Promise<MpcbSiteRemovalDto> {
+    @Query() query: DiscardUnsentReadingsQueryDto,
+  ): Promise<MpcbRemovalDto> {
     return this.sites.remove(id, query.discardUnsentReadings ?? false);
   }
 
@@ -203,6 +227,32 @@ export class AdminMpcbSitesController {
     return this.sites.addMonitoringUnit(id, body);
   }
 
+  @Delete(':id/monitoring-units/:monitoringUnitId')
+  @SITE_ID
+  @UNIT_ID
+  @Audited('mpcb-site.delete-monitoring-unit', 'mpcb-site')
+  @ApiOperation({
+    summary:
+      'Delete a monitoring unit with its analysers, parameters, readings, upload log, calibrations and instruction log (refused while readings are unsent)',
+  })
+  @ApiOkResponse({ type: MpcbRemovalDto })
+  @ApiConflictResponse({
+    type: AdminErrorDto,
+    example: {
+      statusCode: 409,
+      message:
+        "monitoringUnitId: monitoring unit stack_1 has 6 readings the central server has not accepted yet; clear its parameters' sources so that they are no longer acquired and let them upload, or delete with ?discardUnsentReadings=true",
+    },
+  })
+  @UNIT_NOT_FOUND
+  removeMonitoringUnit(
+    @Param('id', uuidParam) id: string,
+    @Param('monitoringUnitId', monitoringUnitIdParam) monitoringUnitId: string,
+    @Query() query: DiscardUnsentReadingsQueryDto,
+  ): Promise<MpcbRemovalDto> {
+    return this.sites.removeMonitoringUnit(id, monitoringUnitId, query.discardUnsentReadings ?? false);
+  }
+
   @Post(':id/monitoring-units/:monitoringUnitId/analysers')
   @SITE_ID
   @UNIT_ID
@@ -225,20 +275,38 @@ export class AdminMpcbSitesController {
       message: 'analyzerId: monitoring unit stack_1 already has an analyser analyser_1',
     },
   })
-  @ApiNotFoundResponse({
-    type: AdminErrorDto,
-    example: {
-      statusCode: 404,
-      message:
-        'monitoringUnitId: no monitoring unit 5a1c2d3e-0000-4000-8000-000000000002 in site 5a1c2d3e-0000-4000-8000-000000000001',
-    },
-  })
+  @UNIT_NOT_FOUND
   addAnalyser(
     @Param('id', uuidParam) id: string,
     @Param('monitoringUnitId', monitoringUnitIdParam) monitoringUnitId: string,
     @Body() body: CreateAnalyserDto,
   ): Promise<AnalyserDto> {
     return this.sites.addAnalyser(id, monitoringUnitId, body);
+  }
+
+  @Delete(':id/analysers/:analyserId')
+  @SITE_ID
+  @ANALYSER_ID
+  @Audited('mpcb-site.delete-analyser', 'mpcb-site')
+  @ApiOperation({
+    summary: 'Delete an analyser with its parameters and their readings (refused while readings are unsent)',
+  })
+  @ApiOkResponse({ type: MpcbRemovalDto })
+  @ApiConflictResponse({
+    type: AdminErrorDto,
+    example: {
+      statusCode: 409,
+      message:
+        "analyserId: analyser analyser_1 has 6 readings the central server has not accepted yet; clear its parameters' sources so that they are no longer acquired and let them upload, or delete with ?discardUnsentReadings=true",
+    },
+  })
+  @ANALYSER_NOT_FOUND
+  removeAnalyser(
+    @Param('id', uuidParam) id: string,
+    @Param('analyserId', analyserIdParam) analyserId: string,
+    @Query() query: DiscardUnsentReadingsQueryDto,
+  ): Promise<MpcbRemovalDto> {
+    return this.sites.removeAnalyser(id, analyserId, query.discardUnsentReadings ?? false);
   }
 
   @Put(':id/analysers/:analyserId/parameters/:parameterId')
@@ -262,14 +330,7 @@ export class AdminMpcbSitesController {
         'source.gatewayId: gateway feeder-12-g13 has driver ABB_G13, which cannot be a sensor source (it has no readSensors; GET /admin/drivers lists the drivers that do)',
     },
   })
-  @ApiNotFoundResponse({
-    type: AdminErrorDto,
-    example: {
-      statusCode: 404,
-      message:
-        'analyserId: no analyser 5a1c2d3e-0000-4000-8000-000000000003 in site 5a1c2d3e-0000-4000-8000-000000000001',
-    },
-  })
+  @ANALYSER_NOT_FOUND
   putParameter(
     @Param('id', uuidParam) id: string,
     @Param('analyserId', analyserIdParam) analyserId: string,
@@ -294,13 +355,7 @@ export class AdminMpcbSitesController {
     type: AdminErrorDto,
     example: { statusCode: 400, message: 'gaugeMinimum: 600 is greater than gaugeMaximum 500' },
   })
-  @ApiNotFoundResponse({
-    type: AdminErrorDto,
-    example: {
-      statusCode: 404,
-      message: 'parameterId: no parameter NOx in analyser 5a1c2d3e-0000-4000-8000-000000000003',
-    },
-  })
+  @PARAMETER_NOT_FOUND
   patchParameter(
     @Param('id', uuidParam) id: string,
     @Param('analyserId', analyserIdParam) analyserId: string,
@@ -308,6 +363,31 @@ export class AdminMpcbSitesController {
     @Body() body: ParameterChangesDto,
   ): Promise<ParameterDto> {
     return this.sites.putParameter(id, analyserId, parameterId, body, 'patch');
+  }
+
+  @Delete(':id/analysers/:analyserId/parameters/:parameterId')
+  @SITE_ID
+  @ANALYSER_ID
+  @PARAMETER_ID
+  @Audited('mpcb-site.delete-parameter', 'mpcb-site')
+  @ApiOperation({ summary: 'Delete a parameter with its readings (refused while readings are unsent)' })
+  @ApiOkResponse({ type: MpcbRemovalDto })
+  @ApiConflictResponse({
+    type: AdminErrorDto,
+    example: {
+      statusCode: 409,
+      message:
+        'parameterId: parameter NOx of analyser analyser_1 has 6 readings the central server has not accepted yet; clear its source so that it is no longer acquired and let them upload, or delete with ?discardUnsentReadings=true',
+    },
+  })
+  @PARAMETER_NOT_FOUND
+  removeParameter(
+    @Param('id', uuidParam) id: string,
+    @Param('analyserId', analyserIdParam) analyserId: string,
+    @Param('parameterId', parameterIdParam) parameterId: string,
+    @Query() query: DiscardUnsentReadingsQueryDto,
+  ): Promise<MpcbRemovalDto> {
+    return this.sites.removeParameter(id, analyserId, parameterId, query.discardUnsentReadings ?? false);
   }
 
   @Post(':id/analysers/:analyserId/maintenance')
@@ -321,14 +401,7 @@ export class AdminMpcbSitesController {
     examples: { on: { summary: 'in maintenance', value: { maintenance: true } } },
   })
   @ApiOkResponse({ type: AnalyserDto })
-  @ApiNotFoundResponse({
-    type: AdminErrorDto,
-    example: {
-      statusCode: 404,
-      message:
-        'analyserId: no analyser 5a1c2d3e-0000-4000-8000-000000000003 in site 5a1c2d3e-0000-4000-8000-000000000001',
-    },
-  })
+  @ANALYSER_NOT_FOUND
   setMaintenance(
     @Param('id', uuidParam) id: string,
     @Param('analyserId', analyserIdParam) analyserId: string,

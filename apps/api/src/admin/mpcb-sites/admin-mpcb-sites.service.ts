@@ -9,6 +9,7 @@ import {
   MpcbMonitoringUnit,
   MpcbParameter,
   MpcbParameterSource,
+  MpcbPart,
   MpcbSiteRepository,
   MPCB_SOURCE_OPERATIONS,
 } from '@hes/mpcb';
@@ -28,7 +29,7 @@ import {
   ParameterChangesDto,
   ParameterSourceDto,
   UpdateMpcbSiteDto,
-  MpcbSiteRemovalDto,
+  MpcbRemovalDto,
 } from './mpcb-site.dto';
 
 interface SiteViewRow {
@@ -143,12 +144,7 @@ export class AdminMpcbSitesService {
 
   async addAnalyser(id: string, monitoringUnitId: string, input: CreateAnalyserDto): Promise<AnalyserDto> {
     await this.require(id);
-    const [unit] = await this.dataSource.query<{ monitoring_id: string }[]>(
-      `SELECT monitoring_id FROM mpcb.monitoring_units WHERE id = $1 AND site_ref = $2`,
-      [monitoringUnitId, id],
-    );
-    if (!unit)
-      throw new NotFoundException(`monitoringUnitId: no monitoring unit ${monitoringUnitId} in site ${id}`);
+    const unit = await this.requireUnit(id, monitoringUnitId);
     const [existing] = await this.dataSource.query<{ id: string }[]>(
       `SELECT id FROM mpcb.analysers WHERE monitoring_unit_ref = $1 AND analyzer_id = $2`,
       [monitoringUnitId, input.analyzerId],
@@ -180,17 +176,87 @@ export class AdminMpcbSitesService {
    * calibrations and instruction log. Readings the central server has accepted are kept there; readings it
    * has not are refused to be lost (409) unless `discardUnsentReadings`.
    */
-  async remove(id: string, discardUnsentReadings: boolean): Promise<MpcbSiteRemovalDto> {
+  async remove(id: string, discardUnsentReadings: boolean): Promise<MpcbRemovalDto> {
     const site = await this.require(id);
-    const unsent = await this.sites.unsentReadingCount(id);
-    if (unsent > 0 && !discardUnsentReadings)
+    return this.removePart('site', id, discardUnsentReadings, {
+      field: 'id',
+      name: `site ${site.siteId}`,
+      withIt: 'its monitoring units, analysers, parameters, upload log and',
+      stopAcquiring: 'disable the site',
+    });
+  }
+
+  /**
+   * Removes a monitoring unit of the site with its analysers, parameters, readings, upload log,
+   * calibrations and instruction log; refused (409) while its readings are unsent, unless `discardUnsentReadings`.
+   */
+  async removeMonitoringUnit(
+    id: string,
+    monitoringUnitId: string,
+    discardUnsentReadings: boolean,
+  ): Promise<MpcbRemovalDto> {
+    await this.require(id);
+    const unit = await this.requireUnit(id, monitoringUnitId);
+    return this.removePart('monitoring-unit', monitoringUnitId, discardUnsentReadings, {
+      field: 'monitoringUnitId',
+      name: `monitoring unit ${unit.monitoring_id}`,
+      withIt: 'its analysers, parameters, upload log, calibrations, instruction log and',
+      stopAcquiring: "clear its parameters' sources so that they are no longer acquired",
+    });
+  }
+
+  /** Removes an analyser with its parameters and their readings (409 while some are unsent, as above). */
+  async removeAnalyser(
+    id: string,
+    analyserId: string,
+    discardUnsentReadings: boolean,
+  ): Promise<MpcbRemovalDto> {
+    await this.require(id);
+    const analyser = await this.requireAnalyser(id, analyserId);
+    return this.removePart('analyser', analyserId, discardUnsentReadings, {
+      field: 'analyserId',
+      name: `analyser ${analyser.analyzerId}`,
+      withIt: 'its parameters and',
+      stopAcquiring: "clear its parameters' sources so that they are no longer acquired",
+    });
+  }
+
+  /** Removes a parameter with its readings (409 while some are unsent, as above). */
+  async removeParameter(
+    id: string,
+    analyserId: string,
+    parameterId: string,
+    discardUnsentReadings: boolean,
+  ): Promise<MpcbRemovalDto> {
+    await this.require(id);
+    const analyser = await this.requireAnalyser(id, analyserId);
+    const parameter = await this.sites.findParameter(analyserId, parameterId);
+    if (!parameter)
+      throw new NotFoundException(`parameterId: no parameter ${parameterId} in analyser ${analyserId}`);
+    return this.removePart('parameter', parameter.id, discardUnsentReadings, {
+      field: 'parameterId',
+      name: `parameter ${parameterId} of analyser ${analyser.analyzerId}`,
+      withIt: '',
+      stopAcquiring: 'clear its source so that it is no longer acquired',
+    });
+  }
+
+  private async removePart(
+    part: MpcbPart,
+    ref: string,
+    discardUnsentReadings: boolean,
+    words: { field: string; name: string; withIt: string; stopAcquiring: string },
+  ): Promise<MpcbRemovalDto> {
+    const outcome = await this.sites.removePart(part, ref, discardUnsentReadings);
+    // Removed by another request between the look-up above and the lock.
+    if (!outcome) throw new NotFoundException(`${words.field}: ${words.name} no longer exists`);
+    if (!outcome.removed)
       throw new ConflictException(
-        `id: site ${site.siteId} has ${unsent} readings the central server has not accepted yet; disable the site and let them upload, or delete with ?discardUnsentReadings=true`,
+        `${words.field}: ${words.name} has ${outcome.unsent} readings the central server has not accepted yet; ${words.stopAcquiring} and let them upload, or delete with ?discardUnsentReadings=true`,
       );
-    const { readings } = await this.sites.deleteSite(id);
     return {
-      id,
-      message: `site ${site.siteId} deleted with its monitoring units, analysers, parameters, upload log and ${readings} readings (${unsent} not yet sent)`,
+      id: ref,
+      message: `${words.name} deleted with ${words.withIt ? `${words.withIt} ` : ''}${outcome.readings} readings (${outcome.unsent} not yet sent)`,
     };
   }
 
@@ -284,6 +350,18 @@ export class AdminMpcbSitesService {
     const [row] = await this.dataSource.query<SiteViewRow[]>(`${SITE_VIEW} WHERE s.id = $1`, [id]);
     if (!row) throw new NotFoundException(`id: no MPCB site ${id}`);
     return siteView(row);
+  }
+
+  private async requireUnit(siteRef: string, monitoringUnitId: string): Promise<{ monitoring_id: string }> {
+    const [unit] = await this.dataSource.query<{ monitoring_id: string }[]>(
+      `SELECT monitoring_id FROM mpcb.monitoring_units WHERE id = $1 AND site_ref = $2`,
+      [monitoringUnitId, siteRef],
+    );
+    if (!unit)
+      throw new NotFoundException(
+        `monitoringUnitId: no monitoring unit ${monitoringUnitId} in site ${siteRef}`,
+      );
+    return unit;
   }
 
   private async requireAnalyser(siteRef: string, analyserId: string): Promise<MpcbAnalyser> {

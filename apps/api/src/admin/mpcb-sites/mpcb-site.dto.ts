@@ -171,7 +171,7 @@ export class UpdateMpcbSiteDto {
   enabled?: boolean;
 }
 
-export class DeleteMpcbSiteQueryDto {
+export class DiscardUnsentReadingsQueryDto {
   @ApiPropertyOptional({
     example: false,
     default: false,
@@ -183,8 +183,9 @@ export class DeleteMpcbSiteQueryDto {
   discardUnsentReadings?: boolean;
 }
 
-export class MpcbSiteRemovalDto {
-  @ApiProperty({ example: '5a1c2d3e-0000-4000-8000-000000000001' })
+/** A site, monitoring unit, analyser or parameter removed: its id and what went with it. */
+export class MpcbRemovalDto {
+  @ApiProperty({ example: '5a1c2d3e-0000-4000-8000-000000000001', description: 'the id of what was removed' })
   id!: string;
   @ApiProperty({
     example:
