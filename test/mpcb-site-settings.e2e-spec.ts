@@ -201,6 +201,33 @@ describe('MPCB sites changed through the admin API, as the site client sees them
     });
   });
 
+  it("a site whose cycle fails does not stop the other sites' uploads; its readings wait", async () => {
+    // A fault of site A's own (its upload log refuses the row: the database, not the central server) ...
+    const [{ id: unitA }] = (
+      await bench.db.query<{ id: string }>(`SELECT id FROM mpcb.monitoring_units WHERE site_ref = $1`, [
+        site.a.id,
+      ])
+    ).rows;
+    await bench.db.query(
+      `ALTER TABLE mpcb.uploads ADD CONSTRAINT test_site_a_fault CHECK (monitoring_unit_ref <> '${unitA}') NOT VALID`,
+    );
+    const rowsOfB = centralB.rows('site_b').length;
+    try {
+      const [a, b] = await cycle();
+      expect(a).toMatchObject({ siteId: 'site_a', ran: true, units: [] });
+      expect(a.error).toMatch(/test_site_a_fault/);
+      // ... and site B, after it in the cycle, uploads all the same.
+      expect(b).toMatchObject({ siteId: 'site_b', ran: true });
+      expect(b.error).toBeUndefined();
+      expect(centralB.rows('site_b')).toHaveLength(rowsOfB + 1);
+      expect((await storedReadings(site.a.id)).unsent).toBe(1);
+    } finally {
+      await bench.db.query(`ALTER TABLE mpcb.uploads DROP CONSTRAINT test_site_a_fault`);
+    }
+    await cycle();
+    expect((await storedReadings(site.a.id)).unsent).toBe(0);
+  });
+
   it('deletes a site: refused while readings are unsent, then with its readings and upload log', async () => {
     await call('post', `/admin/mpcb-sites/${site.b.id}/disable`).expect(200);
     await call('patch', `/admin/mpcb-sites/${site.b.id}`, { enabled: true }).expect(200);

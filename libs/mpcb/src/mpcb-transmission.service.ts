@@ -41,6 +41,11 @@ export interface SiteTransmission {
   /** False when another worker was transmitting this site. */
   ran: boolean;
   units: UnitTransmission[];
+  /**
+   * What ended the site's cycle besides its central server being unreachable (a fault of the database, an
+   * answer the client could not handle): logged, and the other sites' cycles went on. Its readings wait.
+   */
+  error?: string;
 }
 
 export function toDataRow(site: MpcbSite, unit: MpcbMonitoringUnit, reading: StoredReading): MpcbDataRow {
@@ -82,9 +87,21 @@ export class MpcbTransmissionService {
     @Inject(MPCB_CLOCK) private readonly clock: MpcbClock,
   ) {}
 
+  /** Every enabled site's cycle, one after another; a site whose cycle fails does not stop the others. */
   async transmitAll(): Promise<SiteTransmission[]> {
     const results: SiteTransmission[] = [];
-    for (const site of await this.sites.enabledSites()) results.push(await this.transmitSite(site));
+    for (const site of await this.sites.enabledSites()) {
+      try {
+        results.push(await this.transmitSite(site));
+      } catch (error) {
+        const message = (error as Error).message;
+        this.logger.error(
+          { siteId: site.siteId, error: message },
+          "MPCB transmission of a site failed; its readings wait for the next cycle, the other sites' go on",
+        );
+        results.push({ siteId: site.siteId, ran: true, units: [], error: message });
+      }
+    }
     return results;
   }
 
