@@ -1,8 +1,13 @@
 import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { createDataSourceOptions } from '@hes/database';
+import { PollScheduleRepository } from '@hes/transactions';
 import { G13HeadEnd, startG13HeadEnd } from './support/g13-head-end';
 import { waitFor } from './support/test-environment';
 
-const SERIALS = ['3100001001', '3100001002'];
+const SERIALS = ['3100001001', '3100001002', '3100001003'];
+/** The third meter's id has a ':', as the registry allows and discovered meters' prefixes make. */
+const COLON_ID = 'f12:3100001003';
 
 /** Poll schedules read meters on their own, skip inactive ones, and catch up after an outage. */
 describe('polling schedules against the G13 simulator', () => {
@@ -24,7 +29,7 @@ describe('polling schedules against the G13 simulator', () => {
         POLL_FIRST_LOOKBACK_HOURS: '12',
       },
       [],
-      { inactive: ['m2'] },
+      { inactive: ['m2'], globalDeviceIds: ['m1', 'm2', COLON_ID] },
     );
   });
 
@@ -69,6 +74,58 @@ describe('polling schedules against the G13 simulator', () => {
     const times = await storedTimes();
     expect(times.length).toBeGreaterThanOrEqual(40);
     expect(times).toEqual(meterTimes(times[0], times[times.length - 1]));
+  });
+
+  it("reads a meter whose id has a ':' (refused in a BullMQ job id as it is), in the same ticks as the others", async () => {
+    const polled = async () =>
+      (
+        await headEnd.db.query<{ data_type: string; consecutive_failures: number }>(
+          `SELECT data_type, consecutive_failures FROM public.poll_schedules
+            WHERE global_device_id = $1 AND last_polled_at IS NOT NULL ORDER BY data_type`,
+          [COLON_ID],
+        )
+      ).rows;
+    const rows = await waitFor(async () => {
+      const found = await polled();
+      return found.length === 5 ? found : undefined;
+    }, `the first poll of each type of ${COLON_ID}`);
+    expect(rows).toEqual(
+      ['BILL', 'EVNT', 'INST', 'LPRO', 'MBIL'].map((type) => ({ data_type: type, consecutive_failures: 0 })),
+    );
+    expect((await schedule(COLON_ID, 'LPRO')).last_outcome).toMatch(/LPRO row\(s\) read/);
+  });
+
+  it('makes claims whose reads could not be queued due again (the next tick queues them)', async () => {
+    const dataSource = new DataSource(createDataSourceOptions(headEnd.databaseUrl, 'poll-release-test'));
+    await dataSource.initialize();
+    try {
+      // Four schedules claimed a day ahead; the reads of two of them could not be queued.
+      await headEnd.db.query(
+        `UPDATE public.poll_schedules SET next_due_at = now() + interval '1 day'
+          WHERE global_device_id IN ('m1', $1) AND data_type IN ('INST', 'BILL')`,
+        [COLON_ID],
+      );
+      await new PollScheduleRepository(dataSource).releaseClaims([
+        { global_device_id: COLON_ID, data_type: 'INST' },
+        { global_device_id: 'm1', data_type: 'BILL' },
+      ]);
+      // Released: due now, or already claimed again by a tick (due one 10-hour interval later); the others
+      // still a day ahead.
+      const { rows } = await headEnd.db.query<{ key: string; released: boolean }>(
+        `SELECT global_device_id || '/' || data_type AS key, next_due_at < now() + interval '20 hours' AS released
+           FROM public.poll_schedules
+          WHERE global_device_id IN ('m1', $1) AND data_type IN ('INST', 'BILL') ORDER BY 1`,
+        [COLON_ID],
+      );
+      expect(rows).toEqual([
+        { key: `${COLON_ID}/BILL`, released: false },
+        { key: `${COLON_ID}/INST`, released: true },
+        { key: 'm1/BILL', released: true },
+        { key: 'm1/INST', released: false },
+      ]);
+    } finally {
+      await dataSource.destroy();
+    }
   });
 
   it('never reads an inactive meter', async () => {

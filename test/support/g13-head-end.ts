@@ -18,6 +18,8 @@ export interface G13HeadEnd {
   gateway: G13SimulatorHandle;
   redis: DisposableRedis;
   db: Client;
+  /** The head-end's database, for a data source of a test's own. */
+  databaseUrl: string;
   /** A valid UDIL privatekey of the test MDM account. */
   key: string;
   serials: string[];
@@ -54,6 +56,8 @@ export async function startG13HeadEnd(
     gateway?: Partial<NewGateway>;
     /** Global device ids registered inactive (activation_status 0) before the worker starts. */
     inactive?: string[];
+    /** The global device id of each serial, by index (default m1, m2, …). */
+    globalDeviceIds?: string[];
   } = {},
 ): Promise<G13HeadEnd> {
   const database: TestDatabase = await createMigratedDatabase(label);
@@ -97,7 +101,7 @@ export async function startG13HeadEnd(
   const db = new Client({ connectionString: database.url });
   await db.connect();
   for (const [index, serial] of serials.entries()) {
-    const globalDeviceId = `m${index + 1}`;
+    const globalDeviceId = setup.globalDeviceIds?.[index] ?? `m${index + 1}`;
     await db.query(
       `INSERT INTO public.devices (global_device_id, msn, driver, gateway_id, serial_on_gateway, activation_status)
        VALUES ($1, $2::bigint, 'ABB_G13', $3, $2::text, $4)`,
@@ -112,6 +116,7 @@ export async function startG13HeadEnd(
     gateway,
     redis,
     db,
+    databaseUrl: database.url,
     key,
     serials,
     async startWorker() {

@@ -55,6 +55,17 @@ export class PollScheduleRepository {
     );
   }
 
+  /** Claims whose reads could not be queued: due again now, so that the next tick claims them. */
+  async releaseClaims(reads: readonly DueRead[]): Promise<void> {
+    if (reads.length === 0) return;
+    await this.dataSource.query(
+      `UPDATE public.poll_schedules s SET next_due_at = now()
+         FROM unnest($1::varchar[], $2::varchar[]) AS r (global_device_id, data_type)
+        WHERE s.global_device_id = r.global_device_id AND s.data_type = r.data_type`,
+      [reads.map((read) => read.global_device_id), reads.map((read) => read.data_type)],
+    );
+  }
+
   async recordOutcome(
     globalDeviceId: string,
     dataType: PolledType,

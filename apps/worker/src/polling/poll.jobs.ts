@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DelayedError, Job } from 'bullmq';
+import { createHash } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { DateRange, DriverError, DriverRegistry, implementsOperation } from '@hes/drivers';
 import { JobHandler, JobName, JobPayloads, JobQueueRepository, ScheduleSupervisor } from '@hes/queue';
@@ -16,6 +17,15 @@ import {
 import { ON_DEMAND_OPERATIONS, OnDemandType, formatUdilDatetime } from '@hes/udil';
 
 const CLAIM_BATCH = 10_000;
+
+/**
+ * The job of one claimed read. The device id is hashed, as a transaction's job id is: a global_device_id may
+ * contain ':' (the registry allows it; discovered meters get prefixes like `f12:`), which BullMQ refuses in a
+ * job id, and one refused id would fail the whole tick's addBulk.
+ */
+export function pollJobId(dataType: string, globalDeviceId: string, claimedAt: number): string {
+  return `poll-${dataType}-${createHash('sha1').update(globalDeviceId).digest('hex')}-${claimedAt}`;
+}
 
 /**
  * Poll schedules: every POLL_TICK_SECONDS a tick gives new meters their default schedules (per
@@ -58,18 +68,32 @@ export class PollJobs implements OnApplicationBootstrap {
     }
     const due = await this.schedules.claimDue(CLAIM_BATCH);
     const claimedAt = Date.now();
-    await this.queues.addBulk(
-      due.map((read) => ({
-        name: JobName.PollRead,
-        data: { globalDeviceId: read.global_device_id, dataType: read.data_type },
-        // One read per device, type and claim; a transient fault is retried once, then waits for the next claim.
-        opts: {
-          jobId: `poll-${read.data_type}-${read.global_device_id}-${claimedAt}`,
-          attempts: 2,
-          removeOnComplete: 1000,
-        },
-      })),
-    );
+    try {
+      await this.queues.addBulk(
+        due.map((read) => ({
+          name: JobName.PollRead,
+          data: { globalDeviceId: read.global_device_id, dataType: read.data_type },
+          // One read per device, type and claim; a transient fault is retried once, then waits for the next claim.
+          opts: {
+            jobId: pollJobId(read.data_type, read.global_device_id, claimedAt),
+            attempts: 2,
+            removeOnComplete: 1000,
+          },
+        })),
+      );
+    } catch (error) {
+      // Not queued (Redis unavailable): the claims are due again, so the next tick queues them rather than
+      // each waiting a whole interval. Some of them may have been queued: a read twice is stored once.
+      await this.schedules
+        .releaseClaims(due)
+        .catch((release: Error) =>
+          this.logger.warn(
+            { error: release.message },
+            'poll claims not released; they wait for their interval',
+          ),
+        );
+      throw error;
+    }
     return { created, queued: due.length };
   }
 
