@@ -167,6 +167,34 @@ describe('polling schedules against the G13 simulator', () => {
     expect(after).toEqual(meterTimes(after[0], after[after.length - 1]));
   });
 
+  it('goes on reading a load profile that has a row stamped in the future (a meter clock that jumped)', async () => {
+    const before = await storedTimes();
+    // A record from a clock set to 2036, and the last two hours not stored (as if not read yet).
+    await headEnd.db.query(
+      `INSERT INTO udil.load_profile_data (msn, global_device_id, meter_datetime, channel_id, interval)
+       VALUES ($1, 'm1', '2036-01-01T00:00:00Z', 1, 15)`,
+      [SERIALS[0]],
+    );
+    const cut = before[before.length - 1] - 2 * 3600_000;
+    await headEnd.db.query(
+      `DELETE FROM udil.load_profile_data
+        WHERE global_device_id = 'm1' AND meter_datetime > $1 AND meter_datetime < '2030-01-01'`,
+      [new Date(cut)],
+    );
+    await headEnd.db.query(
+      `UPDATE public.poll_schedules SET next_due_at = now() WHERE global_device_id = 'm1' AND data_type = 'LPRO'`,
+    );
+    await waitFor(
+      async () => (await storedTimes()).filter((time) => time < Date.UTC(2030, 0)).at(-1)! > cut,
+      'the two hours read again',
+    );
+    const now = await storedTimes();
+    const present = now.filter((time) => time < Date.UTC(2030, 0));
+    expect(present).toEqual(meterTimes(present[0], present[present.length - 1]));
+    expect(present.at(-1)).toBeGreaterThanOrEqual(before[before.length - 1]);
+    expect(now.at(-1)).toBe(Date.UTC(2036, 0)); // kept: the meter's record, however wrong its clock
+  });
+
   it('reads as often as meter_data_sampling tells the meter to record', async () => {
     const transactionid = `mdsm-${Date.now()}`;
     await request(headEnd.api.getHttpServer())

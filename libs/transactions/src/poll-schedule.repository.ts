@@ -93,7 +93,10 @@ export class PollScheduleRepository {
   }
 
   /**
-   * The latest timestamp stored for a meter in the table of a ranged type: where the next read starts.
+   * The latest timestamp stored for a meter in the table of a ranged type, not later than `now`: where the
+   * next read starts. A row stamped in the future (a meter whose clock jumped ahead) is not: from it, every
+   * read would ask for a range that ends before it starts, and the meter's records would not be read until
+   * the clock caught up with the stamp (years, for a clock set to 2036). Rows read again are stored once.
    * The readings are partitioned by month: the latest months are asked first ({@link newestFirst}), so a
    * meter that was read lately costs a probe of a few months, not of every month ever kept.
    */
@@ -110,8 +113,9 @@ export class PollScheduleRepository {
           : ['monthly_billing_data', 'meter_datetime', false];
     const latest = async (since: Date | undefined): Promise<Date | null> => {
       const [row] = await this.dataSource.query<{ last: Date | null }[]>(
-        `SELECT max(${column}) AS last FROM udil.${table} WHERE global_device_id = $1${since ? ` AND ${column} >= $2` : ''}`,
-        since ? [globalDeviceId, since] : [globalDeviceId],
+        `SELECT max(${column}) AS last FROM udil.${table}
+          WHERE global_device_id = $1 AND ${column} <= $2${since ? ` AND ${column} >= $3` : ''}`,
+        since ? [globalDeviceId, now, since] : [globalDeviceId, now],
       );
       return row?.last ?? null;
     };
