@@ -4,11 +4,17 @@ import { MpcbReadingRepository } from '@hes/mpcb';
 import { ScheduleSupervisor } from '@hes/queue';
 import { PartitionMaintenanceJob } from './partition-maintenance.job';
 
-/** The job with recorders for its repositories; `days` is MPCB_RETENTION_DAYS. */
-function jobWith(days: number) {
+/**
+ * The job with recorders for its repositories; `days` is MPCB_RETENTION_DAYS; the tables in `failing` fail
+ * their month's creation.
+ */
+function jobWith(days: number, failing: string[] = []) {
   const pruned: Date[] = [];
   const partitions = {
-    ensureAhead: () => Promise.resolve([]),
+    ensureAhead: (table: string) =>
+      failing.includes(table)
+        ? Promise.reject(new Error(`cannot create a month of ${table}`))
+        : Promise.resolve([`${table}_p202701`]),
     dropExpired: () => Promise.resolve([]),
   } as unknown as MonthPartitionRepository;
   const readings = {
@@ -43,5 +49,32 @@ describe('the hourly maintenance: MPCB retention', () => {
     const { job, pruned } = jobWith(0);
     expect((await job.maintain(now)).mpcb).toEqual({ readings: 0, uploads: 0 });
     expect(pruned).toEqual([]);
+  });
+});
+
+describe('the hourly maintenance: a step that fails', () => {
+  const now = new Date('2026-12-01T10:00:00Z');
+
+  it('does the tables after it and the MPCB pruning all the same, and says which failed', async () => {
+    const { job, pruned } = jobWith(90, ['instantaneous_data']);
+    const outcome = await job.maintain(now);
+    expect(outcome.failed).toEqual([
+      { step: 'instantaneous_data', error: 'cannot create a month of instantaneous_data' },
+    ]);
+    expect(outcome.created).toEqual([
+      'load_profile_data_p202701',
+      'events_p202701',
+      'device_communication_history_p202701',
+      'transaction_status_p202701',
+    ]);
+    expect(pruned).toHaveLength(1);
+  });
+
+  it('fails the job (seen in the queue) once the other steps are done', async () => {
+    const { job, pruned } = jobWith(90, ['load_profile_data']);
+    await expect(job.run()).rejects.toThrow(
+      'partition maintenance failed for load_profile_data (cannot create a month of load_profile_data)',
+    );
+    expect(pruned).toHaveLength(1);
   });
 });

@@ -9,6 +9,8 @@ export interface PartitionMaintenanceOutcome {
   dropped: string[];
   /** Sent MPCB readings and their uploads removed by MPCB_RETENTION_DAYS. */
   mpcb: { readings: number; uploads: number };
+  /** The steps that failed (a table, or `mpcb`), with why; the others were done all the same. */
+  failed: { step: PartitionedTable | 'mpcb'; error: string }[];
 }
 
 /** The retention variable of each partitioned table (README, Configuration). */
@@ -52,29 +54,56 @@ export class PartitionMaintenanceJob implements OnApplicationBootstrap {
     );
   }
 
+  /** A pass; the job fails (and shows so in the queue) when a step did, after the other steps were done. */
   @JobHandler(JobName.PartitionMaintenance)
-  run(): Promise<PartitionMaintenanceOutcome> {
-    return this.maintain(new Date());
+  async run(): Promise<PartitionMaintenanceOutcome> {
+    const outcome = await this.maintain(new Date());
+    if (outcome.failed.length > 0)
+      throw new Error(
+        `partition maintenance failed for ${outcome.failed.map((f) => `${f.step} (${f.error})`).join(', ')}`,
+      );
+    return outcome;
   }
 
-  /** One pass as of `now`: every table's months ahead created, its expired months dropped; MPCB pruned. */
+  /**
+   * One pass as of `now`: every table's months ahead created, its expired months dropped; MPCB pruned. A
+   * step that fails is logged and recorded in `failed`; the tables after it, and the pruning, are done all
+   * the same (a table whose month cannot be created would otherwise keep every later table without its
+   * months, and their rows in DEFAULT).
+   */
   async maintain(now: Date): Promise<PartitionMaintenanceOutcome> {
     const outcome: PartitionMaintenanceOutcome = {
       created: [],
       dropped: [],
       mpcb: { readings: 0, uploads: 0 },
+      failed: [],
     };
-    for (const table of Object.keys(PARTITIONED_TABLES) as PartitionedTable[]) {
-      outcome.created.push(
-        ...(await this.partitions.ensureAhead(table, this.config.PARTITION_MONTHS_AHEAD, now)),
-      );
-      const retention = RETENTION[table](this.config);
-      outcome.dropped.push(...(await this.partitions.dropExpired(table, retention, now)));
-    }
+    const step = async (name: PartitionedTable | 'mpcb', work: () => Promise<void>): Promise<void> => {
+      try {
+        await work();
+      } catch (error) {
+        const message = (error as Error).message;
+        outcome.failed.push({ step: name, error: message });
+        this.logger.error(
+          { step: name, error: message },
+          'partition maintenance step failed; the others go on',
+        );
+      }
+    };
+    for (const table of Object.keys(PARTITIONED_TABLES) as PartitionedTable[])
+      await step(table, async () => {
+        outcome.created.push(
+          ...(await this.partitions.ensureAhead(table, this.config.PARTITION_MONTHS_AHEAD, now)),
+        );
+        const retention = RETENTION[table](this.config);
+        outcome.dropped.push(...(await this.partitions.dropExpired(table, retention, now)));
+      });
     if (this.config.MPCB_RETENTION_DAYS > 0)
-      outcome.mpcb = await this.mpcbReadings.pruneSent(
-        new Date(now.getTime() - this.config.MPCB_RETENTION_DAYS * 86_400_000),
-      );
+      await step('mpcb', async () => {
+        outcome.mpcb = await this.mpcbReadings.pruneSent(
+          new Date(now.getTime() - this.config.MPCB_RETENTION_DAYS * 86_400_000),
+        );
+      });
     if (
       outcome.created.length > 0 ||
       outcome.dropped.length > 0 ||
