@@ -263,6 +263,39 @@ describe('monthly partitions of the UDIL tables', () => {
     }
   });
 
+  it('creates a missing month whose rows in DEFAULT deferred rows refer to, and keeps them referring', async () => {
+    // A month no worker created in time (2044-02): a transaction row went to DEFAULT and was held until later.
+    await dataSource.query(
+      `INSERT INTO udil.transaction_status (transactionid, global_device_id, type, command_receiving_datetime)
+       VALUES ('tx-held', 'm1', 'MDSM', '2044-02-03T00:00:00Z')`,
+    );
+    await dataSource.query(
+      `INSERT INTO public.udil_deferred_rows (transactionid, global_device_id, command_receiving_datetime, due_at)
+       VALUES ('tx-held', 'm1', '2044-02-03T00:00:00Z', '2044-02-04T00:00:00Z')`,
+    );
+    expect(await partitionOf('transaction_status', `transactionid = 'tx-held'`, [])).toEqual([
+      'udil.transaction_status_default',
+    ]);
+    expect(await partitions.ensureAhead('transaction_status', 0, utc('2044-02-10T00:00:00'))).toEqual([
+      'transaction_status_p204402',
+    ]);
+    expect(await partitionOf('transaction_status', `transactionid = 'tx-held'`, [])).toEqual([
+      'udil.transaction_status_p204402',
+    ]);
+    const held = `SELECT transactionid, due_at FROM public.udil_deferred_rows WHERE transactionid = 'tx-held'`;
+    expect(await dataSource.query(held)).toEqual([
+      { transactionid: 'tx-held', due_at: utc('2044-02-04T00:00:00') },
+    ]);
+    // Still a reference: the transaction row's removal takes the deferred row with it.
+    await dataSource.query(`DELETE FROM udil.transaction_status WHERE transactionid = 'tx-held'`);
+    expect(await dataSource.query(held)).toEqual([]);
+    // The month goes again, so that the months the next cases count are theirs.
+    await dataSource.query(
+      `ALTER TABLE udil.transaction_status DETACH PARTITION udil.transaction_status_p204402`,
+    );
+    await dataSource.query(`DROP TABLE udil.transaction_status_p204402`);
+  });
+
   it('drops the months older than the retention, with what refers to their rows, and keeps DEFAULT', async () => {
     await partitions.ensureAhead('transaction_status', 0, utc('2041-05-01T00:00:00'));
     await dataSource.query(

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 
 /**
  * The UDIL tables partitioned by month (migration UdilPartitions1764500000000, docs/partitions.md), each
@@ -93,13 +93,49 @@ export class MonthPartitionRepository {
     const created: string[] = [];
     for (let offset = 0; offset <= ahead; offset++) {
       const month = monthStart(now, offset);
-      const [{ created: done }] = await this.dataSource.query<{ created: boolean }[]>(
+      const name = `${table}_p${month.toISOString().slice(0, 7).replace('-', '')}`;
+      if (await this.createMonth(table, name, month)) created.push(name);
+    }
+    return created;
+  }
+
+  /**
+   * One month (udil.create_month_partition). The month's rows waiting in DEFAULT move to it, which detaches
+   * DEFAULT for a moment, and PostgreSQL refuses to detach a partition whose rows are referenced ("removing
+   * partition … violates foreign key constraint"): a table's month missing while deferred rows referred to
+   * its rows in DEFAULT could never be created, and every later row of the table went to DEFAULT too. So the
+   * rows that refer to that month (`referencedBy`) are set aside and put back, in the same transaction.
+   */
+  private async createMonth(table: PartitionedTable, name: string, month: Date): Promise<boolean> {
+    const spec = PARTITIONED_TABLES[table];
+    const referencedBy = 'referencedBy' in spec ? spec.referencedBy : undefined;
+    const create = async (manager: EntityManager) => {
+      const [{ created }] = await manager.query<{ created: boolean }[]>(
         `SELECT udil.create_month_partition($1, $2) AS created`,
         [table, month],
       );
-      if (done) created.push(`${table}_p${month.toISOString().slice(0, 7).replace('-', '')}`);
-    }
-    return created;
+      return created;
+    };
+    const [{ exists }] = await this.dataSource.query<{ exists: boolean }[]>(
+      `SELECT to_regclass($1) IS NOT NULL AS exists`,
+      [`udil.${name}`],
+    );
+    if (exists || !referencedBy) return exists ? false : create(this.dataSource.manager);
+    return this.dataSource.transaction(async (manager) => {
+      const [{ rows }] = await manager.query<{ rows: unknown[] | null }[]>(
+        `WITH aside AS (DELETE FROM ${referencedBy.table} WHERE ${referencedBy.key} >= $1 AND ${referencedBy.key} < $2
+                        RETURNING *)
+         SELECT json_agg(aside) AS rows FROM aside`,
+        [month, monthStart(month, 1)],
+      );
+      const created = await create(manager);
+      if (rows)
+        await manager.query(
+          `INSERT INTO ${referencedBy.table} SELECT * FROM json_populate_recordset(NULL::${referencedBy.table}, $1)`,
+          [JSON.stringify(rows)],
+        );
+      return created;
+    });
   }
 
   /**
