@@ -139,19 +139,19 @@ export class JobQueueRepository implements OnModuleInit {
   }
 
   /**
-   * Replaces every cron job scheduler whose id starts with `prefix` by `schedules` (id, cron pattern
-   * with seconds, time zone, start and end): the set of timed actions of one owner, e.g. a meter's
+   * Replaces every cron job scheduler of one owner (`owns` says which ids are its) by `schedules` (id, cron
+   * pattern with seconds, time zone, start and end): the set of timed actions of one owner, e.g. a meter's
    * load-shedding slabs.
    */
   async replaceCronSchedules<N extends JobName>(
     name: N,
-    prefix: string,
+    owns: (schedulerId: string) => boolean,
     schedules: CronSchedule<N>[],
   ): Promise<void> {
     const queue = this.queue(QUEUE_OF_JOB[name]);
     const existing = await queue.getJobSchedulers(0, -1);
     for (const scheduler of existing) {
-      if (scheduler.key.startsWith(prefix) && !schedules.some((s) => s.id === scheduler.key)) {
+      if (owns(scheduler.key) && !schedules.some((s) => s.id === scheduler.key)) {
         await queue.removeJobScheduler(scheduler.key);
       }
     }

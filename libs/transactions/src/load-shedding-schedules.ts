@@ -78,7 +78,11 @@ export class LoadSheddingSchedules implements DerivedSchedules {
     await this.dataSource.query(`DELETE FROM public.load_shedding_slabs WHERE global_device_id = $1`, [
       globalDeviceId,
     ]);
-    await this.queues.replaceCronSchedules(JobName.LoadSheddingAction, `${PREFIX}${globalDeviceId}:`, []);
+    await this.queues.replaceCronSchedules(
+      JobName.LoadSheddingAction,
+      isLoadSheddingSlabOf(globalDeviceId),
+      [],
+    );
   }
 
   /**
@@ -108,7 +112,7 @@ export class LoadSheddingSchedules implements DerivedSchedules {
   private async install(globalDeviceId: string, slabs: StoredSlab[]): Promise<void> {
     await this.queues.replaceCronSchedules(
       JobName.LoadSheddingAction,
-      `${PREFIX}${globalDeviceId}:`,
+      isLoadSheddingSlabOf(globalDeviceId),
       slabs.map((slab) => cronScheduleOf(slab)),
     );
   }
@@ -132,4 +136,14 @@ function cronScheduleOf(slab: StoredSlab) {
 
 function schedulerId(globalDeviceId: string, index: number): string {
   return `${PREFIX}${globalDeviceId}:${index}`;
+}
+
+/**
+ * Whether a scheduler id is one of the meter's slabs: `lsch:<id>:<slab>`, the slab a number. Not a prefix
+ * match alone: a global_device_id may contain ':', and the slabs of `f12:3100001003` (`lsch:f12:3100001003:0`)
+ * start with the prefix of a meter `f12`, whose new schedule would have removed them.
+ */
+export function isLoadSheddingSlabOf(globalDeviceId: string): (schedulerId: string) => boolean {
+  const prefix = `${PREFIX}${globalDeviceId}:`;
+  return (id) => id.startsWith(prefix) && /^\d+$/.test(id.slice(prefix.length));
 }
