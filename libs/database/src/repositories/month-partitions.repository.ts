@@ -122,6 +122,11 @@ export class MonthPartitionRepository {
     );
     if (exists || !referencedBy) return exists ? false : create(this.dataSource.manager);
     return this.dataSource.transaction(async (manager) => {
+      // The lock the function serialises its callers with, taken before the referring rows are touched:
+      // creating a partition of a referenced table locks the referring table too, and two creators that
+      // had each deleted referring rows first would wait for each other (a deadlock, seen at a worker's
+      // start, whose start-up pass and first scheduled pass run at once).
+      await manager.query(`LOCK TABLE udil.${table} IN SHARE UPDATE EXCLUSIVE MODE`);
       const [{ rows }] = await manager.query<{ rows: unknown[] | null }[]>(
         `WITH aside AS (DELETE FROM ${referencedBy.table} WHERE ${referencedBy.key} >= $1 AND ${referencedBy.key} < $2
                         RETURNING *)
