@@ -21,8 +21,16 @@ export function testEnvironment(
   };
 }
 
-/** Applies an environment to this test file's process.env (jest gives each file its own copy). */
+/** The keys the last applyEnvironment of this file set. */
+let applied: string[] = [];
+
+/**
+ * Applies an environment to this test file's process.env (jest gives each file its own copy). What an earlier
+ * call of the same file set goes first: a setting one describe block gave its head-end (a 1 s
+ * UDIL_ON_DEMAND_WAIT_SECONDS) must not carry over to the next block's, which expects the default.
+ */
 export function applyEnvironment(env: Record<string, string>): void {
+  for (const key of applied) delete process.env[key];
   for (const key of Object.keys(process.env)) {
     if (
       /^(DATABASE_URL|REDIS_URL|QUEUE_|API_|WORKER_|HEARTBEAT_|TIME_ZONE|CREDENTIALS_|LOG_|SWAGGER_)/.test(
@@ -33,6 +41,7 @@ export function applyEnvironment(env: Record<string, string>): void {
     }
   }
   Object.assign(process.env, env);
+  applied = Object.keys(env);
 }
 
 export async function waitFor<T>(
