@@ -127,6 +127,22 @@ describe('Redis flushed while the worker runs', () => {
     );
   });
 
+  it('removes the schedulers of slabs no longer in the table (a meter removed with its slabs)', async () => {
+    /** The ids of the transactions queue's job schedulers that fire load-shedding slabs. */
+    const slabSchedulers = async () => {
+      const [key] = await redis.keys('*transactions:repeat');
+      return key ? (await redis.zrange(key, 0, -1)).filter((id) => id.startsWith('lsch:')) : [];
+    };
+    await waitFor(async () => (await slabSchedulers()).length === 1, 'the slab scheduler put back');
+    expect(await slabSchedulers()).toEqual(['lsch:m1:0']);
+    // As the removal of the meter does, by its foreign key's cascade.
+    await headEnd.db.query(`DELETE FROM public.load_shedding_slabs WHERE global_device_id = 'm1'`);
+    await waitFor(async () => (await slabSchedulers()).length === 0, 'the orphan scheduler removed');
+    // The head-end's own repeating jobs stay.
+    const [system] = await redis.keys('*system:repeat');
+    expect(await redis.zrange(system, 0, -1)).toContain('transaction-reconcile');
+  });
+
   it('creates monthly partitions ahead again: the maintenance job is scheduled again', async () => {
     const now = new Date();
     const month = (offset: number) =>

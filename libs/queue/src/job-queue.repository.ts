@@ -179,10 +179,20 @@ export class JobQueueRepository implements OnModuleInit {
     }
   }
 
-  /** Ids of the job schedulers of a queue that start with `prefix`. */
+  /** Ids of the job schedulers of a queue that start with `prefix` (reads every scheduler of the queue). */
   async schedulerIds(queue: QueueName, prefix: string): Promise<Set<string>> {
     const schedulers = await this.queue(queue).getJobSchedulers(0, -1);
     return new Set(schedulers.map((s) => s.key).filter((key) => key.startsWith(prefix)));
+  }
+
+  /** How many job schedulers a queue has, of every owner (one count, not a read of each). */
+  schedulerCount(queue: QueueName): Promise<number> {
+    return this.queue(queue).getJobSchedulersCount();
+  }
+
+  /** Removes job schedulers by id (an id that is gone already is no error). */
+  async removeSchedulers(queue: QueueName, ids: readonly string[]): Promise<void> {
+    for (const id of ids) await this.queue(queue).removeJobScheduler(id);
   }
 
   /** Creates or updates a repeating job (BullMQ job scheduler), idempotent across restarts. */

@@ -30,3 +30,73 @@ describe('load-shedding schedules of meters whose ids contain ":"', () => {
     expect(replaced).toEqual([['lsch:f12:0']]);
   });
 });
+
+describe('load-shedding schedules: the supervisor pass', () => {
+  /** A slab row as the table answers it. */
+  const slab = (device: string, index: number) => ({
+    global_device_id: device,
+    slab_index: index,
+    action_time: '08:00:00',
+    relay_operate: 0,
+    start_datetime: new Date('2026-12-01T00:00:00Z'),
+    end_datetime: new Date('2027-01-01T00:00:00Z'),
+    time_zone: 'Asia/Karachi',
+  });
+
+  /** The schedules over a table of `rows` and a queue holding the scheduler ids `queued`. */
+  function passWith(rows: ReturnType<typeof slab>[], queued: string[]) {
+    const listed: number[] = [];
+    const upserted: string[] = [];
+    const removed: string[] = [];
+    const dataSource = {
+      query: (sql: string) => Promise.resolve(sql.includes('count(*)') ? [{ n: rows.length }] : rows),
+    } as unknown as DataSource;
+    const queues = {
+      schedulerCount: () => Promise.resolve(queued.length),
+      schedulerIds: () => {
+        listed.push(1);
+        return Promise.resolve(new Set(queued));
+      },
+      upsertCronSchedules: (_name: unknown, schedules: { id: string }[]) => {
+        for (const schedule of schedules) {
+          upserted.push(schedule.id);
+          queued.push(schedule.id);
+        }
+        return Promise.resolve();
+      },
+      removeSchedulers: (_queue: unknown, ids: string[]) => {
+        removed.push(...ids);
+        queued.splice(0, queued.length, ...queued.filter((id) => !ids.includes(id)));
+        return Promise.resolve();
+      },
+    } as unknown as JobQueueRepository;
+    return {
+      schedules: new LoadSheddingSchedules(dataSource, queues, {} as AppConfig),
+      listed,
+      upserted,
+      removed,
+    };
+  }
+
+  it('puts back the lost schedulers and removes those of no live slab, then only counts', async () => {
+    const queued = ['lsch:m1:0', 'lsch:gone:0', 'lsch:gone:1'];
+    const pass = passWith([slab('m1', 0), slab('m1', 1)], queued);
+    expect(await pass.schedules.restore()).toBe(1);
+    expect(pass.upserted).toEqual(['lsch:m1:1']);
+    expect(pass.removed).toEqual(['lsch:gone:0', 'lsch:gone:1']);
+    expect(queued.sort()).toEqual(['lsch:m1:0', 'lsch:m1:1']);
+    expect(await pass.schedules.restore()).toBe(0);
+    expect(await pass.schedules.restore()).toBe(0);
+    expect(pass.listed).toHaveLength(1); // the two later passes only counted
+  });
+
+  it('looks again when a count moves (Redis lost its data)', async () => {
+    const queued = ['lsch:m1:0'];
+    const pass = passWith([slab('m1', 0)], queued);
+    expect(await pass.schedules.restore()).toBe(0);
+    queued.splice(0);
+    expect(await pass.schedules.restore()).toBe(1);
+    expect(queued).toEqual(['lsch:m1:0']);
+    expect(pass.listed).toHaveLength(2);
+  });
+});

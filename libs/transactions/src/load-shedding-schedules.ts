@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@hes/config';
@@ -30,6 +30,9 @@ const PREFIX = 'lsch:';
 @Injectable()
 export class LoadSheddingSchedules implements DerivedSchedules {
   readonly name = 'load-shedding';
+  private readonly logger = new Logger('LoadShedding');
+  /** The live slabs and the queue's schedulers, counted at the last pass that made them agree. */
+  private agreed?: { live: number; schedulers: number };
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -86,26 +89,50 @@ export class LoadSheddingSchedules implements DerivedSchedules {
   }
 
   /**
-   * Puts back the schedulers of every schedule that has not ended when the queue holds fewer than
-   * the table: one count per pass while nothing is missing.
+   * Keeps the queue's slab schedulers equal to the slabs that have not ended (the supervisor's pass, every
+   * SCHEDULE_SUPERVISOR_SECONDS in every worker): while the live slabs and the queue's schedulers number
+   * what they did at the last pass that made them agree, one count of each and nothing more; else the
+   * schedulers the queue lost (a Redis that lost its data) are put back, and those of no live slab (a slab
+   * that ended, a meter removed with its slabs) are removed, which BullMQ does not do itself: they would
+   * pile up in Redis, be read whole by every pass and fire on for removed meters. Returns how many were put back.
    */
   async restore(): Promise<number> {
+    const queue = QUEUE_OF_JOB[JobName.LoadSheddingAction];
+    const live = async () =>
+      (
+        await this.dataSource.query<{ n: number }[]>(
+          `SELECT count(*)::int AS n FROM public.load_shedding_slabs WHERE end_datetime > now()`,
+        )
+      )[0].n;
+    const counts = { live: await live(), schedulers: await this.queues.schedulerCount(queue) };
+    if (this.agreed?.live === counts.live && this.agreed.schedulers === counts.schedulers) return 0;
+    // The queue first, then the table: a scheduler listed was installed after its slab's row was committed
+    // (install writes the rows first), so a slab being installed meanwhile is never taken for an orphan.
+    const present = await this.queues.schedulerIds(queue, PREFIX);
     const stored = await this.dataSource.query<StoredSlab[]>(
       `SELECT global_device_id, slab_index, to_char(action_time, 'HH24:MI:SS') AS action_time, relay_operate,
               start_datetime, end_datetime, time_zone
          FROM public.load_shedding_slabs WHERE end_datetime > now()
         ORDER BY global_device_id, slab_index`,
     );
-    if (stored.length === 0) return 0;
-    const present = await this.queues.schedulerIds(QUEUE_OF_JOB[JobName.LoadSheddingAction], PREFIX);
+    const wanted = new Set(stored.map((slab) => schedulerId(slab.global_device_id, slab.slab_index)));
     const missing = stored.filter(
       (slab) => !present.has(schedulerId(slab.global_device_id, slab.slab_index)),
     );
+    const orphans = [...present].filter((id) => !wanted.has(id));
     if (missing.length > 0)
       await this.queues.upsertCronSchedules(
         JobName.LoadSheddingAction,
         missing.map((slab) => cronScheduleOf(slab)),
       );
+    if (orphans.length > 0) {
+      await this.queues.removeSchedulers(queue, orphans);
+      this.logger.log(
+        { removed: orphans.length },
+        'removed load-shedding schedulers of slabs that ended or of removed meters',
+      );
+    }
+    this.agreed = { live: stored.length, schedulers: await this.queues.schedulerCount(queue) };
     return missing.length;
   }
 
