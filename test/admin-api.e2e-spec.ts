@@ -4,6 +4,7 @@ import request from 'supertest';
 import { App } from 'supertest/types';
 import { createApiApp } from '../apps/api/src/bootstrap';
 import { G13SimulatorHandle, startG13Simulator } from '../apps/simulator/src/g13';
+import { SPENT_PRIVATEKEY_DAYS, UdilPrivateKeyRepository } from '@hes/database';
 import { UdilAuthService } from '@hes/udil';
 import { TestDatabase, createMigratedDatabase } from './support/test-database';
 import { applyEnvironment, testEnvironment } from './support/test-environment';
@@ -696,6 +697,39 @@ describe('admin API', () => {
         .post('/admin/udil-clients/00000000-0000-4000-8000-000000000000/revoke-keys')
         .set('authorization', TOKEN)
         .expect(404);
+    });
+
+    it('removes keys a week after they expired or were revoked (the hourly maintenance), and no other', async () => {
+      const id = (await db.query(`SELECT id FROM public.udil_clients WHERE username = 'mdm_user'`)).rows[0]
+        .id as string;
+      const live = (await authorize('mdm_user', 'WSnt!@SS^I2*', '223').expect(200)).body.privatekey as string;
+      const day = 86_400_000;
+      await db.query(
+        `INSERT INTO public.udil_private_keys (key_hash, client_id, issued_at, expires_at, revoked_at)
+         VALUES (repeat('a', 64), $1, $2, $3, NULL), (repeat('b', 64), $1, $2, $4, NULL),
+                (repeat('c', 64), $1, $2, $5, $3), (repeat('d', 64), $1, $2, $5, $4)`,
+        [
+          id,
+          new Date(Date.now() - 30 * day),
+          new Date(Date.now() - 8 * day), // expired or revoked 8 days ago: removed
+          new Date(Date.now() - 6 * day), // 6 days ago: kept
+          new Date(Date.now() + day),
+        ],
+      );
+      const before = Number((await db.query(`SELECT count(*) AS n FROM public.udil_private_keys`)).rows[0].n);
+      const removed = await app
+        .get(UdilPrivateKeyRepository)
+        .pruneSpent(new Date(Date.now() - SPENT_PRIVATEKEY_DAYS * day), 1);
+      expect(removed).toBe(2);
+      const kept = await db.query<{ key_hash: string }>(
+        `SELECT key_hash FROM public.udil_private_keys WHERE key_hash IN (repeat('a', 64), repeat('b', 64),
+           repeat('c', 64), repeat('d', 64)) ORDER BY 1`,
+      );
+      expect(kept.rows.map((row) => row.key_hash[0])).toEqual(['b', 'd']);
+      expect(Number((await db.query(`SELECT count(*) AS n FROM public.udil_private_keys`)).rows[0].n)).toBe(
+        before - 2,
+      );
+      await expect(app.get(UdilAuthService).clientOf(live)).resolves.toBe(id);
     });
   });
 

@@ -1,5 +1,5 @@
 import { AppConfig } from '@hes/config';
-import { MonthPartitionRepository } from '@hes/database';
+import { MonthPartitionRepository, UdilPrivateKeyRepository } from '@hes/database';
 import { MpcbReadingRepository } from '@hes/mpcb';
 import { ScheduleSupervisor } from '@hes/queue';
 import { PartitionMaintenanceJob } from './partition-maintenance.job';
@@ -32,8 +32,21 @@ function jobWith(days: number, failing: string[] = []) {
     PARTITION_RETENTION_MONTHS_TRANSACTION_STATUS: 0,
     MPCB_RETENTION_DAYS: days,
   } as AppConfig;
-  const job = new PartitionMaintenanceJob(partitions, readings, {} as ScheduleSupervisor, config);
-  return { job, pruned };
+  const spentBefore: Date[] = [];
+  const privatekeys = {
+    pruneSpent: (before: Date) => {
+      spentBefore.push(before);
+      return Promise.resolve(3);
+    },
+  } as unknown as UdilPrivateKeyRepository;
+  const job = new PartitionMaintenanceJob(
+    partitions,
+    readings,
+    privatekeys,
+    {} as ScheduleSupervisor,
+    config,
+  );
+  return { job, pruned, spentBefore };
 }
 
 describe('the hourly maintenance: MPCB retention', () => {
@@ -76,5 +89,13 @@ describe('the hourly maintenance: a step that fails', () => {
       'partition maintenance failed for load_profile_data (cannot create a month of load_profile_data)',
     );
     expect(pruned).toHaveLength(1);
+  });
+});
+
+describe('the hourly maintenance: UDIL privatekeys', () => {
+  it('removes the privatekeys that expired or were revoked more than a week ago', async () => {
+    const { job, spentBefore } = jobWith(0);
+    expect((await job.maintain(new Date('2026-12-01T10:00:00Z'))).privatekeys).toBe(3);
+    expect(spentBefore).toEqual([new Date('2026-11-24T10:00:00Z')]);
   });
 });

@@ -1,6 +1,12 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@hes/config';
-import { MonthPartitionRepository, PARTITIONED_TABLES, PartitionedTable } from '@hes/database';
+import {
+  MonthPartitionRepository,
+  PARTITIONED_TABLES,
+  PartitionedTable,
+  SPENT_PRIVATEKEY_DAYS,
+  UdilPrivateKeyRepository,
+} from '@hes/database';
 import { MpcbReadingRepository } from '@hes/mpcb';
 import { JobHandler, JobName, ScheduleSupervisor } from '@hes/queue';
 
@@ -9,8 +15,10 @@ export interface PartitionMaintenanceOutcome {
   dropped: string[];
   /** Sent MPCB readings and their uploads removed by MPCB_RETENTION_DAYS. */
   mpcb: { readings: number; uploads: number };
-  /** The steps that failed (a table, or `mpcb`), with why; the others were done all the same. */
-  failed: { step: PartitionedTable | 'mpcb'; error: string }[];
+  /** UDIL privatekeys removed SPENT_PRIVATEKEY_DAYS after they expired or were revoked. */
+  privatekeys: number;
+  /** The steps that failed (a table, `mpcb` or `privatekeys`), with why; the others were done all the same. */
+  failed: { step: PartitionedTable | 'mpcb' | 'privatekeys'; error: string }[];
 }
 
 /** The retention variable of each partitioned table (README, Configuration). */
@@ -25,7 +33,8 @@ const RETENTION: Record<PartitionedTable, (config: AppConfig) => number> = {
 /**
  * Keeps the monthly partitions (docs/partitions.md): the current month and PARTITION_MONTHS_AHEAD months
  * after it exist, and months older than a table's retention are dropped. Then MPCB's sent readings older
- * than MPCB_RETENTION_DAYS go, with the uploads that carried them (docs/mpcb.md). Runs once when the worker starts
+ * than MPCB_RETENTION_DAYS go, with the uploads that carried them (docs/mpcb.md), and the UDIL privatekeys
+ * that expired or were revoked more than SPENT_PRIVATEKEY_DAYS ago. Runs once when the worker starts
  * and then as a repeating job that the ScheduleSupervisor brings back if the queue lost it. A month that
  * was not created in time loses nothing: its rows wait in the DEFAULT partition and move when it is.
  */
@@ -36,6 +45,7 @@ export class PartitionMaintenanceJob implements OnApplicationBootstrap {
   constructor(
     private readonly partitions: MonthPartitionRepository,
     private readonly mpcbReadings: MpcbReadingRepository,
+    private readonly privatekeys: UdilPrivateKeyRepository,
     private readonly supervisor: ScheduleSupervisor,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -76,9 +86,13 @@ export class PartitionMaintenanceJob implements OnApplicationBootstrap {
       created: [],
       dropped: [],
       mpcb: { readings: 0, uploads: 0 },
+      privatekeys: 0,
       failed: [],
     };
-    const step = async (name: PartitionedTable | 'mpcb', work: () => Promise<void>): Promise<void> => {
+    const step = async (
+      name: PartitionedTable | 'mpcb' | 'privatekeys',
+      work: () => Promise<void>,
+    ): Promise<void> => {
       try {
         await work();
       } catch (error) {
@@ -104,13 +118,19 @@ export class PartitionMaintenanceJob implements OnApplicationBootstrap {
           new Date(now.getTime() - this.config.MPCB_RETENTION_DAYS * 86_400_000),
         );
       });
+    await step('privatekeys', async () => {
+      outcome.privatekeys = await this.privatekeys.pruneSpent(
+        new Date(now.getTime() - SPENT_PRIVATEKEY_DAYS * 86_400_000),
+      );
+    });
     if (
       outcome.created.length > 0 ||
       outcome.dropped.length > 0 ||
       outcome.mpcb.readings > 0 ||
-      outcome.mpcb.uploads > 0
+      outcome.mpcb.uploads > 0 ||
+      outcome.privatekeys > 0
     )
-      this.logger.log(outcome, 'monthly partitions and MPCB retention');
+      this.logger.log(outcome, 'monthly partitions, MPCB retention and spent privatekeys');
     return outcome;
   }
 }

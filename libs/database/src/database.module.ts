@@ -7,12 +7,14 @@ import { ENTITIES } from './entities';
 import { GatewayRepository } from './repositories/gateway.repository';
 import { MeterResourceRepository } from './repositories/meter-resources.repository';
 import { MonthPartitionRepository } from './repositories/month-partitions.repository';
+import { UdilPrivateKeyRepository } from './repositories/udil-private-keys.repository';
 import { WorkerHeartbeatRepository } from './repositories/worker-heartbeat.repository';
 
 const REPOSITORIES = [
   GatewayRepository,
   MeterResourceRepository,
   MonthPartitionRepository,
+  UdilPrivateKeyRepository,
   WorkerHeartbeatRepository,
 ];
 

@@ -6,6 +6,7 @@ export * from './database.module';
 export * from './repositories/gateway.repository';
 export * from './repositories/meter-resources.repository';
 export * from './repositories/month-partitions.repository';
+export * from './repositories/udil-private-keys.repository';
 export * from './repositories/worker-heartbeat.repository';
 export * from './query-result.util';
 export * from './statement-batcher';
