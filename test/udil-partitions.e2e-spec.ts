@@ -319,6 +319,12 @@ describe('monthly partitions of the UDIL tables', () => {
       `INSERT INTO public.udil_deferred_rows (transactionid, global_device_id, command_receiving_datetime, due_at)
        VALUES ('tx-2041', 'm1', '2041-04-10T10:00:00.123456Z', now()), ('tx-may', 'm1', '2041-05-02T00:00:00Z', now())`,
     );
+    // Their acceptances, at the time their rows carry.
+    await dataSource.query(
+      `INSERT INTO public.udil_transactions (transactionid, service, request_fingerprint, created_at)
+       VALUES ('tx-2041', 'meter_data_sampling', repeat('0', 64), '2041-04-10T10:00:00.123456Z'),
+              ('tx-may', 'meter_data_sampling', repeat('0', 64), '2041-05-02T00:00:00Z')`,
+    );
     expect(await partitions.dropExpired('transaction_status', 0, utc('2041-06-15T00:00:00'))).toEqual([]);
     // Retention 1 on 2041-06-15: May is kept, April and everything before goes.
     const dropped = await partitions.dropExpired('transaction_status', 1, utc('2041-06-15T00:00:00'));
@@ -335,6 +341,10 @@ describe('monthly partitions of the UDIL tables', () => {
       `SELECT transactionid FROM public.udil_deferred_rows ORDER BY 1`,
     );
     expect(deferred).toEqual([{ transactionid: 'tx-may' }]);
+    const accepted = await dataSource.query<{ transactionid: string }[]>(
+      `SELECT transactionid FROM public.udil_transactions WHERE transactionid LIKE 'tx-%' ORDER BY 1`,
+    );
+    expect(accepted).toEqual([{ transactionid: 'tx-may' }]);
     // DEFAULT is not a month: its rows (wrong clocks) stay until someone looks at them.
     await partitions.dropExpired('load_profile_data', 1, utc('2041-06-15T00:00:00'));
     expect(await partitionOf('load_profile_data', `global_device_id = 'slow'`, [])).toEqual([

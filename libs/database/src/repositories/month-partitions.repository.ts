@@ -4,7 +4,9 @@ import { DataSource, EntityManager } from 'typeorm';
 
 /**
  * The UDIL tables partitioned by month (migration UdilPartitions1764500000000, docs/partitions.md), each
- * with its partition key and what refers to its rows from elsewhere (removed with a dropped month).
+ * with its partition key, what refers to its rows from elsewhere (removed with a dropped month, and set
+ * aside while a month is created) and what else belongs to a month's rows (removed with a dropped month:
+ * a transaction's acceptance, whose rows all carry its acceptance time).
  */
 export const PARTITIONED_TABLES = {
   load_profile_data: { key: 'meter_datetime' },
@@ -14,8 +16,16 @@ export const PARTITIONED_TABLES = {
   transaction_status: {
     key: 'command_receiving_datetime',
     referencedBy: { table: 'public.udil_deferred_rows', key: 'command_receiving_datetime' },
+    belongsTo: { table: 'public.udil_transactions', key: 'created_at' },
   },
-} as const satisfies Record<string, { key: string; referencedBy?: { table: string; key: string } }>;
+} as const satisfies Record<
+  string,
+  {
+    key: string;
+    referencedBy?: { table: string; key: string };
+    belongsTo?: { table: string; key: string };
+  }
+>;
 
 export type PartitionedTable = keyof typeof PARTITIONED_TABLES;
 
@@ -146,21 +156,25 @@ export class MonthPartitionRepository {
   /**
    * Drops the months of `table` that ended more than `retentionMonths` whole months before the current
    * one (12 on 2026-11-30 keeps 2025-11 onwards); 0 keeps everything. Rows elsewhere that refer to the
-   * dropped rows go with them (as ON DELETE CASCADE would). Answers the partitions dropped.
+   * dropped rows go with them (as ON DELETE CASCADE would), and so do the acceptances of the transactions
+   * whose rows they were. Answers the partitions dropped.
    */
   async dropExpired(table: PartitionedTable, retentionMonths: number, now = new Date()): Promise<string[]> {
     if (retentionMonths <= 0) return [];
     const cutoff = monthStart(now, -retentionMonths);
     const expired = (await this.list(table)).filter((p) => p.to <= cutoff);
     const spec = PARTITIONED_TABLES[table];
-    const referencedBy = 'referencedBy' in spec ? spec.referencedBy : undefined;
+    const alongside = [
+      ...('referencedBy' in spec ? [spec.referencedBy] : []),
+      ...('belongsTo' in spec ? [spec.belongsTo] : []),
+    ];
     for (const partition of expired) {
       await this.dataSource.transaction(async (manager) => {
-        if (referencedBy)
-          await manager.query(
-            `DELETE FROM ${referencedBy.table} WHERE ${referencedBy.key} >= $1 AND ${referencedBy.key} < $2`,
-            [partition.from, partition.to],
-          );
+        for (const other of alongside)
+          await manager.query(`DELETE FROM ${other.table} WHERE ${other.key} >= $1 AND ${other.key} < $2`, [
+            partition.from,
+            partition.to,
+          ]);
         await manager.query(`ALTER TABLE udil.${table} DETACH PARTITION udil.${partition.name}`);
         await manager.query(`DROP TABLE udil.${partition.name}`);
       });
