@@ -25,10 +25,20 @@ function reconcilerWith(
   queued: string[],
   finishedMeanwhile: string[],
   liveSlices: string[][] = [],
+  unqueued: { transactionid: string; fails?: boolean }[] = [],
 ) {
   const ensured: string[] = [];
+  const marked: string[] = [];
   const statuses = {
-    unqueued: () => Promise.resolve([]),
+    unqueued: () => Promise.resolve(unqueued.map((t) => t.transactionid)),
+    rowsToQueue: (transactionid: string) =>
+      unqueued.find((t) => t.transactionid === transactionid)?.fails
+        ? Promise.reject(new Error(`rows of ${transactionid} unreadable`))
+        : Promise.resolve([]),
+    markQueued: (transactionid: string) => {
+      marked.push(transactionid);
+      return Promise.resolve();
+    },
     queuedSlices: (transactionids: string[]) =>
       Promise.resolve(new Map(transactionids.map((t) => [t, liveSlices.length + 1]))),
     pending: () => Promise.resolve(devices.map(row)),
@@ -75,7 +85,7 @@ function reconcilerWith(
     meanwhile.forEach((step) => step());
     return Promise.resolve();
   });
-  return { job, ensured, waits, meanwhile, finishedMeanwhile };
+  return { job, ensured, waits, meanwhile, finishedMeanwhile, marked };
 }
 
 describe('the transaction reconciler', () => {
@@ -117,6 +127,21 @@ describe('the transaction reconciler', () => {
     } finally {
       jest.useRealTimers();
     }
+  });
+
+  it('queues the transactions after one whose queueing fails, re-queues the lost rows, then fails the pass', async () => {
+    const { job, ensured, marked } = reconcilerWith(
+      ['m3'],
+      [],
+      [],
+      [],
+      [{ transactionid: 'T0', fails: true }, { transactionid: 'T1' }],
+    );
+    await expect(job.reconcile()).rejects.toThrow(
+      'queued 0 row(s) and re-queued 1, but could not queue transaction(s) T0',
+    );
+    expect(marked).toEqual(['T1']);
+    expect(ensured).toEqual(['m3']);
   });
 
   it('leaves alone the rows a slice still in the queue carries, and queues those of a slice that is over', async () => {

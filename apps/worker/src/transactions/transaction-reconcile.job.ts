@@ -80,13 +80,23 @@ export class TransactionReconcileJob implements OnApplicationBootstrap {
   async reconcile(): Promise<{ queued: number; requeued: number }> {
     const olderThan = new Date(Date.now() - this.config.RECONCILE_INTERVAL_SECONDS * 1000);
     let queued = 0;
+    /** Transactions whose queueing failed again: the pass goes on with the others, and fails at its end. */
+    const unqueuable: string[] = [];
     for (const transactionid of await this.statuses.unqueued(olderThan, UNQUEUED_BATCH)) {
-      const rows = await this.queueLiveRows(transactionid);
-      queued += rows;
-      this.logger.warn(
-        { transactionid, rows },
-        'queued an accepted transaction whose queueing had not finished',
-      );
+      try {
+        const rows = await this.queueLiveRows(transactionid);
+        queued += rows;
+        this.logger.warn(
+          { transactionid, rows },
+          'queued an accepted transaction whose queueing had not finished',
+        );
+      } catch (error) {
+        unqueuable.push(transactionid);
+        this.logger.error(
+          { transactionid, error: (error as Error).message },
+          'could not queue an accepted transaction; the next pass tries again, the others go on',
+        );
+      }
     }
     const pending = await this.statuses.pending(olderThan, BATCH);
     // Rows whose job will not run, read again: a job that finished between the read and the look at the
@@ -123,6 +133,12 @@ export class TransactionReconcileJob implements OnApplicationBootstrap {
       this.logger.warn(
         { requeued, pending: pending.length, notQueued: notQueued.size },
         're-queued transaction rows the queue had lost',
+      );
+    // Seen in the queue as a failed pass; the oldest transaction's fault must not keep the ones after it,
+    // nor the rows the queue lost, from being queued (it is first in every pass).
+    if (unqueuable.length > 0)
+      throw new Error(
+        `queued ${queued} row(s) and re-queued ${requeued}, but could not queue transaction(s) ${unqueuable.join(', ')}`,
       );
     return { queued, requeued };
   }
