@@ -273,6 +273,50 @@ describe('G13 in the field', () => {
     });
   });
 
+  describe("an item the driver does not understand (the manual's own example time) costs only itself", () => {
+    const lastHours = (hours: number) => ({ from: new Date(Date.now() - hours * 3_600_000), to: new Date() });
+
+    it('LPRO: the other snapshots of every channel are read, the garbled ones are a remark', async () => {
+      const whole = await driver.readLoadProfile(
+        device(FULL, { clockTimeZone: null }),
+        lastHours(3),
+        recorder(),
+      );
+      sim.setMeterFaults(FULL, { garbleOldestItem: true });
+      const ctx = recorder();
+      const rows = await driver.readLoadProfile(device(FULL, { clockTimeZone: null }), lastHours(3), ctx);
+      // Each of the 8 channels lost its oldest snapshot; the rest are the same.
+      const oldest = new Map<number, number>();
+      for (const row of whole) {
+        const [channel, time] = [Number(row.channel_id), row.meter_datetime.getTime()];
+        if (time < (oldest.get(channel) ?? Infinity)) oldest.set(channel, time);
+      }
+      expect(oldest.size).toBe(8);
+      expect(rows).toEqual(
+        whole.filter((row) => row.meter_datetime.getTime() !== oldest.get(Number(row.channel_id))),
+      );
+      expect(ctx.remarks).toEqual([
+        expect.stringMatching(
+          /^8 load-profile item\(s\) not understood and left out \(G13 load-profile time "12:31:2327 17:3:9" is not a date-time, …\)$/,
+        ),
+      ]);
+    });
+
+    it('EVNT: the other entries of the log are read, the garbled one is a remark', async () => {
+      const range = { from: new Date('2011-12-01T00:00:00Z'), to: new Date('2012-01-01T00:00:00Z') };
+      const whole = await driver.readEvents(device(MANUAL), range, recorder());
+      expect(whole).toHaveLength(2);
+      sim.setMeterFaults(MANUAL, { garbleOldestItem: true });
+      const ctx = recorder();
+      const rows = await driver.readEvents(device(MANUAL), range, ctx);
+      expect(rows).toEqual(whole.slice(1));
+      // The oldest entry of each of its three logs (system, quality, event) was garbled.
+      expect(ctx.remarks).toContainEqual(
+        '3 event log entry(s) not understood and left out (G13 event datetime "12:31:2327 17:3:9" is not a date-time, …)',
+      );
+    });
+  });
+
   describe('MCS survey: what the meter has, nothing it does not', () => {
     const lastHours = (hours: number) => ({ from: new Date(Date.now() - hours * 3_600_000), to: new Date() });
 

@@ -35,8 +35,39 @@ export interface G13FaultSpec {
   truncateResponse?: boolean;
   /** Meter only: the gateway cannot reach it (status -1; its resources answer 502/500). */
   offline?: boolean;
+  /**
+   * Load-profile items and event log entries: the oldest of each answer carries the manual's own example
+   * time, `12:31:2327 17:3:9` (6.3.73), which is not a date-time.
+   */
+  garbleOldestItem?: boolean;
   /** The fault applies to this many more requests, then clears (undefined = until changed). */
   remaining?: number;
+}
+
+/** The load-profile example's time in the G13 manual (6.3.73): what a garbled item looks like. */
+export const G13_MANUAL_GARBLED_TIME = '12:31:2327 17:3:9';
+
+/** The answer with the oldest item of its load profile or event logs given the manual's garbled time. */
+function garbleOldestItem(answer: Json): Json {
+  if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) return answer;
+  const record = answer as Record<string, unknown>;
+  const items = record.items as unknown[][] | undefined;
+  // Load-profile items [status, time, value], oldest first.
+  if (Array.isArray(items) && Array.isArray(items[0]) && typeof items[0][1] === 'string') {
+    const [status, , value] = items[0];
+    return { ...record, items: [[status, G13_MANUAL_GARBLED_TIME, value], ...items.slice(1)] };
+  }
+  const garbled: Record<string, unknown> = { ...record };
+  // Event logs, newest first.
+  for (const log of ['system', 'quality', 'event'])
+    if (Array.isArray(record[log]) && record[log].length > 0) {
+      const entries = record[log] as Record<string, unknown>[];
+      garbled[log] = [
+        ...entries.slice(0, -1),
+        { ...entries[entries.length - 1], datetime: G13_MANUAL_GARBLED_TIME },
+      ];
+    }
+  return garbled;
 }
 
 export interface G13SimulatorOptions {
@@ -369,9 +400,10 @@ export async function startG13Simulator(options: G13SimulatorOptions = {}): Prom
       if (error instanceof G13BadRequest) return sendError(400, error.message);
       return sendError(500, COSEM);
     }
+    const faults = [gatewayFault, meterFault];
+    if (faults.some((f) => f?.garbleOldestItem)) answer = garbleOldestItem(answer);
     const text = JSON.stringify(answer, null, 1);
     const headers = { Server: 'embOS/IP', 'Content-Type': 'application/json', Link: `/lasterror/${id}` };
-    const faults = [gatewayFault, meterFault];
     if (faults.some((f) => f?.dropConnection)) {
       lastErrors.set(id, 'connection closed while streaming response.');
       record(200);

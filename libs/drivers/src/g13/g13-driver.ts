@@ -280,6 +280,14 @@ export class G13Driver implements DeviceDriver {
   }
 
   /** Tells the caller which resources the read had to leave out. */
+  /** Items of the meter's answers that were not understood and left out: a remark of the read. */
+  private static remarkSkipped(x: Exchange, skipped: readonly string[], what: string): void {
+    if (skipped.length === 0) return;
+    const remark = `${skipped.length} ${what}(s) not understood and left out (${skipped[0]}${skipped.length > 1 ? ', …' : ''})`;
+    x.ctx.log?.(remark);
+    x.ctx.remark?.(remark);
+  }
+
   private static remark(device: DeviceAddress, x: Exchange, session: ResourceSession): void {
     const remark = missingRemark(device, session.missing);
     if (!remark) return;
@@ -468,12 +476,14 @@ export class G13Driver implements DeviceDriver {
         `meter ${device.serial} records no load-profile quantity the UDIL table holds`,
         false,
       );
+    const skipped: string[] = [];
     for (const { channel, interval, quantity } of channels) {
       const answer = await x.get<G13LoadProfileAnswer>(
         G13Driver.meterPath(device, `/loadprofiles/${channel}/${x.format(range.from)}/${x.format(range.to)}`),
       );
-      rows.push(...mapLoadProfileChannel(answer, quantity, channel, interval, x.zone));
+      rows.push(...mapLoadProfileChannel(answer, quantity, channel, interval, x.zone, skipped));
     }
+    G13Driver.remarkSkipped(x, skipped, 'load-profile item');
     return mergeLoadProfileRows(
       rows.filter((r) => r.meter_datetime >= range.from && r.meter_datetime <= range.to),
     );
@@ -497,6 +507,7 @@ export class G13Driver implements DeviceDriver {
     );
     await x.meterReached(alarms ? 'alarm configuration read' : 'meter answered');
     const seen = new Set<string>();
+    const skipped: string[] = [];
     const rows: MeterEventReading[] = [];
     let until = range.to;
     for (;;) {
@@ -509,7 +520,7 @@ export class G13Driver implements DeviceDriver {
       );
       if (!answer) break;
       const logs = [answer.system ?? [], answer.quality ?? [], answer.event ?? []];
-      for (const row of mapEvents(answer, alarms?.alarmconfig ?? [], x.zone)) {
+      for (const row of mapEvents(answer, alarms?.alarmconfig ?? [], x.zone, skipped)) {
         const key = `${row.event_datetime.getTime()}|${row.event_code}|${row.event_description}`;
         if (seen.has(key) || row.event_datetime < range.from || row.event_datetime > range.to) continue;
         seen.add(key);
@@ -518,11 +529,23 @@ export class G13Driver implements DeviceDriver {
       // Each log answers newest first, at most 100 entries: a full log may hold older ones.
       const full = logs.filter((log) => log.length >= EVENTS_PER_REQUEST);
       if (full.length === 0) break;
-      const oldest = Math.max(...full.map((log) => x.parse(log[log.length - 1].datetime).getTime()));
+      // The oldest entry of a full log whose time is understood (one that is not was left out above).
+      const oldestOf = (log: readonly { datetime: string }[]): number => {
+        for (let index = log.length - 1; index >= 0; index--) {
+          try {
+            return x.parse(log[index].datetime).getTime();
+          } catch {
+            // not understood: the next older one
+          }
+        }
+        return -Infinity;
+      };
+      const oldest = Math.max(...full.map(oldestOf));
       if (oldest < range.from.getTime() || oldest >= until.getTime()) break;
       until = new Date(oldest);
     }
     G13Driver.remark(device, x, session);
+    G13Driver.remarkSkipped(x, skipped, 'event log entry');
     return rows.sort(
       (a, b) => a.event_datetime.getTime() - b.event_datetime.getTime() || a.event_code - b.event_code,
     );

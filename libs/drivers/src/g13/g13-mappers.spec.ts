@@ -4,6 +4,7 @@ import {
   G13EventsAnswer,
   G13InstrumentAnswer,
   G13PowerAnswer,
+  G13LoadProfileAnswer,
   G13PreviousValuesAnswer,
   kiloValue,
   mapBilling,
@@ -222,6 +223,61 @@ describe('G13 mappers on the manual examples', () => {
       );
     expect(attempt).toThrow(DriverError);
     expect(attempt).toThrow(/not a date-time/);
+  });
+
+  it('load profile: an item not understood is left out and noted, the others are read', () => {
+    const skipped: string[] = [];
+    const rows = mapLoadProfileChannel(
+      {
+        mapping: ['active_import_total', 'Wh'],
+        items: [
+          [1, '12:31:2327 17:3:9', 0],
+          [1, '2012-07-01T01:15:00', 1234567],
+          [1, '2012-07-01T01:30:00', 'n/a'],
+          // A bad value (bit5) is empty whatever stands in its place.
+          [0x21, '2012-07-01T01:45:00', null],
+          'garbage',
+        ],
+      } as unknown as G13LoadProfileAnswer,
+      1,
+      1,
+      900,
+      'UTC',
+      skipped,
+    );
+    expect(rows.map((r) => [r.meter_datetime.toISOString(), r.active_energy_pos_tl])).toEqual([
+      ['2012-07-01T01:15:00.000Z', 1234.567],
+      ['2012-07-01T01:45:00.000Z', null],
+    ]);
+    expect(skipped).toEqual([
+      'G13 load-profile time "12:31:2327 17:3:9" is not a date-time',
+      'G13 load-profile value "n/a" is not a number',
+      'G13 load-profile item is not [status, time, value]',
+    ]);
+  });
+
+  it('events: an entry not understood is left out and noted; an answer of nothing else is refused', () => {
+    const skipped: string[] = [];
+    const rows = mapEvents(
+      {
+        system: [
+          { logid: 2055, datetime: '2012-07-01T01:15:00' },
+          { datetime: '2012-07-01T01:00:00' },
+          { logid: 2055, datetime: '12:31:2327 17:3:9' },
+        ],
+      } as never,
+      [],
+      'UTC',
+      skipped,
+    );
+    expect(rows.map((r) => r.event_datetime.toISOString())).toEqual(['2012-07-01T01:15:00.000Z']);
+    expect(skipped).toEqual([
+      'G13 system log entry without a logid',
+      'G13 event datetime "12:31:2327 17:3:9" is not a date-time',
+    ]);
+    expect(() =>
+      mapEvents({ system: [{ datetime: 'x' }], event: [{ logid: 1, datetime: 'y' }] } as never),
+    ).toThrow('G13 system log entry without a logid (and 1 more log entry(s) not understood)');
   });
 
   it('load profile: registers in kWh, bad values empty, missing snapshots skipped', () => {

@@ -272,8 +272,50 @@ export const LOAD_PROFILE_COLUMNS: Readonly<
 };
 
 /**
+ * Items of an answer that could not be understood are left out and described in `skipped` (a remark of the
+ * read), so that one garbled item does not cost a meter's other records: a poll would otherwise ask for the
+ * same range again every cycle, meet the same item and read nothing more from that meter. An answer none
+ * of whose items was understood is still refused as a protocol error (a format this code does not know).
+ */
+class ItemsUnderstood {
+  private total = 0;
+  private readonly refused: string[] = [];
+
+  constructor(private readonly what: string) {}
+
+  /** `map(item)`, or nothing when the item is not understood (noted). */
+  each<T>(items: readonly unknown[], map: (item: unknown) => T | undefined): T[] {
+    const rows: T[] = [];
+    for (const item of items) {
+      this.total += 1;
+      try {
+        const row = map(item);
+        if (row !== undefined) rows.push(row);
+      } catch (error) {
+        if (!(error instanceof DriverError) || error.kind !== 'protocol') throw error;
+        this.refused.push(error.message);
+      }
+    }
+    return rows;
+  }
+
+  /** Refuses the answer when no item of it was understood; else adds what was left out to `skipped`. */
+  settle(skipped: string[]): void {
+    const [first, ...more] = this.refused;
+    if (first !== undefined && this.refused.length === this.total)
+      throw new DriverError(
+        'protocol',
+        `${first}${more.length > 0 ? ` (and ${more.length} more ${this.what}(s) not understood)` : ''}`,
+        false,
+      );
+    skipped.push(...this.refused);
+  }
+}
+
+/**
  * One load-profile channel (6.3.73) → partial load_profile_data rows keyed by timestamp. Items
- * with bit5 (bad value) are left empty; items without bit0 (snapshot exists) are skipped.
+ * with bit5 (bad value) are left empty; items without bit0 (snapshot exists) are skipped. An item that is
+ * not understood is left out and described in `skipped` (see {@link ItemsUnderstood}).
  */
 export function mapLoadProfileChannel(
   answer: G13LoadProfileAnswer,
@@ -281,31 +323,35 @@ export function mapLoadProfileChannel(
   channel: number,
   intervalSeconds: number,
   zone = 'UTC',
+  skipped: string[] = [],
 ): LoadProfileReading[] {
   const target = LOAD_PROFILE_COLUMNS[quantity];
   if (!target) return [];
   const unit = answer.mapping?.[1] ?? '';
-  const rows: LoadProfileReading[] = [];
-  for (const item of answer.items ?? []) {
+  const items = new ItemsUnderstood('load-profile item');
+  const rows = items.each(answer.items ?? [], (item) => {
     if (!Array.isArray(item) || item.length < 3)
       throw new DriverError('protocol', 'G13 load-profile item is not [status, time, value]', false);
-    const [status, time, rawValue] = item;
-    if ((Number(status) & 0x01) === 0) continue;
+    const [status, time, rawValue] = item as [unknown, string, unknown];
+    if ((Number(status) & 0x01) === 0) return undefined;
+    const at = parseG13DateTime(time, 'load-profile time', zone);
+    // A bad value (bit5) is left empty, whatever the gateway put in its place.
+    const bad = (Number(status) & 0x20) !== 0;
     const value = Number(rawValue);
-    if (!Number.isFinite(value))
+    if (!bad && !Number.isFinite(value))
       throw new DriverError(
         'protocol',
         `G13 load-profile value "${String(rawValue)}" is not a number`,
         false,
       );
-    const bad = (Number(status) & 0x20) !== 0;
-    rows.push({
-      meter_datetime: parseG13DateTime(time, 'load-profile time', zone),
+    return {
+      meter_datetime: at,
       channel_id: channel,
       interval: intervalSeconds / 60,
       [target.column]: bad ? null : round(target.kind === 'register' ? registerValue(value, unit) : value),
-    });
-  }
+    };
+  });
+  items.settle(skipped);
   return rows;
 }
 
@@ -330,30 +376,41 @@ export function mergeLoadProfileRows(rows: LoadProfileReading[]): LoadProfileRea
 
 /**
  * Events (6.3.51) → events rows, mapped by g13-event-codes. A power failure with a duration also
- * yields its end (112) at datetime + duration.
+ * yields its end (112) at datetime + duration. An entry that is not understood is left out and described
+ * in `skipped` (see {@link ItemsUnderstood}).
  */
 export function mapEvents(
   answer: G13EventsAnswer,
   alarms: readonly G13AlarmDefinition[] = [],
   zone = 'UTC',
+  skipped: string[] = [],
 ): MeterEventReading[] {
   const rows: MeterEventReading[] = [];
+  const understood = new ItemsUnderstood('log entry');
   for (const log of ['system', 'quality', 'event'] as const) {
-    for (const entry of answer[log] ?? []) {
+    const entries = understood.each(answer[log] ?? [], (item) => {
+      const entry = item as { logid?: unknown; datetime?: string; duration?: number } | undefined;
       if (typeof entry?.logid !== 'number')
         throw new DriverError('protocol', `G13 ${log} log entry without a logid`, false);
-      const at = parseG13DateTime(entry.datetime, 'event datetime', zone);
-      const mapped = mapG13LogId(entry.logid, alarms);
+      return {
+        at: parseG13DateTime(entry.datetime ?? '', 'event datetime', zone),
+        logid: entry.logid,
+        duration: entry.duration,
+      };
+    });
+    for (const { at, logid, duration } of entries) {
+      const mapped = mapG13LogId(logid, alarms);
       rows.push({ event_datetime: at, event_code: mapped.code, event_description: mapped.description });
-      if (entry.logid === 2055 && (entry.duration ?? 0) > 0) {
+      if (logid === 2055 && (duration ?? 0) > 0) {
         rows.push({
-          event_datetime: new Date(at.getTime() + (entry.duration ?? 0) * 1000),
+          event_datetime: new Date(at.getTime() + (duration ?? 0) * 1000),
           event_code: 112,
-          event_description: `Power fail end (G13 POWERFAIL_INFO, ${entry.duration} s)`,
+          event_description: `Power fail end (G13 POWERFAIL_INFO, ${duration} s)`,
         });
       }
     }
   }
+  understood.settle(skipped);
   return rows.sort(
     (a, b) => a.event_datetime.getTime() - b.event_datetime.getTime() || a.event_code - b.event_code,
   );
