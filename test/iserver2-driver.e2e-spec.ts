@@ -59,6 +59,30 @@ describe('OMEGA_ISERVER2 driver against the simulator', () => {
     sim.setTrueValue('p1ch0', null);
   });
 
+  it('leaves out a sensor whose answer is not understood, with a remark, and reads the others', async () => {
+    sim.garbleSensor('p1ch1', true);
+    try {
+      const remarks: string[] = [];
+      const ctx = { ...recordingContext(), remark: (text: string) => remarks.push(text) };
+      const readings = await driver.readSensors(gateway, ctx);
+      expect(readings.map((r) => r.channel)).toEqual(['p1ch0', 'p1ch2', 'p2ch0', 'p2ch1', 'p2ch2', 'p2ch3']);
+      expect(remarks).toEqual([
+        'sensor p1ch1 left out: its answer was not understood (sensorData.value is not a number (null))',
+      ]);
+      expect(ctx.lines).toContain(remarks[0]);
+      // Every sensor garbled: a unit answering in a form the driver does not know is refused.
+      for (const channel of ['p1ch0', 'p1ch2', 'p2ch0', 'p2ch1', 'p2ch2', 'p2ch3'])
+        sim.garbleSensor(channel, true);
+      await expect(driver.readSensors(gateway, recordingContext())).rejects.toMatchObject({
+        kind: 'protocol',
+        message: 'iServer 2 answer not understood: sensorData.value is not a number (null)',
+      });
+    } finally {
+      for (const channel of ['p1ch0', 'p1ch1', 'p1ch2', 'p2ch0', 'p2ch1', 'p2ch2', 'p2ch3'])
+        sim.garbleSensor(channel, false);
+    }
+  });
+
   it('reads and writes calibration; the reported value follows gain and offset', async () => {
     sim.setTrueValue('p2ch2', 25);
     const ctx = recordingContext();

@@ -84,6 +84,8 @@ export interface IServer2SimulatorHandle {
   expireTokens(): void;
   setContactInput(contact: 1 | 2, changed: boolean): void;
   setProbeConnected(probe: number, connected: boolean): void;
+  /** While set, the sensor's `sensorData` carries `"value": null` (as a unit whose sensor glitched might). */
+  garbleSensor(channel: string, garbled: boolean): void;
   stats(): IServer2SimulatorStats;
 }
 
@@ -201,6 +203,8 @@ export async function startIServer2Simulator(
   let latencyMs = options.latencyMs ?? 0;
   let dropNext = 0;
   let refusingLogins = false;
+  /** Sensors ("p1ch0") whose sensorData carries a null value (garbleSensor). */
+  const garbledSensors = new Set<string>();
   const stats: IServer2SimulatorStats = {
     connections: 0,
     openConnections: 0,
@@ -260,7 +264,9 @@ export async function startIServer2Simulator(
           channel: sensor.channel,
           time: Math.floor(t),
           // The unit keeps single-precision floats: 52.9 goes out as 52.900001525878906.
-          value: Math.fround(Number(sensor.reportedValue(t).toFixed(precision))),
+          value: garbledSensors.has(`p${sensor.probe.number}ch${sensor.channel}`)
+            ? null
+            : Math.fround(Number(sensor.reportedValue(t).toFixed(precision))),
           precision,
         },
       };
@@ -807,6 +813,10 @@ export async function startIServer2Simulator(
     expireTokens: () => tokens.clear(),
     setContactInput: (contact, changed) => unit.setContactInput(now(), contact, changed),
     setProbeConnected: (probe, connected) => unit.setProbeConnected(now(), probe, connected),
+    garbleSensor: (channel, garbled) => {
+      if (garbled) garbledSensors.add(channel);
+      else garbledSensors.delete(channel);
+    },
     stats: () => ({ ...stats, commands: { ...stats.commands } }),
   };
 }

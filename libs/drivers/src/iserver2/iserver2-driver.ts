@@ -21,7 +21,7 @@ import {
 } from '../driver.contract';
 import { ExchangeObserver } from './iserver2-client';
 import { ExtractColumn, buildExtractQuery, readExtract } from './iserver2-extract';
-import { SensorMetaAnswer, channelId, readAnswer } from './iserver2-messages';
+import { IServer2ProtocolError, SensorMetaAnswer, channelId, readAnswer } from './iserver2-messages';
 import { ClientCache, GatewayHttp, HttpAnswer } from '../kit';
 import {
   ISERVER2_DRIVER_NAME,
@@ -135,22 +135,34 @@ export class IServer2Driver implements DeviceDriver {
       const client = this.units.client(gateway);
       const list = readAnswer.probeList(await client.command('probeList', {}, [], observer));
       const readings: SensorReading[] = [];
+      /** Sensors whose answer was not understood: left out, so that one does not cost the others. */
+      const garbled: IServer2ProtocolError[] = [];
       for (const probe of list.probes) {
         if (probe.connected !== 1) continue;
         for (const channel of probe.sensors) {
           const address = { probe: probe.probe, channel };
-          const meta = await this.units.sensorMeta(gateway, client, address, observer);
-          const data = readAnswer.sensorData(await client.command('sensorData', address, [], observer));
-          readings.push({
-            channel: channelId(probe.probe, channel),
-            name: meta.name,
-            value: round(data.value, data.precision),
-            unit: meta.unit,
-            precision: data.precision,
-            timestamp: new Date(data.time * 1000),
-          });
+          try {
+            const meta = await this.units.sensorMeta(gateway, client, address, observer);
+            const data = readAnswer.sensorData(await client.command('sensorData', address, [], observer));
+            readings.push({
+              channel: channelId(probe.probe, channel),
+              name: meta.name,
+              value: round(data.value, data.precision),
+              unit: meta.unit,
+              precision: data.precision,
+              timestamp: new Date(data.time * 1000),
+            });
+          } catch (error) {
+            if (!(error instanceof IServer2ProtocolError)) throw error;
+            garbled.push(error);
+            const remark = `sensor ${channelId(probe.probe, channel)} left out: its answer was not understood (${error.message})`;
+            ctx.log?.(remark);
+            ctx.remark?.(remark);
+          }
         }
       }
+      // Nothing understood at all: a unit that answers in a form this driver does not know.
+      if (readings.length === 0 && garbled.length > 0) throw garbled[0];
       return readings;
     });
   }
