@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { returnedRows } from '@hes/database';
+import { deleteInBatches, returnedRows } from '@hes/database';
 
 export type UploadRoute = 'realtime' | 'delayed';
 export type UploadStatus = 'sending' | 'accepted' | 'rejected' | 'unreachable';
@@ -280,16 +280,7 @@ export class MpcbReadingRepository {
    * locks long. A reading not sent yet is never removed, however old: it is still owed to the server.
    */
   async pruneSent(sentBefore: Date, batch = 10_000): Promise<{ readings: number; uploads: number }> {
-    const removeAll = async (sql: string): Promise<number> => {
-      let removed = 0;
-      for (;;) {
-        const count = returnedRows<{ id: string }>(
-          await this.dataSource.query(sql, [sentBefore, batch]),
-        ).length;
-        removed += count;
-        if (count < batch) return removed;
-      }
-    };
+    const removeAll = (sql: string) => deleteInBatches(this.dataSource, sql, [sentBefore], batch);
     const readings = await removeAll(
       `DELETE FROM mpcb.readings WHERE id IN (
          SELECT id FROM mpcb.readings WHERE sent_at < $1 ORDER BY sent_at LIMIT $2)

@@ -126,11 +126,13 @@ export class MonthPartitionRepository {
       );
       return created;
     };
+    if (!referencedBy) return create(this.dataSource.manager);
+    // Only a missing month is worth the transaction below (the function answers an existing one at once).
     const [{ exists }] = await this.dataSource.query<{ exists: boolean }[]>(
       `SELECT to_regclass($1) IS NOT NULL AS exists`,
       [`udil.${name}`],
     );
-    if (exists || !referencedBy) return exists ? false : create(this.dataSource.manager);
+    if (exists) return false;
     return this.dataSource.transaction(async (manager) => {
       // The lock the function serialises its callers with, taken before the referring rows are touched:
       // creating a partition of a referenced table locks the referring table too, and two creators that

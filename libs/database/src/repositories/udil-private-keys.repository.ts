@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { returnedRows } from '../query-result.util';
+import { deleteInBatches } from '../query-result.util';
 
 /**
  * How long a privatekey that expired or was revoked is kept (for a person looking into an MDM's access)
@@ -23,19 +23,14 @@ export class UdilPrivateKeyRepository {
    * that no statement holds its locks long; answers how many.
    */
   async pruneSpent(spentBefore: Date, batch = 10_000): Promise<number> {
-    let removed = 0;
-    for (;;) {
-      const count = returnedRows<{ key_hash: string }>(
-        await this.dataSource.query(
-          `DELETE FROM public.udil_private_keys WHERE key_hash IN (
-             SELECT key_hash FROM public.udil_private_keys
-              WHERE expires_at < $1 OR revoked_at < $1 LIMIT $2)
-           RETURNING key_hash`,
-          [spentBefore, batch],
-        ),
-      ).length;
-      removed += count;
-      if (count < batch) return removed;
-    }
+    return deleteInBatches(
+      this.dataSource,
+      `DELETE FROM public.udil_private_keys WHERE key_hash IN (
+         SELECT key_hash FROM public.udil_private_keys
+          WHERE expires_at < $1 OR revoked_at < $1 LIMIT $2)
+       RETURNING key_hash`,
+      [spentBefore],
+      batch,
+    );
   }
 }
