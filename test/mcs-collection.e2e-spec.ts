@@ -8,6 +8,7 @@ import { createApiApp } from '../apps/api/src/bootstrap';
 import { createWorkerApp } from '../apps/worker/src/bootstrap';
 import { G13SimulatorHandle, startG13Simulator } from '../apps/simulator/src/g13';
 import { GatewayRepository } from '@hes/database';
+import { GatewayCoordination } from '@hes/queue';
 import { TestDatabase, createMigratedDatabase } from './support/test-database';
 import { applyEnvironment, testEnvironment, waitFor } from './support/test-environment';
 
@@ -22,18 +23,35 @@ type Document = Record<string, unknown> & { requestReference: string; result: st
 interface Receiver {
   url: string;
   results: Document[];
+  /** The query of each result's POST (`?token=…` of a responseUrl with one). */
+  queries: Map<string, string>;
   serviceStatusCalls: number;
   up: boolean;
+  /**
+   * What `/master/collection-result` does instead of answering: `trickle` sends 200 and then one byte every
+   * 300 ms, never ending the answer; `redirect` answers 302 to `/master/landing`, which answers a GET 200.
+   */
+  misbehave?: 'trickle' | 'redirect';
+  /** Requests `/master/landing` received (method and body length). */
+  landings: { method: string; bytes: number }[];
   stop(): Promise<void>;
 }
 
 async function startReceiver(): Promise<Receiver> {
+  const trickles = new Set<NodeJS.Timeout>();
   const receiver: Receiver = {
     url: '',
     results: [],
+    queries: new Map(),
     serviceStatusCalls: 0,
     up: true,
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    landings: [],
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const timer of trickles) clearInterval(timer);
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
   const answer = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8' });
@@ -43,16 +61,36 @@ async function startReceiver(): Promise<Receiver> {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
     req.on('end', () => {
-      if (req.method === 'GET' && req.url === '/master/service-status') {
+      const { pathname, search } = new URL(req.url ?? '/', 'http://receiver');
+      if (pathname === '/master/landing') {
+        receiver.landings.push({ method: req.method ?? '', bytes: Buffer.byteLength(body) });
+        return answer(res, 200, { status: 'OK' });
+      }
+      if (req.method === 'POST' && pathname === '/master/collection-result' && receiver.misbehave) {
+        if (receiver.misbehave === 'redirect') {
+          res.writeHead(302, { Location: '/master/landing' });
+          return res.end();
+        }
+        res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
+        const timer = setInterval(() => res.write(' '), 300);
+        trickles.add(timer);
+        res.on('close', () => {
+          clearInterval(timer);
+          trickles.delete(timer);
+        });
+        return;
+      }
+      if (req.method === 'GET' && pathname === '/master/service-status') {
         receiver.serviceStatusCalls += 1;
         return receiver.up
           ? answer(res, 200, { version: '1.0.0', status: 'OK' })
           : answer(res, 503, { details: 'down for maintenance' });
       }
-      if (req.method === 'POST' && req.url === '/master/collection-result') {
+      if (req.method === 'POST' && pathname === '/master/collection-result') {
         if (!receiver.up) return answer(res, 503, { details: 'down for maintenance' });
         const document = JSON.parse(body) as Document;
         receiver.results.push(document);
+        receiver.queries.set(document.requestReference, search);
         return answer(res, 200, { requestReference: document.requestReference });
       }
       return answer(res, 404, { details: 'not found' });
@@ -82,6 +120,7 @@ describe('MCS collections against the G13 simulator', () => {
   let worker: INestApplication | undefined;
   let db: Client;
   let remoteAddress: string;
+  let gatewayId: string;
   let sequence = 0;
   const nextRef = () => `mcs-${Date.now()}-${(sequence += 1)}`;
 
@@ -117,6 +156,8 @@ describe('MCS collections against the G13 simulator', () => {
         delay_until: Date | null;
         delivery_state: string;
         delivery_attempts: number;
+        delivery_last_error: string | null;
+        result_summary: string | null;
       }>(`SELECT * FROM mcs.collection_requests WHERE request_reference = $1`, [ref])
     ).rows[0];
   const startWorker = async () => {
@@ -164,6 +205,7 @@ describe('MCS collections against the G13 simulator', () => {
       clockTimeZone: 'UTC',
     });
     remoteAddress = new URL(gateway.url).host;
+    gatewayId = registered.id;
     db = new Client({ connectionString: database.url });
     await db.connect();
     for (const [index, serial] of SERIALS.entries()) {
@@ -186,6 +228,7 @@ describe('MCS collections against the G13 simulator', () => {
   afterEach(() => {
     gateway.clearFaults();
     receiver.up = true;
+    receiver.misbehave = undefined;
   });
 
   it('processes requests by priority, holds a delayUntil request until its time, and delivers each once', async () => {
@@ -354,6 +397,77 @@ describe('MCS collections against the G13 simulator', () => {
     expect(await rowOf(queued)).toMatchObject({ state: 'cancelled', collection_start_time: null });
     expect((await statusOf(queued)).result).toBe('ERROR: cancelled by the master application');
     expect(receiver.results.some((r) => r.requestReference === queued)).toBe(false);
+  });
+
+  it('cancels a request waiting in the queue for its gateway marked down: it is never collected nor POSTed', async () => {
+    await startWorker();
+    // The gateway marked down for 3 s, as after repeated timeouts: the collection is put back until then.
+    const until = await worker!
+      .get(GatewayCoordination)
+      .recordFailure(gatewayId, { failures: 1, downMs: 3000 });
+    expect(until).toBeInstanceOf(Date);
+    const ref = await submit();
+    await waitFor(
+      async () => {
+        const row = await rowOf(ref);
+        return row.result_summary?.startsWith('deferred: ') && row.state === 'queued';
+      },
+      'the collection put back in the queue (queued again) until its gateway is up',
+    );
+    expect(await rowOf(ref)).toMatchObject({ attempts: 0, collection_start_time: null });
+    const cancel = await request(api.getHttpServer())
+      .delete(`${BASE}/collection-cancel`)
+      .send({ requestReference: ref })
+      .expect(200);
+    expect(cancel.body).toEqual({ requestReference: ref });
+    expect((await rowOf(ref)).state).toBe('cancelled');
+    // The gateway up again and another collection through it: the cancelled one was not run meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, until!.getTime() - Date.now() + 1500));
+    await delivered(await submit());
+    expect((await statusOf(ref)).result).toBe('ERROR: cancelled by the master application');
+    expect(await rowOf(ref)).toMatchObject({ state: 'cancelled', attempts: 0, delivery_state: 'none' });
+    expect(receiver.results.some((r) => r.requestReference === ref)).toBe(false);
+  });
+
+  it('gives a delivery attempt MCS_DELIVERY_TIMEOUT_MS for all of it: an answer that trickles forever fails it', async () => {
+    await startWorker();
+    receiver.misbehave = 'trickle';
+    const ref = await submit();
+    const failed = await waitFor(async () => {
+      const row = await rowOf(ref);
+      return row.delivery_attempts >= 1 && row;
+    }, 'a failed delivery attempt');
+    expect(failed).toMatchObject({
+      delivery_state: 'pending',
+      delivery_last_error: 'collection-result: no complete answer within 2000 ms',
+    });
+    receiver.misbehave = undefined;
+    expect((await delivered(ref)).result).toBe('SUCCESS');
+    expect(receiver.results.filter((r) => r.requestReference === ref)).toHaveLength(1);
+  });
+
+  it('follows no redirect of the result POST (it would arrive as a GET without the result): the attempt fails', async () => {
+    await startWorker();
+    receiver.misbehave = 'redirect';
+    const ref = await submit();
+    const failed = await waitFor(async () => {
+      const row = await rowOf(ref);
+      return row.delivery_attempts >= 1 && row;
+    }, 'a failed delivery attempt');
+    expect(failed.delivery_state).toBe('pending');
+    expect(failed.delivery_last_error).toBe(
+      'collection-result answered HTTP 302 (a redirect to /master/landing; redirects are not followed: give the final address as responseUrl)',
+    );
+    expect(receiver.landings).toEqual([]);
+    receiver.misbehave = undefined;
+    expect((await delivered(ref)).result).toBe('SUCCESS');
+  });
+
+  it('POSTs the result to the responseUrl path + /collection-result, keeping its query', async () => {
+    await startWorker();
+    const ref = await submit({ responseUrl: `${receiver.url}?token=t-1#section` });
+    expect((await delivered(ref)).result).toBe('SUCCESS');
+    expect(receiver.queries.get(ref)).toBe('?token=t-1');
   });
 
   it('retries a collection while the meter cannot be reached, and reports ERROR when it never can', async () => {

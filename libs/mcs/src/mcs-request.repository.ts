@@ -114,11 +114,13 @@ export class McsRequestRepository {
    * Takes back what `claim` recorded for a run that is put back in the queue before it reached the meter (its
    * gateway busy or marked down): the attempt (`attempts` counts collections tried, not turns in the queue)
    * and, when it was the first, the start time (MCS: `collectionStartTime` is the start of the first attempt).
+   * It is `queued` again: waiting in the queue, it can be cancelled (MCS: "remove the matching request from
+   * the queue").
    */
   async putBack(requestReference: string): Promise<void> {
     await this.dataSource.query(
       `UPDATE mcs.collection_requests
-          SET attempts = attempts - 1,
+          SET state = 'queued', attempts = attempts - 1,
               collection_start_time = CASE WHEN attempts = 1 THEN NULL ELSE collection_start_time END
         WHERE request_reference = $1 AND attempts > 0 AND ${ACTIVE}`,
       [requestReference],
