@@ -193,6 +193,12 @@ export const environmentSchema = z
       .string()
       .regex(/^[a-z][a-z0-9_]{0,40}$/, 'must be lower-case letters, digits and _ (a PostgreSQL schema name)')
       .default('hes'),
+    /**
+     * Longest wait for the queue backend to answer one call of the queue repository (add a job, remove one,
+     * look one up): past it the call fails as the queue being unavailable, and what is committed waits for
+     * the reconciler. Without it a call waits as long as Redis is unreachable, and so does the request.
+     */
+    QUEUE_CALL_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
     API_HOST: z.string().trim().min(1).default('0.0.0.0'),
     API_PORT: port.default(3000),
     /**

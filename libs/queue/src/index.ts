@@ -6,3 +6,4 @@ export * from './queue-health.indicator';
 export * from './queue.module';
 export * from './gateway-leases';
 export * from './schedule-supervisor';
+export * from './queue-unavailable.error';

@@ -1,8 +1,10 @@
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { getQueueToken } from '@nestjs/bullmq';
 import { Job, JobsOptions, Queue } from 'bullmq';
+import { APP_CONFIG, AppConfig } from '@hes/config';
 import { ALL_QUEUES, JobItem, JobName, JobPayloads, QUEUE_OF_JOB, QueueName } from './jobs';
+import { QueueUnavailableError } from './queue-unavailable.error';
 
 export type JobCounts = Record<string, number>;
 
@@ -26,7 +28,37 @@ export class JobQueueRepository implements OnModuleInit {
   private readonly logger = new Logger('Queue');
   private readonly queues = new Map<QueueName, Queue>();
 
-  constructor(private readonly moduleRef: ModuleRef) {}
+  constructor(
+    private readonly moduleRef: ModuleRef,
+    @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'QUEUE_CALL_TIMEOUT_MS'>,
+  ) {}
+
+  /**
+   * The call, or QueueUnavailableError when the backend does not answer within QUEUE_CALL_TIMEOUT_MS: BullMQ's
+   * connections wait for Redis without limit (maxRetriesPerRequest null, the offline queue), so an add while
+   * Redis is unreachable would otherwise hold its caller, e.g. an api request, until Redis is back. The
+   * command itself stays queued in the client and may still run once Redis is back; every call bounded
+   * here is idempotent (jobs by id), so a late one changes nothing.
+   */
+  private async bounded<T>(what: string, call: () => Promise<T>): Promise<T> {
+    const timeoutMs = this.config.QUEUE_CALL_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        call(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${timeoutMs} ms (QUEUE_CALL_TIMEOUT_MS)`)),
+            timeoutMs,
+          );
+        }),
+      ]);
+    } catch (error) {
+      throw error instanceof QueueUnavailableError ? error : new QueueUnavailableError(what, error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
   /** Connection errors go to the structured log, at most one line per queue every 10 s. */
   onModuleInit(): void {
@@ -54,7 +86,9 @@ export class JobQueueRepository implements OnModuleInit {
     data: JobPayloads[N],
     options?: JobsOptions,
   ): Promise<string | undefined> {
-    const job = await this.queue(QUEUE_OF_JOB[name]).add(name, data, options);
+    const job = await this.bounded(`queue ${QUEUE_OF_JOB[name]}: add ${name}`, () =>
+      this.queue(QUEUE_OF_JOB[name]).add(name, data, options),
+    );
     return job.id;
   }
 
@@ -67,7 +101,11 @@ export class JobQueueRepository implements OnModuleInit {
       if (list) list.push(item);
       else byQueue.set(queue, [item]);
     }
-    await Promise.all([...byQueue].map(([queue, jobs]) => this.queue(queue).addBulk(jobs)));
+    await Promise.all(
+      [...byQueue].map(([queue, jobs]) =>
+        this.bounded(`queue ${queue}: add ${jobs.length} jobs`, () => this.queue(queue).addBulk(jobs)),
+      ),
+    );
   }
 
   /**
@@ -100,11 +138,13 @@ export class JobQueueRepository implements OnModuleInit {
     jobIds: readonly string[],
   ): Promise<({ job: Job; state: string } | undefined)[]> {
     const queue = this.queue(QUEUE_OF_JOB[name]);
-    return Promise.all(
-      jobIds.map(async (jobId) => {
-        const job = await queue.getJob(jobId);
-        return job ? { job, state: await job.getState() } : undefined;
-      }),
+    return this.bounded(`queue ${queue.name}: look up ${jobIds.length} ${name} jobs`, () =>
+      Promise.all(
+        jobIds.map(async (jobId) => {
+          const job = await queue.getJob(jobId);
+          return job ? { job, state: await job.getState() } : undefined;
+        }),
+      ),
     );
   }
 
@@ -119,23 +159,26 @@ export class JobQueueRepository implements OnModuleInit {
   ): Promise<'present' | 'added' | 'retried'> {
     const jobId = options.jobId;
     const queue = this.queue(QUEUE_OF_JOB[name]);
-    const job = await queue.getJob(jobId);
-    if (job) {
-      const state = await job.getState();
-      if (state === 'failed') {
-        await job.retry();
-        return 'retried';
+    return this.bounded(`queue ${queue.name}: ensure ${name} ${jobId}`, async () => {
+      const job = await queue.getJob(jobId);
+      if (job) {
+        const state = await job.getState();
+        if (state === 'failed') {
+          await job.retry();
+          return 'retried';
+        }
+        if (state !== 'completed') return 'present';
+        await job.remove();
       }
-      if (state !== 'completed') return 'present';
-      await job.remove();
-    }
-    await queue.add(name, data, options);
-    return 'added';
+      await queue.add(name, data, options);
+      return 'added';
+    });
   }
 
   /** Removes a job that has not started (a cancelled transaction); false when it is gone or running. */
   async remove(name: JobName, jobId: string): Promise<boolean> {
-    return (await this.queue(QUEUE_OF_JOB[name]).remove(jobId)) === 1;
+    const queue = this.queue(QUEUE_OF_JOB[name]);
+    return (await this.bounded(`queue ${queue.name}: remove ${jobId}`, () => queue.remove(jobId))) === 1;
   }
 
   /**
@@ -210,8 +253,10 @@ export class JobQueueRepository implements OnModuleInit {
   }
 
   async counts(): Promise<Record<QueueName, JobCounts>> {
-    const entries = await Promise.all(
-      ALL_QUEUES.map(async (name) => [name, await this.queue(name).getJobCounts(...COUNTED_STATES)] as const),
+    const entries = await this.bounded('job counts', () =>
+      Promise.all(
+        ALL_QUEUES.map(async (name) => [name, await this.queue(name).getJobCounts(...COUNTED_STATES)] as const),
+      ),
     );
     return Object.fromEntries(entries) as Record<QueueName, JobCounts>;
   }

@@ -2,7 +2,8 @@ import { Job } from 'bullmq';
 import { AppConfig } from '@hes/config';
 import { GatewayEndpoint } from '@hes/drivers';
 import { GatewayCoordination } from '@hes/queue';
-import { GatewayGate, QueueUnavailableError } from './gateway-gate';
+import { QueueUnavailableError } from '@hes/queue';
+import { GatewayGate } from './gateway-gate';
 
 const GATEWAY = { id: 'g1', name: 'gw-1', maxInFlight: 2 } as GatewayEndpoint;
 const CONFIG = { GATEWAY_BUSY_DELAY_MS: 500 } as AppConfig;

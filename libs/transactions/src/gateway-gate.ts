@@ -4,7 +4,14 @@ import { DelayedError, Job } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { DriverError, GatewayEndpoint } from '@hes/drivers';
 import { formatUdilDatetime } from '@hes/udil';
-import { Claimant, GatewayCoordination, GatewayEntry, GatewayLease, KEEP_CHECK_MS } from '@hes/queue';
+import {
+  Claimant,
+  GatewayCoordination,
+  GatewayEntry,
+  GatewayLease,
+  KEEP_CHECK_MS,
+  QueueUnavailableError,
+} from '@hes/queue';
 
 /**
  * How often a job waiting in its process for a busy gateway's lease asks the store for one (see
@@ -18,21 +25,6 @@ export type GatewayAdmission =
   | { kind: 'busy'; retryAt: number }
   /** The gateway kept timing out: nothing is sent to it before `until`. */
   | { kind: 'down'; until: Date };
-
-/**
- * The queue's store (Redis) failed while a job entered its gateway or was put back: not the device's
- * fault, so the row must not fail for it. The job run ends with this error (a retry); when Redis lost the
- * job altogether, the reconciler queues the unfinished row again (PostgreSQL is the source of truth).
- */
-export class QueueUnavailableError extends Error {
-  constructor(
-    what: string,
-    override readonly cause: unknown,
-  ) {
-    super(`${what}: ${(cause as Error)?.message ?? String(cause)}`);
-    this.name = 'QueueUnavailableError';
-  }
-}
 
 /**
  * Bounded concurrency per gateway without head-of-line blocking (docs/architecture.md, core idea 5). A job

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DelayedError, Job } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hes/config';
-import { JobHandler, JobName, JobPayloads, JobQueueRepository } from '@hes/queue';
+import { JobHandler, JobName, JobPayloads, JobQueueRepository, QueueUnavailableError } from '@hes/queue';
 import {
   McsCollectionService,
   McsRequestRepository,
@@ -10,7 +10,7 @@ import {
   describeError,
   statusDocument,
 } from '@hes/mcs';
-import { GatewayGate, QueueUnavailableError, claimantOf } from '@hes/transactions';
+import { GatewayGate, claimantOf } from '@hes/transactions';
 
 /**
  * Carries out one MCS collection: claims the stored request (a cancelled one is skipped), collects,

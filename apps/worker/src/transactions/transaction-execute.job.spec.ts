@@ -1,7 +1,7 @@
 import { Job } from 'bullmq';
 import { AppConfig } from '@hes/config';
 import { DriverError, DriverRegistry, OperationContext } from '@hes/drivers';
-import { JobQueueRepository } from '@hes/queue';
+import { JobQueueRepository, QueueUnavailableError } from '@hes/queue';
 import {
   CommunicationHistoryRepository,
   DeviceCreationService,
@@ -9,7 +9,6 @@ import {
   GatewayGate,
   LevelTimes,
   MeterVisualsRepository,
-  QueueUnavailableError,
   ResolvedDevice,
   SLICE_LOCK_CHECK_MS,
   TransactionStatusRepository,

@@ -3,7 +3,15 @@ import { DelayedError, Job } from 'bullmq';
 import pLimit from 'p-limit';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { DriverError, DriverRegistry, OperationContext, ProgressLevel } from '@hes/drivers';
-import { Claimant, GatewayLease, JobHandler, JobName, JobPayloads, JobQueueRepository } from '@hes/queue';
+import {
+  Claimant,
+  GatewayLease,
+  JobHandler,
+  JobName,
+  JobPayloads,
+  JobQueueRepository,
+  QueueUnavailableError,
+} from '@hes/queue';
 import {
   CommunicationHistoryRepository,
   CommunicationRecord,
@@ -14,7 +22,6 @@ import {
   LevelTimes,
   MeterVisualsRepository,
   NotYetDueError,
-  QueueUnavailableError,
   ResolvedDevice,
   SLICE_LOCK_CHECK_MS,
   TransactionStatusRepository,
