@@ -1,6 +1,7 @@
 export * from './entities';
 export * from './bounded-client';
 export * from './credential-cipher';
+export * from './database-unavailable';
 export * from './data-source-options';
 export * from './database.module';
 export * from './repositories/gateway.repository';

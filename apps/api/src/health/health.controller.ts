@@ -3,9 +3,9 @@ import type { Response } from 'express';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { APP_CONFIG, AppConfig } from '@hes/config';
-import { WorkerHeartbeatRepository } from '@hes/database';
+import { WorkerHeartbeatRepository, isDatabaseUnavailable } from '@hes/database';
 import { QueueHealthIndicator } from '@hes/queue';
-import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../common/request-failure';
+import { DATABASE_RETRY_AFTER_SECONDS } from '../common/request-failure';
 
 @ApiTags('health')
 // Without the request-text guard (RequestTextGuard): no health route reads a path parameter, the query or

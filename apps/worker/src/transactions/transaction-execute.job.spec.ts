@@ -34,6 +34,7 @@ function jobWith(
     gate: gateOverrides = {},
     queues = {},
     config = {},
+    completion,
   }: {
     live?: boolean;
     /** The row was cancelled: every level statement finds it so. */
@@ -42,6 +43,8 @@ function jobWith(
     gate?: Record<string, unknown>;
     queues?: Record<string, unknown>;
     config?: Partial<AppConfig>;
+    /** What the completion's statement does after it is recorded (default: the row completed). */
+    completion?: () => Promise<boolean>;
   } = {},
 ) {
   const calls: Call[] = [];
@@ -79,7 +82,7 @@ function jobWith(
     ) => {
       calls.push(`complete ${response}${traces ? ' with traces' : ''}${stamped(reached)}`);
       if (reached) stamps.push(reached);
-      return Promise.resolve(true);
+      return completion ? completion() : Promise.resolve(true);
     },
     fail: (_t: string, _d: string, reason: string) => {
       calls.push(`fail ${reason}`);
@@ -253,6 +256,30 @@ describe('TransactionExecuteJob: the device lookup', () => {
     expect(await failing.run()).toBe('failed: refused: global_device_id D is no longer registered');
     const notLive = jobWith(() => Promise.resolve(), { lookup: refused, live: false });
     expect(await notLive.run()).toBe('nothing to do (cancelled, finished or unknown)');
+  });
+});
+
+describe('TransactionExecuteJob: the database fails, not the device', () => {
+  const terminated = () => Promise.reject(new Error('Connection terminated unexpectedly'));
+
+  it('leaves the row live for a retry when the completion statement loses its connection', async () => {
+    // The meter carried the command out; the next statements (history, fail) would succeed.
+    const { calls, run } = jobWith(() => Promise.resolve(), { completion: terminated });
+    await expect(run()).rejects.toThrow('Connection terminated unexpectedly');
+    expect(calls.filter((call) => call.startsWith('fail'))).toEqual([]);
+  });
+
+  it('leaves the row live for a retry when the device lookup loses its connection', async () => {
+    const { calls, run } = jobWith(() => Promise.resolve(), { lookup: terminated });
+    await expect(run()).rejects.toThrow('Connection terminated unexpectedly');
+    expect(calls.filter((call) => call.startsWith('fail'))).toEqual([]);
+  });
+
+  it('still fails the row for a statement PostgreSQL refused (not a connection fault)', async () => {
+    const refused = () => Promise.reject(Object.assign(new Error('value too long'), { code: '22001' }));
+    const { calls, run } = jobWith(() => Promise.resolve(), { completion: refused });
+    expect(await run()).toBe('failed: head-end error: value too long (attempt 1 of 1)');
+    expect(calls.at(-1)).toBe('fail head-end error: value too long (attempt 1 of 1)');
   });
 });
 

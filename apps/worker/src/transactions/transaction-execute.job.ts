@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DelayedError, Job } from 'bullmq';
 import pLimit from 'p-limit';
 import { APP_CONFIG, AppConfig } from '@hes/config';
+import { isDatabaseUnavailable } from '@hes/database';
 import { DriverError, DriverRegistry, OperationContext, ProgressLevel } from '@hes/drivers';
 import {
   Claimant,
@@ -491,11 +492,14 @@ export class TransactionExecuteJob {
       if (error instanceof NotYetDueError) return this.hold(transactionid, globalDeviceId, error.dueAt, at);
       // Put back until its gateway has a free lease or is up again: not an attempt, nothing to record.
       if (error instanceof DelayedError || error instanceof SlicePutBack) throw error;
-      // The queue's store failed, not the device: the row stays unfinished (retry, or the reconciler).
-      if (error instanceof QueueUnavailableError) {
+      // The queue's store or the database failed, not the device: the row stays unfinished (a retry by the
+      // queue, or the reconciler), never failed for it. A statement whose connection died while PostgreSQL is
+      // otherwise up (a terminated backend, a failover, DATABASE_QUERY_TIMEOUT_MS) would else fail the row
+      // through the next statements, which succeed: the MDM would read as failed a command the meter carried out.
+      if (error instanceof QueueUnavailableError || isDatabaseUnavailable(error)) {
         this.logger.warn(
-          { transactionid, globalDeviceId, error: error.message },
-          'queue unavailable: row left for a retry',
+          { transactionid, globalDeviceId, error: (error as Error).message },
+          `${error instanceof QueueUnavailableError ? 'queue' : 'database'} unavailable: row left for a retry`,
         );
         throw error;
       }
