@@ -206,6 +206,27 @@ describe('api: client errors are 4xx in each API envelope, never 500', () => {
     expect({ status: answer.status, body: answer.json }).toEqual({ status, body });
   });
 
+  it('a refusal on a path Express routes in another case or with a trailing slash keeps its API envelope (once a 500)', async () => {
+    const noKey = await send({
+      method: 'POST',
+      path: '/aux_relay_operations/',
+      headers: { ...JSON_TYPE },
+      body: '{"global_device_id":"m1"}',
+    });
+    const xml = await send({
+      method: 'POST',
+      path: '/Transaction_Status',
+      headers: { ...JSON_TYPE, accept: 'application/xml', privatekey: 'expired-key' },
+      body: '{}',
+    });
+    const mcs = await send({ method: 'GET', path: '/MCS/service-status/', headers: {} });
+    expect([noKey, xml, mcs].map((answer) => answer.status)).toEqual([401, 401, 401]);
+    expect(noKey.json).toMatchObject({ status: '0', message: expect.stringMatching(/privatekey/) });
+    expect(xml.text).toMatch(/<status>0<\/status>/);
+    expect(mcs.json).toEqual({ details: expect.any(String) });
+    expect((mcs.json as { details: string }).details).not.toBe('');
+  });
+
   it('UDIL: NUL and unpaired surrogates in any field, including inside a JSON string, name the field', async () => {
     const command = (body: string) =>
       send({ method: 'POST', path: '/aux_relay_operations', headers: UDIL(), body });

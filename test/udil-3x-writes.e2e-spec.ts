@@ -273,7 +273,7 @@ describe('UDIL 3.x writes against the G13 simulator', () => {
     const alarms = await write('update_major_alarms', ['s1'], { major_alarms_list: '[201]' });
     await completed(alarms.transactionid, ['s1']);
     expect(JSON.parse((await visuals('s1')).pmal_major_alarms_list as string)).toEqual([
-      { event_code: '201', event_description: expect.any(String) },
+      { event_code: '201', event_description: 'Time Synchronization' },
     ]);
   });
 
@@ -543,6 +543,19 @@ describe('UDIL 3.x writes against the G13 simulator', () => {
       { event_code: '102', event_description: 'Parameterization' },
     ]);
     expect(state.pmal_datetime).toBeInstanceOf(Date);
+    // The spec's own major alarms (§3.1.5: normal meters), and codes 3.3 added: each with the table's name.
+    const major = await write('update_major_alarms', ['m1'], {
+      major_alarms_list: '[207,202,203,206,117,209]',
+    });
+    await completed(major.transactionid, ['m1']);
+    expect(JSON.parse((await visuals('m1')).pmal_major_alarms_list as string)).toEqual([
+      { event_code: '207', event_description: 'Battery Low' },
+      { event_code: '202', event_description: 'Contactor ON' },
+      { event_code: '203', event_description: 'Contactor OFF' },
+      { event_code: '206', event_description: 'Door Open' },
+      { event_code: '117', event_description: 'Reverse energy' },
+      { event_code: '209', event_description: 'SIM Removed' },
+    ]);
     await rejected(
       'update_major_alarms',
       { major_alarms_list: JSON.stringify([101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111]) },

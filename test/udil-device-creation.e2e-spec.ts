@@ -15,7 +15,7 @@ describe('UDIL device_creation against the G13 simulator', () => {
 
   afterAll(() => headEnd?.stop());
 
-  const create = (transactionid: string, identities: { dsn: string; global_device_id: string }[]) =>
+  const send = (transactionid: string, identities: { dsn: string; global_device_id: string }[]) =>
     request(headEnd.api.getHttpServer())
       .post('/device_creation')
       .set('privatekey', headEnd.key)
@@ -24,8 +24,9 @@ describe('UDIL device_creation against the G13 simulator', () => {
       .send({
         device_identity: JSON.stringify(identities),
         ...DEVICE_CREATION_ATTRIBUTES,
-      })
-      .expect(200);
+      });
+  const create = (transactionid: string, identities: { dsn: string; global_device_id: string }[]) =>
+    send(transactionid, identities).expect(200);
 
   it('registers a meter found on a gateway, with its attributes, and fails one on no gateway', async () => {
     const accepted = await create('create-1', [
@@ -82,5 +83,43 @@ describe('UDIL device_creation against the G13 simulator', () => {
       indv_status: '0',
       remarks: `global_device_id m1 is already registered with msn ${REGISTERED[0]}`,
     });
+  });
+
+  it('takes device_identity as a set, and refuses one id with two dsns, one dsn for two ids, a dsn beyond bigint (400)', async () => {
+    // The same entry twice is one device (once it answered 500: the second row's key was taken).
+    const twice = await create('create-3', [
+      { dsn: '3100001098', global_device_id: 'twice-1' },
+      { dsn: '3100001098', global_device_id: 'twice-1' },
+    ]);
+    expect((twice.body.data as { global_device_id: string }[]).map((d) => d.global_device_id)).toEqual([
+      'twice-1',
+    ]);
+    const refusals: [{ dsn: string; global_device_id: string }[], string][] = [
+      [
+        [
+          { dsn: '3100001097', global_device_id: 'two-dsns' },
+          { dsn: '3100001096', global_device_id: 'two-dsns' },
+        ],
+        'device_identity: global_device_id two-dsns is listed twice, with dsn 3100001097 and 3100001096',
+      ],
+      [
+        [
+          { dsn: '3100001095', global_device_id: 'one-dsn-a' },
+          { dsn: '3100001095', global_device_id: 'one-dsn-b' },
+        ],
+        'device_identity: dsn 3100001095 is listed for two devices, one-dsn-a and one-dsn-b',
+      ],
+      [
+        [{ dsn: '9999999999999999999', global_device_id: 'too-big' }],
+        'device_identity[0].dsn: dsn must be a meter serial number (digits, at most 9223372036854775807)',
+      ],
+    ];
+    for (const [index, [identities, message]] of refusals.entries()) {
+      const answer = await send(`create-refused-${index}`, identities);
+      expect({ status: answer.status, body: answer.body as unknown }).toEqual({
+        status: 400,
+        body: { status: '0', transactionid: `create-refused-${index}`, message },
+      });
+    }
   });
 });

@@ -4,6 +4,7 @@ import { UdilRequestError } from './udil-error';
 import {
   parseCommandParameters,
   parseDeviceIds,
+  parseOnDemandDataReadParameters,
   parseOnDemandParameters,
   parseTransactionId,
   parseTransactionIds,
@@ -241,6 +242,69 @@ describe('UDIL parameters', () => {
     );
     expect(() => parseOnDemandParameters({ global_device_id: 'm1', type: 'XXXX' }, ZONE)).toThrow(
       'type: must be INST, BILL, MBIL, LPRO, EVNT or VISL',
+    );
+  });
+
+  it('ignores start/end_datetime for INST and BILL, whatever they hold (§3.4.1), and checks them for the ranged types', () => {
+    // §3.4.1's own example dates, as a tool sends them for every type: dates without a time.
+    const dates = { start_datetime: '2018-10-15', end_datetime: '2018-10-22' };
+    for (const type of ['INST', 'bill'])
+      expect(parseOnDemandDataReadParameters({ global_device_id: '["m1"]', type, ...dates }, ZONE)).toEqual({
+        global_device_id: ['m1'],
+        type: type.toUpperCase(),
+      });
+    expect(parseOnDemandParameters({ global_device_id: 'm1', type: 'visl', ...dates }, ZONE)).toEqual({
+      global_device_id: ['m1'],
+      type: 'VISL',
+    });
+    expect(() =>
+      parseOnDemandDataReadParameters({ global_device_id: 'm1', type: 'EVNT', ...dates }, ZONE),
+    ).toThrow(/^start_datetime: must be a datetime/);
+  });
+
+  it('takes a blank wakeup_number_2 and _3 as numbers not given', () => {
+    const parsed = parseCommandParameters(
+      UdilCommand.WakeUpSimNumberUpdate,
+      {
+        global_device_id: 'm1',
+        request_datetime: '2018-10-15 13:00:00',
+        wakeup_number_1: '03346071928',
+        wakeup_number_2: '',
+        wakeup_number_3: ' ',
+      },
+      ZONE,
+    );
+    expect(parsed).toMatchObject({ wakeup_number_1: '03346071928' });
+    expect(parsed.wakeup_number_2).toBeUndefined();
+    expect(parsed.wakeup_number_3).toBeUndefined();
+  });
+
+  it('takes device_identity as a set: a repeated entry once; one id with two dsns or one dsn for two ids refused', () => {
+    const creation = (identities: unknown) => ({
+      device_identity: JSON.stringify(identities),
+      request_datetime: '2018-10-15 13:00:00',
+      device_type: '1',
+      communication_mode: '1',
+      communication_interval: '15',
+      sim_number: '03218090100',
+      sim_id: '11199oijjh78',
+      mdi_reset_date: '1',
+      mdi_reset_time: '00:00:00',
+      phase: '1',
+      meter_type: '2',
+    });
+    const entry = { dsn: '3100001001', global_device_id: 'a' };
+    expect(parseCommandParameters(UdilCommand.DeviceCreation, creation([entry, entry]), ZONE)).toMatchObject({
+      device_identity: [entry],
+    });
+    expect(problem(UdilCommand.DeviceCreation, creation([entry, { ...entry, dsn: '3100001002' }]))).toBe(
+      'device_identity: global_device_id a is listed twice, with dsn 3100001001 and 3100001002',
+    );
+    expect(problem(UdilCommand.DeviceCreation, creation([entry, { ...entry, global_device_id: 'b' }]))).toBe(
+      'device_identity: dsn 3100001001 is listed for two devices, a and b',
+    );
+    expect(problem(UdilCommand.DeviceCreation, creation([{ ...entry, dsn: '9223372036854775808' }]))).toBe(
+      'device_identity[0].dsn: dsn must be a meter serial number (digits, at most 9223372036854775807)',
     );
   });
 

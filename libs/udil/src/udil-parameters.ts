@@ -50,6 +50,9 @@ export function toList(value: unknown): unknown {
   return [toText(text)];
 }
 
+/** A form's empty field: a value not given. */
+const blankAsMissing = (value: unknown): unknown => (toText(value) === '' ? undefined : value);
+
 const required = z.preprocess(toText, z.string({ error: 'is required' }).min(1, 'is required'));
 
 const integer = (min: number, max: number, meaning = `an integer from ${min} to ${max}`) =>
@@ -326,6 +329,42 @@ const majorAlarmsList = z.preprocess(
     }),
 );
 
+/** The largest msn the registry holds (PostgreSQL bigint). */
+const MAX_MSN = 9_223_372_036_854_775_807n;
+
+/**
+ * device_identity as a set: an entry repeated as it is counts once (like global_device_id); one global_device_id
+ * with two dsns, or one dsn for two global_device_ids, is refused naming both.
+ */
+function oneEntryPerDevice(
+  entries: { dsn: string; global_device_id: string }[],
+  ctx: z.RefinementCtx,
+): { dsn: string; global_device_id: string }[] {
+  const dsnOf = new Map<string, string>();
+  const idOf = new Map<string, string>();
+  const kept: { dsn: string; global_device_id: string }[] = [];
+  for (const entry of entries) {
+    const dsn = dsnOf.get(entry.global_device_id);
+    if (dsn === entry.dsn) continue;
+    if (dsn !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        message: `global_device_id ${entry.global_device_id} is listed twice, with dsn ${dsn} and ${entry.dsn}`,
+      });
+    else if (idOf.has(entry.dsn))
+      ctx.addIssue({
+        code: 'custom',
+        message: `dsn ${entry.dsn} is listed for two devices, ${idOf.get(entry.dsn)} and ${entry.global_device_id}`,
+      });
+    else {
+      dsnOf.set(entry.global_device_id, entry.dsn);
+      idOf.set(entry.dsn, entry.global_device_id);
+      kept.push(entry);
+    }
+  }
+  return kept;
+}
+
 function commandSchemas(zone: string) {
   const at = datetime(zone);
   const base = { global_device_id: deviceIds, request_datetime: at };
@@ -377,8 +416,8 @@ function commandSchemas(zone: string) {
       device_identity: listOf(
         z.object(
           {
-            dsn: required.refine((v) => /^\d{1,19}$/.test(v), {
-              message: 'dsn must be a meter serial number (digits)',
+            dsn: required.refine((v) => /^\d{1,19}$/.test(v) && BigInt(v) <= MAX_MSN, {
+              message: `dsn must be a meter serial number (digits, at most ${MAX_MSN})`,
             }),
             global_device_id: required.refine((v) => v.length <= 50, {
               message: 'global_device_id is at most 50 characters',
@@ -388,7 +427,7 @@ function commandSchemas(zone: string) {
         ),
         'device',
         10_000,
-      ),
+      ).transform(oneEntryPerDevice),
       request_datetime: at,
       // UDIL 2019: 1 meter, 2 DCU, 3 other; UDIL 3.2 (§3.3.6) adds 3 APMS, 4 grid meter, 5 other.
       device_type: integer(1, 5, '1 (meter), 2 (DCU), 3 (APMS; other in 2019), 4 (grid meter) or 5 (other)'),
@@ -402,14 +441,8 @@ function commandSchemas(zone: string) {
       phase: integer(1, 3, '1 (single phase), 2 (other) or 3 (three phase)'),
       meter_type: integer(1, 5, '1 (normal), 2 (whole current), 3 (CTO), 4 (CTPT) or 5 (other)'),
       // UDIL 3.2 (§3.3.6, example 4.8); 2019 clients do not send them.
-      bidirectional_device: z.preprocess(
-        (v) => (toText(v) === '' ? undefined : v),
-        binary('0 (false) or 1 (true)').optional(),
-      ),
-      initial_communication_time: z.preprocess(
-        (v) => (toText(v) === '' ? undefined : v),
-        timeOfDayWithSeconds.optional(),
-      ),
+      bidirectional_device: z.preprocess(blankAsMissing, binary('0 (false) or 1 (true)').optional()),
+      initial_communication_time: z.preprocess(blankAsMissing, timeOfDayWithSeconds.optional()),
     }),
     [UdilCommand.UpdateIpPort]: z.object({
       ...base,
@@ -434,8 +467,9 @@ function commandSchemas(zone: string) {
     [UdilCommand.WakeUpSimNumberUpdate]: z.object({
       ...base,
       wakeup_number_1: phoneNumber,
-      wakeup_number_2: phoneNumber.optional(),
-      wakeup_number_3: phoneNumber.optional(),
+      // A form's empty field is a number not given (as device_creation's optional fields).
+      wakeup_number_2: z.preprocess(blankAsMissing, phoneNumber.optional()),
+      wakeup_number_3: z.preprocess(blankAsMissing, phoneNumber.optional()),
     }),
     [UdilCommand.MeterStatusUpdate]: z.object({
       ...base,
@@ -468,7 +502,7 @@ function commandSchemas(zone: string) {
     [UdilCommand.ParameterizationCancellation]: z.object({
       global_device_id: deviceIds,
       // 3.2 lists no request_datetime for this service; clients that send one get it checked.
-      request_datetime: z.preprocess((v) => (toText(v) === '' ? undefined : v), at.optional()),
+      request_datetime: z.preprocess(blankAsMissing, at.optional()),
       type: cancellationType,
     }),
     [UdilCommand.UpdateMajorAlarms]: z.object({ ...base, major_alarms_list: majorAlarmsList }),
@@ -569,7 +603,7 @@ export interface OnDemandParameters {
 
 /** A load-profile channel (UDIL 3.2 LOAD_PROFILE_DATA.channel_id); blank means every channel. */
 const optionalChannel = z.preprocess(
-  (value) => (toText(value) === '' ? undefined : value),
+  blankAsMissing,
   integer(0, 255, 'a load-profile channel number from 0 to 255').optional(),
 );
 
@@ -578,25 +612,37 @@ const optionalChannel = z.preprocess(
  * optional load-profile channel.
  */
 function onDemandSchema(types: readonly OnDemandType[], zone: string) {
-  const blankAsMissing = (value: unknown) => (toText(value) === '' ? undefined : value);
-  return z
-    .object({
-      global_device_id: deviceIds,
-      type: code(types, types.join(', ').replace(/, (\w+)$/, ' or $1')),
-      start_datetime: z.preprocess(blankAsMissing, datetime(zone).optional()),
-      end_datetime: z.preprocess(blankAsMissing, datetime(zone).optional()),
-      channel_id: optionalChannel,
-    })
-    .superRefine((p, ctx) => {
-      if (!RANGED_ON_DEMAND_TYPES.has(p.type)) return;
-      for (const field of ['start_datetime', 'end_datetime'] as const) {
-        if (!p[field])
-          ctx.addIssue({ code: 'custom', path: [field], message: `is required for type ${p.type}` });
-      }
-      if (p.start_datetime && p.end_datetime && p.end_datetime <= p.start_datetime) {
-        ctx.addIssue({ code: 'custom', path: ['end_datetime'], message: 'must be after start_datetime' });
-      }
-    });
+  // A type that takes no range ignores start/end_datetime, whatever they hold (§3.4.1: "For Type 'INST' MDC
+  // will ignore value of 'start_datetime' & 'end_datetime'"): they are not checked, and not passed on.
+  const withoutIgnoredRange = (fields: unknown): unknown => {
+    if (typeof fields !== 'object' || fields === null) return fields;
+    const { start_datetime: _start, end_datetime: _end, ...rest } = fields as Record<string, unknown>;
+    const text = toText(rest.type);
+    const type =
+      typeof text === 'string' ? types.find((t) => t.toUpperCase() === text.toUpperCase()) : undefined;
+    return type === undefined || RANGED_ON_DEMAND_TYPES.has(type) ? fields : rest;
+  };
+  return z.preprocess(
+    withoutIgnoredRange,
+    z
+      .object({
+        global_device_id: deviceIds,
+        type: code(types, types.join(', ').replace(/, (\w+)$/, ' or $1')),
+        start_datetime: z.preprocess(blankAsMissing, datetime(zone).optional()),
+        end_datetime: z.preprocess(blankAsMissing, datetime(zone).optional()),
+        channel_id: optionalChannel,
+      })
+      .superRefine((p, ctx) => {
+        if (!RANGED_ON_DEMAND_TYPES.has(p.type)) return;
+        for (const field of ['start_datetime', 'end_datetime'] as const) {
+          if (!p[field])
+            ctx.addIssue({ code: 'custom', path: [field], message: `is required for type ${p.type}` });
+        }
+        if (p.start_datetime && p.end_datetime && p.end_datetime <= p.start_datetime) {
+          ctx.addIssue({ code: 'custom', path: ['end_datetime'], message: 'must be after start_datetime' });
+        }
+      }),
+  );
 }
 
 /** on_demand_request (§3.5.1): type INST, BILL, MBIL, LPRO, EVNT or VISL; INST and VISL take no range. */
@@ -674,12 +720,8 @@ function tableReadSchema(
   return z
     .object({
       global_device_id: deviceIds,
-      start_datetime: options.rangeRequired
-        ? range
-        : z.preprocess((v) => (toText(v) === '' ? undefined : v), range.optional()),
-      end_datetime: options.rangeRequired
-        ? range
-        : z.preprocess((v) => (toText(v) === '' ? undefined : v), range.optional()),
+      start_datetime: options.rangeRequired ? range : z.preprocess(blankAsMissing, range.optional()),
+      end_datetime: options.rangeRequired ? range : z.preprocess(blankAsMissing, range.optional()),
       page: optionalInteger(1, 1_000_000, 'a page number from 1', 1),
       page_size: optionalInteger(
         1,

@@ -3,9 +3,11 @@ import type { Request } from 'express';
 import { Observable } from 'rxjs';
 import { findUnsafeField } from '@hes/security';
 import { RequestFieldError } from './request-failure';
+import { routedPath } from './routed-path';
 
 function isAdminPath(path: string): boolean {
-  return path === '/admin' || path.startsWith('/admin/');
+  const routed = routedPath(path);
+  return routed === '/admin' || routed.startsWith('/admin/');
 }
 
 /** Request parts already checked (multipart bodies are parsed after the guard: checked again). */

@@ -5,10 +5,13 @@ import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { McsRequestError, httpStatusOf } from '@hes/mcs';
 import { describeRequestFailure } from '../common/request-failure';
+import { routedPath } from '../common/routed-path';
 
 /** Whether a request path belongs to the MCS API mounted at `base`. */
 export function isMcsPath(path: string, base: string): boolean {
-  return path === base || path.startsWith(`${base}/`);
+  const routed = routedPath(path);
+  const root = routedPath(base);
+  return routed === root || routed.startsWith(`${root}/`);
 }
 
 /**

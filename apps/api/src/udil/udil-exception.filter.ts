@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { UDIL_WRITE_SERVICES, UdilBody, UdilRequestError, renderUdilXml, wantsXml } from '@hes/udil';
 import { describeRequestFailure } from '../common/request-failure';
+import { routedPath } from '../common/routed-path';
 import { sendAdminError } from '../admin/common/admin-exception.filter';
 
 /**
@@ -43,7 +44,7 @@ export class UdilExceptionFilter extends BaseExceptionFilter {
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
     const failure = describeRequestFailure(exception, request.headers);
-    if (!UDIL_PATHS.has(request.path)) {
+    if (!UDIL_PATHS.has(routedPath(request.path))) {
       if (!failure) return super.catch(exception, host);
       if (failure.retryAfterSeconds) response.setHeader('Retry-After', String(failure.retryAfterSeconds));
       return sendAdminError(response, failure.status, failure.message);
