@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { createDataSourceOptions } from '@hes/database';
 import { PollScheduleRepository } from '@hes/transactions';
 import { G13HeadEnd, startG13HeadEnd } from './support/g13-head-end';
+import { TestDatabase, createMigratedDatabase } from './support/test-database';
 import { waitFor } from './support/test-environment';
 
 const SERIALS = ['3100001001', '3100001002', '3100001003'];
@@ -216,5 +217,59 @@ describe('polling schedules against the G13 simulator', () => {
       `SELECT interval_minutes FROM public.poll_schedules WHERE global_device_id = 'm1' AND data_type = 'LPRO'`,
     );
     expect(rows[0].interval_minutes).toBe(15);
+  });
+});
+
+/** The claim of a poll read, on a database of its own (no worker claims beside the test). */
+describe('poll claims', () => {
+  let database: TestDatabase;
+  let dataSource: DataSource;
+  let schedules: PollScheduleRepository;
+
+  beforeAll(async () => {
+    database = await createMigratedDatabase('poll_claims');
+    dataSource = new DataSource(createDataSourceOptions(database.url, 'poll-claims-test'));
+    await dataSource.initialize();
+    schedules = new PollScheduleRepository(dataSource);
+    await dataSource.query(
+      `INSERT INTO public.devices (global_device_id, msn, driver) VALUES ('p1', 3100009001, 'ABB_G13')`,
+    );
+    await dataSource.query(
+      `INSERT INTO public.poll_schedules (global_device_id, data_type, interval_minutes, next_due_at)
+       VALUES ('p1', 'BILL', 1440, now() - interval '1 minute'), ('p1', 'LPRO', 30, now() - interval '1 minute')`,
+    );
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+
+  const minutesAfterClaim = async (type: string, claimedAt: Date) =>
+    Number(
+      (
+        await dataSource.query<{ minutes: string }[]>(
+          `SELECT extract(epoch FROM next_due_at - $2::timestamptz) / 60 AS minutes
+             FROM public.poll_schedules WHERE global_device_id = 'p1' AND data_type = $1`,
+          [type, claimedAt],
+        )
+      )[0].minutes,
+    );
+
+  it('holds a claim for its interval at most POLL_CLAIM_LEASE_MINUTES; its outcome sets the next due a whole interval on', async () => {
+    const claimed = await schedules.claimDue(100, 60);
+    expect(claimed.map((read) => read.data_type).sort()).toEqual(['BILL', 'LPRO']);
+    const bill = claimed.find((read) => read.data_type === 'BILL')!;
+    expect(bill.claimed_at).toBeInstanceOf(Date);
+    // A daily read whose job is lost (Redis emptied, its worker killed) is due again in an hour, not a day.
+    expect(await minutesAfterClaim('BILL', bill.claimed_at!)).toBeCloseTo(60, 3);
+    expect(await minutesAfterClaim('LPRO', bill.claimed_at!)).toBeCloseTo(30, 3);
+    expect(await schedules.claimDue(100, 60)).toEqual([]);
+    // Its outcome recorded (a read or a failure): due the interval after the claim.
+    await schedules.recordOutcome('p1', 'BILL', false, 'device: no answer', bill.claimed_at);
+    expect(await minutesAfterClaim('BILL', bill.claimed_at!)).toBeCloseTo(1440, 3);
+    // An outcome of a job queued before claims had a time leaves the due time as the claim set it.
+    await schedules.recordOutcome('p1', 'LPRO', true, '2 LPRO row(s) read');
+    expect(await minutesAfterClaim('LPRO', bill.claimed_at!)).toBeCloseTo(30, 3);
   });
 });

@@ -434,6 +434,11 @@ export const environmentSchema = z
     POLL_DEFAULT_MINUTES_MBIL: z.coerce.number().int().min(1).max(44640).default(1440),
     POLL_DEFAULT_MINUTES_LPRO: z.coerce.number().int().min(1).max(44640).default(30),
     POLL_DEFAULT_MINUTES_EVNT: z.coerce.number().int().min(1).max(44640).default(30),
+    /**
+     * Longest a claimed poll read holds its schedule before its outcome is recorded: a read whose job was lost
+     * (Redis emptied, its worker killed) is claimed again after this, not after its whole interval.
+     */
+    POLL_CLAIM_LEASE_MINUTES: z.coerce.number().int().min(1).max(44640).default(60),
     /** How far back the first load-profile or event poll of a meter reads. */
     POLL_FIRST_LOOKBACK_HOURS: z.coerce
       .number()

@@ -77,7 +77,12 @@ export interface JobPayloads {
   [JobName.McsDeliverResult]: { requestReference: string };
   [JobName.McsReconcile]: Record<string, never>;
   [JobName.PollTick]: Record<string, never>;
-  [JobName.PollRead]: { globalDeviceId: string; dataType: 'INST' | 'BILL' | 'MBIL' | 'LPRO' | 'EVNT' };
+  /** claimedAt: when the schedule was claimed (ISO; absent in jobs queued before 2026-12-03). */
+  [JobName.PollRead]: {
+    globalDeviceId: string;
+    dataType: 'INST' | 'BILL' | 'MBIL' | 'LPRO' | 'EVNT';
+    claimedAt?: string;
+  };
   [JobName.LoadSheddingAction]: { globalDeviceId: string; relayOperate: 0 | 1; actionTime: string };
 }
 

@@ -9,6 +9,8 @@ export type PolledType = (typeof POLLED_TYPES)[number];
 export interface DueRead {
   global_device_id: string;
   data_type: PolledType;
+  /** When it was claimed (the database's clock): its next due time once its outcome is recorded is this + its interval. */
+  claimed_at?: Date;
 }
 
 /** poll_schedules: which data type of which meter is read how often, and when next. */
@@ -36,21 +38,24 @@ export class PollScheduleRepository {
   }
 
   /**
-   * Claims the schedules that are due, of active meters only, moving each to its next due time in
-   * the same statement, so that two workers never claim the same read.
+   * Claims the schedules that are due, of active meters only, in one statement, so that two workers never
+   * claim the same read. A claim holds the schedule for its interval, at most `leaseMinutes`: a read whose
+   * outcome is never recorded (its job lost with Redis's data, its worker killed, the database away for all
+   * its attempts) is claimed again after the lease, not a whole interval (a day for BILL) later.
+   * {@link recordOutcome} then sets the next due time: the claim + the interval.
    */
-  async claimDue(limit: number): Promise<DueRead[]> {
+  async claimDue(limit: number, leaseMinutes: number): Promise<DueRead[]> {
     return returnedRows<DueRead>(
       await this.dataSource.query(
         `UPDATE public.poll_schedules s
-            SET next_due_at = now() + s.interval_minutes * interval '1 minute'
+            SET next_due_at = now() + LEAST(s.interval_minutes, $2) * interval '1 minute'
           WHERE (s.global_device_id, s.data_type) IN (
                 SELECT p.global_device_id, p.data_type FROM public.poll_schedules p
                   JOIN public.devices d ON d.global_device_id = p.global_device_id
                  WHERE p.enabled AND p.next_due_at <= now() AND d.activation_status = 1
                  ORDER BY p.next_due_at LIMIT $1 FOR UPDATE OF p SKIP LOCKED)
-          RETURNING s.global_device_id, s.data_type`,
-        [limit],
+          RETURNING s.global_device_id, s.data_type, now() AS claimed_at`,
+        [limit, leaseMinutes],
       ),
     );
   }
@@ -66,18 +71,25 @@ export class PollScheduleRepository {
     );
   }
 
+  /**
+   * The outcome of a claimed read; with its claim time, the schedule is next due a whole interval after the
+   * claim (never earlier than a later claim made it).
+   */
   async recordOutcome(
     globalDeviceId: string,
     dataType: PolledType,
     ok: boolean,
     outcome: string,
+    claimedAt?: Date,
   ): Promise<void> {
     await this.dataSource.query(
       `UPDATE public.poll_schedules
           SET last_polled_at = now(), last_outcome = $3,
-              consecutive_failures = CASE WHEN $4 THEN 0 ELSE consecutive_failures + 1 END
+              consecutive_failures = CASE WHEN $4 THEN 0 ELSE consecutive_failures + 1 END,
+              next_due_at = CASE WHEN $5::timestamptz IS NULL THEN next_due_at
+                                 ELSE GREATEST(next_due_at, $5::timestamptz + interval_minutes * interval '1 minute') END
         WHERE global_device_id = $1 AND data_type = $2`,
-      [globalDeviceId, dataType, outcome.slice(0, 255), ok],
+      [globalDeviceId, dataType, outcome.slice(0, 255), ok, claimedAt ?? null],
     );
   }
 

@@ -5,12 +5,12 @@ import { DueRead, PollScheduleRepository } from '@hes/transactions';
 import { PollJobs, pollJobId } from './poll.jobs';
 
 const DUE: DueRead[] = [
-  { global_device_id: 'f12:3100001003', data_type: 'LPRO' },
+  { global_device_id: 'f12:3100001003', data_type: 'LPRO', claimed_at: new Date('2026-12-03T21:00:00Z') },
   { global_device_id: 'm1', data_type: 'INST' },
 ];
 
 /** A tick over two due reads, with recorders for what it queued and released. */
-function tickWith(addBulk: (items: { opts?: { jobId?: string } }[]) => Promise<void>) {
+function tickWith(addBulk: (items: { data?: unknown; opts?: { jobId?: string } }[]) => Promise<void>) {
   const released: DueRead[][] = [];
   const schedules = {
     ensureDefaults: () => Promise.resolve(0),
@@ -31,7 +31,7 @@ function tickWith(addBulk: (items: { opts?: { jobId?: string } }[]) => Promise<v
     undefined as never,
     undefined as never,
     undefined as never,
-    { POLLING_ENABLED: true } as AppConfig,
+    { POLLING_ENABLED: true, POLL_CLAIM_LEASE_MINUTES: 60 } as AppConfig,
   );
   return { jobs, released };
 }
@@ -47,6 +47,19 @@ describe('the poll tick', () => {
     expect(ids).toHaveLength(2);
     for (const id of ids) expect(id).toMatch(/^poll-(LPRO|INST)-[0-9a-f]{40}-\d+$/);
     expect(released).toEqual([]);
+  });
+
+  it("gives each read its claim's time, for the outcome to set the next due time from", async () => {
+    const data: unknown[] = [];
+    const { jobs } = tickWith((items) => {
+      data.push(...items.map((item) => item.data));
+      return Promise.resolve();
+    });
+    await jobs.tick();
+    expect(data).toEqual([
+      { globalDeviceId: 'f12:3100001003', dataType: 'LPRO', claimedAt: '2026-12-03T21:00:00.000Z' },
+      { globalDeviceId: 'm1', dataType: 'INST' },
+    ]);
   });
 
   it('makes the claims due again when their reads could not be queued, and fails the tick', async () => {

@@ -66,13 +66,17 @@ export class PollJobs implements OnApplicationBootstrap {
       }
       created += await this.schedules.ensureDefaults(name, intervals);
     }
-    const due = await this.schedules.claimDue(CLAIM_BATCH);
+    const due = await this.schedules.claimDue(CLAIM_BATCH, this.config.POLL_CLAIM_LEASE_MINUTES);
     const claimedAt = Date.now();
     try {
       await this.queues.addBulk(
         due.map((read) => ({
           name: JobName.PollRead,
-          data: { globalDeviceId: read.global_device_id, dataType: read.data_type },
+          data: {
+            globalDeviceId: read.global_device_id,
+            dataType: read.data_type,
+            ...(read.claimed_at ? { claimedAt: read.claimed_at.toISOString() } : {}),
+          },
           // One read per device, type and claim; a transient fault is retried once, then waits for the next claim.
           opts: {
             jobId: pollJobId(read.data_type, read.global_device_id, claimedAt),
@@ -99,12 +103,13 @@ export class PollJobs implements OnApplicationBootstrap {
 
   @JobHandler(JobName.PollRead)
   async read(
-    { globalDeviceId, dataType }: JobPayloads[JobName.PollRead],
+    { globalDeviceId, dataType, claimedAt }: JobPayloads[JobName.PollRead],
     job: Job,
     token?: string,
   ): Promise<string> {
     const startedAt = new Date();
     const { lines: messageLog, log } = startMessageLog(this.config.TIME_ZONE);
+    const claimed = claimedAt ? new Date(claimedAt) : undefined;
     const target = await this.directory.resolve(globalDeviceId);
     try {
       const driver = this.drivers.get(target.device.driver);
@@ -134,7 +139,7 @@ export class PollJobs implements OnApplicationBootstrap {
       );
       const summary = `${outcome.rows} ${dataType} row(s) read${outcome.remarks ? ` (${outcome.remarks})` : ''}`;
       log(`OK ${summary}`);
-      await this.schedules.recordOutcome(globalDeviceId, dataType, true, summary);
+      await this.schedules.recordOutcome(globalDeviceId, dataType, true, summary, claimed);
       await this.history.record({
         globalDeviceId,
         msn: target.device.msn,
@@ -149,7 +154,7 @@ export class PollJobs implements OnApplicationBootstrap {
       const reason =
         error instanceof DriverError ? `${error.kind}: ${error.message}` : (error as Error).message;
       log(`FAIL ${reason}`);
-      await this.schedules.recordOutcome(globalDeviceId, dataType, false, reason);
+      await this.schedules.recordOutcome(globalDeviceId, dataType, false, reason, claimed);
       await this.history.record({
         globalDeviceId,
         msn: target.device.msn,
