@@ -269,6 +269,34 @@ describe.each(['redis', 'cluster', 'local'] as const)('gateway coordination (%s)
       expect(await gate.held('gw-1')).toBe(1);
       if ('lease' in second) await second.lease.release();
     });
+
+    it('does not hand over a slot the store no longer holds (Redis lost it): the waiting job is admitted by the store', async () => {
+      const gate = coordination();
+      const entry = await gate.admit('gw-1', 1, 'job-a', 2000);
+      if (!('lease' in entry)) throw new Error('expected a lease');
+      const store = createRedisClient({ REDIS_URL: redis!.url });
+      try {
+        expect(await store.del(`${prefix}:gateway:{gw-1}:leases`)).toBe(1);
+      } finally {
+        store.disconnect();
+      }
+      // Another worker takes the slot the store forgot; a job of the first worker waits for the gateway.
+      const other = await coordination().admit('gw-1', 1, 'job-x', 2000);
+      expect('lease' in other).toBe(true);
+      expect(await gate.admit('gw-1', 1, 'job-b', 2000)).toEqual({ busy: true });
+      entry.lease.answered();
+      // Handed over, the forgotten slot would be a second job at the gateway beside job-x (max_in_flight 1).
+      expect(await entry.lease.handOver('job-b')).toBeUndefined();
+      await entry.lease.release();
+      expect(await gate.held('gw-1')).toBe(1);
+      if ('lease' in other) await other.lease.release();
+      // job-b stayed on the waiting list: the freed slot is its own.
+      const waited = await coordination().admit('gw-1', 1, 'job-c', 2000);
+      expect(waited).toEqual({ busy: true });
+      const b = await gate.admit('gw-1', 1, 'job-b', 2000);
+      expect('lease' in b).toBe(true);
+      if ('lease' in b) await b.lease.release();
+    });
   }
 
   if (kind === 'cluster') {

@@ -139,10 +139,17 @@ redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1`;
 
-/** KEYS: failures, tripped, waiting. ARGV: claimant (may be empty). An answered lease handed over in the process. */
-const HAND_OVER = `
-redis.call('DEL', KEYS[1], KEYS[2])
-if ARGV[1] ~= '' then redis.call('ZREM', KEYS[3], ARGV[1]) end
+/**
+ * KEYS: leases, failures, tripped, waiting. ARGV: token, claimant (may be empty). An answered lease handed over
+ * in the process: the breaker cleared (the gateway answered) and 1, or 0 when the store no longer counts the
+ * slot as held (it expired, or Redis lost it): not handed over, the claimant stays on the waiting list and is
+ * admitted by the store, which counts every slot it gives.
+ */
+const HAND_OVER = `${NOW}
+redis.call('DEL', KEYS[2], KEYS[3])
+local expires = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not expires or tonumber(expires) <= now then return 0 end
+if ARGV[2] ~= '' then redis.call('ZREM', KEYS[4], ARGV[2]) end
 return 1`;
 
 /** KEYS: leases, failures, tripped. ARGV: token, '1' when the gateway answered (the breaker is cleared). */
@@ -201,7 +208,7 @@ export class RedisGatewayCoordination extends GatewayCoordination implements OnA
     this.redis.on('error', () => undefined);
     this.admitScript = this.script('hesGatewayAdmit', 3, ADMIT);
     this.keepScript = this.script('hesGatewayKeep', 4, KEEP);
-    this.handOverScript = this.script('hesGatewayHandOver', 3, HAND_OVER);
+    this.handOverScript = this.script('hesGatewayHandOver', 4, HAND_OVER);
     this.acquireScript = this.script('hesGatewayAcquire', 1, ACQUIRE);
     this.releaseScript = this.script('hesGatewayRelease', 3, RELEASE);
     this.renewScript = this.script('hesGatewayRenew', 1, RENEW);
@@ -311,12 +318,20 @@ export class RedisGatewayCoordination extends GatewayCoordination implements OnA
         // What the release would have done with an answered lease: the breaker's count is cleared
         // before the next holder can add to it (same connection, so in this order); the next holder
         // leaves the waiting list it joined when it found the gateway busy.
-        await this.handOverScript(
+        const held = await this.handOverScript(
+          leases,
           this.key(gatewayId, 'failures'),
           this.key(gatewayId, 'tripped'),
           this.key(gatewayId, 'waiting'),
+          token,
           to ?? '',
-        ).catch(() => undefined);
+        ).catch(() => 1); // the store cannot be asked: the slot in hand goes on, as it would have
+        if (held === 0) {
+          // A slot the store forgot, passed from job to job, would let one more job in than max_in_flight
+          // for as long as jobs wait for it: given up, and the waiting job is admitted by the store.
+          stopRenewing();
+          return undefined;
+        }
         return this.holderOf(gatewayId, leases, token, slot);
       },
       carryOn: async () => {
