@@ -62,6 +62,8 @@ async function startReceiver(): Promise<Receiver> {
     req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
     req.on('end', () => {
       const { pathname, search } = new URL(req.url ?? '/', 'http://receiver');
+      // A master application that accepts the connection and never answers.
+      if (pathname.startsWith('/silent/')) return;
       if (pathname === '/master/landing') {
         receiver.landings.push({ method: req.method ?? '', bytes: Buffer.byteLength(body) });
         return answer(res, 200, { status: 'OK' });
@@ -461,6 +463,30 @@ describe('MCS collections against the G13 simulator', () => {
     expect(receiver.landings).toEqual([]);
     receiver.misbehave = undefined;
     expect((await delivered(ref)).result).toBe('SUCCESS');
+  });
+
+  it('collects for other masters while one master never answers: its deliveries hold delivery slots only', async () => {
+    await startWorker();
+    // MCS_WORKER_CONCURRENCY is 1 here: a delivery taken in the collections' queue would hold its only slot
+    // for MCS_DELIVERY_TIMEOUT_MS, and a due delivery is always taken before a prioritized collection.
+    const silent = `${new URL(receiver.url).origin}/silent`;
+    const stuck = [await submit({ responseUrl: silent }), await submit({ responseUrl: silent })];
+    await waitFor(async () => {
+      const rows = await Promise.all(stuck.map(rowOf));
+      return rows.every((row) => row.delivery_attempts >= 1);
+    }, 'a failed delivery of each result for the silent master');
+    const healthy = await submit();
+    expect((await delivered(healthy)).result).toBe('SUCCESS');
+    for (const ref of stuck) {
+      const row = await rowOf(ref);
+      expect(row.delivery_state).toBe('pending');
+      expect(row.delivery_last_error).toMatch(/no complete answer within 2000 ms/);
+    }
+    // Their deliveries given up, so that they hold no delivery slot in the tests after this one.
+    await db.query(
+      `UPDATE mcs.collection_requests SET delivery_state = 'expired' WHERE request_reference = ANY($1)`,
+      [stuck],
+    );
   });
 
   it('POSTs the result to the responseUrl path + /collection-result, keeping its query', async () => {

@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/c
 import { WorkerHost } from '@nestjs/bullmq';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { ScheduleSupervisor } from '@hes/queue';
+import { McsDeliveryQueueProcessor } from './mcs/mcs-delivery-queue.processor';
 import { McsQueueProcessor } from './mcs/mcs-queue.processor';
 import { MpcbQueueProcessor } from './mpcb/mpcb-queue.processor';
 import { PollingQueueProcessor } from './polling/polling-queue.processor';
@@ -29,10 +30,11 @@ export class WorkerShutdown implements BeforeApplicationShutdown {
     transactions: TransactionsQueueProcessor,
     polling: PollingQueueProcessor,
     mcs: McsQueueProcessor,
+    mcsDelivery: McsDeliveryQueueProcessor,
     mpcb: MpcbQueueProcessor,
     private readonly transactionJobs: TransactionExecuteJob,
   ) {
-    this.hosts = [system, transactions, polling, mcs, mpcb];
+    this.hosts = [system, transactions, polling, mcs, mcsDelivery, mpcb];
   }
 
   async beforeApplicationShutdown(signal?: string): Promise<void> {

@@ -39,6 +39,7 @@ import {
   McsRequestRepository,
   McsResultDeliveryService,
 } from '@hes/mcs';
+import { McsDeliveryQueueProcessor } from './mcs/mcs-delivery-queue.processor';
 import { McsQueueProcessor } from './mcs/mcs-queue.processor';
 import { McsCollectJob } from './mcs/mcs-collect.job';
 import { McsDeliverResultJob } from './mcs/mcs-deliver-result.job';
@@ -83,6 +84,7 @@ import { McsReconcileJob } from './mcs/mcs-reconcile.job';
     MpcbQueueProcessor,
     MpcbSiteClientJob,
     McsQueueProcessor,
+    McsDeliveryQueueProcessor,
     McsCollectJob,
     McsDeliverResultJob,
     McsReconcileJob,

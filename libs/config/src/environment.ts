@@ -417,6 +417,8 @@ export const environmentSchema = z
     MCS_PASSWORD: z.string().min(1).optional(),
     /** Collections a worker runs at once, attempts per collection and the first retry delay (doubling). */
     MCS_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(10),
+    /** MCS result deliveries a worker runs at once (their own queue: they never take a collection's slot). */
+    MCS_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(10),
     MCS_COLLECTION_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(3),
     MCS_COLLECTION_BACKOFF_MS: z.coerce.number().int().min(10).max(3_600_000).default(5000),
     /** How far back a collection reads the meter's events for statusEvents. */

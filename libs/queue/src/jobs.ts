@@ -9,8 +9,14 @@ export enum QueueName {
   Transactions = 'transactions',
   /** MPCB OCEMS site client: acquisition and transmission cycles. */
   Mpcb = 'mpcb',
-  /** MCS collection requests (by priority and delayUntil) and the delivery of their results. */
+  /** MCS collection requests (by priority and delayUntil) and the reconciler. */
   Mcs = 'mcs',
+  /**
+   * The delivery of MCS results to the master applications: a queue and worker slots of its own, so that
+   * results for a master that is slow or away never hold up collections (a job without a priority is
+   * taken before any prioritized one in the same queue, so deliveries would always go first).
+   */
+  McsDelivery = 'mcs-delivery',
   /** Scheduled reads of meters (UDIL poll schedules). */
   Polling = 'polling',
 }
@@ -96,7 +102,7 @@ export const QUEUE_OF_JOB: { readonly [N in JobName]: QueueName } = {
   [JobName.MpcbAcquire]: QueueName.Mpcb,
   [JobName.MpcbTransmit]: QueueName.Mpcb,
   [JobName.McsCollect]: QueueName.Mcs,
-  [JobName.McsDeliverResult]: QueueName.Mcs,
+  [JobName.McsDeliverResult]: QueueName.McsDelivery,
   [JobName.McsReconcile]: QueueName.Mcs,
   [JobName.PollTick]: QueueName.System,
   [JobName.PollRead]: QueueName.Polling,

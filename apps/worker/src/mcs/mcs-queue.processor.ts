@@ -4,7 +4,7 @@ import { Job } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { JobDispatcher, QueueName, WORKER_OPTIONS } from '@hes/queue';
 
-/** Consumes MCS collections (by priority, then delayUntil) and result deliveries; a collection waits for its gateway out of the worker (GatewayGate). */
+/** Consumes MCS collections (by priority, then delayUntil) and the reconciler; a collection waits for its gateway out of the worker (GatewayGate). Results are delivered from a queue of their own (McsDeliveryQueueProcessor). */
 @Processor(QueueName.Mcs, WORKER_OPTIONS)
 export class McsQueueProcessor extends WorkerHost implements OnApplicationBootstrap {
   constructor(
