@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@hes/config';
+import { isDatabaseUnavailable } from '@hes/database';
 import { DeviceDriver, DriverError, DriverRegistry, GatewayEndpoint, OperationContext } from '@hes/drivers';
 import { GatewayLease } from '@hes/queue';
 import { UdilReadingsRepository } from '@hes/readings';
@@ -55,7 +56,8 @@ export function describeError(error: unknown): string {
  * adjustment within the configured thresholds, status events, register values, survey data. Every
  * reading is also written to the UDIL tables (events, billing_data, load_profile_data, meter_visuals).
  * A failure to reach the meter at all is retried (McsRetryableFailure) until the last attempt; a later
- * step that fails makes the result a PARTIAL SUCCESS naming the step.
+ * step that fails makes the result a PARTIAL SUCCESS naming the step, unless what failed is the database
+ * storing its readings: that ends the run with the error, for the collection to be run again.
  */
 @Injectable()
 export class McsCollectionService {
@@ -121,6 +123,10 @@ export class McsCollectionService {
     const address = target.address;
     const observe = (error?: unknown) => this.gate.observe(address.gateway, error).catch(() => undefined);
     const failed = async (step: string, error: unknown) => {
+      // The head-end's database, not the meter, failed (storing what the meter answered): the collection is
+      // run again (a retry of the job, else the reconciler), rather than reported as a PARTIAL SUCCESS without
+      // data the meter gave.
+      if (isDatabaseUnavailable(error)) throw error;
       failures.push(`${step}: ${describeError(error)}`);
       await observe(error);
     };
