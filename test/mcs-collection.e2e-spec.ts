@@ -409,13 +409,10 @@ describe('MCS collections against the G13 simulator', () => {
       .recordFailure(gatewayId, { failures: 1, downMs: 3000 });
     expect(until).toBeInstanceOf(Date);
     const ref = await submit();
-    await waitFor(
-      async () => {
-        const row = await rowOf(ref);
-        return row.result_summary?.startsWith('deferred: ') && row.state === 'queued';
-      },
-      'the collection put back in the queue (queued again) until its gateway is up',
-    );
+    await waitFor(async () => {
+      const row = await rowOf(ref);
+      return row.result_summary?.startsWith('deferred: ') && row.state === 'queued';
+    }, 'the collection put back in the queue (queued again) until its gateway is up');
     expect(await rowOf(ref)).toMatchObject({ attempts: 0, collection_start_time: null });
     const cancel = await request(api.getHttpServer())
       .delete(`${BASE}/collection-cancel`)

@@ -255,7 +255,9 @@ export class JobQueueRepository implements OnModuleInit {
   async counts(): Promise<Record<QueueName, JobCounts>> {
     const entries = await this.bounded('job counts', () =>
       Promise.all(
-        ALL_QUEUES.map(async (name) => [name, await this.queue(name).getJobCounts(...COUNTED_STATES)] as const),
+        ALL_QUEUES.map(
+          async (name) => [name, await this.queue(name).getJobCounts(...COUNTED_STATES)] as const,
+        ),
       ),
     );
     return Object.fromEntries(entries) as Record<QueueName, JobCounts>;
