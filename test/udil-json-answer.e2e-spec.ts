@@ -124,7 +124,7 @@ describe('UDIL JSON answers written in pieces', () => {
     expectSentAsBySend(response);
   });
 
-  it('a read of no rows answers an empty array with res.send’s headers', async () => {
+  it('a read of no rows answers status "1" (a valid request, not a failure) and an empty array with res.send’s headers', async () => {
     const response = await post('/load_profile_data')
       .type('form')
       .send({
@@ -134,7 +134,7 @@ describe('UDIL JSON answers written in pieces', () => {
       })
       .expect(200);
     expect(response.text).toBe(
-      '{"status":"0","message":"0 row(s), page 1","page":"1","page_size":"1000","more":"0","data":[]}',
+      '{"status":"1","message":"0 row(s), page 1","page":"1","page_size":"1000","more":"0","data":[]}',
     );
     expectSentAsBySend(response);
   });

@@ -104,7 +104,9 @@ export class UdilReadsController {
       this.config.TIME_ZONE,
     );
     const body = {
-      status: page.count > 0 ? '1' : '0',
+      // A valid request is answered status "1" (3.2 §3.3: "In case of valid request and response, service will
+      // send status =1"), rows or none: "0" is Failed, and a window or channel without rows is no failure.
+      status: '1',
       message: `${page.count} row(s), page ${query.page}${page.more ? `; more rows: ask for page ${query.page + 1}` : ''}`,
       page: String(query.page),
       page_size: String(query.page_size),
