@@ -321,6 +321,8 @@ describe('UDIL API: authorization, validation, acceptance, status and cancel', (
         .send({ transactionid: [a, b] })
         .expect(200);
       expect(both.body.data).toHaveLength(4);
+      // A string, as every UDIL output value: the set as the JSON text clients send it as.
+      expect(both.body.transactionid).toBe(JSON.stringify([a, b]));
       const none = await post('/transaction_status')
         .set('privatekey', key)
         .set('transactionid', 'never-sent')

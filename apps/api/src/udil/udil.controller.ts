@@ -278,7 +278,9 @@ export class UdilController {
     const data = await this.transactions.statusJson(ids, clientId);
     const answer = {
       status: data.count > 0 ? '1' : '0',
-      transactionid: ids.length === 1 ? ids[0] : ids,
+      // Every output value is a string (3.2 §3.4.3: "Param transactionid String"; clients parse every value
+      // as one): several ids as the JSON array text they are sent as.
+      transactionid: ids.length === 1 ? ids[0] : JSON.stringify(ids),
       data: [],
       message:
         data.count > 0 ? `${data.count} device row(s)` : `no transaction ${ids.join(', ')} of this client`,
