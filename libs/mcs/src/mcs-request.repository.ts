@@ -210,23 +210,39 @@ export class McsRequestRepository {
     return rows[0];
   }
 
-  /** Requests not finished although accepted before `olderThan` (their jobs may have been lost). */
-  async unfinished(olderThan: Date, limit: number): Promise<McsRequestRow[]> {
-    return this.dataSource.query<McsRequestRow[]>(
-      `SELECT * FROM mcs.collection_requests
-        WHERE ${ACTIVE} AND updated_at < $1 ORDER BY received_at LIMIT $2`,
-      [olderThan, limit],
+  /**
+   * Requests not finished although unchanged since `olderThan` (their jobs may have been lost), a page at a
+   * time in reference order after `after`: a pass that goes on from where the last one stopped reaches every
+   * request, however many wait (for their delayUntil, or their gateway) ahead of one whose job was lost.
+   */
+  async unfinished(
+    olderThan: Date,
+    limit: number,
+    after = '',
+  ): Promise<Pick<McsRequestRow, 'request_reference' | 'request'>[]> {
+    return this.dataSource.query(
+      `SELECT request_reference, request FROM mcs.collection_requests
+        WHERE ${ACTIVE} AND updated_at < $1 AND request_reference > $3
+        ORDER BY request_reference LIMIT $2`,
+      [olderThan, limit, after],
     );
   }
 
-  /** Results whose next delivery attempt is overdue (its job may have been lost). */
-  async overdueDeliveries(olderThan: Date, limit: number): Promise<McsRequestRow[]> {
-    return this.dataSource.query<McsRequestRow[]>(
-      `SELECT * FROM mcs.collection_requests
+  /**
+   * Results whose next delivery attempt is overdue (its job may have been lost), a page at a time in
+   * reference order after `after` (as {@link unfinished}); without the result documents.
+   */
+  async overdueDeliveries(
+    olderThan: Date,
+    limit: number,
+    after = '',
+  ): Promise<Pick<McsRequestRow, 'request_reference' | 'delivery_attempts'>[]> {
+    return this.dataSource.query(
+      `SELECT request_reference, delivery_attempts FROM mcs.collection_requests
         WHERE delivery_state = 'pending' AND delivery_next_at < $1
-          AND (delivery_lease_until IS NULL OR delivery_lease_until < now())
-        ORDER BY delivery_next_at LIMIT $2`,
-      [olderThan, limit],
+          AND (delivery_lease_until IS NULL OR delivery_lease_until < now()) AND request_reference > $3
+        ORDER BY request_reference LIMIT $2`,
+      [olderThan, limit, after],
     );
   }
 }

@@ -3,7 +3,8 @@ import { APP_CONFIG, AppConfig } from '@hes/config';
 import { JobHandler, JobName, JobQueueRepository, ScheduleSupervisor } from '@hes/queue';
 import { McsRequestRepository, collectionJobOptions, deliveryJobOptions } from '@hes/mcs';
 
-const BATCH = 5000;
+/** Requests (and deliveries) one pass looks at; the next pass goes on after the last of them. */
+export const MCS_RECONCILE_BATCH = 5000;
 
 /**
  * Nothing accepted is forgotten: requests neither finished nor cancelled, and results whose delivery
@@ -12,6 +13,8 @@ const BATCH = 5000;
 @Injectable()
 export class McsReconcileJob implements OnApplicationBootstrap {
   private readonly logger = new Logger('Mcs');
+  /** Where the next pass goes on (the last reference looked at), or '' to start from the first. */
+  private readonly after = { collections: '', deliveries: '' };
 
   constructor(
     private readonly requests: McsRequestRepository,
@@ -33,7 +36,10 @@ export class McsReconcileJob implements OnApplicationBootstrap {
   async reconcile(): Promise<{ collections: number; deliveries: number }> {
     const olderThan = new Date(Date.now() - this.config.RECONCILE_INTERVAL_SECONDS * 1000);
     let collections = 0;
-    for (const row of await this.requests.unfinished(olderThan, BATCH)) {
+    const unfinished = await this.requests.unfinished(olderThan, MCS_RECONCILE_BATCH, this.after.collections);
+    this.after.collections =
+      unfinished.length === MCS_RECONCILE_BATCH ? unfinished[unfinished.length - 1].request_reference : '';
+    for (const row of unfinished) {
       const outcome = await this.queues.ensureQueued(
         JobName.McsCollect,
         { requestReference: row.request_reference },
@@ -42,7 +48,14 @@ export class McsReconcileJob implements OnApplicationBootstrap {
       if (outcome !== 'present') collections += 1;
     }
     let deliveries = 0;
-    for (const row of await this.requests.overdueDeliveries(olderThan, BATCH)) {
+    const overdue = await this.requests.overdueDeliveries(
+      olderThan,
+      MCS_RECONCILE_BATCH,
+      this.after.deliveries,
+    );
+    this.after.deliveries =
+      overdue.length === MCS_RECONCILE_BATCH ? overdue[overdue.length - 1].request_reference : '';
+    for (const row of overdue) {
       const outcome = await this.queues.ensureQueued(
         JobName.McsDeliverResult,
         { requestReference: row.request_reference },
