@@ -8,7 +8,7 @@ interface Item {
 /** A fake statement that records what was sent and answers when the test releases it. */
 class RecordingStatement implements BatchedStatement<Item, string> {
   readonly sent: string[][] = [];
-  failSets = false;
+  failSets: false | string = false;
   failRow?: string;
   private releases: (() => void)[] = [];
 
@@ -26,7 +26,7 @@ class RecordingStatement implements BatchedStatement<Item, string> {
   async many(items: Item[]): Promise<string[]> {
     this.sent.push(items.map((i) => `${i.row}=${i.value}`));
     await this.held();
-    if (this.failSets) throw new Error('deadlock detected');
+    if (this.failSets) throw new Error(this.failSets);
     return items.map((i) => `set ${i.row}=${i.value}`);
   }
 
@@ -101,7 +101,7 @@ describe('StatementBatcher', () => {
 
   it('retries the rows of a failed set statement one by one, each caller getting its own answer or error', async () => {
     const statement = new RecordingStatement();
-    statement.failSets = true;
+    statement.failSets = 'deadlock detected';
     statement.failRow = 'c';
     const batcher = new StatementBatcher(statement);
     const lone = [batcher.submit({ row: 'x', value: 0 })];
@@ -120,5 +120,28 @@ describe('StatementBatcher', () => {
       'row c failed',
     ]);
     expect(statement.sent).toEqual([['x=0'], ['y=0'], ['a=1', 'b=1', 'c=1'], ['a=1'], ['b=1'], ['c=1']]);
+  });
+
+  it('does not retry the rows of a set statement whose outcome is unknown (connection lost, no answer in time)', async () => {
+    const statement = new RecordingStatement();
+    statement.failSets = 'Query read timeout';
+    const batcher = new StatementBatcher(statement);
+    const lone = [batcher.submit({ row: 'x', value: 0 })];
+    await turn();
+    lone.push(batcher.submit({ row: 'y', value: 0 }));
+    await turn();
+    const grouped = ['a', 'b', 'c'].map((row) => batcher.submit({ row, value: 1 }));
+    const outcomes = Promise.allSettled([...lone, ...grouped]);
+    await settle(statement);
+    const results = await outcomes;
+    // It may have been applied: a second statement per row could apply it twice.
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([
+      'single x=0',
+      'single y=0',
+      'Query read timeout',
+      'Query read timeout',
+      'Query read timeout',
+    ]);
+    expect(statement.sent).toEqual([['x=0'], ['y=0'], ['a=1', 'b=1', 'c=1']]);
   });
 });

@@ -1,3 +1,5 @@
+import { isDatabaseUnavailable } from './database-unavailable';
+
 /** How one kind of statement is sent for one item, and for many items at once. */
 export interface BatchedStatement<I, R> {
   /** The statement for one item. */
@@ -28,7 +30,9 @@ interface Waiting<I, R> {
  * loop, alone: the single-item statement); calls made meanwhile wait for a statement to finish and
  * then go together as one set statement. Each caller gets the result, or the error, of its own item:
  * if a set statement fails (a deadlock with a concurrent cancel, say), its items are retried one
- * statement each. The database still decides every row on its own condition; what is saved is the
+ * statement each. Not when its connection was lost or it got no answer in time (DATABASE_QUERY_TIMEOUT_MS):
+ * then it may have been applied all the same, and each caller gets that error rather than its row applied a
+ * second time (a plain INSERT, as of the communication history, would be). The database still decides every row on its own condition; what is saved is the
  * round trips, and the commits (one WAL flush per statement instead of one per row).
  */
 export class StatementBatcher<I, R> {
@@ -100,8 +104,14 @@ export class StatementBatcher<I, R> {
       let results: R[] | undefined;
       try {
         results = await this.statement.many(batch.map((w) => w.item));
-      } catch {
-        // the set statement failed: one statement per item, so that each caller gets its own row's error
+      } catch (error) {
+        // Its outcome is unknown (it may have committed): no retry here, each caller decides.
+        if (isDatabaseUnavailable(error)) {
+          for (const waiting of batch) waiting.reject(error);
+          return;
+        }
+        // the database refused the set statement: one statement per item, so that each caller gets its own
+        // row's error
       }
       if (results) {
         const answered = results;
