@@ -8,6 +8,7 @@ import { createApiApp } from '../apps/api/src/bootstrap';
 import { createWorkerApp } from '../apps/worker/src/bootstrap';
 import { G13SimulatorHandle, startG13Simulator } from '../apps/simulator/src/g13';
 import { GatewayRepository } from '@hes/database';
+import { McsRequestRepository } from '@hes/mcs';
 import { GatewayCoordination } from '@hes/queue';
 import { TestDatabase, createMigratedDatabase } from './support/test-database';
 import { applyEnvironment, testEnvironment, waitFor } from './support/test-environment';
@@ -580,5 +581,37 @@ describe('MCS collections against the G13 simulator', () => {
     const result = await delivered(ref);
     expect(result).toMatchObject({ requestReference: ref, result: 'SUCCESS', serialNumber: SERIALS[0] });
     expect(receiver.results.filter((r) => r.requestReference === ref)).toHaveLength(1);
+  });
+
+  it('removes finished requests (cancelled, delivered, expired) past the retention, and no other', async () => {
+    const { rows: before } = await db.query<{ over: boolean; n: number }>(
+      `SELECT (state = 'cancelled' OR (state = 'completed' AND delivery_state IN ('delivered', 'expired'))) AS over,
+              count(*)::int AS n
+         FROM mcs.collection_requests GROUP BY 1`,
+    );
+    const over = before.find((row) => row.over)?.n ?? 0;
+    expect(over).toBeGreaterThan(0);
+    // One still waiting for its collection, and one whose result is still to be delivered: kept.
+    await db.query(
+      `INSERT INTO mcs.collection_requests (request_reference, client, request, priority, updated_at)
+       VALUES ('retention-live', 'test', '{}', 1, now() - interval '1 year')`,
+    );
+    await db.query(
+      `INSERT INTO mcs.collection_requests (request_reference, client, request, priority, state, delivery_state, updated_at)
+       VALUES ('retention-pending', 'test', '{}', 1, 'completed', 'pending', now() - interval '1 year')`,
+    );
+    const removed = await api.get(McsRequestRepository).pruneFinished(new Date(Date.now() + 60_000), 2);
+    expect(removed).toBe(over);
+    const { rows: after } = await db.query<{
+      request_reference: string;
+      state: string;
+      delivery_state: string;
+    }>(
+      `SELECT request_reference, state, delivery_state FROM mcs.collection_requests
+        WHERE state = 'cancelled' OR (state = 'completed' AND delivery_state IN ('delivered', 'expired'))
+           OR request_reference LIKE 'retention-%' ORDER BY 1`,
+    );
+    expect(after.map((row) => row.request_reference)).toEqual(['retention-live', 'retention-pending']);
+    await db.query(`DELETE FROM mcs.collection_requests WHERE request_reference LIKE 'retention-%'`);
   });
 });

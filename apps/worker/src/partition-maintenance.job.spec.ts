@@ -1,5 +1,6 @@
 import { AppConfig } from '@hes/config';
 import { MonthPartitionRepository, UdilPrivateKeyRepository } from '@hes/database';
+import { McsRequestRepository } from '@hes/mcs';
 import { MpcbReadingRepository } from '@hes/mpcb';
 import { ScheduleSupervisor } from '@hes/queue';
 import { PartitionMaintenanceJob } from './partition-maintenance.job';
@@ -31,7 +32,15 @@ function jobWith(days: number, failing: string[] = []) {
     PARTITION_RETENTION_MONTHS_DEVICE_COMMUNICATION_HISTORY: 0,
     PARTITION_RETENTION_MONTHS_TRANSACTION_STATUS: 0,
     MPCB_RETENTION_DAYS: days,
+    MCS_RETENTION_DAYS: 90,
   } as AppConfig;
+  const finishedBefore: Date[] = [];
+  const mcsRequests = {
+    pruneFinished: (before: Date) => {
+      finishedBefore.push(before);
+      return Promise.resolve(7);
+    },
+  } as unknown as McsRequestRepository;
   const spentBefore: Date[] = [];
   const privatekeys = {
     pruneSpent: (before: Date) => {
@@ -43,10 +52,11 @@ function jobWith(days: number, failing: string[] = []) {
     partitions,
     readings,
     privatekeys,
+    mcsRequests,
     {} as ScheduleSupervisor,
     config,
   );
-  return { job, pruned, spentBefore };
+  return { job, pruned, spentBefore, finishedBefore };
 }
 
 describe('the hourly maintenance: MPCB retention', () => {
@@ -97,5 +107,13 @@ describe('the hourly maintenance: UDIL privatekeys', () => {
     const { job, spentBefore } = jobWith(0);
     expect((await job.maintain(new Date('2026-12-01T10:00:00Z'))).privatekeys).toBe(3);
     expect(spentBefore).toEqual([new Date('2026-11-24T10:00:00Z')]);
+  });
+});
+
+describe('the hourly maintenance: MCS requests', () => {
+  it('removes finished MCS requests older than MCS_RETENTION_DAYS (90 by default)', async () => {
+    const { job, finishedBefore } = jobWith(0);
+    expect((await job.maintain(new Date('2026-12-01T10:00:00Z'))).mcs).toBe(7);
+    expect(finishedBefore).toEqual([new Date('2026-09-02T10:00:00Z')]);
   });
 });

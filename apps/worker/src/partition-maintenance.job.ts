@@ -7,6 +7,7 @@ import {
   SPENT_PRIVATEKEY_DAYS,
   UdilPrivateKeyRepository,
 } from '@hes/database';
+import { McsRequestRepository } from '@hes/mcs';
 import { MpcbReadingRepository } from '@hes/mpcb';
 import { JobHandler, JobName, ScheduleSupervisor } from '@hes/queue';
 
@@ -17,9 +18,13 @@ export interface PartitionMaintenanceOutcome {
   mpcb: { readings: number; uploads: number };
   /** UDIL privatekeys removed SPENT_PRIVATEKEY_DAYS after they expired or were revoked. */
   privatekeys: number;
-  /** The steps that failed (a table, `mpcb` or `privatekeys`), with why; the others were done all the same. */
-  failed: { step: PartitionedTable | 'mpcb' | 'privatekeys'; error: string }[];
+  /** Finished MCS requests removed by MCS_RETENTION_DAYS. */
+  mcs: number;
+  /** The steps that failed (a table, `mpcb`, `privatekeys` or `mcs`), with why; the others were done all the same. */
+  failed: { step: MaintenanceStep; error: string }[];
 }
+
+type MaintenanceStep = PartitionedTable | 'mpcb' | 'privatekeys' | 'mcs';
 
 /** The retention variable of each partitioned table (README, Configuration). */
 const RETENTION: Record<PartitionedTable, (config: AppConfig) => number> = {
@@ -34,7 +39,8 @@ const RETENTION: Record<PartitionedTable, (config: AppConfig) => number> = {
  * Keeps the monthly partitions (docs/partitions.md): the current month and PARTITION_MONTHS_AHEAD months
  * after it exist, and months older than a table's retention are dropped. Then MPCB's sent readings older
  * than MPCB_RETENTION_DAYS go, with the uploads that carried them (docs/mpcb.md), and the UDIL privatekeys
- * that expired or were revoked more than SPENT_PRIVATEKEY_DAYS ago. Runs once when the worker starts
+ * that expired or were revoked more than SPENT_PRIVATEKEY_DAYS ago, and finished MCS requests older than
+ * MCS_RETENTION_DAYS. Runs once when the worker starts
  * and then as a repeating job that the ScheduleSupervisor brings back if the queue lost it. A month that
  * was not created in time loses nothing: its rows wait in the DEFAULT partition and move when it is.
  */
@@ -46,6 +52,7 @@ export class PartitionMaintenanceJob implements OnApplicationBootstrap {
     private readonly partitions: MonthPartitionRepository,
     private readonly mpcbReadings: MpcbReadingRepository,
     private readonly privatekeys: UdilPrivateKeyRepository,
+    private readonly mcsRequests: McsRequestRepository,
     private readonly supervisor: ScheduleSupervisor,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -87,12 +94,10 @@ export class PartitionMaintenanceJob implements OnApplicationBootstrap {
       dropped: [],
       mpcb: { readings: 0, uploads: 0 },
       privatekeys: 0,
+      mcs: 0,
       failed: [],
     };
-    const step = async (
-      name: PartitionedTable | 'mpcb' | 'privatekeys',
-      work: () => Promise<void>,
-    ): Promise<void> => {
+    const step = async (name: MaintenanceStep, work: () => Promise<void>): Promise<void> => {
       try {
         await work();
       } catch (error) {
@@ -123,14 +128,21 @@ export class PartitionMaintenanceJob implements OnApplicationBootstrap {
         new Date(now.getTime() - SPENT_PRIVATEKEY_DAYS * 86_400_000),
       );
     });
+    if (this.config.MCS_RETENTION_DAYS > 0)
+      await step('mcs', async () => {
+        outcome.mcs = await this.mcsRequests.pruneFinished(
+          new Date(now.getTime() - this.config.MCS_RETENTION_DAYS * 86_400_000),
+        );
+      });
     if (
       outcome.created.length > 0 ||
       outcome.dropped.length > 0 ||
       outcome.mpcb.readings > 0 ||
       outcome.mpcb.uploads > 0 ||
-      outcome.privatekeys > 0
+      outcome.privatekeys > 0 ||
+      outcome.mcs > 0
     )
-      this.logger.log(outcome, 'monthly partitions, MPCB retention and spent privatekeys');
+      this.logger.log(outcome, 'monthly partitions, MPCB and MCS retention, spent privatekeys');
     return outcome;
   }
 }

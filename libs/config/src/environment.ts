@@ -418,6 +418,11 @@ export const environmentSchema = z
     /** Collections a worker runs at once, attempts per collection and the first retry delay (doubling). */
     MCS_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(10),
     /** MCS result deliveries a worker runs at once (their own queue: they never take a collection's slot). */
+    /**
+     * Days a finished MCS request (cancelled, or its result delivered or expired) is kept, with its result, for
+     * collection-status; then the hourly maintenance removes it. 0: kept for ever.
+     */
+    MCS_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(90),
     MCS_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(10),
     MCS_COLLECTION_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(3),
     MCS_COLLECTION_BACKOFF_MS: z.coerce.number().int().min(10).max(3_600_000).default(5000),

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { returnedRows } from '@hes/database';
+import { deleteInBatches, returnedRows } from '@hes/database';
 import { McsCollectionRequest } from './mcs-request';
 import { McsStatusDocument } from './mcs-result';
 
@@ -208,6 +208,25 @@ export class McsRequestRepository {
       ),
     );
     return rows[0];
+  }
+
+  /**
+   * Removes requests that are over (cancelled, or completed with their result delivered or expired) and
+   * unchanged since `before`, `batch` rows per statement: their result documents, and the meter passwords
+   * the requests carry, are not kept for ever (MCS_RETENTION_DAYS). Returns how many went.
+   */
+  async pruneFinished(before: Date, batch = 10_000): Promise<number> {
+    return deleteInBatches(
+      this.dataSource,
+      `DELETE FROM mcs.collection_requests WHERE request_reference IN (
+         SELECT request_reference FROM mcs.collection_requests
+          WHERE updated_at < $1
+            AND (state = 'cancelled' OR (state = 'completed' AND delivery_state IN ('delivered', 'expired')))
+          LIMIT $2)
+       RETURNING request_reference`,
+      [before],
+      batch,
+    );
   }
 
   /**
