@@ -303,6 +303,14 @@ describe('UDIL parameters', () => {
     expect(problem(UdilCommand.DeviceCreation, creation([entry, { ...entry, global_device_id: 'b' }]))).toBe(
       'device_identity: dsn 3100001001 is listed for two devices, a and b',
     );
+    // device_type, "Param(set)" in the spec: a set of one type, or alike for every device, is that type.
+    for (const device_type of ['["1"]', ['1', '1'], '[1]'])
+      expect(
+        parseCommandParameters(UdilCommand.DeviceCreation, { ...creation([entry]), device_type }, ZONE),
+      ).toMatchObject({ device_type: 1 });
+    expect(problem(UdilCommand.DeviceCreation, { ...creation([entry]), device_type: '["1","2"]' })).toBe(
+      'device_type: must be one type for every device of the request',
+    );
     expect(problem(UdilCommand.DeviceCreation, creation([{ ...entry, dsn: '9223372036854775808' }]))).toBe(
       'device_identity[0].dsn: dsn must be a meter serial number (digits, at most 9223372036854775807)',
     );

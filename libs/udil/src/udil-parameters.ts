@@ -329,6 +329,21 @@ const majorAlarmsList = z.preprocess(
     }),
 );
 
+/**
+ * A field the spec calls a set but that has one value for the whole request (device_type): a set whose values
+ * are all alike is that value; one of several values is refused naming the field.
+ */
+function oneValueOfSet(value: unknown, ctx: z.RefinementCtx): unknown {
+  const text = toText(value);
+  if (!Array.isArray(value) && !(typeof text === 'string' && text.startsWith('['))) return value;
+  const list = toList(value);
+  if (!Array.isArray(list) || list.length === 0) return value;
+  const values = new Set(list.map((item) => toText(item)));
+  if (values.size === 1) return list[0];
+  ctx.addIssue({ code: 'custom', message: 'must be one type for every device of the request' });
+  return z.NEVER;
+}
+
 /** The largest msn the registry holds (PostgreSQL bigint). */
 const MAX_MSN = 9_223_372_036_854_775_807n;
 
@@ -429,8 +444,12 @@ function commandSchemas(zone: string) {
         10_000,
       ).transform(oneEntryPerDevice),
       request_datetime: at,
-      // UDIL 2019: 1 meter, 2 DCU, 3 other; UDIL 3.2 (§3.3.6) adds 3 APMS, 4 grid meter, 5 other.
-      device_type: integer(1, 5, '1 (meter), 2 (DCU), 3 (APMS; other in 2019), 4 (grid meter) or 5 (other)'),
+      // UDIL 2019: 1 meter, 2 DCU, 3 other; UDIL 3.2 (§3.3.6) adds 3 APMS, 4 grid meter, 5 other. The spec
+      // names it "Param(set)": a set of one type (["1"], or one per device, all alike) is that type.
+      device_type: z.preprocess(
+        oneValueOfSet,
+        integer(1, 5, '1 (meter), 2 (DCU), 3 (APMS; other in 2019), 4 (grid meter) or 5 (other)'),
+      ),
       communication_mode: integer(1, 5, '1 (GPRS/3G/4G), 2 (RF), 3 (PLC), 4 (Ethernet) or 5 (other)'),
       communication_type: integer(0, 2, '0 (always on), 1 (periodic-on) or 2 (on-demand)').optional(),
       communication_interval: integer(0, 1440, 'minutes from 0 to 1440'),
