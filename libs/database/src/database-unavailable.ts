@@ -19,11 +19,20 @@ const UNAVAILABLE_MESSAGE =
   /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection terminated due to connection timeout|Query read timeout|Client was closed and is not queryable)/;
 
 /**
+ * Errors of what the head-end talks to other than its database, whatever socket error they carry as their
+ * cause: a device driver's (a gateway that refuses or resets connections is the device's fault, failed or
+ * retried as such, never "the database is away").
+ */
+const NOT_THE_DATABASE = new Set(['DriverError']);
+
+/**
  * Whether an error means that PostgreSQL cannot be reached (stopped, restarting, network down), as
- * opposed to a query it refused. Looks through TypeORM's driverError, causes and AggregateErrors.
+ * opposed to a query it refused. Looks through TypeORM's driverError, causes and AggregateErrors, but not
+ * into a device driver's error.
  */
 export function isDatabaseUnavailable(exception: unknown, depth = 0): boolean {
   if (depth > 5 || exception === null || typeof exception !== 'object') return false;
+  if (NOT_THE_DATABASE.has((exception as { name?: unknown }).name as string)) return false;
   const error = exception as {
     code?: unknown;
     message?: unknown;

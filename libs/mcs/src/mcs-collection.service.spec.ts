@@ -1,5 +1,5 @@
 import { AppConfig } from '@hes/config';
-import { DriverRegistry } from '@hes/drivers';
+import { DriverError, DriverRegistry } from '@hes/drivers';
 import { GatewayLease } from '@hes/queue';
 import { UdilReadingsRepository } from '@hes/readings';
 import { GatewayGate, MeterVisualsRepository, ResolvedDevice } from '@hes/transactions';
@@ -26,7 +26,11 @@ const REQUEST: McsCollectionRequest = {
 };
 
 /** A collection whose meter answers its clock and events (its driver reads no registers); `store` plays the UDIL tables' writes. */
-function collectionWith(store: (table: string) => Promise<void>) {
+function collectionWith(
+  store: (table: string) => Promise<void>,
+  readEvents: () => Promise<unknown[]> = () =>
+    Promise.resolve([{ event_code: '111', event_description: 'Power fail start' }]),
+) {
   const target = {
     device: { msn: '1', driver: 'TEST' },
     address: { globalDeviceId: 'm1', msn: '1', serial: '3100001001', gateway: { id: 'g', name: 'gw' } },
@@ -34,7 +38,7 @@ function collectionWith(store: (table: string) => Promise<void>) {
   const driver = {
     name: 'TEST',
     readClock: () => Promise.resolve(new Date()),
-    readEvents: () => Promise.resolve([{ event_code: '111', event_description: 'Power fail start' }]),
+    readEvents,
   };
   const service = new McsCollectionService(
     { resolve: () => Promise.resolve(target) } as unknown as McsMeterResolver,
@@ -56,6 +60,17 @@ describe('McsCollectionService: storing what the meter answered', () => {
         : Promise.resolve(),
     );
     await expect(collect()).rejects.toThrow('Connection terminated unexpectedly');
+  });
+
+  it("names the step of a PARTIAL SUCCESS when the meter's connection was reset (the device's fault, not the database's)", async () => {
+    const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    const collect = collectionWith(
+      () => Promise.resolve(),
+      () => Promise.reject(new DriverError('unreachable', 'GET /log: read ECONNRESET', true, reset)),
+    );
+    const { outcome } = await collect();
+    expect(outcome.result).toBe('PARTIAL SUCCESS');
+    expect(outcome.errors?.[0]).toBe('status events: unreachable: GET /log: read ECONNRESET');
   });
 
   it('names the step of a PARTIAL SUCCESS when the database refused its rows', async () => {

@@ -275,6 +275,15 @@ describe('TransactionExecuteJob: the database fails, not the device', () => {
     expect(calls.filter((call) => call.startsWith('fail'))).toEqual([]);
   });
 
+  it("fails the row of a gateway that refuses connections: the socket error is the device's, not the database's", async () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443'), { code: 'ECONNREFUSED' });
+    const { calls, run } = jobWith(() =>
+      Promise.reject(new DriverError('unreachable', 'GET /about: connection refused', true, refused)),
+    );
+    expect(await run()).toBe('failed: unreachable: GET /about: connection refused after 1 attempt(s)');
+    expect(calls.at(-1)).toBe('fail unreachable: GET /about: connection refused after 1 attempt(s)');
+  });
+
   it('still fails the row for a statement PostgreSQL refused (not a connection fault)', async () => {
     const refused = () => Promise.reject(Object.assign(new Error('value too long'), { code: '22001' }));
     const { calls, run } = jobWith(() => Promise.resolve(), { completion: refused });
