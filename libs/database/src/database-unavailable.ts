@@ -23,7 +23,7 @@ const UNAVAILABLE_MESSAGE =
  * cause: a device driver's (a gateway that refuses or resets connections is the device's fault, failed or
  * retried as such, never "the database is away").
  */
-const NOT_THE_DATABASE = new Set(['DriverError']);
+const NOT_THE_DATABASE = new Set(['DriverError', 'MpcbUnreachableError']);
 
 /**
  * Whether an error means that PostgreSQL cannot be reached (stopped, restarting, network down), as

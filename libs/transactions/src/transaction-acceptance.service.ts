@@ -486,10 +486,16 @@ export class TransactionAcceptanceService {
         r,
       ]),
     );
+    // Their jobs out of the queue. When the queue does not answer (Redis away: each call waits up to
+    // QUEUE_CALL_TIMEOUT_MS) the others are not tried: a job left finds its row cancelled when it starts.
     for (const globalDeviceId of cancelled) {
-      await this.queues
+      const answered = await this.queues
         .remove(JobName.TransactionExecute, transactionJobId(transactionid, globalDeviceId))
-        .catch(() => undefined);
+        .then(
+          () => true,
+          () => false,
+        );
+      if (!answered) break;
     }
     const data: DeviceOutcome[] = globalDeviceIds.map((id) => {
       const row = rows.get(id);
