@@ -53,4 +53,15 @@ describe('the MCS reconciler', () => {
     await job.reconcile();
     expect(asked[2]).toBe('');
   });
+
+  it('reads the same page again after a pass the queue failed in', async () => {
+    const { job, asked } = reconcilerOver(MCS_RECONCILE_BATCH + 1, new Set());
+    const queues = (job as unknown as { queues: { ensureQueued: () => Promise<string> } }).queues;
+    const ensureQueued = queues.ensureQueued;
+    queues.ensureQueued = () => Promise.reject(new Error('no answer within 5000 ms (QUEUE_CALL_TIMEOUT_MS)'));
+    await expect(job.reconcile()).rejects.toThrow('QUEUE_CALL_TIMEOUT_MS');
+    queues.ensureQueued = ensureQueued;
+    await job.reconcile();
+    expect(asked).toEqual(['', '']);
+  });
 });

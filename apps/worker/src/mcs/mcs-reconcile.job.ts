@@ -37,8 +37,6 @@ export class McsReconcileJob implements OnApplicationBootstrap {
     const olderThan = new Date(Date.now() - this.config.RECONCILE_INTERVAL_SECONDS * 1000);
     let collections = 0;
     const unfinished = await this.requests.unfinished(olderThan, MCS_RECONCILE_BATCH, this.after.collections);
-    this.after.collections =
-      unfinished.length === MCS_RECONCILE_BATCH ? unfinished[unfinished.length - 1].request_reference : '';
     for (const row of unfinished) {
       const outcome = await this.queues.ensureQueued(
         JobName.McsCollect,
@@ -47,14 +45,15 @@ export class McsReconcileJob implements OnApplicationBootstrap {
       );
       if (outcome !== 'present') collections += 1;
     }
+    // Moved on only once the page is done: a pass the queue failed in reads the same page again.
+    this.after.collections =
+      unfinished.length === MCS_RECONCILE_BATCH ? unfinished[unfinished.length - 1].request_reference : '';
     let deliveries = 0;
     const overdue = await this.requests.overdueDeliveries(
       olderThan,
       MCS_RECONCILE_BATCH,
       this.after.deliveries,
     );
-    this.after.deliveries =
-      overdue.length === MCS_RECONCILE_BATCH ? overdue[overdue.length - 1].request_reference : '';
     for (const row of overdue) {
       const outcome = await this.queues.ensureQueued(
         JobName.McsDeliverResult,
@@ -63,6 +62,8 @@ export class McsReconcileJob implements OnApplicationBootstrap {
       );
       if (outcome !== 'present') deliveries += 1;
     }
+    this.after.deliveries =
+      overdue.length === MCS_RECONCILE_BATCH ? overdue[overdue.length - 1].request_reference : '';
     if (collections + deliveries > 0)
       this.logger.warn({ collections, deliveries }, 're-queued MCS work the queue had lost');
     return { collections, deliveries };
