@@ -245,7 +245,7 @@ describe('poll claims', () => {
     await database?.drop();
   });
 
-  const minutesAfterClaim = async (type: string, claimedAt: Date) =>
+  const minutesAfterClaim = async (type: string, claimedAt: string) =>
     Number(
       (
         await dataSource.query<{ minutes: string }[]>(
@@ -260,16 +260,40 @@ describe('poll claims', () => {
     const claimed = await schedules.claimDue(100, 60);
     expect(claimed.map((read) => read.data_type).sort()).toEqual(['BILL', 'LPRO']);
     const bill = claimed.find((read) => read.data_type === 'BILL')!;
-    expect(bill.claimed_at).toBeInstanceOf(Date);
+    const lpro = claimed.find((read) => read.data_type === 'LPRO')!;
+    expect(bill.claimed_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/);
     // A daily read whose job is lost (Redis emptied, its worker killed) is due again in an hour, not a day.
-    expect(await minutesAfterClaim('BILL', bill.claimed_at!)).toBeCloseTo(60, 3);
-    expect(await minutesAfterClaim('LPRO', bill.claimed_at!)).toBeCloseTo(30, 3);
+    expect(await minutesAfterClaim('BILL', bill.claimed_at!)).toBe(60);
+    expect(await minutesAfterClaim('LPRO', lpro.claimed_at!)).toBe(30);
     expect(await schedules.claimDue(100, 60)).toEqual([]);
-    // Its outcome recorded (a read or a failure): due the interval after the claim.
-    await schedules.recordOutcome('p1', 'BILL', false, 'device: no answer', bill.claimed_at);
-    expect(await minutesAfterClaim('BILL', bill.claimed_at!)).toBeCloseTo(1440, 3);
-    // An outcome of a job queued before claims had a time leaves the due time as the claim set it.
-    await schedules.recordOutcome('p1', 'LPRO', true, '2 LPRO row(s) read');
-    expect(await minutesAfterClaim('LPRO', bill.claimed_at!)).toBeCloseTo(30, 3);
+    const billClaim = { at: bill.claimed_at!, leaseMinutes: 60 };
+    expect(await schedules.holdsClaim('p1', 'BILL', billClaim)).toBe(true);
+    // Its outcome recorded (a read or a failure): due the interval after the claim; the claim is spent.
+    await schedules.recordOutcome('p1', 'BILL', false, 'device: no answer', billClaim);
+    expect(await minutesAfterClaim('BILL', bill.claimed_at!)).toBe(1440);
+    expect(await schedules.holdsClaim('p1', 'BILL', billClaim)).toBe(false);
+  });
+
+  it("keeps an operator's poll now, and leaves out a read claimed again since its claim", async () => {
+    await dataSource.query(
+      `UPDATE public.poll_schedules SET next_due_at = now() - interval '1 minute' WHERE global_device_id = 'p1'`,
+    );
+    const [first] = (await schedules.claimDue(100, 60)).filter((read) => read.data_type === 'LPRO');
+    const firstClaim = { at: first.claimed_at!, leaseMinutes: 60 };
+    // An operator asks for a read now while the claimed read waits; the read then records its outcome.
+    await dataSource.query(
+      `UPDATE public.poll_schedules SET next_due_at = now() WHERE global_device_id = 'p1' AND data_type = 'LPRO'`,
+    );
+    expect(await schedules.holdsClaim('p1', 'LPRO', firstClaim)).toBe(false);
+    await schedules.recordOutcome('p1', 'LPRO', true, '2 LPRO row(s) read', firstClaim);
+    const [{ due }] = await dataSource.query<{ due: boolean }[]>(
+      `SELECT next_due_at <= now() AS due FROM public.poll_schedules WHERE global_device_id = 'p1' AND data_type = 'LPRO'`,
+    );
+    expect(due).toBe(true);
+    // Claimed again (as after a lease that ran out): the first claim's read is left out, the second's is not.
+    const [second] = (await schedules.claimDue(100, 60)).filter((read) => read.data_type === 'LPRO');
+    expect(second.claimed_at).not.toBe(first.claimed_at);
+    expect(await schedules.holdsClaim('p1', 'LPRO', firstClaim)).toBe(false);
+    expect(await schedules.holdsClaim('p1', 'LPRO', { at: second.claimed_at!, leaseMinutes: 60 })).toBe(true);
   });
 });

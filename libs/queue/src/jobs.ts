@@ -83,11 +83,15 @@ export interface JobPayloads {
   [JobName.McsDeliverResult]: { requestReference: string };
   [JobName.McsReconcile]: Record<string, never>;
   [JobName.PollTick]: Record<string, never>;
-  /** claimedAt: when the schedule was claimed (ISO; absent in jobs queued before 2026-12-03). */
+  /**
+   * claimedAt, leaseMinutes: the claim of the schedule (ISO, to the microsecond) and the lease it was claimed
+   * with (absent in jobs queued before 2026-12-03).
+   */
   [JobName.PollRead]: {
     globalDeviceId: string;
     dataType: 'INST' | 'BILL' | 'MBIL' | 'LPRO' | 'EVNT';
     claimedAt?: string;
+    leaseMinutes?: number;
   };
   [JobName.LoadSheddingAction]: { globalDeviceId: string; relayOperate: 0 | 1; actionTime: string };
 }

@@ -9,9 +9,22 @@ export type PolledType = (typeof POLLED_TYPES)[number];
 export interface DueRead {
   global_device_id: string;
   data_type: PolledType;
-  /** When it was claimed (the database's clock): its next due time once its outcome is recorded is this + its interval. */
-  claimed_at?: Date;
+  /**
+   * When it was claimed, by the database's clock to the microsecond (ISO text: a JS Date would lose the
+   * microseconds that tell one claim from another).
+   */
+  claimed_at?: string;
 }
+
+/** A claim of a read: when (DueRead.claimed_at) and the lease it was claimed with (POLL_CLAIM_LEASE_MINUTES). */
+export interface PollClaim {
+  at: string;
+  leaseMinutes: number;
+}
+
+/** The due time a claim gave its schedule (SQL, with the claim's time and lease as parameters $a and $b). */
+const claimedDue = (at: string, lease: string) =>
+  `${at}::timestamptz + LEAST(interval_minutes, ${lease}::int) * interval '1 minute'`;
 
 /** poll_schedules: which data type of which meter is read how often, and when next. */
 @Injectable()
@@ -54,7 +67,8 @@ export class PollScheduleRepository {
                   JOIN public.devices d ON d.global_device_id = p.global_device_id
                  WHERE p.enabled AND p.next_due_at <= now() AND d.activation_status = 1
                  ORDER BY p.next_due_at LIMIT $1 FOR UPDATE OF p SKIP LOCKED)
-          RETURNING s.global_device_id, s.data_type, now() AS claimed_at`,
+          RETURNING s.global_device_id, s.data_type,
+                    to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS claimed_at`,
         [limit, leaseMinutes],
       ),
     );
@@ -72,24 +86,39 @@ export class PollScheduleRepository {
   }
 
   /**
-   * The outcome of a claimed read; with its claim time, the schedule is next due a whole interval after the
-   * claim (never earlier than a later claim made it).
+   * Whether the schedule is still as `claim` left it: not claimed again (its lease ran out while the read
+   * waited, or the tick that claimed it could not queue it and released it), not asked to be read now by an
+   * operator, its interval not changed. A read whose claim is not is left out: another claim reads it.
+   */
+  async holdsClaim(globalDeviceId: string, dataType: PolledType, claim: PollClaim): Promise<boolean> {
+    const rows = await this.dataSource.query<unknown[]>(
+      `SELECT 1 FROM public.poll_schedules
+        WHERE global_device_id = $1 AND data_type = $2 AND next_due_at = ${claimedDue('$3', '$4')}`,
+      [globalDeviceId, dataType, claim.at, claim.leaseMinutes],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * The outcome of a claimed read; with its claim, the schedule is next due a whole interval after the claim,
+   * if it still holds the claim (see {@link holdsClaim}: an operator's "poll now" since is kept).
    */
   async recordOutcome(
     globalDeviceId: string,
     dataType: PolledType,
     ok: boolean,
     outcome: string,
-    claimedAt?: Date,
+    claim?: PollClaim,
   ): Promise<void> {
     await this.dataSource.query(
       `UPDATE public.poll_schedules
           SET last_polled_at = now(), last_outcome = $3,
               consecutive_failures = CASE WHEN $4 THEN 0 ELSE consecutive_failures + 1 END,
-              next_due_at = CASE WHEN $5::timestamptz IS NULL THEN next_due_at
-                                 ELSE GREATEST(next_due_at, $5::timestamptz + interval_minutes * interval '1 minute') END
+              next_due_at = CASE WHEN $5::text IS NOT NULL AND next_due_at = ${claimedDue('$5', '$6')}
+                                 THEN $5::timestamptz + interval_minutes * interval '1 minute'
+                                 ELSE next_due_at END
         WHERE global_device_id = $1 AND data_type = $2`,
-      [globalDeviceId, dataType, outcome.slice(0, 255), ok, claimedAt ?? null],
+      [globalDeviceId, dataType, outcome.slice(0, 255), ok, claim?.at ?? null, claim?.leaseMinutes ?? null],
     );
   }
 

@@ -5,7 +5,7 @@ import { DueRead, PollScheduleRepository } from '@hes/transactions';
 import { PollJobs, pollJobId } from './poll.jobs';
 
 const DUE: DueRead[] = [
-  { global_device_id: 'f12:3100001003', data_type: 'LPRO', claimed_at: new Date('2026-12-03T21:00:00Z') },
+  { global_device_id: 'f12:3100001003', data_type: 'LPRO', claimed_at: '2026-12-03T21:00:00.123456Z' },
   { global_device_id: 'm1', data_type: 'INST' },
 ];
 
@@ -57,7 +57,12 @@ describe('the poll tick', () => {
     });
     await jobs.tick();
     expect(data).toEqual([
-      { globalDeviceId: 'f12:3100001003', dataType: 'LPRO', claimedAt: '2026-12-03T21:00:00.000Z' },
+      {
+        globalDeviceId: 'f12:3100001003',
+        dataType: 'LPRO',
+        claimedAt: '2026-12-03T21:00:00.123456Z',
+        leaseMinutes: 60,
+      },
       { globalDeviceId: 'm1', dataType: 'INST' },
     ]);
   });

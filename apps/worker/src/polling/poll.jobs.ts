@@ -75,7 +75,9 @@ export class PollJobs implements OnApplicationBootstrap {
           data: {
             globalDeviceId: read.global_device_id,
             dataType: read.data_type,
-            ...(read.claimed_at ? { claimedAt: read.claimed_at.toISOString() } : {}),
+            ...(read.claimed_at
+              ? { claimedAt: read.claimed_at, leaseMinutes: this.config.POLL_CLAIM_LEASE_MINUTES }
+              : {}),
           },
           // One read per device, type and claim; a transient fault is retried once, then waits for the next claim.
           opts: {
@@ -103,13 +105,16 @@ export class PollJobs implements OnApplicationBootstrap {
 
   @JobHandler(JobName.PollRead)
   async read(
-    { globalDeviceId, dataType, claimedAt }: JobPayloads[JobName.PollRead],
+    { globalDeviceId, dataType, claimedAt, leaseMinutes }: JobPayloads[JobName.PollRead],
     job: Job,
     token?: string,
   ): Promise<string> {
     const startedAt = new Date();
     const { lines: messageLog, log } = startMessageLog(this.config.TIME_ZONE);
-    const claimed = claimedAt ? new Date(claimedAt) : undefined;
+    const claimed = claimedAt && leaseMinutes ? { at: claimedAt, leaseMinutes } : undefined;
+    // A read claimed again since (its lease ran out while it waited; its tick released it) is another job's.
+    if (claimed && !(await this.schedules.holdsClaim(globalDeviceId, dataType, claimed)))
+      return 'left out: the schedule was claimed again, or asked to be read now, since this claim';
     const target = await this.directory.resolve(globalDeviceId);
     try {
       const driver = this.drivers.get(target.device.driver);
