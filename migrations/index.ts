@@ -19,6 +19,7 @@ import { UdilTransactionsQueued1764500000100 } from './1764500000100-udil-transa
 import { MpcbRetention1764600000000 } from './1764600000000-mpcb-retention';
 import { UdilPartitionCreationLock1764600000100 } from './1764600000100-udil-partition-creation-lock';
 import { UdilTransactionSlices1764700000000 } from './1764700000000-udil-transaction-slices';
+import { McsRetention1764800000000 } from './1764800000000-mcs-retention';
 
 /** Every migration, in order. Listed explicitly so that compiled and test runs load the same set. */
 export const MIGRATIONS = [
@@ -43,4 +44,5 @@ export const MIGRATIONS = [
   MpcbRetention1764600000000,
   UdilPartitionCreationLock1764600000100,
   UdilTransactionSlices1764700000000,
+  McsRetention1764800000000,
 ];
