@@ -29,10 +29,11 @@ interface Receiver {
   serviceStatusCalls: number;
   up: boolean;
   /**
-   * What `/master/collection-result` does instead of answering: `trickle` sends 200 and then one byte every
-   * 300 ms, never ending the answer; `redirect` answers 302 to `/master/landing`, which answers a GET 200.
+   * What `/master/collection-result` does instead of answering: `trickle` sends the start of its headers
+   * and then one byte every 300 ms, never ending them; `redirect` answers 302 to `/master/landing`, which
+   * answers a GET 200; `huge` takes the result and answers 200 with a 2 MB body.
    */
-  misbehave?: 'trickle' | 'redirect';
+  misbehave?: 'trickle' | 'redirect' | 'huge';
   /** Requests `/master/landing` received (method and body length). */
   landings: { method: string; bytes: number }[];
   stop(): Promise<void>;
@@ -74,8 +75,15 @@ async function startReceiver(): Promise<Receiver> {
           res.writeHead(302, { Location: '/master/landing' });
           return res.end();
         }
-        res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
-        const timer = setInterval(() => res.write(' '), 300);
+        if (receiver.misbehave === 'huge') {
+          const document = JSON.parse(body) as Document;
+          receiver.results.push(document);
+          res.writeHead(200, { 'Content-Type': 'text/plain' });
+          return res.end('x'.repeat(2 * 1024 * 1024));
+        }
+        // Raw bytes: a header that never ends (each byte resets any idle timeout of the client).
+        req.socket.write('HTTP/1.1 200 OK\r\nX-Slow: ');
+        const timer = setInterval(() => req.socket.write('x'), 300);
         trickles.add(timer);
         res.on('close', () => {
           clearInterval(timer);
@@ -427,6 +435,18 @@ describe('MCS collections against the G13 simulator', () => {
     expect((await statusOf(ref)).result).toBe('ERROR: cancelled by the master application');
     expect(await rowOf(ref)).toMatchObject({ state: 'cancelled', attempts: 0, delivery_state: 'none' });
     expect(receiver.results.some((r) => r.requestReference === ref)).toBe(false);
+  });
+
+  it('takes a 2xx as the delivery whatever its body (2 MB here): delivered once', async () => {
+    await startWorker();
+    receiver.misbehave = 'huge';
+    const ref = await submit();
+    await waitFor(async () => (await rowOf(ref)).delivery_state === 'delivered', 'delivered state');
+    // Let reconciliation run and another collection go through before counting.
+    receiver.misbehave = undefined;
+    await delivered(await submit());
+    expect(receiver.results.filter((r) => r.requestReference === ref)).toHaveLength(1);
+    expect((await rowOf(ref)).delivery_attempts).toBe(1);
   });
 
   it('gives a delivery attempt MCS_DELIVERY_TIMEOUT_MS for all of it: an answer that trickles forever fails it', async () => {
