@@ -20,7 +20,11 @@ export function resultApiUrl(responseUrl: string, method: 'collection-result' | 
 
 /** Why no answer came: the whole request's time ran out, or the connection failed. */
 function reasonOf(error: unknown, timeoutMs: number): string {
-  if (axios.isCancel(error) || (error instanceof AxiosError && error.code === 'ERR_CANCELED'))
+  if (
+    axios.isCancel(error) ||
+    (error instanceof AxiosError && error.code === 'ERR_CANCELED') ||
+    (error as Error)?.name === 'TimeoutError'
+  )
     return `no complete answer within ${timeoutMs} ms`;
   if (error instanceof AxiosError) return error.code ? `${error.code} ${error.message}` : error.message;
   return (error as Error)?.message ?? String(error);
