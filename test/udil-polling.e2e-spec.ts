@@ -268,10 +268,13 @@ describe('poll claims', () => {
     expect(await schedules.claimDue(100, 60)).toEqual([]);
     const billClaim = { at: bill.claimed_at!, leaseMinutes: 60 };
     expect(await schedules.holdsClaim('p1', 'BILL', billClaim)).toBe(true);
-    // Its outcome recorded (a read or a failure): due the interval after the claim; the claim is spent.
+    // Its outcome recorded (a read or a failure): due the interval after the claim; a retry of the same read
+    // (a transient fault: the job's second attempt) still holds it, and its outcome leaves the due time.
     await schedules.recordOutcome('p1', 'BILL', false, 'device: no answer', billClaim);
     expect(await minutesAfterClaim('BILL', bill.claimed_at!)).toBe(1440);
-    expect(await schedules.holdsClaim('p1', 'BILL', billClaim)).toBe(false);
+    expect(await schedules.holdsClaim('p1', 'BILL', billClaim)).toBe(true);
+    await schedules.recordOutcome('p1', 'BILL', true, '1 BILL row(s) read', billClaim);
+    expect(await minutesAfterClaim('BILL', bill.claimed_at!)).toBe(1440);
   });
 
   it("keeps an operator's poll now, and leaves out a read claimed again since its claim", async () => {

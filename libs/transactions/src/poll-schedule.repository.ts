@@ -86,14 +86,16 @@ export class PollScheduleRepository {
   }
 
   /**
-   * Whether the schedule is still as `claim` left it: not claimed again (its lease ran out while the read
-   * waited, or the tick that claimed it could not queue it and released it), not asked to be read now by an
-   * operator, its interval not changed. A read whose claim is not is left out: another claim reads it.
+   * Whether the schedule is still as `claim` left it, or as the outcome of its read did (a retry of the same
+   * read): not claimed again (its lease ran out while the read waited, or the tick that claimed it could not
+   * queue it and released it), not asked to be read now by an operator, its interval not changed. A read
+   * whose claim is not is left out: another claim reads it.
    */
   async holdsClaim(globalDeviceId: string, dataType: PolledType, claim: PollClaim): Promise<boolean> {
     const rows = await this.dataSource.query<unknown[]>(
       `SELECT 1 FROM public.poll_schedules
-        WHERE global_device_id = $1 AND data_type = $2 AND next_due_at = ${claimedDue('$3', '$4')}`,
+        WHERE global_device_id = $1 AND data_type = $2
+          AND next_due_at IN (${claimedDue('$3', '$4')}, $3::timestamptz + interval_minutes * interval '1 minute')`,
       [globalDeviceId, dataType, claim.at, claim.leaseMinutes],
     );
     return rows.length > 0;
