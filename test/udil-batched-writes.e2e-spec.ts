@@ -166,6 +166,21 @@ describe('UDIL writes and reads grouped across concurrent jobs', () => {
     expect(summary).toEqual({ done: 54, with_answer: 54 });
   });
 
+  it("TRANSACTION_STATUS: the reconciler's pages of pending rows go through rows that share their datetime, each row once", async () => {
+    const statuses = new TransactionStatusRepository(dataSource);
+    // One transaction's rows share one command_receiving_datetime, to the microsecond (now()).
+    await accept(statuses, 'T-pages', 'AUX_RELAY_OPERATIONS', ids);
+    const later = new Date(Date.now() + 60_000);
+    const seen: string[] = [];
+    let page = await statuses.pending(later, 25);
+    for (let pages = 1; page.rows.length > 0; pages += 1) {
+      expect(pages).toBeLessThan(20); // a page cut inside the shared datetime would start over for ever
+      seen.push(...page.rows.filter((r) => r.transactionid === 'T-pages').map((r) => r.global_device_id));
+      page = await statuses.pending(later, 25, page.last);
+    }
+    expect(seen).toEqual(ids);
+  });
+
   it('TRANSACTION_STATUS: a completion writes its METER_VISUALS and history in the statement of level 5', async () => {
     const statuses = new TransactionStatusRepository(dataSource);
     const devices = ids.slice(0, 30);

@@ -30,6 +30,20 @@ export interface PendingRow {
   command_receiving_datetime: Date;
 }
 
+/** Where a page of {@link TransactionStatusRepository.pending} rows ended: the next page starts after it. */
+export interface PendingPosition {
+  /** The row's command_receiving_datetime, ISO text to the microsecond. */
+  receivedAt: string;
+  transactionid: string;
+  globalDeviceId: string;
+}
+
+/** A page of pending rows, in (datetime, transaction, device) order, and the position of its last row. */
+export interface PendingPage {
+  rows: PendingRow[];
+  last?: PendingPosition;
+}
+
 /**
  * A row of `udil.transaction_status t` still to be carried out: accepted, neither finished nor cancelled,
  * and not held until a time still to come ({@link TransactionStatusRepository.defer}).
@@ -821,15 +835,44 @@ export class TransactionStatusRepository {
 
   /**
    * Accepted rows that are neither finished nor cancelled and older than `olderThan` (for the
-   * reconciler); rows held until a time still to come ({@link defer}) are not pending yet.
+   * reconciler), a page of `limit` at a time after `after`; rows held until a time still to come
+   * ({@link defer}) are not pending yet.
    */
-  pending(olderThan: Date, limit: number): Promise<PendingRow[]> {
-    return this.dataSource.query(
-      `SELECT t.transactionid, t.global_device_id, t.command_receiving_datetime FROM udil.transaction_status t
-        WHERE ${PENDING} AND t.command_receiving_datetime < $1
-        ORDER BY t.command_receiving_datetime LIMIT $2`,
-      [olderThan, limit],
-    );
+  pending(olderThan: Date, limit: number, after?: PendingPosition): Promise<PendingPage> {
+    const parameters: unknown[] = [olderThan, limit];
+    let from = '';
+    if (after) {
+      parameters.push(after.receivedAt, after.transactionid, after.globalDeviceId);
+      from = ` AND (t.command_receiving_datetime, t.transactionid, t.global_device_id) > ($3::timestamptz, $4, $5)`;
+    }
+    // The position is the last row's datetime to the microsecond (a Date keeps milliseconds: the rows of
+    // one transaction share their datetime, and a page cut at a millisecond would start over at them).
+    return this.dataSource
+      .query<(PendingRow & { received_at: string })[]>(
+        `SELECT t.transactionid, t.global_device_id, t.command_receiving_datetime,
+                to_char(t.command_receiving_datetime AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS received_at
+           FROM udil.transaction_status t
+          WHERE ${PENDING} AND t.command_receiving_datetime < $1${from}
+          ORDER BY t.command_receiving_datetime, t.transactionid, t.global_device_id LIMIT $2`,
+        parameters,
+      )
+      .then((found) => {
+        const last = found[found.length - 1];
+        return {
+          rows: found.map(({ transactionid, global_device_id, command_receiving_datetime }) => ({
+            transactionid,
+            global_device_id,
+            command_receiving_datetime,
+          })),
+          last: last
+            ? {
+                receivedAt: last.received_at,
+                transactionid: last.transactionid,
+                globalDeviceId: last.global_device_id,
+              }
+            : undefined,
+        };
+      });
   }
 
   /**

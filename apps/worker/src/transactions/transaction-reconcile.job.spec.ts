@@ -1,13 +1,14 @@
 import { AppConfig } from '@hes/config';
 import { JobName, JobQueueRepository, ScheduleSupervisor } from '@hes/queue';
 import {
+  PendingPosition,
   PendingRow,
   SLICE_LOCK_CHECK_MS,
   TransactionStatusRepository,
   transactionJobId,
   transactionSliceJobId,
 } from '@hes/transactions';
-import { TransactionReconcileJob } from './transaction-reconcile.job';
+import { RECONCILE_BATCH, TransactionReconcileJob } from './transaction-reconcile.job';
 
 const at = new Date('2026-12-01T01:00:00Z');
 const row = (device: string): PendingRow => ({
@@ -29,6 +30,8 @@ function reconcilerWith(
 ) {
   const ensured: string[] = [];
   const marked: string[] = [];
+  /** Where each read of the pending rows started (the last device of the page before, or ''). */
+  const pages: string[] = [];
   const statuses = {
     unqueued: () => Promise.resolve(unqueued.map((t) => t.transactionid)),
     rowsToQueue: (transactionid: string) =>
@@ -41,16 +44,23 @@ function reconcilerWith(
     },
     queuedSlices: (transactionids: string[]) =>
       Promise.resolve(new Map(transactionids.map((t) => [t, liveSlices.length + 1]))),
-    pending: () => Promise.resolve(devices.map(row)),
+    pending: (_olderThan: Date, limit: number, after?: PendingPosition) => {
+      const rows = devices.filter((device) => !after || device > after.globalDeviceId).slice(0, limit);
+      pages.push(after?.globalDeviceId ?? '');
+      const last = rows[rows.length - 1];
+      return Promise.resolve({
+        rows: rows.map(row),
+        last: last && { receivedAt: at.toISOString(), transactionid: 'T', globalDeviceId: last },
+      });
+    },
     stillPending: (rows: readonly PendingRow[]) =>
       Promise.resolve(rows.filter((r) => !finishedMeanwhile.includes(r.global_device_id))),
   } as unknown as TransactionStatusRepository;
   const queues = {
     notQueued: (name: JobName, ids: readonly string[]) => {
       expect(name).toBe(JobName.TransactionExecute);
-      return Promise.resolve(
-        new Set(ids.filter((id) => !queued.some((device) => transactionJobId('T', device) === id))),
-      );
+      const inQueue = new Set(queued.map((device) => transactionJobId('T', device)));
+      return Promise.resolve(new Set(ids.filter((id) => !inQueue.has(id))));
     },
     // Slice 0 of T completed; the others are still in the queue.
     livePayloads: (name: JobName, ids: readonly string[]) => {
@@ -85,7 +95,7 @@ function reconcilerWith(
     meanwhile.forEach((step) => step());
     return Promise.resolve();
   });
-  return { job, ensured, waits, meanwhile, finishedMeanwhile, marked };
+  return { job, ensured, waits, meanwhile, finishedMeanwhile, marked, pages };
 }
 
 describe('the transaction reconciler', () => {
@@ -142,6 +152,34 @@ describe('the transaction reconciler', () => {
     );
     expect(marked).toEqual(['T1']);
     expect(ensured).toEqual(['m3']);
+  });
+
+  it('reaches a row whose job was lost behind a full page of rows that wait, on its next pass', async () => {
+    const device = (index: number) => `m${String(index).padStart(5, '0')}`;
+    const devices = Array.from({ length: RECONCILE_BATCH + 1 }, (_, index) => device(index));
+    const lost = device(RECONCILE_BATCH);
+    const { job, ensured, pages } = reconcilerWith(
+      devices,
+      devices.filter((d) => d !== lost),
+      [],
+    );
+    expect(await job.reconcile()).toEqual({ queued: 0, requeued: 0 });
+    expect(await job.reconcile()).toEqual({ queued: 0, requeued: 1 });
+    expect(ensured).toEqual([lost]);
+    // It went on after the first page, then starts over.
+    expect(pages).toEqual(['', device(RECONCILE_BATCH - 1)]);
+    await job.reconcile();
+    expect(pages[2]).toBe('');
+  });
+
+  it('reads the same page again after a pass the queue failed in', async () => {
+    const devices = Array.from({ length: RECONCILE_BATCH + 1 }, (_, index) => `m${index}`);
+    const { job, pages } = reconcilerWith(devices, [], []);
+    const queues = (job as unknown as { queues: { ensureQueued: () => Promise<string> } }).queues;
+    queues.ensureQueued = () => Promise.reject(new Error('no answer within 5000 ms (QUEUE_CALL_TIMEOUT_MS)'));
+    await expect(job.reconcile()).rejects.toThrow('QUEUE_CALL_TIMEOUT_MS');
+    await expect(job.reconcile()).rejects.toThrow('QUEUE_CALL_TIMEOUT_MS');
+    expect(pages).toEqual(['', '']);
   });
 
   it('leaves alone the rows a slice still in the queue carries, and queues those of a slice that is over', async () => {

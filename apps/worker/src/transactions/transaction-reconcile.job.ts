@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { APP_CONFIG, AppConfig } from '@hes/config';
 import { JobHandler, JobName, JobPayloads, JobQueueRepository, ScheduleSupervisor } from '@hes/queue';
 import {
+  PendingPosition,
   PendingRow,
   SLICE_LOCK_CHECK_MS,
   TransactionStatusRepository,
@@ -11,7 +12,8 @@ import {
   transactionSliceJobId,
 } from '@hes/transactions';
 
-const BATCH = 5000;
+/** Pending rows one pass looks at; the next pass goes on after the last of them. */
+export const RECONCILE_BATCH = 5000;
 /** What a slice's renewal may take beyond SLICE_LOCK_CHECK_MS (its round trip, the device's start). */
 const SLICE_LOCK_CHECK_MARGIN_MS = 500;
 /** Transactions whose queueing did not finish, taken per run (each queued whole). */
@@ -30,6 +32,8 @@ const UNQUEUED_BATCH = 20;
 @Injectable()
 export class TransactionReconcileJob implements OnApplicationBootstrap {
   private readonly logger = new Logger('Reconciler');
+  /** Where the next pass goes on (the last pending row looked at), or undefined to start from the oldest. */
+  private after: PendingPosition | undefined;
 
   constructor(
     private readonly statuses: TransactionStatusRepository,
@@ -98,7 +102,10 @@ export class TransactionReconcileJob implements OnApplicationBootstrap {
         );
       }
     }
-    const pending = await this.statuses.pending(olderThan, BATCH);
+    // A page at a time: rows that wait for their gateway (a long transaction) must not hide a lost row
+    // behind them for as long as they wait.
+    const page = await this.statuses.pending(olderThan, RECONCILE_BATCH, this.after);
+    const pending = page.rows;
     // Rows whose job will not run, read again: a job that finished between the read and the look at the
     // queue is gone from it, but its row is finished, not lost (it was counted, and run again, as lost).
     const notQueued = await this.queues.notQueued(
@@ -129,6 +136,8 @@ export class TransactionReconcileJob implements OnApplicationBootstrap {
       );
       if (outcome !== 'present') requeued += 1;
     }
+    // Moved on only once the page is done: a pass the queue failed in reads the same page again.
+    this.after = pending.length === RECONCILE_BATCH ? page.last : undefined;
     if (requeued > 0)
       this.logger.warn(
         { requeued, pending: pending.length, notQueued: notQueued.size },
